@@ -1,0 +1,264 @@
+//! Relations derived from `spec`, as Backstage's processors emit them
+//! (`BuiltinKindsEntityProcessor`, `ScaffolderEntitiesProcessor`), and the
+//! stitching step that attaches each emitted relation to its source entity.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::entity::{Entity, Kind, Relation};
+use super::entity_ref::{EntityRef, RefContext, RefError};
+
+pub const OWNED_BY: &str = "ownedBy";
+pub const OWNER_OF: &str = "ownerOf";
+pub const PROVIDES_API: &str = "providesApi";
+pub const API_PROVIDED_BY: &str = "apiProvidedBy";
+pub const CONSUMES_API: &str = "consumesApi";
+pub const API_CONSUMED_BY: &str = "apiConsumedBy";
+pub const DEPENDS_ON: &str = "dependsOn";
+pub const DEPENDENCY_OF: &str = "dependencyOf";
+pub const PARENT_OF: &str = "parentOf";
+pub const CHILD_OF: &str = "childOf";
+pub const MEMBER_OF: &str = "memberOf";
+pub const HAS_MEMBER: &str = "hasMember";
+pub const PART_OF: &str = "partOf";
+pub const HAS_PART: &str = "hasPart";
+
+/// The reverse of a known relation type.
+pub fn inverse(relation_type: &str) -> Option<&'static str> {
+    Some(match relation_type {
+        OWNED_BY => OWNER_OF,
+        OWNER_OF => OWNED_BY,
+        PROVIDES_API => API_PROVIDED_BY,
+        API_PROVIDED_BY => PROVIDES_API,
+        CONSUMES_API => API_CONSUMED_BY,
+        API_CONSUMED_BY => CONSUMES_API,
+        DEPENDS_ON => DEPENDENCY_OF,
+        DEPENDENCY_OF => DEPENDS_ON,
+        PARENT_OF => CHILD_OF,
+        CHILD_OF => PARENT_OF,
+        MEMBER_OF => HAS_MEMBER,
+        HAS_MEMBER => MEMBER_OF,
+        PART_OF => HAS_PART,
+        HAS_PART => PART_OF,
+        _ => return None,
+    })
+}
+
+/// One spec field that produces relations.
+struct RelationField {
+    field: &'static str,
+    default_kind: Option<&'static str>,
+    outgoing: &'static str,
+    incoming: &'static str,
+}
+
+const fn rf(
+    field: &'static str,
+    default_kind: Option<&'static str>,
+    outgoing: &'static str,
+    incoming: &'static str,
+) -> RelationField {
+    RelationField {
+        field,
+        default_kind,
+        outgoing,
+        incoming,
+    }
+}
+
+const OWNER: RelationField = rf("owner", Some("Group"), OWNED_BY, OWNER_OF);
+const SYSTEM: RelationField = rf("system", Some("System"), PART_OF, HAS_PART);
+const DEPENDS: RelationField = rf("dependsOn", None, DEPENDS_ON, DEPENDENCY_OF);
+const DEPENDENCY: RelationField = rf("dependencyOf", None, DEPENDENCY_OF, DEPENDS_ON);
+
+/// The table in the reference (§c), in the processors' order.
+fn relation_fields(kind: Kind) -> &'static [RelationField] {
+    const COMPONENT: &[RelationField] = &[
+        OWNER,
+        rf("subcomponentOf", Some("Component"), PART_OF, HAS_PART),
+        rf("providesApis", Some("API"), PROVIDES_API, API_PROVIDED_BY),
+        rf("consumesApis", Some("API"), CONSUMES_API, API_CONSUMED_BY),
+        DEPENDS,
+        DEPENDENCY,
+        SYSTEM,
+    ];
+    const API: &[RelationField] = &[OWNER, SYSTEM];
+    const RESOURCE: &[RelationField] = &[OWNER, DEPENDS, DEPENDENCY, SYSTEM];
+    const SYSTEM_FIELDS: &[RelationField] = &[OWNER, rf("domain", Some("Domain"), PART_OF, HAS_PART)];
+    const DOMAIN: &[RelationField] = &[OWNER, rf("subdomainOf", Some("Domain"), PART_OF, HAS_PART)];
+    const USER: &[RelationField] = &[rf("memberOf", Some("Group"), MEMBER_OF, HAS_MEMBER)];
+    const GROUP: &[RelationField] = &[
+        rf("parent", Some("Group"), CHILD_OF, PARENT_OF),
+        rf("children", Some("Group"), PARENT_OF, CHILD_OF),
+        rf("members", Some("User"), HAS_MEMBER, MEMBER_OF),
+    ];
+    const TEMPLATE: &[RelationField] = &[OWNER];
+    match kind {
+        Kind::Component => COMPONENT,
+        Kind::Api => API,
+        Kind::Resource => RESOURCE,
+        Kind::System => SYSTEM_FIELDS,
+        Kind::Domain => DOMAIN,
+        Kind::User => USER,
+        Kind::Group => GROUP,
+        Kind::Template => TEMPLATE,
+        Kind::Location => &[],
+    }
+}
+
+/// A relation as a processor emits it: both ends are full refs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EmittedRelation {
+    pub source: String,
+    pub relation_type: &'static str,
+    pub target: String,
+}
+
+/// A spec ref that could not be turned into a relation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelationError {
+    /// Path of the offending value, e.g. `spec.dependsOn[1]`.
+    pub path: String,
+    pub error: RefError,
+}
+
+/// Every relation an entity's spec emits, forward and reverse, exactly as
+/// the processors do. Any bad ref fails the whole entity, as in Backstage.
+pub fn emit_relations(entity: &Entity) -> Result<Vec<EmittedRelation>, Vec<RelationError>> {
+    let Some(kind) = entity.known_kind() else {
+        return Ok(Vec::new());
+    };
+    let self_key = entity.ref_key();
+    let namespace = entity.namespace();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for field in relation_fields(kind) {
+        let values: Vec<(String, &str)> = match entity.spec_value(field.field) {
+            None | Some(serde_json::Value::Null) => continue,
+            Some(serde_json::Value::String(s)) => vec![(format!("spec.{}", field.field), s.as_str())],
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| v.as_str().map(|s| (format!("spec.{}[{i}]", field.field), s)))
+                .collect(),
+            // Wrong shapes are reported by validation; nothing to emit.
+            Some(_) => continue,
+        };
+        let ctx = RefContext::new(field.default_kind, Some(namespace));
+        for (path, value) in values {
+            match EntityRef::parse_with(value, ctx) {
+                Ok(target) => {
+                    let target = target.canonical();
+                    out.push(EmittedRelation {
+                        source: self_key.clone(),
+                        relation_type: field.outgoing,
+                        target: target.clone(),
+                    });
+                    out.push(EmittedRelation {
+                        source: target,
+                        relation_type: field.incoming,
+                        target: self_key.clone(),
+                    });
+                }
+                Err(error) => errors.push(RelationError { path, error }),
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Attach every emitted relation to its source entity, as the stitcher does:
+/// an entity gets the relations whose source is itself, so a reverse edge
+/// exists only where the other side exists, and a forward edge to a missing
+/// entity stays (dangling). Existing `relations` are replaced.
+pub fn stitch(entities: &mut [Entity], emitted: impl IntoIterator<Item = EmittedRelation>) {
+    let index: HashMap<String, usize> = entities
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (e.ref_key(), i))
+        .collect();
+    let mut per_entity: Vec<BTreeSet<(String, String)>> = vec![BTreeSet::new(); entities.len()];
+    for relation in emitted {
+        if let Some(&i) = index.get(&relation.source) {
+            per_entity[i].insert((relation.relation_type.to_string(), relation.target));
+        }
+    }
+    for (entity, relations) in entities.iter_mut().zip(per_entity) {
+        entity.relations = Some(
+            relations
+                .into_iter()
+                .map(|(relation_type, target_ref)| Relation {
+                    relation_type,
+                    target_ref,
+                    target: None,
+                })
+                .collect(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn entity(v: serde_json::Value) -> Entity {
+        Entity::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn component_fields_emit_both_directions_with_defaults() {
+        let c = entity(json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "web", "namespace": "prod"},
+            "spec": {"type": "website", "lifecycle": "production", "owner": "team-a",
+                     "providesApis": ["api-1"], "dependsOn": ["resource:default/db"], "system": "shop"}
+        }));
+        let rel = emit_relations(&c).unwrap();
+        let has = |s: &str, t: &str, d: &str| {
+            rel.iter().any(|r| r.source == s && r.relation_type == t && r.target == d)
+        };
+        assert!(has("component:prod/web", OWNED_BY, "group:prod/team-a"));
+        assert!(has("group:prod/team-a", OWNER_OF, "component:prod/web"));
+        assert!(has("component:prod/web", PROVIDES_API, "api:prod/api-1"));
+        assert!(has("component:prod/web", DEPENDS_ON, "resource:default/db"));
+        assert!(has("resource:default/db", DEPENDENCY_OF, "component:prod/web"));
+        assert!(has("component:prod/web", PART_OF, "system:prod/shop"));
+        assert_eq!(rel.len(), 8);
+    }
+
+    #[test]
+    fn depends_on_without_kind_fails_the_entity() {
+        let c = entity(json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": "web"},
+            "spec": {"owner": "a", "dependsOn": ["db"]}
+        }));
+        let errors = emit_relations(&c).unwrap_err();
+        assert_eq!(errors[0].path, "spec.dependsOn[0]");
+    }
+
+    #[test]
+    fn stitching_keeps_dangling_forward_edges_and_drops_orphan_reverse_ones() {
+        let mut entities = vec![entity(json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "User",
+            "metadata": {"name": "u"}, "spec": {"memberOf": ["missing"]}
+        }))];
+        let emitted = emit_relations(&entities[0]).unwrap();
+        stitch(&mut entities, emitted);
+        let rel = entities[0].relations();
+        assert_eq!(rel.len(), 1);
+        assert_eq!(rel[0].target_ref, "group:default/missing");
+    }
+
+    #[test]
+    fn inverses_are_symmetric() {
+        for t in [OWNED_BY, PROVIDES_API, CONSUMES_API, DEPENDS_ON, PARENT_OF, MEMBER_OF, PART_OF] {
+            assert_eq!(inverse(inverse(t).unwrap()), Some(t));
+        }
+        assert_eq!(inverse("customThing"), None);
+    }
+}
