@@ -190,7 +190,7 @@ pub struct OwnerInfo {
     /// Parent groups from the nearest up, as refs.
     pub parents: Vec<String>,
     pub members: Vec<Person>,
-    /// On-call annotations of the entity and then of the owner.
+    /// The owner's on-call annotations (PagerDuty, Opsgenie, …).
     pub on_call: Vec<(String, String)>,
 }
 
@@ -207,7 +207,6 @@ pub fn owner_of(lookup: &dyn EntityLookup, entity: &Entity) -> Option<OwnerInfo>
                 .find(|r| r.relation_type == super::relations::OWNED_BY)
                 .map(|r| r.target_ref.to_lowercase())
         })?;
-    let mut on_call: Vec<(String, String)> = on_call_annotations(entity);
     let Some(owner) = lookup.get(&owner_ref) else {
         return Some(OwnerInfo {
             owner_ref,
@@ -217,11 +216,11 @@ pub fn owner_of(lookup: &dyn EntityLookup, entity: &Entity) -> Option<OwnerInfo>
             email: None,
             parents: Vec::new(),
             members: Vec::new(),
-            on_call,
+            on_call: Vec::new(),
         });
     };
     let owner = &owner.entity;
-    on_call.extend(on_call_annotations(owner));
+    let on_call = on_call_annotations(owner);
     let mut info = OwnerInfo {
         owner_ref: owner_ref.clone(),
         resolved: true,
@@ -239,7 +238,8 @@ pub fn owner_of(lookup: &dyn EntityLookup, entity: &Entity) -> Option<OwnerInfo>
     Some(info)
 }
 
-fn on_call_annotations(entity: &Entity) -> Vec<(String, String)> {
+/// An entity's on-call annotations, in file order.
+pub fn on_call_annotations(entity: &Entity) -> Vec<(String, String)> {
     entity
         .annotations()
         .into_iter()
