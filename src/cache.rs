@@ -23,7 +23,7 @@ use crate::source::Problem;
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// What a snapshot records about its sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -71,11 +71,13 @@ impl Cache {
     /// The snapshot file of a source: a readable slug plus a hash, so any
     /// source name maps to a safe, distinct file name.
     pub fn snapshot_path(&self, source: &str) -> PathBuf {
-        self.snapshot_dir().join(format!("{}.sqlite", file_stem(source)))
+        self.snapshot_dir()
+            .join(format!("{}.sqlite", file_stem(source)))
     }
 
     fn lock_path(&self, source: &str) -> PathBuf {
-        self.snapshot_dir().join(format!("{}.lock", file_stem(source)))
+        self.snapshot_dir()
+            .join(format!("{}.lock", file_stem(source)))
     }
 
     /// Replace a source's snapshot atomically. Holds an exclusive lock for
@@ -100,8 +102,12 @@ impl Cache {
             .with_context(|| format!("cannot lock the cache for source '{source}'"))?;
 
         let final_path = self.snapshot_path(source);
+        // A sync killed mid-write leaves its temp file; holding the lock, we
+        // know no one else is writing this source's, so clear them.
+        let tmp_prefix = format!(".{}.sync-", file_stem(source));
+        remove_stale_temp_files(&dir, &tmp_prefix);
         let tmp = tempfile::Builder::new()
-            .prefix(".sync-")
+            .prefix(&tmp_prefix)
             .suffix(".sqlite.tmp")
             .tempfile_in(&dir)
             .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
@@ -141,16 +147,33 @@ impl Cache {
     }
 }
 
+fn remove_stale_temp_files(dir: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name().to_string_lossy().starts_with(prefix) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 fn file_stem(source: &str) -> String {
     let slug: String = source
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .take(40)
         .collect();
     // FNV-1a: stable across versions and platforms, unlike DefaultHasher.
-    let hash = source
-        .bytes()
-        .fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    let hash = source.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100000001b3)
+    });
     format!("{slug}-{:08x}", hash as u32)
 }
 
@@ -169,8 +192,9 @@ fn write_database(
          PRAGMA synchronous = OFF;
          PRAGMA page_size = 8192;
          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-         CREATE TABLE entities (ref TEXT PRIMARY KEY, name TEXT NOT NULL, source TEXT NOT NULL,
-                                location TEXT NOT NULL, line INTEGER, json BLOB NOT NULL) WITHOUT ROWID;
+         CREATE TABLE entities (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+                                source TEXT NOT NULL, location TEXT NOT NULL, line INTEGER,
+                                json BLOB NOT NULL);
          CREATE TABLE problems (json TEXT NOT NULL);
          CREATE TABLE corpus (id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
     )?;
@@ -210,7 +234,10 @@ fn write_database(
         for p in problems {
             problem.execute(params![serde_json::to_string(p)?])?;
         }
-        tx.execute("INSERT INTO corpus (id, data) VALUES (1, ?1)", params![encode_corpus(&records)])?;
+        tx.execute(
+            "INSERT INTO corpus (id, data) VALUES (1, ?1)",
+            params![encode_corpus(&records)],
+        )?;
     }
     tx.execute_batch("CREATE INDEX entities_name ON entities (name);")?;
     tx.commit()?;
@@ -227,7 +254,9 @@ pub struct Snapshot {
 
 impl std::fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Snapshot").field("info", &self.info).finish()
+        f.debug_struct("Snapshot")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -236,7 +265,9 @@ impl Snapshot {
         let uri = format!("file:{}?immutable=1", uri_escape(path));
         let conn = Connection::open_with_flags(
             &uri,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .with_context(|| format!("cannot open cache snapshot {}", path.display()))?;
         let meta = |conn: &Connection, key: &str| -> Result<String> {
@@ -286,8 +317,9 @@ impl Snapshot {
             .optional()?;
         row.map(|(json, source, location, line)| {
             Ok(CatalogEntity {
-                entity: serde_json::from_slice(&json)
-                    .with_context(|| format!("cached entity {key} is corrupt; run `callboard sync`"))?,
+                entity: serde_json::from_slice(&json).with_context(|| {
+                    format!("cached entity {key} is corrupt; run `callboard sync`")
+                })?,
                 origin: Origin {
                     source,
                     location,
@@ -300,7 +332,9 @@ impl Snapshot {
 
     /// Refs of entities with this name (case-insensitive).
     pub fn refs_named(&self, name: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached("SELECT ref FROM entities WHERE name = ?1")?;
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT ref FROM entities WHERE name = ?1")?;
         let rows = stmt.query_map([name.to_lowercase()], |r| r.get(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -462,7 +496,10 @@ mod tests {
         let web = snap.entity("component:default/web").unwrap().unwrap();
         assert_eq!(web.entity, entity("Web").entity);
         assert_eq!(web.origin.line, Some(3));
-        assert_eq!(snap.refs_named("WEB").unwrap(), vec!["component:default/web"]);
+        assert_eq!(
+            snap.refs_named("WEB").unwrap(),
+            vec!["component:default/web"]
+        );
         assert_eq!(snap.all_entities().unwrap().len(), 2);
         let corpus = crate::search::decode_corpus(&snap.corpus_bytes().unwrap()).unwrap();
         assert_eq!(corpus.len(), 2);
@@ -472,9 +509,13 @@ mod tests {
     fn a_reader_keeps_its_snapshot_while_a_sync_replaces_it() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
-        cache.write_snapshot("s", "o", &[entity("old")], &[]).unwrap();
+        cache
+            .write_snapshot("s", "o", &[entity("old")], &[])
+            .unwrap();
         let reader = cache.open_snapshot("s").unwrap().unwrap();
-        cache.write_snapshot("s", "o", &[entity("new")], &[]).unwrap();
+        cache
+            .write_snapshot("s", "o", &[entity("new")], &[])
+            .unwrap();
         assert!(reader.entity("component:default/old").unwrap().is_some());
         let fresh = cache.open_snapshot("s").unwrap().unwrap();
         assert!(fresh.entity("component:default/new").unwrap().is_some());
@@ -497,7 +538,8 @@ mod tests {
                 let cache = cache.clone();
                 s.spawn(move || {
                     for i in 0..5 {
-                        let entities: Vec<_> = (0..50).map(|n| entity(&format!("t{t}-{i}-{n}"))).collect();
+                        let entities: Vec<_> =
+                            (0..50).map(|n| entity(&format!("t{t}-{i}-{n}"))).collect();
                         cache.write_snapshot("shared", "o", &entities, &[]).unwrap();
                     }
                 });
@@ -515,7 +557,10 @@ mod tests {
         fs::create_dir_all(dir.path().join("snapshots")).unwrap();
         fs::write(cache.snapshot_path("s"), b"not a database").unwrap();
         let err = format!("{:#}", cache.open_snapshot("s").unwrap_err());
-        assert!(err.contains("callboard sync") || err.contains("cannot open"), "{err}");
+        assert!(
+            err.contains("callboard sync") || err.contains("cannot open"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -14,10 +14,12 @@ use clap::{Args, Parser, Subcommand};
 use crate::cache::{Cache, Store};
 use crate::catalog::index::{dependency_tree, resolve, Direction, Resolved};
 use crate::catalog::{CatalogEntity, EntityLookup};
-use crate::config::{default_cache_dir, default_config_path, resolve_path, Config, Source, SourceKind};
+use crate::config::{
+    default_cache_dir, default_config_path, resolve_path, Config, Source, SourceKind,
+};
 use crate::output::{clean, render_deps, render_show, Style};
 use crate::report::ShowReport;
-use crate::search::{decode_corpus, parse_query, search, SearchRecord};
+use crate::search::{parse_query, Corpus};
 use crate::source::Severity;
 use crate::sync::sync_source;
 
@@ -136,7 +138,10 @@ pub struct Session {
 
 impl Session {
     pub fn from_args(global: &GlobalArgs) -> Result<Session> {
-        let config_path = global.config.clone().or_else(|| default_config_path().filter(|p| p.exists()));
+        let config_path = global
+            .config
+            .clone()
+            .or_else(|| default_config_path().filter(|p| p.exists()));
         let config = match &config_path {
             Some(path) => Config::load(path)?,
             None => Config::default(),
@@ -170,7 +175,12 @@ impl Session {
         let cache_dir = global
             .cache_dir
             .clone()
-            .or_else(|| config.cache_dir.as_deref().map(|d| resolve_path(d, &config_base)))
+            .or_else(|| {
+                config
+                    .cache_dir
+                    .as_deref()
+                    .map(|d| resolve_path(d, &config_base))
+            })
             .or_else(default_cache_dir)
             .context("no cache directory: set --cache-dir or CALLBOARD_CACHE_DIR")?;
         Ok(Session {
@@ -222,9 +232,15 @@ fn dispatch(cli: Cli) -> Result<u8> {
             EXIT_OK
         }
         Some(Command::Sync) => cmd_sync(&ctx, &mut out)?,
-        Some(Command::Search { query, limit }) => cmd_search(&ctx, &query.join(" "), limit, &mut out)?,
+        Some(Command::Search { query, limit }) => {
+            cmd_search(&ctx, &query.join(" "), limit, &mut out)?
+        }
         Some(Command::Show { entity }) => cmd_show(&ctx, &entity, &mut out)?,
-        Some(Command::Deps { entity, reverse, depth }) => cmd_deps(&ctx, &entity, reverse, depth, &mut out)?,
+        Some(Command::Deps {
+            entity,
+            reverse,
+            depth,
+        }) => cmd_deps(&ctx, &entity, reverse, depth, &mut out)?,
         Some(Command::Validate { paths, strict }) => cmd_validate(&ctx, &paths, strict, &mut out)?,
     };
     out.flush()?;
@@ -273,7 +289,10 @@ fn cmd_sync(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
             .iter()
             .map(|(s, e)| serde_json::json!({"source": s, "error": e}))
             .collect();
-        print_json(out, &serde_json::json!({"synced": reports, "failed": failures}))?;
+        print_json(
+            out,
+            &serde_json::json!({"synced": reports, "failed": failures}),
+        )?;
     } else {
         for r in &reports {
             for p in &r.problems {
@@ -299,30 +318,32 @@ fn cmd_sync(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
 
 fn cmd_search(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Result<u8> {
     let store = ctx.store()?;
-    let mut records: Vec<SearchRecord> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut parts = Vec::with_capacity(store.snapshots.len());
     for snapshot in &store.snapshots {
-        let corpus = decode_corpus(&snapshot.corpus_bytes()?).map_err(|e| {
+        parts.push(Corpus::decode(snapshot.corpus_bytes()?).map_err(|e| {
             anyhow::anyhow!(
                 "search index of '{}' is unreadable ({e}); run `callboard sync`",
                 snapshot.info.source
             )
-        })?;
-        // A ref from a higher-priority source hides the same ref below it.
-        records.extend(corpus.into_iter().filter(|r| seen.insert(r.entity_ref.clone())));
+        })?);
     }
+    // A ref from a higher-priority source hides the same ref below it.
+    let corpus = Corpus::merge(parts);
     let parsed = parse_query(query);
-    let results = search(&records, &parsed, limit);
+    let results = corpus.search(&parsed, limit);
+    let hits: Vec<_> = results
+        .hits
+        .iter()
+        .filter_map(|h| corpus.get(h.index).map(|r| (h, r)))
+        .collect();
     if ctx.json {
-        let hits: Vec<_> = results
-            .hits
+        let hits: Vec<_> = hits
             .iter()
-            .map(|h| {
-                let r = &records[h.index];
+            .map(|(h, r)| {
                 serde_json::json!({
-                    "ref": r.entity_ref, "kind": r.kind, "namespace": r.namespace, "name": r.name,
-                    "title": r.title, "type": r.spec_type, "owner": r.owner, "lifecycle": r.lifecycle,
-                    "system": r.system, "tags": r.tags, "score": h.score,
+                    "ref": r.entity_ref(), "kind": r.kind(), "namespace": r.namespace(), "name": r.name(),
+                    "title": r.title(), "type": r.spec_type(), "owner": r.owner(), "lifecycle": r.lifecycle(),
+                    "system": r.system(), "tags": r.tags().collect::<Vec<_>>(), "score": h.score,
                 })
             })
             .collect();
@@ -331,17 +352,19 @@ fn cmd_search(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> 
             &serde_json::json!({"query": query, "matched": results.matched, "total": results.total, "hits": hits}),
         )?;
     } else {
-        let rows: Vec<[String; 4]> = results
-            .hits
+        let rows: Vec<[String; 4]> = hits
             .iter()
-            .map(|h| {
-                let r = &records[h.index];
-                let owner = r.owner.rsplit('/').next().unwrap_or_default();
+            .map(|(_, r)| {
+                let owner = r.owner().rsplit('/').next().unwrap_or_default();
                 [
-                    clean(&short_ref(&r.entity_ref)),
-                    clean(&r.spec_type),
+                    clean(&short_ref(&r.entity_ref())),
+                    clean(r.spec_type()),
                     clean(owner),
-                    clean(if r.title.is_empty() { &r.description } else { &r.title }),
+                    clean(if r.title().is_empty() {
+                        r.description()
+                    } else {
+                        r.title()
+                    }),
                 ]
             })
             .collect();
@@ -362,13 +385,17 @@ fn cmd_search(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> 
             "{}",
             ctx.style.dim(&format!(
                 "{} / {} shown, {} matched",
-                results.hits.len(),
+                rows.len(),
                 results.total,
                 results.matched
             ))
         )?;
     }
-    Ok(if results.matched == 0 { EXIT_NO } else { EXIT_OK })
+    Ok(if results.matched == 0 {
+        EXIT_NO
+    } else {
+        EXIT_OK
+    })
 }
 
 fn short_ref(key: &str) -> String {
@@ -376,7 +403,12 @@ fn short_ref(key: &str) -> String {
 }
 
 /// Resolve REF or explain why not; `Err(code)` after printing the reason.
-fn resolve_or_explain(ctx: &Session, store: &Store, input: &str, out: &mut dyn Write) -> Result<Result<CatalogEntity, u8>> {
+fn resolve_or_explain(
+    ctx: &Session,
+    store: &Store,
+    input: &str,
+    out: &mut dyn Write,
+) -> Result<Result<CatalogEntity, u8>> {
     match resolve(store, input) {
         Resolved::Found(key) => match store.get(&key) {
             Some(e) => Ok(Ok((*e).clone())),
@@ -386,14 +418,24 @@ fn resolve_or_explain(ctx: &Session, store: &Store, input: &str, out: &mut dyn W
             if ctx.json {
                 print_json(out, &serde_json::json!({"error": "not found", "ref": what}))?;
             }
-            eprintln!("callboard: no entity '{}' in the catalog; try `callboard search {}`", clean(&what), clean(input));
+            eprintln!(
+                "callboard: no entity '{}' in the catalog; try `callboard search {}`",
+                clean(&what),
+                clean(input)
+            );
             Ok(Err(EXIT_NO))
         }
         Resolved::Ambiguous(candidates) => {
             if ctx.json {
-                print_json(out, &serde_json::json!({"error": "ambiguous", "candidates": candidates}))?;
+                print_json(
+                    out,
+                    &serde_json::json!({"error": "ambiguous", "candidates": candidates}),
+                )?;
             } else {
-                eprintln!("callboard: '{}' names several entities; use one of:", clean(input));
+                eprintln!(
+                    "callboard: '{}' names several entities; use one of:",
+                    clean(input)
+                );
                 for c in &candidates {
                     writeln!(out, "{}", clean(c))?;
                 }
@@ -410,7 +452,11 @@ fn cmd_show(ctx: &Session, input: &str, out: &mut dyn Write) -> Result<u8> {
         Err(code) => return Ok(code),
     };
     let key = found.entity.ref_key();
-    let sources = if store.snapshots.len() > 1 { store.sources_of(&key) } else { Vec::new() };
+    let sources = if store.snapshots.len() > 1 {
+        store.sources_of(&key)
+    } else {
+        Vec::new()
+    };
     let report = ShowReport::build(&store, &found, &sources);
     if ctx.json {
         print_json(out, &report)?;
@@ -427,13 +473,23 @@ fn report_store_errors(store: &Store) {
     }
 }
 
-fn cmd_deps(ctx: &Session, input: &str, reverse: bool, depth: Option<usize>, out: &mut dyn Write) -> Result<u8> {
+fn cmd_deps(
+    ctx: &Session,
+    input: &str,
+    reverse: bool,
+    depth: Option<usize>,
+    out: &mut dyn Write,
+) -> Result<u8> {
     let store = ctx.store()?;
     let found = match resolve_or_explain(ctx, &store, input, out)? {
         Ok(e) => e,
         Err(code) => return Ok(code),
     };
-    let direction = if reverse { Direction::DependedOnBy } else { Direction::DependsOn };
+    let direction = if reverse {
+        Direction::DependedOnBy
+    } else {
+        Direction::DependsOn
+    };
     let tree = dependency_tree(&store, &found.entity.ref_key(), direction, depth);
     if ctx.json {
         print_json(
@@ -463,7 +519,12 @@ fn cmd_validate(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Wr
     let mut problems = loaded.problems.clone();
     let catalog = crate::catalog::Catalog::new(loaded.entities.clone());
     for e in catalog.entities() {
-        let file = e.origin.location.strip_prefix("file:").unwrap_or(&e.origin.location).to_string();
+        let file = e
+            .origin
+            .location
+            .strip_prefix("file:")
+            .unwrap_or(&e.origin.location)
+            .to_string();
         let at = |message: String| Problem {
             location: file.clone(),
             line: e.origin.line,
@@ -474,7 +535,9 @@ fn cmd_validate(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Wr
         let me = e.entity.ref_key();
         for rel in e.entity.relations() {
             let target = rel.target_ref.to_lowercase();
-            if !catalog.contains(&target) && crate::catalog::relations::inverse(&rel.relation_type).is_some() {
+            if !catalog.contains(&target)
+                && crate::catalog::relations::inverse(&rel.relation_type).is_some()
+            {
                 problems.push(at(format!(
                     "{me} {} {target}, which is not in the checked files (dangling reference)",
                     rel.relation_type
@@ -487,11 +550,19 @@ fn cmd_validate(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Wr
                 Some(o) if o.resolved => {
                     let kind = o.kind.as_deref().unwrap_or_default().to_ascii_lowercase();
                     if kind != "group" && kind != "user" {
-                        problems.push(at(format!("{me} is owned by {}, which is a {kind}, not a Group or User", o.owner_ref)));
+                        problems.push(at(format!(
+                            "{me} is owned by {}, which is a {kind}, not a Group or User",
+                            o.owner_ref
+                        )));
                     }
                 }
-                Some(o) => problems.push(at(format!("{me} has no resolvable owner: {} is not in the checked files", o.owner_ref))),
-                None => problems.push(at(format!("{me} has an owner that is not a valid reference"))),
+                Some(o) => problems.push(at(format!(
+                    "{me} has no resolvable owner: {} is not in the checked files",
+                    o.owner_ref
+                ))),
+                None => problems.push(at(format!(
+                    "{me} has an owner that is not a valid reference"
+                ))),
             }
         }
     }
@@ -512,7 +583,11 @@ fn cmd_validate(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Wr
         for p in &problems {
             writeln!(out, "{}", clean(&p.to_string()))?;
         }
-        let warnings = problems.len() - problems.iter().filter(|p| p.severity == Severity::Error).count();
+        let warnings = problems.len()
+            - problems
+                .iter()
+                .filter(|p| p.severity == Severity::Error)
+                .count();
         writeln!(
             out,
             "{} files, {} entities: {} errors, {} warnings",
@@ -522,5 +597,9 @@ fn cmd_validate(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Wr
             warnings
         )?;
     }
-    Ok(if errors > 0 || loaded.files_read == 0 { EXIT_NO } else { EXIT_OK })
+    Ok(if errors > 0 || loaded.files_read == 0 {
+        EXIT_NO
+    } else {
+        EXIT_OK
+    })
 }

@@ -55,7 +55,9 @@ pub struct Source {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum SourceKind {
-    Local { roots: Vec<PathBuf> },
+    Local {
+        roots: Vec<PathBuf>,
+    },
     /// The catalog embedded in the binary, unpacked into the cache dir.
     Demo,
 }
@@ -114,7 +116,10 @@ impl Config {
                 bail!("a source has an empty name; give every source a short name");
             }
             if !seen.insert(source.name.as_str()) {
-                bail!("two sources are named '{}'; names must be unique", source.name);
+                bail!(
+                    "two sources are named '{}'; names must be unique",
+                    source.name
+                );
             }
             if source.path.is_none() && source.paths.is_empty() {
                 bail!("source '{}' has no 'path' or 'paths' to read", source.name);
@@ -180,17 +185,29 @@ mod tests {
         )
         .unwrap();
         let sources = config.resolved_sources(Path::new("/base"));
-        assert_eq!(sources[0].kind, SourceKind::Local { roots: vec![PathBuf::from("/base/repos/a")] });
+        assert_eq!(
+            sources[0].kind,
+            SourceKind::Local {
+                roots: vec![PathBuf::from("/base/repos/a")]
+            }
+        );
         assert_eq!(sources[1].name, "b");
-        assert_eq!(config.rules.allow.as_deref(), Some(&["Component".to_string()][..]));
+        assert_eq!(
+            config.rules.allow.as_deref(),
+            Some(&["Component".to_string()][..])
+        );
     }
 
     #[test]
     fn errors_name_the_position_and_the_fix() {
-        let err = Config::parse("sources:\n  - name: a\n    pth: x\n").unwrap_err().to_string();
+        let err = Config::parse("sources:\n  - name: a\n    pth: x\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.starts_with("3:"), "{err}");
         assert!(err.contains("pth"), "{err}");
-        let err = Config::parse("sources:\n  - name: a\n").unwrap_err().to_string();
+        let err = Config::parse("sources:\n  - name: a\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no 'path'"), "{err}");
         let err = Config::parse("sources:\n  - {name: a, path: x}\n  - {name: a, path: y}\n")
             .unwrap_err()

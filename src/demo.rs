@@ -16,7 +16,9 @@ pub const SOURCE_NAME: &str = "demo";
 /// Unpack the demo catalog under `cache_dir` (if this version is not there
 /// yet) and return its root `catalog-info.yaml`.
 pub fn materialize(cache_dir: &Path) -> Result<PathBuf> {
-    let root = cache_dir.join("demo").join(format!("{:016x}", content_hash()));
+    let root = cache_dir
+        .join("demo")
+        .join(format!("{:016x}", content_hash()));
     let entry = root.join("catalog-info.yaml");
     if entry.exists() {
         return Ok(entry);
@@ -37,7 +39,9 @@ pub fn materialize(cache_dir: &Path) -> Result<PathBuf> {
         }
         // Another instance won the race; its copy is identical.
         Err(_) if entry.exists() => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot unpack demo into {}", root.display())),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot unpack demo into {}", root.display()))
+        }
     }
     Ok(entry)
 }
@@ -48,7 +52,8 @@ fn write_dir(dir: &Dir<'_>, to: &Path) -> Result<()> {
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(&path, file.contents()).with_context(|| format!("cannot write {}", path.display()))?;
+        fs::write(&path, file.contents())
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     for sub in dir.dirs() {
         write_dir(sub, to)?;

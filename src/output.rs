@@ -59,7 +59,11 @@ pub fn clean(s: &str) -> String {
 const LABEL_WIDTH: usize = 11;
 
 fn field(out: &mut String, style: Style, label: &str, value: &str) {
-    let line = format!("{} {}", style.heading(&format!("{label:<LABEL_WIDTH$}")), value);
+    let line = format!(
+        "{} {}",
+        style.heading(&format!("{label:<LABEL_WIDTH$}")),
+        value
+    );
     let _ = writeln!(out, "{}", line.trim_end());
 }
 
@@ -75,13 +79,21 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
         out,
         "{}{}",
         style.bold(&clean(&r.entity_ref)),
-        if title.is_empty() { String::new() } else { format!("  {title}") }
+        if title.is_empty() {
+            String::new()
+        } else {
+            format!("  {title}")
+        }
     );
-    let facts: Vec<String> = [Some(r.kind.as_str()), r.spec_type.as_deref(), r.lifecycle.as_deref()]
-        .into_iter()
-        .flatten()
-        .map(clean)
-        .collect();
+    let facts: Vec<String> = [
+        Some(r.kind.as_str()),
+        r.spec_type.as_deref(),
+        r.lifecycle.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(clean)
+    .collect();
     let _ = writeln!(out, "{}", style.dim(&facts.join(" · ")));
     if let Some(d) = &r.description {
         for line in sanitize(d).trim().lines() {
@@ -91,12 +103,26 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
     out.push('\n');
 
     for link in r.links.iter().filter(|l| l.runbook) {
-        let title = link.title.as_deref().map(|t| format!("  ({})", clean(t))).unwrap_or_default();
-        field(&mut out, style, "RUNBOOK", &format!("{}{title}", clean(&link.url)));
+        let title = link
+            .title
+            .as_deref()
+            .map(|t| format!("  ({})", clean(t)))
+            .unwrap_or_default();
+        field(
+            &mut out,
+            style,
+            "RUNBOOK",
+            &format!("{}{title}", clean(&link.url)),
+        );
     }
 
     for (k, v) in &r.on_call {
-        field(&mut out, style, "ON-CALL", &format!("{}: {}", clean(k), clean(v)));
+        field(
+            &mut out,
+            style,
+            "ON-CALL",
+            &format!("{}: {}", clean(k), clean(v)),
+        );
     }
     match &r.owner {
         None => field(&mut out, style, "OWNER", &style.warn("none declared")),
@@ -113,7 +139,12 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
             }
             field(&mut out, style, "OWNER", &line);
             for (k, v) in &owner.on_call {
-                field(&mut out, style, "  on-call", &format!("{}: {}", clean(k), clean(v)));
+                field(
+                    &mut out,
+                    style,
+                    "  on-call",
+                    &format!("{}: {}", clean(k), clean(v)),
+                );
             }
             if !owner.parents.is_empty() {
                 let chain: Vec<String> = owner.parents.iter().map(|p| clean(p)).collect();
@@ -145,7 +176,11 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
     }
     let other_links: Vec<_> = r.links.iter().filter(|l| !l.runbook).collect();
     for (i, link) in other_links.iter().enumerate() {
-        let title = link.title.as_deref().map(|t| format!("{}  ", clean(t))).unwrap_or_default();
+        let title = link
+            .title
+            .as_deref()
+            .map(|t| format!("{}  ", clean(t)))
+            .unwrap_or_default();
         let line = format!("{title}{}", clean(&link.url));
         if i == 0 {
             field(&mut out, style, "LINKS", &line);
@@ -170,14 +205,33 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
     if !r.relations.is_empty() {
         field(&mut out, style, "RELATIONS", "");
         let mut relations = r.relations.clone();
-        relations.sort_by(|a, b| (&a.relation_type, &a.target_ref).cmp(&(&b.relation_type, &b.target_ref)));
-        let width = relations.iter().map(|x| x.relation_type.len()).max().unwrap_or(0);
+        relations.sort_by(|a, b| {
+            (&a.relation_type, &a.target_ref).cmp(&(&b.relation_type, &b.target_ref))
+        });
+        let width = relations
+            .iter()
+            .map(|x| x.relation_type.len())
+            .max()
+            .unwrap_or(0);
         let mut last = "";
         for rel in &relations {
-            let label = if rel.relation_type == last { "" } else { rel.relation_type.as_str() };
+            let label = if rel.relation_type == last {
+                ""
+            } else {
+                rel.relation_type.as_str()
+            };
             last = &rel.relation_type;
-            let missing = if rel.dangling { style.warn("  (missing)") } else { String::new() };
-            let _ = writeln!(out, "  {:width$}  {}{missing}", clean(label), clean(&rel.target_ref));
+            let missing = if rel.dangling {
+                style.warn("  (missing)")
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "  {:width$}  {}{missing}",
+                clean(label),
+                clean(&rel.target_ref)
+            );
         }
     }
     let mut source = format!("{}  {}", clean(&r.source), clean(&r.location));
@@ -186,7 +240,11 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
             source,
             "\n{:LABEL_WIDTH$} also in {} (lower in the config order; not shown)",
             "",
-            r.shadowed_in.iter().map(|s| clean(s)).collect::<Vec<_>>().join(", ")
+            r.shadowed_in
+                .iter()
+                .map(|s| clean(s))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     field(&mut out, style, "SOURCE", &source);
@@ -223,7 +281,11 @@ pub fn render_deps(tree: &DepTree, direction: Direction, style: Style) -> String
         Direction::DependsOn => "dependencies",
         Direction::DependedOnBy => "dependents (blast radius)",
     };
-    let cut = if tree.truncated { ", more beyond the depth limit" } else { "" };
+    let cut = if tree.truncated {
+        ", more beyond the depth limit"
+    } else {
+        ""
+    };
     let _ = writeln!(out, "{} {what}{cut}", tree.count);
     out
 }

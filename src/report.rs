@@ -57,7 +57,11 @@ impl From<Link> for ShownLink {
 }
 
 impl ShowReport {
-    pub fn build(lookup: &dyn EntityLookup, found: &CatalogEntity, sources: &[String]) -> ShowReport {
+    pub fn build(
+        lookup: &dyn EntityLookup,
+        found: &CatalogEntity,
+        sources: &[String],
+    ) -> ShowReport {
         let e = &found.entity;
         let system = e.system_ref().map(|r| r.canonical());
         // A system's domain; a system itself shows its own domain.
@@ -76,7 +80,11 @@ impl ShowReport {
             Some(line) => format!("{}:{line}", found.origin.location),
             None => found.origin.location.clone(),
         };
-        let pairs = |v: Vec<(&str, &str)>| v.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let pairs = |v: Vec<(&str, &str)>| {
+            v.into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
         ShowReport {
             entity_ref: e.ref_key(),
             kind: e.kind.clone(),

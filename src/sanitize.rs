@@ -20,7 +20,10 @@ pub fn sanitize(input: &str) -> Cow<'_, str> {
 /// Strip control sequences and turn newlines and tabs into spaces: for
 /// values that must stay on one line (names, table cells, status text).
 pub fn sanitize_line(input: &str) -> Cow<'_, str> {
-    if !input.chars().any(|c| needs_work(c) || c == '\n' || c == '\t') {
+    if !input
+        .chars()
+        .any(|c| needs_work(c) || c == '\n' || c == '\t')
+    {
         return Cow::Borrowed(input);
     }
     Cow::Owned(strip(input, false))

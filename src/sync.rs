@@ -27,13 +27,20 @@ fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error
 
 impl SyncReport {
     pub fn error_count(&self) -> usize {
-        self.problems.iter().filter(|p| p.severity == Severity::Error).count()
+        self.problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error)
+            .count()
     }
 }
 
 /// Sync one source. A source that yields nothing readable at all (every
 /// root missing, say) fails and leaves the previous snapshot in place.
-pub fn sync_source(cache: &Cache, source: &Source, allowed_kinds: Option<&[String]>) -> Result<SyncReport> {
+pub fn sync_source(
+    cache: &Cache,
+    source: &Source,
+    allowed_kinds: Option<&[String]>,
+) -> Result<SyncReport> {
     let started = Instant::now();
     let roots = match &source.kind {
         SourceKind::Local { roots } => roots.clone(),
@@ -55,10 +62,19 @@ pub fn sync_source(cache: &Cache, source: &Source, allowed_kinds: Option<&[Strin
             "source '{}' read no catalog files from {}; the previous snapshot is kept{}",
             source.name,
             source.describe(),
-            if why.is_empty() { String::new() } else { format!(":\n  {why}") }
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(":\n  {why}")
+            }
         );
     }
-    let snapshot = cache.write_snapshot(&source.name, &source.describe(), &loaded.entities, &loaded.problems)?;
+    let snapshot = cache.write_snapshot(
+        &source.name,
+        &source.describe(),
+        &loaded.entities,
+        &loaded.problems,
+    )?;
     Ok(SyncReport {
         source: source.name.clone(),
         snapshot,

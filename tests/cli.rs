@@ -54,13 +54,22 @@ fn show_gives_the_on_call_view_of_the_demo_catalog_with_no_config() {
     let out = env.run(&["show", "payments-service"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.starts_with("component:default/payments-service"), "{text}");
+    assert!(
+        text.starts_with("component:default/payments-service"),
+        "{text}"
+    );
     let runbook = text.find("RUNBOOK").expect("runbook line");
     let owner = text.find("OWNER").expect("owner line");
     assert!(runbook < owner, "runbooks come first:\n{text}");
     assert!(text.contains("group:default/team-payments"), "{text}");
-    assert!(text.contains("@northwind.example>"), "member emails:\n{text}");
-    assert!(text.contains("pagerduty.com/service-id"), "on-call:\n{text}");
+    assert!(
+        text.contains("@northwind.example>"),
+        "member emails:\n{text}"
+    );
+    assert!(
+        text.contains("pagerduty.com/service-id"),
+        "on-call:\n{text}"
+    );
     assert!(text.contains("SOURCE      demo"), "{text}");
 }
 
@@ -92,7 +101,11 @@ fn unknown_refs_exit_1_and_say_what_to_do() {
     let env = Env::new();
     let out = env.run(&["show", "component:does-not-exist"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("callboard search"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("callboard search"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -106,8 +119,15 @@ fn search_filters_and_ranks() {
 
     let out = env.run(&["search", "--json", "kind:component", "payments"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["hits"][0]["ref"], "component:default/payments-service", "{v}");
-    assert!(v["hits"].as_array().unwrap().iter().all(|h| h["kind"] == "Component"));
+    assert_eq!(
+        v["hits"][0]["ref"], "component:default/payments-service",
+        "{v}"
+    );
+    assert!(v["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| h["kind"] == "Component"));
 
     let out = env.run(&["search", "zzzz-nothing-matches"]);
     assert_eq!(out.status.code(), Some(1));
@@ -134,8 +154,12 @@ fn deps_show_the_tree_and_the_blast_radius() {
     let out = env.run(&["deps", "component:booking-api", "--depth", "1", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let children = v["tree"]["children"].as_array().unwrap();
-    assert!(children.iter().any(|c| c["entity_ref"] == "resource:default/postgres-main"));
-    assert!(children.iter().all(|c| c["children"].as_array().unwrap().is_empty()));
+    assert!(children
+        .iter()
+        .any(|c| c["entity_ref"] == "resource:default/postgres-main"));
+    assert!(children
+        .iter()
+        .all(|c| c["children"].as_array().unwrap().is_empty()));
 }
 
 #[test]
@@ -144,7 +168,11 @@ fn validate_passes_the_demo_and_fails_bad_files_with_positions() {
     let demo = repo("assets/demo/catalog-info.yaml");
     let out = env.run(&["validate", demo.to_str().unwrap()]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
-    assert!(stdout(&out).contains(" 0 errors, 0 warnings"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains(" 0 errors, 0 warnings"),
+        "{}",
+        stdout(&out)
+    );
 
     let bad = env.path("bad.yaml");
     std::fs::write(
@@ -157,7 +185,10 @@ fn validate_passes_the_demo_and_fails_bad_files_with_positions() {
     let text = stdout(&out);
     assert!(text.contains(&format!("{}:13:", bad.display())), "{text}");
     assert!(text.contains("no resolvable owner"), "{text}");
-    assert!(text.contains("1 entities"), "the good document still loads:\n{text}");
+    assert!(
+        text.contains("1 entities"),
+        "the good document still loads:\n{text}"
+    );
 }
 
 #[test]
@@ -198,7 +229,11 @@ fn config_sources_resolve_by_order_and_show_says_so() {
     std::fs::write(env.path("a/catalog-info.yaml"), doc("From A")).unwrap();
     std::fs::write(env.path("b/catalog-info.yaml"), doc("From B")).unwrap();
     let config = env.path("config.yaml");
-    std::fs::write(&config, "sources:\n  - name: first\n    path: b\n  - name: second\n    path: a\n").unwrap();
+    std::fs::write(
+        &config,
+        "sources:\n  - name: first\n    path: b\n  - name: second\n    path: a\n",
+    )
+    .unwrap();
     let out = env.run(&["--config", config.to_str().unwrap(), "show", "shared"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
@@ -226,7 +261,11 @@ fn sync_reports_problems_and_keeps_the_last_good_snapshot() {
     std::fs::remove_dir_all(&root).unwrap();
     let out = env.run(&["--source", src, "sync"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("previous snapshot is kept"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("previous snapshot is kept"),
+        "{}",
+        stderr(&out)
+    );
     let out = env.run(&["--source", src, "show", "team-a"]);
     assert!(out.status.success(), "{}", stderr(&out));
 }

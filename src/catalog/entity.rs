@@ -301,9 +301,19 @@ fn string_pairs(map: Option<&Map<String, Value>>) -> Vec<(&str, &str)> {
 /// Annotation keys that name an on-call rota or paging service.
 pub fn is_on_call_annotation(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
-    ["pagerduty", "opsgenie", "victorops", "splunk-on-call", "incident.io", "firehydrant", "rootly", "oncall", "on-call"]
-        .iter()
-        .any(|needle| key.contains(needle))
+    [
+        "pagerduty",
+        "opsgenie",
+        "victorops",
+        "splunk-on-call",
+        "incident.io",
+        "firehydrant",
+        "rootly",
+        "oncall",
+        "on-call",
+    ]
+    .iter()
+    .any(|needle| key.contains(needle))
 }
 
 #[cfg(test)]

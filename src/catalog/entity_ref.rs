@@ -30,7 +30,9 @@ pub enum RefError {
     EmptyNamespace(String),
     #[error("entity reference '{0}' has an empty name")]
     EmptyName(String),
-    #[error("entity reference '{0}' has no kind; write it as 'kind:{0}' (for example 'component:{0}')")]
+    #[error(
+        "entity reference '{0}' has no kind; write it as 'kind:{0}' (for example 'component:{0}')"
+    )]
     MissingKind(String),
 }
 
@@ -134,7 +136,8 @@ impl EntityRef {
     /// `kind:namespace/name`, lower-cased: the form Backstage uses in
     /// `relations[].targetRef` and the key every index uses.
     pub fn canonical(&self) -> String {
-        let mut s = String::with_capacity(self.kind.len() + self.namespace.len() + self.name.len() + 2);
+        let mut s =
+            String::with_capacity(self.kind.len() + self.namespace.len() + self.name.len() + 2);
         push_lower(&mut s, &self.kind);
         s.push(':');
         push_lower(&mut s, &self.namespace);
@@ -167,9 +170,9 @@ fn push_lower(out: &mut String, part: &str) {
 
 impl PartialEq for EntityRef {
     fn eq(&self, other: &Self) -> bool {
-        self.kind.to_lowercase() == other.kind.to_lowercase()
-            && self.namespace.to_lowercase() == other.namespace.to_lowercase()
-            && self.name.to_lowercase() == other.name.to_lowercase()
+        // The same per-character lower-casing as `canonical` and `Hash`
+        // (`str::to_lowercase` special-cases a final sigma).
+        self.canonical() == other.canonical()
     }
 }
 
@@ -213,8 +216,11 @@ mod tests {
         assert_eq!(r.canonical(), "group:prod/team-a");
         let r = EntityRef::parse_with("user:guest", ctx(Some("Group"), Some("prod"))).unwrap();
         assert_eq!(r.canonical(), "user:prod/guest");
-        let r = EntityRef::parse_with("group:default/team-a", ctx(Some("Group"), Some("development")))
-            .unwrap();
+        let r = EntityRef::parse_with(
+            "group:default/team-a",
+            ctx(Some("Group"), Some("development")),
+        )
+        .unwrap();
         assert_eq!(r.canonical(), "group:default/team-a");
         let r = EntityRef::parse_with("team-a", ctx(Some("Group"), None)).unwrap();
         assert_eq!(r.canonical(), "group:default/team-a");
@@ -234,9 +240,18 @@ mod tests {
     fn empty_parts_are_errors() {
         assert_eq!(split_ref(""), Err(RefError::Empty));
         assert!(matches!(split_ref(":foo"), Err(RefError::EmptyKind(_))));
-        assert!(matches!(split_ref("component:/foo"), Err(RefError::EmptyNamespace(_))));
-        assert!(matches!(split_ref("component:ns/"), Err(RefError::EmptyName(_))));
-        assert!(matches!(split_ref("component:"), Err(RefError::EmptyName(_))));
+        assert!(matches!(
+            split_ref("component:/foo"),
+            Err(RefError::EmptyNamespace(_))
+        ));
+        assert!(matches!(
+            split_ref("component:ns/"),
+            Err(RefError::EmptyName(_))
+        ));
+        assert!(matches!(
+            split_ref("component:"),
+            Err(RefError::EmptyName(_))
+        ));
     }
 
     #[test]
@@ -258,7 +273,17 @@ mod tests {
 
     #[test]
     fn short_display_drops_the_default_namespace() {
-        assert_eq!(EntityRef::parse("Component:default/X").unwrap().display_short(), "component:X");
-        assert_eq!(EntityRef::parse("component:legacy/x").unwrap().display_short(), "component:legacy/x");
+        assert_eq!(
+            EntityRef::parse("Component:default/X")
+                .unwrap()
+                .display_short(),
+            "component:X"
+        );
+        assert_eq!(
+            EntityRef::parse("component:legacy/x")
+                .unwrap()
+                .display_short(),
+            "component:legacy/x"
+        );
     }
 }

@@ -100,7 +100,11 @@ impl EntityLookup for Catalog {
     fn refs_named(&self, name: &str) -> Vec<String> {
         self.by_name
             .get(&name.to_lowercase())
-            .map(|v| v.iter().map(|&i| self.entities[i].entity.ref_key()).collect())
+            .map(|v| {
+                v.iter()
+                    .map(|&i| self.entities[i].entity.ref_key())
+                    .collect()
+            })
             .unwrap_or_default()
     }
 }
@@ -122,7 +126,12 @@ pub fn resolve(lookup: &dyn EntityLookup, input: &str) -> Resolved {
         return Resolved::NotFound(input.to_string());
     };
     if let Some(kind) = parts.kind {
-        let key = EntityRef::new(kind, parts.namespace.unwrap_or(DEFAULT_NAMESPACE), parts.name).canonical();
+        let key = EntityRef::new(
+            kind,
+            parts.namespace.unwrap_or(DEFAULT_NAMESPACE),
+            parts.name,
+        )
+        .canonical();
         return if lookup.get(&key).is_some() {
             Resolved::Found(key)
         } else {
@@ -197,16 +206,13 @@ pub struct OwnerInfo {
 /// Resolve the owner of an entity (from `spec.owner`, else its `ownedBy`
 /// relation): a Group with its parents and members, or a User.
 pub fn owner_of(lookup: &dyn EntityLookup, entity: &Entity) -> Option<OwnerInfo> {
-    let owner_ref = entity
-        .owner_ref()
-        .map(|r| r.canonical())
-        .or_else(|| {
-            entity
-                .relations()
-                .iter()
-                .find(|r| r.relation_type == super::relations::OWNED_BY)
-                .map(|r| r.target_ref.to_lowercase())
-        })?;
+    let owner_ref = entity.owner_ref().map(|r| r.canonical()).or_else(|| {
+        entity
+            .relations()
+            .iter()
+            .find(|r| r.relation_type == super::relations::OWNED_BY)
+            .map(|r| r.target_ref.to_lowercase())
+    })?;
     let Some(owner) = lookup.get(&owner_ref) else {
         return Some(OwnerInfo {
             owner_ref,
@@ -225,7 +231,10 @@ pub fn owner_of(lookup: &dyn EntityLookup, entity: &Entity) -> Option<OwnerInfo>
         owner_ref: owner_ref.clone(),
         resolved: true,
         kind: Some(owner.kind.clone()),
-        display_name: owner.profile_display_name().or(owner.metadata.title.as_deref()).map(str::to_string),
+        display_name: owner
+            .profile_display_name()
+            .or(owner.metadata.title.as_deref())
+            .map(str::to_string),
         email: owner.profile_email().map(str::to_string),
         parents: Vec::new(),
         members: Vec::new(),
@@ -271,9 +280,12 @@ fn parent_ref(group: &Entity) -> Option<String> {
         .map(|r| r.target_ref.to_lowercase())
         .or_else(|| {
             let parent = group.spec_str("parent")?;
-            EntityRef::parse_with(parent, RefContext::new(Some("Group"), Some(group.namespace())))
-                .ok()
-                .map(|r| r.canonical())
+            EntityRef::parse_with(
+                parent,
+                RefContext::new(Some("Group"), Some(group.namespace())),
+            )
+            .ok()
+            .map(|r| r.canonical())
         })
 }
 
@@ -296,7 +308,9 @@ pub fn group_members(lookup: &dyn EntityLookup, group: &Entity) -> Vec<Person> {
                 entity_ref: key,
             },
             None => Person {
-                name: EntityRef::parse(&key).map(|r| r.name).unwrap_or_else(|_| key.clone()),
+                name: EntityRef::parse(&key)
+                    .map(|r| r.name)
+                    .unwrap_or_else(|_| key.clone()),
                 display_name: None,
                 email: None,
                 entity_ref: key,
@@ -445,8 +459,14 @@ mod tests {
     use serde_json::json;
 
     fn catalog(docs: Vec<serde_json::Value>) -> Catalog {
-        let mut entities: Vec<Entity> = docs.into_iter().map(|d| Entity::from_value(d).unwrap()).collect();
-        let emitted: Vec<_> = entities.iter().flat_map(|e| emit_relations(e).unwrap()).collect();
+        let mut entities: Vec<Entity> = docs
+            .into_iter()
+            .map(|d| Entity::from_value(d).unwrap())
+            .collect();
+        let emitted: Vec<_> = entities
+            .iter()
+            .flat_map(|e| emit_relations(e).unwrap())
+            .collect();
         stitch(&mut entities, emitted);
         Catalog::new(entities.into_iter().map(|entity| CatalogEntity {
             entity,
@@ -486,9 +506,16 @@ mod tests {
         assert_eq!(owner.owner_ref, "group:default/team-a");
         assert_eq!(owner.email.as_deref(), Some("team-a@x.example"));
         assert_eq!(owner.parents, vec!["group:default/org"]);
-        let emails: Vec<_> = owner.members.iter().map(|m| (m.name.as_str(), m.email.as_deref())).collect();
+        let emails: Vec<_> = owner
+            .members
+            .iter()
+            .map(|m| (m.name.as_str(), m.email.as_deref()))
+            .collect();
         assert_eq!(emails, vec![("ann", Some("ann@x.example")), ("bo", None)]);
-        assert_eq!(owner.on_call, vec![("pagerduty.com/service-id".into(), "P1".into())]);
+        assert_eq!(
+            owner.on_call,
+            vec![("pagerduty.com/service-id".into(), "P1".into())]
+        );
     }
 
     #[test]
@@ -497,12 +524,21 @@ mod tests {
         docs.push(component("team-a", &[]));
         docs.push(component("svc", &[]));
         let cat = catalog(docs);
-        assert_eq!(resolve(&cat, "svc"), Resolved::Found("component:default/svc".into()));
+        assert_eq!(
+            resolve(&cat, "svc"),
+            Resolved::Found("component:default/svc".into())
+        );
         assert_eq!(
             resolve(&cat, "Team-A"),
-            Resolved::Ambiguous(vec!["component:default/team-a".into(), "group:default/team-a".into()])
+            Resolved::Ambiguous(vec![
+                "component:default/team-a".into(),
+                "group:default/team-a".into()
+            ])
         );
-        assert_eq!(resolve(&cat, "group:team-a"), Resolved::Found("group:default/team-a".into()));
+        assert_eq!(
+            resolve(&cat, "group:team-a"),
+            Resolved::Found("group:default/team-a".into())
+        );
         assert!(matches!(resolve(&cat, "nope"), Resolved::NotFound(_)));
     }
 
@@ -518,13 +554,23 @@ mod tests {
         assert_eq!(tree.count, 3); // b, c, dangling resource (a is the root)
         assert_eq!(tree.children[0].entity_ref, "component:default/b");
         let b_children = &tree.children[0].children;
-        assert!(b_children.iter().any(|n| n.dangling && n.entity_ref == "resource:default/gone"));
-        let c = b_children.iter().find(|n| n.entity_ref == "component:default/c").unwrap();
+        assert!(b_children
+            .iter()
+            .any(|n| n.dangling && n.entity_ref == "resource:default/gone"));
+        let c = b_children
+            .iter()
+            .find(|n| n.entity_ref == "component:default/c")
+            .unwrap();
         assert!(c.children[0].repeated, "cycle back to a is not expanded");
 
         let blast = dependency_tree(&cat, "component:default/c", Direction::DependedOnBy, None);
         assert_eq!(blast.count, 3); // b, d, a
-        let shallow = dependency_tree(&cat, "component:default/c", Direction::DependedOnBy, Some(1));
+        let shallow = dependency_tree(
+            &cat,
+            "component:default/c",
+            Direction::DependedOnBy,
+            Some(1),
+        );
         assert_eq!(shallow.count, 2);
         assert!(shallow.truncated);
     }

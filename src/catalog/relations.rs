@@ -83,7 +83,8 @@ fn relation_fields(kind: Kind) -> &'static [RelationField] {
     ];
     const API: &[RelationField] = &[OWNER, SYSTEM];
     const RESOURCE: &[RelationField] = &[OWNER, DEPENDS, DEPENDENCY, SYSTEM];
-    const SYSTEM_FIELDS: &[RelationField] = &[OWNER, rf("domain", Some("Domain"), PART_OF, HAS_PART)];
+    const SYSTEM_FIELDS: &[RelationField] =
+        &[OWNER, rf("domain", Some("Domain"), PART_OF, HAS_PART)];
     const DOMAIN: &[RelationField] = &[OWNER, rf("subdomainOf", Some("Domain"), PART_OF, HAS_PART)];
     const USER: &[RelationField] = &[rf("memberOf", Some("Group"), MEMBER_OF, HAS_MEMBER)];
     const GROUP: &[RelationField] = &[
@@ -134,11 +135,16 @@ pub fn emit_relations(entity: &Entity) -> Result<Vec<EmittedRelation>, Vec<Relat
     for field in relation_fields(kind) {
         let values: Vec<(String, &str)> = match entity.spec_value(field.field) {
             None | Some(serde_json::Value::Null) => continue,
-            Some(serde_json::Value::String(s)) => vec![(format!("spec.{}", field.field), s.as_str())],
+            Some(serde_json::Value::String(s)) => {
+                vec![(format!("spec.{}", field.field), s.as_str())]
+            }
             Some(serde_json::Value::Array(items)) => items
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| v.as_str().map(|s| (format!("spec.{}[{i}]", field.field), s)))
+                .filter_map(|(i, v)| {
+                    v.as_str()
+                        .map(|s| (format!("spec.{}[{i}]", field.field), s))
+                })
                 .collect(),
             // Wrong shapes are reported by validation; nothing to emit.
             Some(_) => continue,
@@ -219,13 +225,18 @@ mod tests {
         }));
         let rel = emit_relations(&c).unwrap();
         let has = |s: &str, t: &str, d: &str| {
-            rel.iter().any(|r| r.source == s && r.relation_type == t && r.target == d)
+            rel.iter()
+                .any(|r| r.source == s && r.relation_type == t && r.target == d)
         };
         assert!(has("component:prod/web", OWNED_BY, "group:prod/team-a"));
         assert!(has("group:prod/team-a", OWNER_OF, "component:prod/web"));
         assert!(has("component:prod/web", PROVIDES_API, "api:prod/api-1"));
         assert!(has("component:prod/web", DEPENDS_ON, "resource:default/db"));
-        assert!(has("resource:default/db", DEPENDENCY_OF, "component:prod/web"));
+        assert!(has(
+            "resource:default/db",
+            DEPENDENCY_OF,
+            "component:prod/web"
+        ));
         assert!(has("component:prod/web", PART_OF, "system:prod/shop"));
         assert_eq!(rel.len(), 8);
     }
@@ -256,7 +267,15 @@ mod tests {
 
     #[test]
     fn inverses_are_symmetric() {
-        for t in [OWNED_BY, PROVIDES_API, CONSUMES_API, DEPENDS_ON, PARENT_OF, MEMBER_OF, PART_OF] {
+        for t in [
+            OWNED_BY,
+            PROVIDES_API,
+            CONSUMES_API,
+            DEPENDS_ON,
+            PARENT_OF,
+            MEMBER_OF,
+            PART_OF,
+        ] {
             assert_eq!(inverse(inverse(t).unwrap()), Some(t));
         }
         assert_eq!(inverse("customThing"), None);

@@ -33,7 +33,8 @@ pub fn is_valid_object_name(s: &str) -> bool {
     (1..=63).contains(&len)
         && s.starts_with(is_alnum)
         && s.ends_with(is_alnum)
-        && s.chars().all(|c| is_alnum(c) || matches!(c, '-' | '_' | '.'))
+        && s.chars()
+            .all(|c| is_alnum(c) || matches!(c, '-' | '_' | '.'))
 }
 
 /// `^[a-z0-9]+(?:\-+[a-z0-9]+)*$`, 1–63 characters.
@@ -76,8 +77,9 @@ pub fn is_valid_api_version(s: &str) -> bool {
 pub fn is_valid_tag(s: &str) -> bool {
     let part_ok = |p: &str| {
         !p.is_empty()
-            && p.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, ':' | '+' | '#'))
+            && p.chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, ':' | '+' | '#')
+            })
     };
     (1..=63).contains(&s.len()) && s.split('-').all(part_ok)
 }
@@ -113,7 +115,12 @@ enum FieldType {
 }
 
 /// Required and typed spec fields from the kinds' JSON schemas.
-fn spec_schema(kind: Kind) -> (&'static [&'static str], &'static [(&'static str, FieldType)]) {
+fn spec_schema(
+    kind: Kind,
+) -> (
+    &'static [&'static str],
+    &'static [(&'static str, FieldType)],
+) {
     use FieldType::*;
     match kind {
         Kind::Component => (
@@ -150,7 +157,10 @@ fn spec_schema(kind: Kind) -> (&'static [&'static str], &'static [(&'static str,
                 ("dependencyOf", StringArray),
             ],
         ),
-        Kind::System => (&["owner"], &[("owner", String), ("domain", String), ("type", String)]),
+        Kind::System => (
+            &["owner"],
+            &[("owner", String), ("domain", String), ("type", String)],
+        ),
         Kind::Domain => (
             &["owner"],
             &[("owner", String), ("subdomainOf", String), ("type", String)],
@@ -165,14 +175,27 @@ fn spec_schema(kind: Kind) -> (&'static [&'static str], &'static [(&'static str,
                 ("profile", Object),
             ],
         ),
-        Kind::User => (&["memberOf"], &[("memberOf", StringArray), ("profile", Object)]),
+        Kind::User => (
+            &["memberOf"],
+            &[("memberOf", StringArray), ("profile", Object)],
+        ),
         Kind::Location => (
             &[],
-            &[("type", String), ("target", String), ("targets", StringArray), ("presence", String)],
+            &[
+                ("type", String),
+                ("target", String),
+                ("targets", StringArray),
+                ("presence", String),
+            ],
         ),
         Kind::Template => (
             &["type", "steps"],
-            &[("type", String), ("owner", String), ("lifecycle", String), ("steps", Array)],
+            &[
+                ("type", String),
+                ("owner", String),
+                ("lifecycle", String),
+                ("steps", Array),
+            ],
         ),
     }
 }
@@ -202,7 +225,10 @@ fn type_name(ty: &FieldType) -> &'static str {
 pub fn validate_document(doc: &Value) -> Vec<Issue> {
     let mut issues = Vec::new();
     let Some(root) = doc.as_object() else {
-        issues.push(issue("", "an entity must be a YAML mapping with apiVersion, kind, metadata and spec"));
+        issues.push(issue(
+            "",
+            "an entity must be a YAML mapping with apiVersion, kind, metadata and spec",
+        ));
         return issues;
     };
     for key in root.keys() {
@@ -215,18 +241,30 @@ pub fn validate_document(doc: &Value) -> Vec<Issue> {
     }
     let api_version = root.get("apiVersion").and_then(Value::as_str);
     match root.get("apiVersion") {
-        None => issues.push(issue("", "missing required field 'apiVersion' (e.g. backstage.io/v1alpha1)")),
+        None => issues.push(issue(
+            "",
+            "missing required field 'apiVersion' (e.g. backstage.io/v1alpha1)",
+        )),
         Some(Value::String(v)) if is_valid_api_version(v) => {}
-        Some(v) => issues.push(issue("apiVersion", format!("invalid apiVersion {v}: expected e.g. backstage.io/v1alpha1"))),
+        Some(v) => issues.push(issue(
+            "apiVersion",
+            format!("invalid apiVersion {v}: expected e.g. backstage.io/v1alpha1"),
+        )),
     }
     let kind = root.get("kind").and_then(Value::as_str);
     match root.get("kind") {
         None => issues.push(issue("", "missing required field 'kind' (e.g. Component)")),
         Some(Value::String(k)) if is_valid_kind(k) => {}
-        Some(v) => issues.push(issue("kind", format!("invalid kind {v}: a letter followed by letters and digits"))),
+        Some(v) => issues.push(issue(
+            "kind",
+            format!("invalid kind {v}: a letter followed by letters and digits"),
+        )),
     }
     match root.get("metadata") {
-        None => issues.push(issue("", "missing required field 'metadata' (with at least a name)")),
+        None => issues.push(issue(
+            "",
+            "missing required field 'metadata' (with at least a name)",
+        )),
         Some(Value::Object(meta)) => validate_metadata(meta, &mut issues),
         Some(_) => issues.push(issue("metadata", "metadata must be a mapping")),
     }
@@ -271,7 +309,10 @@ fn validate_metadata(meta: &serde_json::Map<String, Value>, issues: &mut Vec<Iss
     for field in ["title", "description"] {
         if let Some(v) = meta.get(field) {
             if !v.is_string() || (field == "title" && v.as_str() == Some("")) {
-                issues.push(issue(format!("metadata.{field}"), format!("{field} must be a non-empty string")));
+                issues.push(issue(
+                    format!("metadata.{field}"),
+                    format!("{field} must be a non-empty string"),
+                ));
             }
         }
     }
@@ -293,7 +334,10 @@ fn validate_metadata(meta: &serde_json::Map<String, Value>, issues: &mut Vec<Iss
                     }
                 }
             }
-            Some(_) => issues.push(issue(format!("metadata.{field}"), format!("{field} must be a mapping of strings"))),
+            Some(_) => issues.push(issue(
+                format!("metadata.{field}"),
+                format!("{field} must be a mapping of strings"),
+            )),
         }
     }
     match meta.get("tags") {
@@ -322,11 +366,20 @@ fn validate_metadata(meta: &serde_json::Map<String, Value>, issues: &mut Vec<Iss
                 };
                 match obj.get("url").and_then(Value::as_str) {
                     Some(u) if looks_like_url(u) => {}
-                    _ => issues.push(issue(format!("{path}.url"), "a link needs a url with a scheme, e.g. https://…")),
+                    _ => issues.push(issue(
+                        format!("{path}.url"),
+                        "a link needs a url with a scheme, e.g. https://…",
+                    )),
                 }
                 for f in ["title", "icon", "type"] {
-                    if obj.get(f).is_some_and(|v| v.as_str().is_none_or(str::is_empty)) {
-                        issues.push(issue(format!("{path}.{f}"), format!("link {f} must be a non-empty string")));
+                    if obj
+                        .get(f)
+                        .is_some_and(|v| v.as_str().is_none_or(str::is_empty))
+                    {
+                        issues.push(issue(
+                            format!("{path}.{f}"),
+                            format!("link {f} must be a non-empty string"),
+                        ));
                     }
                 }
             }
@@ -341,7 +394,9 @@ fn looks_like_url(u: &str) -> bool {
         Some((scheme, rest)) => {
             !rest.is_empty()
                 && scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
         }
         None => false,
     }
@@ -352,7 +407,14 @@ fn validate_spec(kind: Kind, spec: Option<&Value>, issues: &mut Vec<Issue>) {
     let spec = match spec {
         None if required.is_empty() => return,
         None => {
-            issues.push(issue("", format!("{} requires a spec with {}", kind.as_str(), required.join(", "))));
+            issues.push(issue(
+                "",
+                format!(
+                    "{} requires a spec with {}",
+                    kind.as_str(),
+                    required.join(", ")
+                ),
+            ));
             return;
         }
         Some(Value::Object(s)) => s,
@@ -368,24 +430,37 @@ fn validate_spec(kind: Kind, spec: Option<&Value>, issues: &mut Vec<Issue>) {
             continue;
         }
         if !spec.contains_key(*field) {
-            issues.push(issue("spec", format!("{} is missing required field 'spec.{field}'", kind.as_str())));
+            issues.push(issue(
+                "spec",
+                format!("{} is missing required field 'spec.{field}'", kind.as_str()),
+            ));
         }
     }
     if mcp && !spec.get("remotes").is_some_and(Value::is_array) {
-        issues.push(issue("spec", "an API of type mcp-server needs 'spec.remotes' (a list of {type, url})"));
+        issues.push(issue(
+            "spec",
+            "an API of type mcp-server needs 'spec.remotes' (a list of {type, url})",
+        ));
     }
     for (field, ty) in fields {
         if let Some(v) = spec.get(*field) {
             if !type_ok(v, ty) {
                 issues.push(issue(
                     format!("spec.{field}"),
-                    format!("spec.{field} must be {}, found {}", type_name(ty), json_type(v)),
+                    format!(
+                        "spec.{field} must be {}, found {}",
+                        type_name(ty),
+                        json_type(v)
+                    ),
                 ));
             }
         }
     }
     if kind == Kind::Location && !spec.contains_key("target") && !spec.contains_key("targets") {
-        issues.push(issue("spec", "a Location needs 'spec.target' or 'spec.targets'"));
+        issues.push(issue(
+            "spec",
+            "a Location needs 'spec.target' or 'spec.targets'",
+        ));
     }
 }
 
