@@ -270,6 +270,10 @@ impl Snapshot {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .with_context(|| format!("cannot open cache snapshot {}", path.display()))?;
+        // Memory-map reads: the search corpus spans thousands of overflow
+        // pages, and one pread per page costs more than the search itself.
+        conn.pragma_update(None, "mmap_size", 1i64 << 30)
+            .with_context(|| format!("cannot configure cache snapshot {}", path.display()))?;
         let meta = |conn: &Connection, key: &str| -> Result<String> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
                 .optional()?
@@ -367,11 +371,17 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// The encoded search corpus (see [`crate::search::decode_corpus`]).
+    /// The encoded search corpus (see [`crate::search::Corpus::decode`]).
+    /// Read through the incremental blob API straight into one buffer: the
+    /// plain column read would copy the 10+ MB blob twice.
     pub fn corpus_bytes(&self) -> Result<Vec<u8>> {
-        Ok(self
+        use std::io::Read;
+        let mut blob = self
             .conn
-            .query_row("SELECT data FROM corpus WHERE id = 1", [], |r| r.get(0))?)
+            .blob_open(rusqlite::MAIN_DB, "corpus", "data", 1, true)?;
+        let mut bytes = Vec::with_capacity(blob.len());
+        blob.read_to_end(&mut bytes)?;
+        Ok(bytes)
     }
 
     /// Problems recorded by the sync that wrote this snapshot.
