@@ -21,41 +21,53 @@
 //! Hits are ordered by score, then name; with no text, by kind, then name.
 //!
 //! # Why not one long haystack per entity
-//! Measured as a cold process on this 2-core machine over 100k synthetic
-//! entities (names 1.9 MB; `fzf --filter` over the names alone took 35-45 ms),
-//! matching one nucleo haystack per entity with 2 threads:
+//! Measured as whole cold processes (read a file, match, print every hit) on
+//! this 2-core machine over 100k synthetic entities (the generator of
+//! `benches/search_micro.rs`), 2 matcher threads, median of 15 runs while
+//! other builds shared the machine (load ≈ 3):
 //!
-//! | haystack                                      | bytes   | `pay`  | `payments` | `pay` matches |
-//! |-----------------------------------------------|---------|--------|------------|---------------|
-//! | name only                                     | 1.9 MB  | 16 ms  | 13 ms      | 5.9k          |
-//! | name title kind type owner tags               | 6.9 MB  | 45 ms  | 27 ms      | 41k           |
-//! | … + first 40 chars of the description         | 11 MB   | 72 ms  | 61 ms      | 59k           |
-//! | … + the whole description                     | 16 MB   | 112 ms | 113 ms     | 75k           |
+//! | one nucleo haystack per entity         | file    | `pay`  | `payments` | `pmtgw` | `pay` hits |
+//! |----------------------------------------|---------|--------|------------|---------|------------|
+//! | `fzf --filter` over the names alone    | 1.9 MB  | 48 ms  | 52 ms      | 41 ms   | 5.9k       |
+//! | name only                              | 1.9 MB  | 15 ms  | 13 ms      | 20 ms   | 5.9k       |
+//! | name title kind type owner tags        | 6.9 MB  | 44 ms  | 30 ms      | 26 ms   | 41k        |
+//! | … + first 40 chars of the description  | 11 MB   | 78 ms  | 97 ms      | 44 ms   | 59k        |
+//! | … + the whole description              | 16 MB   | 160 ms | 189 ms     | 93 ms   | 75k        |
 //!
-//! A fuzzy atom over one long line is slow (every line passes nucleo's
+//! A fuzzy atom over one long line is slow (most lines pass nucleo's
 //! prefilter, then the score matrix runs over the whole span) and mostly
-//! noise: `pay` matched 75% of all entities, `p` in one field, `a` in the next,
-//! `y` in the description. Matching per field removes the cross-field junk
-//! (`pay` matches 16k, 6k of them by name), and searching descriptions by
-//! substring makes them cheap: one vectorised scan over the text per atom,
-//! on the two rarest bytes of the needle, instead of 100k nucleo calls.
+//! noise: `pay` matched 75% of all entities, `p` in one field, `a` in the
+//! next, `y` in the description. Matching per field removes the cross-field
+//! junk (`pay` then matches 16k: 6k by name, the rest by title, owner, tag or
+//! a description containing "pay"), and a description substring is cheap to
+//! find: one vectorised scan of the corpus text per atom, on the needle's two
+//! rarest bytes, instead of a nucleo call per record.
 //!
 //! The fields that repeat (kind, namespace, type, owner, lifecycle, system,
 //! tags) are interned: filters and atoms are evaluated once per distinct
-//! value (a few hundred), then each record is table lookups plus nucleo on
-//! its name and title, skipped when a 64-bit byte-set of name+title cannot
-//! contain the needle.
+//! value (a few hundred), so a record costs table lookups plus nucleo on its
+//! name and title, skipped when a 64-bit byte set of name+title cannot hold
+//! the needle. Records with non-ASCII text take nucleo's general path.
 //!
-//! Whole-process figures against `fzf --filter` come from
+//! The same kind of cold process with this module (read the 13.3 MB corpus
+//! of 100k entities, [`Corpus::decode`], [`search`], print the top 50 names),
+//! same conditions: `pay` 46 ms, `payments` 40 ms, `pmtgw` 28 ms,
+//! `checkout api` 55 ms (fzf: 64 ms), `kind:api owner:team-payments pay`
+//! 36 ms; at lower load about 30-35 ms = read 8 + decode 9-12 + search
+//! 10-14 ms. In-process (criterion, `benches/search_micro.rs`) at 10k
+//! entities: decode 0.6 ms, `pay` 2.1 ms, `payments` 1.5 ms, filters-only
+//! 0.2 ms. Whole-process figures against `fzf --filter` come from
 //! `benches/process.sh`; in-process ones from `cargo bench --bench search_micro`.
 //!
 //! # Corpus
 //! [`Corpus`] keeps every record's own strings (name, title, description) in
 //! one buffer and the repeated ones in tables; [`Corpus::encode`] documents
-//! the binary form. Decoding 100k records is one UTF-8 check plus a walk
-//! over varints, with no `String` per field;
-//! [`decode_corpus`] builds owned [`SearchRecord`]s instead and is ~20x
-//! slower, so prefer [`Corpus::decode`] and [`Corpus::search`].
+//! the binary form. Decoding is one UTF-8 check plus a walk over varints
+//! (on two threads past 10k records), with no `String` per field;
+//! [`decode_corpus`] builds owned [`SearchRecord`]s instead and is ~25x
+//! slower (17 ms at 10k), as is [`search`] over a `&[SearchRecord]`
+//! (it builds a corpus first), so prefer [`Corpus::decode`] (and
+//! [`Corpus::merge`] for several sources) with [`Corpus::search`].
 //!
 //! # The TUI
 //! [`SearchRecord::haystack`] / [`nucleo_columns`] give the short-field text
