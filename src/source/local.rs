@@ -8,19 +8,27 @@
 //! offending value, and every other document carries on. `Location` entities
 //! are kept and their `file` targets followed. At the end all relations are
 //! stitched at once, so reverse edges land only on entities that exist.
+//!
+//! Reading, parsing and checking a file does not depend on the loader's
+//! state, so worker threads do it ahead of the loader (`Prefetch`) for the
+//! files it is about to read (a folder's descriptors, a Location's targets);
+//! the loader still takes every decision in its own order, so the result
+//! does not depend on timing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs;
 use std::io::Read;
+use std::panic::AssertUnwindSafe;
 use std::path::{Component, Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde_json::Value;
 
-use super::yaml::{parse_documents, Document};
+use super::yaml::{parse_documents, parse_documents_owned, Document, YamlError};
 use super::{LoadResult, Problem, Severity};
-use crate::catalog::relations::{emit_relations, stitch, EmittedRelation};
+use crate::catalog::relations::{emit_relations, EmittedRelation};
 use crate::catalog::validate::validate_document;
-use crate::catalog::{CatalogEntity, Entity, Kind, Origin};
+use crate::catalog::{CatalogEntity, Entity, Kind, Origin, Relation};
 
 /// Files a folder walk picks up.
 pub const DESCRIPTOR_NAMES: [&str; 2] = ["catalog-info.yaml", "catalog-info.yml"];
@@ -33,6 +41,15 @@ pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
 
 /// Locations nested deeper than this are not followed.
 const MAX_LOCATION_DEPTH: usize = 64;
+
+/// Most worker threads reading files ahead of the loader.
+const MAX_WORKERS: usize = 8;
+
+/// Stitch on several threads from this many reverse relations.
+const PARALLEL_STITCH: usize = 20_000;
+
+/// Workers stop reading ahead while this much text waits for the loader.
+const PREFETCH_BYTES: usize = 32 * 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalOptions {
@@ -61,19 +78,41 @@ impl LocalOptions {
 /// Load every entity reachable from `roots` (files, or folders walked for
 /// `catalog-info.yaml`/`.yml`). Never fails: problems are collected.
 pub fn load_local(source_name: &str, roots: &[PathBuf], options: &LocalOptions) -> LoadResult {
-    let mut loader = Loader {
-        source_name,
-        options,
-        problems: Vec::new(),
-        read: HashMap::new(),
-        kept: Vec::new(),
-        by_ref: HashMap::new(),
-        files_read: 0,
-    };
-    for root in roots {
-        loader.load_root(root);
-    }
-    loader.finish()
+    // The loader thread reads files too while it waits for one.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_WORKERS + 1)
+        - 1;
+    let prefetch = Prefetch::new(options);
+    let started = std::cell::Cell::new(false);
+    std::thread::scope(|scope| {
+        // Workers start when there is something to read ahead.
+        let start_workers = || {
+            if !started.replace(true) {
+                for _ in 0..workers {
+                    scope.spawn(|| prefetch.work());
+                }
+            }
+        };
+        // Let the workers go even if loading panics.
+        let _close = CloseOnDrop(&prefetch);
+        let mut loader = Loader {
+            source_name,
+            options,
+            prefetch: (workers > 0).then_some((&prefetch, &start_workers)),
+            problems: Vec::new(),
+            read: HashMap::new(),
+            kept: Vec::new(),
+            by_ref: HashMap::new(),
+            reverse: Vec::new(),
+            files_read: 0,
+        };
+        for root in roots {
+            loader.load_root(root);
+        }
+        prefetch.close();
+        loader.finish()
+    })
 }
 
 /// A folder everything read from one root must stay inside.
@@ -82,12 +121,17 @@ struct Root {
     dir: PathBuf,
 }
 
-/// A kept entity with what it emitted.
-struct Kept {
-    entity: Entity,
-    relations: Vec<EmittedRelation>,
+/// The file a document is in, as the loader reached it.
+struct FileContext<'f> {
+    /// Its path as shown in problems.
+    display: &'f str,
+    /// Its [`Origin::location`] (`file:` and the display path).
     location: String,
-    line: u32,
+    /// The folder its relative paths start from.
+    base_dir: &'f Path,
+    root: &'f Root,
+    /// The ref of the Location entity that led to it (none for a root).
+    emitter: Option<&'f str>,
 }
 
 /// A Location target to follow once its file is done.
@@ -100,17 +144,27 @@ struct Target {
     /// The Location entity's ref and where it is.
     location: String,
     via: String,
+    /// The files the target names (resolved before following any, so that
+    /// they can be read ahead), or why it names none.
+    files: Result<Vec<PathBuf>, String>,
 }
 
 struct Loader<'a> {
     source_name: &'a str,
     options: &'a LocalOptions,
+    /// Workers reading files ahead (and how to start them), when there
+    /// are any.
+    prefetch: Option<(&'a Prefetch<'a>, &'a dyn Fn())>,
     problems: Vec<Problem>,
     /// Canonical path of every file read → how it was reached.
     read: HashMap<PathBuf, String>,
-    kept: Vec<Kept>,
-    /// Canonical ref → (display location, line) of the entity kept for it.
-    by_ref: HashMap<String, (String, u32)>,
+    /// The entities kept, each with the relations it emitted from itself.
+    kept: Vec<CatalogEntity>,
+    /// Canonical ref → index in `kept` of the entity kept for it.
+    by_ref: HashMap<String, usize>,
+    /// The relations kept entities emitted from other refs, stitched at the
+    /// end.
+    reverse: Vec<EmittedRelation>,
     files_read: usize,
 }
 
@@ -167,6 +221,7 @@ impl Loader<'_> {
                 }
             }
             files.sort();
+            self.read_ahead(&files, |file| fs::canonicalize(file).ok());
             if files.is_empty() {
                 self.problems.push(Problem {
                     location: display,
@@ -253,22 +308,38 @@ impl Loader<'_> {
             }
         };
         self.read.insert(canonical.clone(), via.to_string());
-        let Some(text) = self.read_text(path, &display) else {
-            return Loaded::Failed;
+        let prepared = self
+            .prefetch
+            .and_then(|(p, _)| p.take(&canonical))
+            .unwrap_or_else(|| prepare_file(path, self.options));
+        let (docs, errors) = match prepared.content {
+            Content::Unreadable(ReadProblem { position, message }) => {
+                self.problems.push(match position {
+                    Some((l, c)) => Problem::error_at(display, l, c, message),
+                    None => Problem::error(display, message),
+                });
+                return Loaded::Failed;
+            }
+            Content::Skeleton(_) if skip_skeletons => return Loaded::Skeleton,
+            Content::Skeleton(text) => prepare_text(text, self.options),
+            Content::Parsed(docs, errors) => (docs, errors),
         };
-        if skip_skeletons && is_template_skeleton(&text) {
-            return Loaded::Skeleton;
-        }
         self.files_read += 1;
-        let (docs, errors) = parse_documents(&text);
         for e in errors {
             self.problems
                 .push(Problem::error_at(&display, e.line, e.column, e.message));
         }
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut targets = Vec::new();
+        let file = FileContext {
+            display: &display,
+            location: format!("file:{display}"),
+            base_dir: &base_dir,
+            root,
+            emitter,
+        };
         for doc in docs {
-            self.load_document(doc, &display, &base_dir, root, emitter, &mut targets);
+            self.load_document(doc, &file, &mut targets);
         }
         if targets.is_empty() {
             return Loaded::Read;
@@ -280,6 +351,19 @@ impl Loader<'_> {
             ));
             return Loaded::Read;
         }
+        for target in &mut targets {
+            target.files = target_files(&base_dir, &target.value);
+        }
+        let wanted: Vec<&PathBuf> = targets
+            .iter()
+            .filter_map(|t| t.files.as_ref().ok())
+            .flatten()
+            .collect();
+        self.read_ahead(&wanted, |file| {
+            fs::canonicalize(file)
+                .ok()
+                .filter(|c| c.starts_with(&root.dir))
+        });
         chain.push(canonical);
         for target in targets {
             self.follow_target(&target, &display, &base_dir, root, chain);
@@ -288,36 +372,101 @@ impl Loader<'_> {
         Loaded::Read
     }
 
-    /// Read a file as UTF-8 text, reporting size, encoding and I/O problems.
-    fn read_text(&mut self, path: &Path, display: &str) -> Option<String> {
-        match read_text_limited(path, self.options.max_file_bytes) {
-            Ok(text) => Some(text),
-            Err(ReadProblem { position, message }) => {
-                self.problems.push(match position {
-                    Some((l, c)) => Problem::error_at(display, l, c, message),
-                    None => Problem::error(display, message),
-                });
-                None
-            }
+    /// Have the workers read `files` (canonical paths as `canonical` gives
+    /// them, `None` to leave a file out) next, except those already read.
+    fn read_ahead<P>(&self, files: &[P], canonical: impl Fn(&P) -> Option<PathBuf>) {
+        let Some((prefetch, start_workers)) = self.prefetch else {
+            return;
+        };
+        let wanted = files
+            .iter()
+            .filter_map(canonical)
+            .filter(|c| !self.read.contains_key(c));
+        if prefetch.schedule(wanted) {
+            start_workers();
         }
     }
 
+    /// Load one document of a file: finish checking it if the file was not
+    /// able to (rules, placeholders), then keep it unless its ref is taken.
     fn load_document(
         &mut self,
-        mut doc: Document,
-        display: &str,
-        base_dir: &Path,
-        root: &Root,
-        emitter: Option<&str>,
+        prepared: PreparedDoc,
+        file: &FileContext,
         targets: &mut Vec<Target>,
     ) {
+        let display = file.display;
+        let PreparedDoc { mut doc, check } = prepared;
+        let checked = match check {
+            Check::Done(checked) => checked,
+            Check::Pending => match self.check_pending(&mut doc, file) {
+                Some(checked) => checked,
+                None => return,
+            },
+        };
+        let Accepted {
+            entity,
+            others,
+            key,
+        } = match checked {
+            Ok(accepted) => *accepted,
+            Err(issues) => {
+                for (path, message) in issues {
+                    let (line, column) = doc.position(&path);
+                    self.problems
+                        .push(Problem::error_at(display, line, column, message));
+                }
+                return;
+            }
+        };
+        if let Some(&first) = self.by_ref.get(&key) {
+            let first = &self.kept[first].origin;
+            let first_location = first
+                .location
+                .strip_prefix("file:")
+                .unwrap_or(&first.location);
+            let message = format!(
+                "duplicate entity {key}: already defined at {first_location}:{}; this one was not loaded (Backstage reports a conflict)",
+                first.line.unwrap_or_default()
+            );
+            let (line, column) = doc.position("metadata.name");
+            self.problems
+                .push(Problem::error_at(display, line, column, message));
+            return;
+        }
+        if entity.known_kind() == Some(Kind::Location) {
+            self.collect_targets(&entity, &doc, display, &key, targets);
+        }
+        self.by_ref.insert(key, self.kept.len());
+        self.reverse.extend(others);
+        self.kept.push(CatalogEntity {
+            entity,
+            origin: Origin {
+                source: self.source_name.to_string(),
+                location: file.location.clone(),
+                line: Some(doc.line),
+            },
+        });
+    }
+
+    /// The checks of a document that the file could not make on its own:
+    /// what it is, the catalog rules and placeholders. `None` when it was
+    /// dropped (with its problems reported).
+    fn check_pending(&mut self, doc: &mut Document, file: &FileContext) -> Option<Checked> {
+        let FileContext {
+            display,
+            base_dir,
+            root,
+            emitter,
+            ..
+        } = *file;
         let at = |doc: &Document, path: &str| doc.position(path);
         let err = |doc: &Document, path: &str, message: String| {
             let (line, column) = at(doc, path);
             Problem::error_at(display, line, column, message)
         };
         if !doc.value.is_object() {
-            let (line, column) = at(&doc, "");
+            let (line, column) = at(doc, "");
             self.problems.push(Problem::error_at(
                 display,
                 line,
@@ -327,36 +476,31 @@ impl Loader<'_> {
                     json_type(&doc.value)
                 ),
             ));
-            return;
+            return None;
         }
         let label = entity_label(&doc.value);
 
         // Catalog rules come first: Backstage rejects a disallowed kind when
         // the parent location emits it, before processing it.
-        if let (Some(allowed), Some(kind)) = (
-            &self.options.allowed_kinds,
-            doc.value.get("kind").and_then(Value::as_str),
-        ) {
-            if !allowed.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
-                let (line, column) = at(&doc, "kind");
-                // Backstage goes further: the entity that emitted this one
-                // fails processing as a whole (NotAllowedError).
-                let backstage = match emitter {
-                    Some(location) => {
-                        format!("Backstage would also refuse {location}, which leads here")
-                    }
-                    None => {
-                        "Backstage would refuse everything in this registered location".to_string()
-                    }
-                };
-                self.problems.push(Problem::warning_at(
-                    display,
-                    line,
-                    column,
-                    format!("kind {kind} is not allowed by the rules; {label} was not loaded ({backstage})"),
-                ));
-                return;
-            }
+        if let Some(kind) = refused_kind(&doc.value, self.options) {
+            let (line, column) = at(doc, "kind");
+            // Backstage goes further: the entity that emitted this one
+            // fails processing as a whole (NotAllowedError).
+            let backstage = match emitter {
+                Some(location) => {
+                    format!("Backstage would also refuse {location}, which leads here")
+                }
+                None => "Backstage would refuse everything in this registered location".to_string(),
+            };
+            self.problems.push(Problem::warning_at(
+                display,
+                line,
+                column,
+                format!(
+                    "kind {kind} is not allowed by the rules; {label} was not loaded ({backstage})"
+                ),
+            ));
+            return None;
         }
 
         // Placeholders, before validation (`definition: {$text: …}` is a
@@ -368,7 +512,7 @@ impl Loader<'_> {
                 Ok(v) => Some(v),
                 Err(message) => {
                     placeholder_problems.push(err(
-                        &doc,
+                        doc,
                         path,
                         format!("{message}; {label} was not loaded"),
                     ));
@@ -378,65 +522,9 @@ impl Loader<'_> {
         });
         if !placeholder_problems.is_empty() {
             self.problems.extend(placeholder_problems);
-            return;
+            return None;
         }
-        doc.value = value;
-
-        let issues = validate_document(&doc.value);
-        if !issues.is_empty() {
-            for issue in issues {
-                self.problems.push(err(
-                    &doc,
-                    &issue.path,
-                    format!("{}; {label} was not loaded", issue.message),
-                ));
-            }
-            return;
-        }
-        let entity = match Entity::from_value(doc.value.clone()) {
-            Ok(e) => e,
-            Err(e) => {
-                self.problems.push(err(
-                    &doc,
-                    "",
-                    format!("not a valid entity: {e}; document skipped"),
-                ));
-                return;
-            }
-        };
-        let relations = match emit_relations(&entity) {
-            Ok(r) => r,
-            Err(errors) => {
-                for e in errors {
-                    self.problems.push(err(
-                        &doc,
-                        &e.path,
-                        format!("{}; {label} was not loaded", e.error),
-                    ));
-                }
-                return;
-            }
-        };
-        let key = entity.ref_key();
-        if let Some((first_location, first_line)) = self.by_ref.get(&key) {
-            let message = format!(
-                "duplicate entity {key}: already defined at {first_location}:{first_line}; this one was not loaded (Backstage reports a conflict)"
-            );
-            self.problems.push(err(&doc, "metadata.name", message));
-            return;
-        }
-        self.by_ref
-            .insert(key.clone(), (display.to_string(), doc.line));
-
-        if entity.known_kind() == Some(Kind::Location) {
-            self.collect_targets(&entity, &doc, display, &key, targets);
-        }
-        self.kept.push(Kept {
-            entity,
-            relations,
-            location: display.to_string(),
-            line: doc.line,
-        });
+        Some(check_entity(value))
     }
 
     fn collect_targets(
@@ -483,6 +571,7 @@ impl Loader<'_> {
                 optional,
                 location: key.to_string(),
                 via: format!("{key} ({display}:{})", doc.line),
+                files: Ok(Vec::new()),
             });
         }
     }
@@ -502,30 +591,12 @@ impl Loader<'_> {
             severity,
             message,
         };
-        let files = if has_glob(&target.value) {
-            match expand_glob(base_dir, &target.value) {
-                Ok(files) => files,
-                Err(message) => {
-                    self.problems.push(problem(Severity::Error, message));
-                    return;
-                }
-            }
-        } else {
-            let path = normalize(&base_dir.join(&target.value));
-            match fs::metadata(&path) {
-                Ok(m) if m.is_dir() => {
-                    self.problems.push(problem(
-                        Severity::Error,
-                        format!(
-                            "Location target is a folder: {}; point it at a YAML file, or use a glob such as {}/*/catalog-info.yaml",
-                            path.display(),
-                            target.value.trim_end_matches('/')
-                        ),
-                    ));
-                    return;
-                }
-                Ok(_) => vec![path],
-                Err(_) => Vec::new(),
+        let files = match &target.files {
+            Ok(files) => files,
+            Err(message) => {
+                self.problems
+                    .push(problem(Severity::Error, message.clone()));
+                return;
             }
         };
         if files.is_empty() {
@@ -543,7 +614,7 @@ impl Loader<'_> {
             return;
         }
         for file in files {
-            let canonical = match fs::canonicalize(&file) {
+            let canonical = match fs::canonicalize(file) {
                 Ok(c) => c,
                 Err(e) => {
                     self.problems.push(problem(
@@ -581,7 +652,7 @@ impl Loader<'_> {
                 continue;
             }
             self.load_file(
-                &file,
+                file,
                 root,
                 &target.via,
                 Some(&target.location),
@@ -592,34 +663,452 @@ impl Loader<'_> {
     }
 
     fn finish(mut self) -> LoadResult {
-        let mut entities: Vec<Entity> = Vec::with_capacity(self.kept.len());
-        let mut emitted = Vec::new();
-        let mut origins = Vec::with_capacity(self.kept.len());
-        for kept in self.kept {
-            entities.push(kept.entity);
-            emitted.extend(kept.relations);
-            origins.push((kept.location, kept.line));
-        }
-        stitch(&mut entities, emitted);
-        let entities = entities
-            .into_iter()
-            .zip(origins)
-            .map(|(entity, (location, line))| CatalogEntity {
-                entity,
-                origin: Origin {
-                    source: self.source_name.to_string(),
-                    location: format!("file:{location}"),
-                    line: Some(line),
-                },
-            })
-            .collect();
+        let threads = if self.reverse.len() < PARALLEL_STITCH {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+        };
+        stitch_kept(&mut self.kept, self.reverse, &self.by_ref, threads);
         self.problems
             .sort_by(|a, b| (&a.location, a.line, a.column).cmp(&(&b.location, b.line, b.column)));
         LoadResult {
-            entities,
+            entities: self.kept,
             problems: self.problems,
             files_read: self.files_read,
         }
+    }
+}
+
+/// Finish stitching (see [`stitch`](crate::catalog::relations::stitch)):
+/// every entity already holds the relations it emitted from itself
+/// ([`own_relations`]); each of the `reverse` relations goes to the kept
+/// entity it starts from (looked up in `by_ref`), or is dropped when there
+/// is none. Relations stay sorted by type then target, without repeats.
+/// Work is split over `threads`: first by relation, then by entity (entity
+/// `i` to thread `i % threads`, which spreads the entities that receive many
+/// relations, such as large groups).
+fn stitch_kept(
+    entities: &mut [CatalogEntity],
+    reverse: Vec<EmittedRelation>,
+    by_ref: &HashMap<String, usize>,
+    threads: usize,
+) {
+    let threads = threads.max(1);
+    let resolve = |relations: Vec<EmittedRelation>| {
+        let mut buckets: Vec<Vec<(usize, Relation)>> = vec![Vec::new(); threads];
+        for relation in relations {
+            if let Some(&from) = by_ref.get(&relation.source) {
+                buckets[from % threads].push((
+                    from / threads,
+                    Relation {
+                        relation_type: relation.relation_type.to_string(),
+                        target_ref: relation.target,
+                        target: None,
+                    },
+                ));
+            }
+        }
+        buckets
+    };
+    if threads == 1 {
+        attach_relations(entities.iter_mut().collect(), resolve(reverse));
+        return;
+    }
+    let mut parts = Vec::with_capacity(threads);
+    let mut rest = reverse;
+    for t in (1..threads).rev() {
+        parts.push(rest.split_off(rest.len() * t / threads));
+    }
+    parts.push(rest);
+    let resolved: Vec<Vec<Vec<(usize, Relation)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(move || resolve(part)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    });
+    let mut incoming: Vec<Vec<Vec<(usize, Relation)>>> = vec![Vec::new(); threads];
+    for buckets in resolved {
+        for (t, bucket) in buckets.into_iter().enumerate() {
+            incoming[t].push(bucket);
+        }
+    }
+    let mut shares: Vec<Vec<&mut CatalogEntity>> = (0..threads)
+        .map(|_| Vec::with_capacity(entities.len() / threads + 1))
+        .collect();
+    for (i, entity) in entities.iter_mut().enumerate() {
+        shares[i % threads].push(entity);
+    }
+    std::thread::scope(|scope| {
+        for (share, incoming) in shares.into_iter().zip(incoming) {
+            scope.spawn(move || attach_relations(share, incoming));
+        }
+    });
+}
+
+/// Add each (index in `entities`, relation) to its entity and sort the
+/// relations of every entity that got some.
+fn attach_relations(mut entities: Vec<&mut CatalogEntity>, incoming: Vec<Vec<(usize, Relation)>>) {
+    // Grow each entity's list once.
+    let mut added = vec![0usize; entities.len()];
+    for &(index, _) in incoming.iter().flatten() {
+        added[index] += 1;
+    }
+    for (entity, &n) in entities.iter_mut().zip(&added) {
+        if n > 0 {
+            entity
+                .entity
+                .relations
+                .get_or_insert_with(Vec::new)
+                .reserve_exact(n);
+        }
+    }
+    for (index, relation) in incoming.into_iter().flatten() {
+        if let Some(relations) = entities[index].entity.relations.as_mut() {
+            relations.push(relation);
+        }
+    }
+    for (entity, n) in entities.into_iter().zip(added) {
+        if let (true, Some(relations)) = (n > 0, entity.entity.relations.as_mut()) {
+            sort_relations(relations);
+        }
+    }
+}
+
+/// Set `entity`'s relations to those it emitted from itself (`key`), as
+/// stitching would; return the others.
+fn own_relations(
+    entity: &mut Entity,
+    key: &str,
+    emitted: Vec<EmittedRelation>,
+) -> Vec<EmittedRelation> {
+    let (own, others): (Vec<_>, Vec<_>) = emitted.into_iter().partition(|r| r.source == key);
+    let mut own: Vec<Relation> = own
+        .into_iter()
+        .map(|r| Relation {
+            relation_type: r.relation_type.to_string(),
+            target_ref: r.target,
+            target: None,
+        })
+        .collect();
+    sort_relations(&mut own);
+    entity.relations = Some(own);
+    others
+}
+
+/// Sort by type then target and drop repeats.
+fn sort_relations(relations: &mut Vec<Relation>) {
+    // Equal elements are identical, so an unstable sort is enough.
+    relations.sort_unstable_by(|a, b| {
+        (a.relation_type.as_str(), a.target_ref.as_str())
+            .cmp(&(b.relation_type.as_str(), b.target_ref.as_str()))
+    });
+    relations.dedup_by(|a, b| a.relation_type == b.relation_type && a.target_ref == b.target_ref);
+}
+
+/// A file read, parsed and checked as far as it can be without the loader.
+struct PreparedFile {
+    /// Size of its text, to bound what is read ahead.
+    bytes: usize,
+    content: Content,
+}
+
+enum Content {
+    Unreadable(ReadProblem),
+    /// Scaffolder template syntax: not parsed, as folder walks skip it.
+    Skeleton(String),
+    Parsed(Vec<PreparedDoc>, Vec<YamlError>),
+}
+
+/// A document and how far it was checked.
+struct PreparedDoc {
+    doc: Document,
+    check: Check,
+}
+
+enum Check {
+    /// The loader must look at it: not a mapping, a kind the rules refuse,
+    /// or placeholders to resolve.
+    Pending,
+    /// Validated, turned into an entity and its relations emitted; or the
+    /// (path, message) problems that drop it.
+    Done(Checked),
+}
+
+/// The entity, or the (path, message) problems that drop the document.
+type Checked = Result<Box<Accepted>, Vec<(String, String)>>;
+
+/// An entity that passed every check but the duplicate one, with the
+/// relations it emits from itself attached.
+struct Accepted {
+    entity: Entity,
+    /// The relations it emits from other refs (reverse edges).
+    others: Vec<EmittedRelation>,
+    /// Its canonical ref.
+    key: String,
+}
+
+/// Read, parse and check `path`. Depends only on the file and the options,
+/// so it can run on any thread.
+fn prepare_file(path: &Path, options: &LocalOptions) -> PreparedFile {
+    match read_text_limited(path, options.max_file_bytes) {
+        Err(problem) => PreparedFile {
+            bytes: 0,
+            content: Content::Unreadable(problem),
+        },
+        Ok(text) if is_template_skeleton(&text) => PreparedFile {
+            bytes: text.len(),
+            content: Content::Skeleton(text),
+        },
+        Ok(text) => {
+            let bytes = text.len();
+            let (docs, errors) = prepare_text(text, options);
+            PreparedFile {
+                bytes,
+                content: Content::Parsed(docs, errors),
+            }
+        }
+    }
+}
+
+fn prepare_text(text: String, options: &LocalOptions) -> (Vec<PreparedDoc>, Vec<YamlError>) {
+    let (docs, errors) = parse_documents_owned(text);
+    let docs = docs
+        .into_iter()
+        .map(|mut doc| {
+            let check = if !doc.value.is_object()
+                || refused_kind(&doc.value, options).is_some()
+                || has_placeholders(&doc.value)
+            {
+                Check::Pending
+            } else {
+                Check::Done(check_entity(std::mem::take(&mut doc.value)))
+            };
+            PreparedDoc { doc, check }
+        })
+        .collect();
+    (docs, errors)
+}
+
+/// Validate a document (placeholders resolved), make the entity and emit
+/// its relations; or say why it is dropped, as (path, message) pairs.
+fn check_entity(value: Value) -> Checked {
+    let issues = validate_document(&value);
+    if !issues.is_empty() {
+        let label = entity_label(&value);
+        return Err(issues
+            .into_iter()
+            .map(|issue| {
+                let message = format!("{}; {label} was not loaded", issue.message);
+                (issue.path, message)
+            })
+            .collect());
+    }
+    let entity = Entity::from_value(value).map_err(|e| {
+        vec![(
+            String::new(),
+            format!("not a valid entity: {e}; document skipped"),
+        )]
+    })?;
+    let emitted = emit_relations(&entity).map_err(|errors| {
+        let label = entity_label_of(&entity);
+        errors
+            .into_iter()
+            .map(|e| (e.path, format!("{}; {label} was not loaded", e.error)))
+            .collect::<Vec<_>>()
+    })?;
+    let mut entity = entity;
+    let key = entity.ref_key();
+    let others = own_relations(&mut entity, &key, emitted);
+    Ok(Box::new(Accepted {
+        entity,
+        others,
+        key,
+    }))
+}
+
+/// The document's kind when the catalog rules do not allow it.
+fn refused_kind<'v>(value: &'v Value, options: &LocalOptions) -> Option<&'v str> {
+    let allowed = options.allowed_kinds.as_ref()?;
+    let kind = value.get("kind").and_then(Value::as_str)?;
+    (!allowed.iter().any(|k| k.eq_ignore_ascii_case(kind))).then_some(kind)
+}
+
+/// Whether a placeholder key (`$text`, `$json`, `$yaml`) appears anywhere.
+fn has_placeholders(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(k, v)| {
+            (k.starts_with('$') && matches!(k.as_str(), "$text" | "$json" | "$yaml"))
+                || has_placeholders(v)
+        }),
+        Value::Array(items) => items.iter().any(has_placeholders),
+        _ => false,
+    }
+}
+
+/// Files read ahead of the loader by worker threads.
+///
+/// The loader schedules the files it is about to read (canonical paths) and
+/// takes each one's [`PreparedFile`] when it gets there: waiting if a worker
+/// is on it, reading it itself if no worker has started it. Workers stop
+/// reading ahead while [`PREFETCH_BYTES`] of text wait to be taken, so
+/// memory stays bounded; a file scheduled but never taken only costs that.
+struct Prefetch<'a> {
+    options: &'a LocalOptions,
+    state: Mutex<PrefetchState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct PrefetchState {
+    /// Scheduled and not started, next first.
+    queue: VecDeque<PathBuf>,
+    /// Every file ever scheduled (each is read at most once).
+    scheduled: HashSet<PathBuf>,
+    /// Files the loader read itself before a worker started them.
+    taken: HashSet<PathBuf>,
+    running: HashSet<PathBuf>,
+    done: HashMap<PathBuf, PreparedFile>,
+    done_bytes: usize,
+    closed: bool,
+}
+
+impl<'a> Prefetch<'a> {
+    fn new(options: &'a LocalOptions) -> Self {
+        Prefetch {
+            options,
+            state: Mutex::new(PrefetchState::default()),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PrefetchState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'g>(&self, guard: MutexGuard<'g, PrefetchState>) -> MutexGuard<'g, PrefetchState> {
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Read these files next, in this order (before anything scheduled
+    /// earlier and not started). False when none was new.
+    fn schedule(&self, files: impl Iterator<Item = PathBuf>) -> bool {
+        let mut state = self.lock();
+        let new: Vec<PathBuf> = files
+            .filter(|f| state.scheduled.insert(f.clone()))
+            .collect();
+        if new.is_empty() {
+            return false;
+        }
+        for file in new.into_iter().rev() {
+            state.queue.push_front(file);
+        }
+        self.changed.notify_all();
+        true
+    }
+
+    /// The prepared file, if a worker has it or is on it (the loader reads
+    /// other scheduled files while it waits); `None` tells the loader to
+    /// read it itself.
+    fn take(&self, canonical: &Path) -> Option<PreparedFile> {
+        let mut state = self.lock();
+        loop {
+            if let Some(prepared) = state.done.remove(canonical) {
+                state.done_bytes -= prepared.bytes;
+                self.changed.notify_all();
+                return Some(prepared);
+            }
+            if !state.running.contains(canonical) {
+                if state.scheduled.contains(canonical) {
+                    state.taken.insert(canonical.to_path_buf());
+                }
+                return None;
+            }
+            state = match self.prepare_next(state) {
+                Ok(state) => state,
+                Err(state) => self.wait(state),
+            };
+        }
+    }
+
+    /// A worker: prepare scheduled files until closed.
+    fn work(&self) {
+        let mut state = self.lock();
+        while !state.closed {
+            state = match self.prepare_next(state) {
+                Ok(state) => state,
+                Err(state) => self.wait(state),
+            };
+        }
+    }
+
+    /// Prepare the next scheduled file, unless enough are waiting to be
+    /// taken; `Err` when there was nothing to do.
+    fn prepare_next<'g>(
+        &'g self,
+        mut state: MutexGuard<'g, PrefetchState>,
+    ) -> Result<MutexGuard<'g, PrefetchState>, MutexGuard<'g, PrefetchState>> {
+        let path = loop {
+            if state.done_bytes >= PREFETCH_BYTES {
+                return Err(state);
+            }
+            match state.queue.pop_front() {
+                None => return Err(state),
+                Some(path) if state.taken.remove(&path) => continue,
+                Some(path) => break path,
+            }
+        };
+        state.running.insert(path.clone());
+        drop(state);
+        // A panic is left for the loader to meet again when it reads the
+        // file itself.
+        let prepared =
+            std::panic::catch_unwind(AssertUnwindSafe(|| prepare_file(&path, self.options)));
+        let mut state = self.lock();
+        state.running.remove(&path);
+        if let Ok(prepared) = prepared {
+            state.done_bytes += prepared.bytes;
+            state.done.insert(path, prepared);
+        }
+        self.changed.notify_all();
+        Ok(state)
+    }
+
+    /// Stop the workers (what they are reading is finished and dropped).
+    fn close(&self) {
+        self.lock().closed = true;
+        self.changed.notify_all();
+    }
+}
+
+struct CloseOnDrop<'p, 'a>(&'p Prefetch<'a>);
+
+impl Drop for CloseOnDrop<'_, '_> {
+    fn drop(&mut self) {
+        self.0.close();
+    }
+}
+
+/// The files a Location target names: a glob's matches, or the file itself
+/// (none when it does not exist); an error for a bad glob or a folder.
+fn target_files(base_dir: &Path, target: &str) -> Result<Vec<PathBuf>, String> {
+    if has_glob(target) {
+        return expand_glob(base_dir, target);
+    }
+    let path = normalize(&base_dir.join(target));
+    match fs::metadata(&path) {
+        Ok(m) if m.is_dir() => Err(format!(
+            "Location target is a folder: {}; point it at a YAML file, or use a glob such as {}/*/catalog-info.yaml",
+            path.display(),
+            target.trim_end_matches('/')
+        )),
+        Ok(_) => Ok(vec![path]),
+        Err(_) => Ok(Vec::new()),
     }
 }
 
@@ -963,9 +1452,22 @@ fn resolve_placeholder(
 
 /// `Kind name` for messages, as far as the document says.
 fn entity_label(value: &Value) -> String {
+    let metadata = |key: &str| value.get("metadata")?.get(key)?.as_str();
     let kind = value.get("kind").and_then(Value::as_str);
-    let name = value.pointer("/metadata/name").and_then(Value::as_str);
-    let namespace = value.pointer("/metadata/namespace").and_then(Value::as_str);
+    label(kind, metadata("name"), metadata("namespace"))
+}
+
+/// [`entity_label`] of an entity's document.
+fn entity_label_of(entity: &Entity) -> String {
+    let metadata = &entity.metadata;
+    label(
+        Some(&entity.kind),
+        Some(&metadata.name),
+        metadata.namespace.as_deref(),
+    )
+}
+
+fn label(kind: Option<&str>, name: Option<&str>, namespace: Option<&str>) -> String {
     match (kind, name) {
         (Some(k), Some(n)) => match namespace {
             Some(ns) if !ns.is_empty() && ns != "default" => format!("{k} {ns}/{n}"),
@@ -1138,6 +1640,63 @@ mod tests {
         let names: Vec<&str> = result.entities.iter().map(|e| e.entity.name()).collect();
         assert_eq!(names, vec!["a", "b"]);
         assert_eq!(result.files_read, 2);
+    }
+
+    #[test]
+    fn stitching_with_known_refs_matches_stitch() {
+        use crate::catalog::relations::stitch;
+        let values = [
+            serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                "metadata": {"name": "web", "namespace": "prod"},
+                "spec": {"owner": "team-a", "dependsOn": ["resource:db", "component:prod/api", "resource:db"],
+                         "providesApis": ["x"], "system": "shop"}}),
+            serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                "metadata": {"name": "api", "namespace": "prod"},
+                "spec": {"owner": "group:prod/team-a", "dependencyOf": ["component:prod/web"]}}),
+            serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                "metadata": {"name": "Team-A", "namespace": "prod"},
+                "spec": {"type": "team", "children": [], "members": ["u"]}}),
+            serde_json::json!({"apiVersion": "backstage.io/v1alpha1", "kind": "User",
+                "metadata": {"name": "u", "namespace": "prod"}, "spec": {"memberOf": ["team-a", "Team-A"]}}),
+        ];
+        let entities: Vec<Entity> = values
+            .into_iter()
+            .map(|v| Entity::from_value(v).unwrap())
+            .collect();
+        let emitted: Vec<Vec<EmittedRelation>> = entities
+            .iter()
+            .map(|e| emit_relations(e).unwrap())
+            .collect();
+        let mut expected = entities.clone();
+        stitch(&mut expected, emitted.iter().flatten().cloned());
+        // Whatever the order entities are kept in and however many threads
+        // stitch, every relation lands where `stitch` puts it.
+        for order in [[0, 1, 2, 3], [3, 2, 1, 0], [2, 0, 3, 1]] {
+            for threads in 1..=5 {
+                let mut by_ref = HashMap::new();
+                let mut reverse = Vec::new();
+                let mut kept = Vec::new();
+                for &i in &order {
+                    let mut entity = entities[i].clone();
+                    let key = entity.ref_key();
+                    reverse.extend(own_relations(&mut entity, &key, emitted[i].clone()));
+                    by_ref.insert(key, kept.len());
+                    kept.push(CatalogEntity {
+                        entity,
+                        origin: Origin::default(),
+                    });
+                }
+                stitch_kept(&mut kept, reverse, &by_ref, threads);
+                for (kept, &i) in kept.iter().zip(&order) {
+                    assert_eq!(
+                        kept.entity, expected[i],
+                        "order {order:?}, {threads} threads"
+                    );
+                }
+            }
+        }
+        let actual = expected;
+        assert!(actual.iter().all(|e| !e.relations().is_empty()));
     }
 
     #[test]
