@@ -23,7 +23,7 @@ use crate::source::Problem;
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// What a snapshot records about its sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -46,6 +46,22 @@ impl SnapshotInfo {
             .unwrap_or_default()
             .as_millis() as u64;
         Duration::from_millis(now.saturating_sub(self.synced_at_ms))
+    }
+
+    /// The age in words: "40 s", "12 min", "3 h", "2 days".
+    pub fn age_text(&self) -> String {
+        age_words(self.age())
+    }
+}
+
+/// A duration in words, rounded down to its largest unit.
+pub fn age_words(age: Duration) -> String {
+    let s = age.as_secs();
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
     }
 }
 
@@ -89,6 +105,30 @@ impl Cache {
         entities: &[CatalogEntity],
         problems: &[Problem],
     ) -> Result<SnapshotInfo> {
+        let mut writer = self.begin_snapshot(source, origin)?;
+        for e in entities {
+            writer.add(e)?;
+        }
+        writer.finish(problems)
+    }
+
+    /// Start writing a new snapshot of `source`, entity by entity (a remote
+    /// sync streams pages into it). Takes the source's lock, waiting for a
+    /// sync in another process to finish; nothing replaces the current
+    /// snapshot until [`SnapshotWriter::finish`], and dropping the writer
+    /// (or killing the process) discards the new one.
+    pub fn begin_snapshot(&self, source: &str, origin: &str) -> Result<SnapshotWriter> {
+        self.begin(source, origin, true)?
+            .context("the cache lock was not taken")
+    }
+
+    /// Like [`Cache::begin_snapshot`], but `Ok(None)` at once when another
+    /// process is syncing this source.
+    pub fn try_begin_snapshot(&self, source: &str, origin: &str) -> Result<Option<SnapshotWriter>> {
+        self.begin(source, origin, false)
+    }
+
+    fn begin(&self, source: &str, origin: &str, wait: bool) -> Result<Option<SnapshotWriter>> {
         let dir = self.snapshot_dir();
         fs::create_dir_all(&dir)
             .with_context(|| format!("cannot create cache dir {}", dir.display()))?;
@@ -98,10 +138,19 @@ impl Cache {
             .write(true)
             .open(self.lock_path(source))
             .with_context(|| format!("cannot open lock file in {}", dir.display()))?;
-        lock.lock()
-            .with_context(|| format!("cannot lock the cache for source '{source}'"))?;
-
-        let final_path = self.snapshot_path(source);
+        if wait {
+            lock.lock()
+                .with_context(|| format!("cannot lock the cache for source '{source}'"))?;
+        } else {
+            match lock.try_lock() {
+                Ok(()) => {}
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot lock the cache for source '{source}'"))
+                }
+            }
+        }
         // A sync killed mid-write leaves its temp file; holding the lock, we
         // know no one else is writing this source's, so clear them.
         let tmp_prefix = format!(".{}.sync-", file_stem(source));
@@ -111,28 +160,20 @@ impl Cache {
             .suffix(".sqlite.tmp")
             .tempfile_in(&dir)
             .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
-        let synced_at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
-        write_database(tmp.path(), source, origin, synced_at_ms, entities, problems)
+        let conn = create_database(tmp.path())
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
-        tmp.as_file().sync_all()?;
-        tmp.persist(&final_path)
-            .with_context(|| format!("cannot move the new snapshot to {}", final_path.display()))?;
-        if let Ok(d) = File::open(&dir) {
-            // Make the rename itself durable.
-            let _ = d.sync_all();
-        }
-        drop(lock);
-        Ok(SnapshotInfo {
+        Ok(Some(SnapshotWriter {
+            conn: Some(conn),
+            tmp: Some(tmp),
+            _lock: lock,
+            dir,
+            final_path: self.snapshot_path(source),
             source: source.to_string(),
             origin: origin.to_string(),
-            synced_at_ms,
-            entity_count: entities.len(),
-            problem_count: problems.len(),
-            path: final_path,
-        })
+            records: Vec::new(),
+            count: 0,
+            meta: Vec::new(),
+        }))
     }
 
     /// Open a source's snapshot, `Ok(None)` when it has never been synced
@@ -177,15 +218,8 @@ fn file_stem(source: &str) -> String {
     format!("{slug}-{:08x}", hash as u32)
 }
 
-fn write_database(
-    path: &Path,
-    source: &str,
-    origin: &str,
-    synced_at_ms: u64,
-    entities: &[CatalogEntity],
-    problems: &[Problem],
-) -> Result<()> {
-    let mut conn = Connection::open(path)?;
+fn create_database(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path)?;
     // The file is private until renamed, and a crash discards it: no journal.
     conn.execute_batch(
         "PRAGMA journal_mode = OFF;
@@ -196,53 +230,155 @@ fn write_database(
                                 source TEXT NOT NULL, location TEXT NOT NULL, line INTEGER,
                                 json BLOB NOT NULL);
          CREATE TABLE problems (json TEXT NOT NULL);
-         CREATE TABLE corpus (id INTEGER PRIMARY KEY, data BLOB NOT NULL);",
+         CREATE TABLE corpus (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
+         CREATE TABLE etags (ref TEXT PRIMARY KEY, etag TEXT NOT NULL) WITHOUT ROWID;
+         BEGIN;",
     )?;
-    let tx = conn.transaction()?;
-    {
-        let mut meta = tx.prepare("INSERT INTO meta (key, value) VALUES (?1, ?2)")?;
-        for (k, v) in [
-            ("format_version", FORMAT_VERSION.to_string()),
-            ("source", source.to_string()),
-            ("origin", origin.to_string()),
-            ("synced_at_ms", synced_at_ms.to_string()),
-            ("entity_count", entities.len().to_string()),
-            ("problem_count", problems.len().to_string()),
-        ] {
-            meta.execute(params![k, v])?;
-        }
-        let mut insert = tx.prepare(
-            "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut records = Vec::with_capacity(entities.len());
-        for e in entities {
-            let json = serde_json::to_vec(&e.entity)?;
-            let changed = insert.execute(params![
-                e.entity.ref_key(),
+    Ok(conn)
+}
+
+/// A snapshot being written; see [`Cache::begin_snapshot`].
+pub struct SnapshotWriter {
+    conn: Option<Connection>,
+    tmp: Option<tempfile::NamedTempFile>,
+    /// Held until the writer is finished or dropped.
+    _lock: File,
+    dir: PathBuf,
+    final_path: PathBuf,
+    source: String,
+    origin: String,
+    records: Vec<SearchRecord>,
+    count: usize,
+    meta: Vec<(String, String)>,
+}
+
+impl SnapshotWriter {
+    fn conn(&self) -> &Connection {
+        self.conn.as_ref().expect("the writer is open until finish")
+    }
+
+    /// Add one entity; `false` when its ref is already in (the first wins,
+    /// as in the index). An entity carrying `metadata.etag` (a remote one)
+    /// also records it, for the next incremental sync.
+    pub fn add(&mut self, e: &CatalogEntity) -> Result<bool> {
+        let json = serde_json::to_vec(&e.entity)?;
+        self.add_json(e, &json)
+    }
+
+    /// [`SnapshotWriter::add`] with the entity's JSON already serialised.
+    pub fn add_json(&mut self, e: &CatalogEntity, json: &[u8]) -> Result<bool> {
+        let key = e.entity.ref_key();
+        let changed = self
+            .conn()
+            .prepare_cached(
+                "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                key,
                 e.entity.metadata.name.to_lowercase(),
                 e.origin.source,
                 e.origin.location,
                 e.origin.line,
                 json
             ])?;
-            // Duplicate refs keep the first, as the index does.
-            if changed == 1 {
-                records.push(SearchRecord::from_entity(&e.entity));
-            }
+        if changed != 1 {
+            return Ok(false);
         }
-        let mut problem = tx.prepare("INSERT INTO problems (json) VALUES (?1)")?;
-        for p in problems {
-            problem.execute(params![serde_json::to_string(p)?])?;
+        if let Some(etag) = &e.entity.metadata.etag {
+            self.conn()
+                .prepare_cached("INSERT OR REPLACE INTO etags (ref, etag) VALUES (?1, ?2)")?
+                .execute(params![key, etag])?;
         }
-        tx.execute(
-            "INSERT INTO corpus (id, data) VALUES (1, ?1)",
-            params![encode_corpus(&records)],
-        )?;
+        self.records.push(SearchRecord::from_entity(&e.entity));
+        self.count += 1;
+        Ok(true)
     }
-    tx.execute_batch("CREATE INDEX entities_name ON entities (name);")?;
-    tx.commit()?;
-    conn.close().map_err(|(_, e)| e)?;
-    Ok(())
+
+    /// Entities added so far.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Record a meta value (read back with [`Snapshot::meta`]).
+    pub fn set_meta(&mut self, key: &str, value: &str) {
+        self.meta.push((key.to_string(), value.to_string()));
+    }
+
+    /// Write the problems, the search corpus and the meta data, then move
+    /// the snapshot into place and release the lock.
+    pub fn finish(mut self, problems: &[Problem]) -> Result<SnapshotInfo> {
+        let synced_at_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64;
+        let source = self.source.clone();
+        let conn = self.conn.take().expect("the writer is open until finish");
+        let write = || -> Result<()> {
+            {
+                let mut meta =
+                    conn.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+                for (k, v) in [
+                    ("format_version", FORMAT_VERSION.to_string()),
+                    ("source", self.source.clone()),
+                    ("origin", self.origin.clone()),
+                    ("synced_at_ms", synced_at_ms.to_string()),
+                    ("entity_count", self.count.to_string()),
+                    ("problem_count", problems.len().to_string()),
+                ] {
+                    meta.execute(params![k, v])?;
+                }
+                for (k, v) in &self.meta {
+                    meta.execute(params![k, v])?;
+                }
+                let mut problem = conn.prepare("INSERT INTO problems (json) VALUES (?1)")?;
+                for p in problems {
+                    problem.execute(params![serde_json::to_string(p)?])?;
+                }
+                conn.execute(
+                    "INSERT INTO corpus (id, data) VALUES (1, ?1)",
+                    params![encode_corpus(&self.records)],
+                )?;
+            }
+            conn.execute_batch("CREATE INDEX entities_name ON entities (name); COMMIT;")?;
+            Ok(())
+        };
+        write().with_context(|| format!("cannot write snapshot for source '{source}'"))?;
+        conn.close()
+            .map_err(|(_, e)| e)
+            .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
+        let tmp = self.tmp.take().expect("the writer is open until finish");
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.final_path).with_context(|| {
+            format!(
+                "cannot move the new snapshot to {}",
+                self.final_path.display()
+            )
+        })?;
+        if let Ok(d) = File::open(&self.dir) {
+            // Make the rename itself durable.
+            let _ = d.sync_all();
+        }
+        Ok(SnapshotInfo {
+            source,
+            origin: self.origin.clone(),
+            synced_at_ms,
+            entity_count: self.count,
+            problem_count: problems.len(),
+            path: self.final_path.clone(),
+        })
+    }
+}
+
+impl Drop for SnapshotWriter {
+    fn drop(&mut self) {
+        // Close the database before the temp file is removed.
+        drop(self.conn.take());
+        drop(self.tmp.take());
+    }
 }
 
 /// A read-only view of one source's snapshot.
@@ -332,6 +468,34 @@ impl Snapshot {
             })
         })
         .transpose()
+    }
+
+    /// A meta value recorded by the sync (see [`SnapshotWriter::set_meta`]).
+    pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// `ref -> metadata.etag` of the entities that had one (remote ones).
+    pub fn etags(&self) -> Result<std::collections::HashMap<String, String>> {
+        let mut stmt = self.conn.prepare("SELECT ref, etag FROM etags")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every entity's ref and stored JSON, without parsing it, for a sync
+    /// that carries unchanged entities over.
+    pub fn for_each_json(&self, mut f: impl FnMut(&str, &[u8]) -> Result<()>) -> Result<()> {
+        let mut stmt = self.conn.prepare("SELECT ref, json FROM entities")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let key = row.get_ref(0)?.as_str()?;
+            let json = row.get_ref(1)?.as_blob()?;
+            f(key, json)?;
+        }
+        Ok(())
     }
 
     /// Refs of entities with this name (case-insensitive).

@@ -53,6 +53,10 @@ pub struct GlobalArgs {
     /// overrides the config's sources.
     #[arg(long = "source", global = true, value_name = "PATH")]
     pub sources: Vec<PathBuf>,
+    /// Use this Backstage backend as a source (repeatable; token from
+    /// CALLBOARD_TOKEN); overrides the config's sources, after any --source.
+    #[arg(long = "endpoint", global = true, value_name = "URL")]
+    pub endpoints: Vec<String>,
     /// Cache directory (default: $XDG_CACHE_HOME/callboard).
     #[arg(long, global = true, env = "CALLBOARD_CACHE_DIR", value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
@@ -64,7 +68,22 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Refresh the cache from the configured sources.
-    Sync,
+    Sync {
+        /// Download remote catalogs whole instead of only what changed.
+        #[arg(long)]
+        full: bool,
+    },
+    /// Store a Backstage endpoint's token in the OS keyring (read without echo).
+    Login {
+        /// The endpoint's source name in the config.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+    /// Remove an endpoint's token from the OS keyring.
+    Logout {
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
     /// Fuzzy-search the catalog: `kind:api owner:team-a pay`.
     Search {
         /// Free text plus filters kind: type: owner: lifecycle: tag: system: namespace:
@@ -152,18 +171,22 @@ impl Session {
             .and_then(Path::parent)
             .map(Path::to_path_buf)
             .unwrap_or_else(|| cwd.clone());
-        let sources = if !global.sources.is_empty() {
-            global
-                .sources
-                .iter()
-                .map(|p| {
-                    let root = resolve_path(&p.to_string_lossy(), &cwd);
-                    Source {
-                        name: format!("path:{}", root.display()),
-                        kind: SourceKind::Local { roots: vec![root] },
-                    }
-                })
-                .collect()
+        let sources = if !global.sources.is_empty() || !global.endpoints.is_empty() {
+            let local = global.sources.iter().map(|p| {
+                let root = resolve_path(&p.to_string_lossy(), &cwd);
+                Source {
+                    name: format!("path:{}", root.display()),
+                    kind: SourceKind::Local { roots: vec![root] },
+                }
+            });
+            let remote = global.endpoints.iter().map(|url| {
+                let endpoint = crate::config::Endpoint::from_url(url);
+                Source {
+                    name: endpoint.url.clone(),
+                    kind: SourceKind::Remote(endpoint),
+                }
+            });
+            local.chain(remote).collect()
         } else if !config.sources.is_empty() {
             config.resolved_sources(&config_base)
         } else {
@@ -183,6 +206,17 @@ impl Session {
             })
             .or_else(default_cache_dir)
             .context("no cache directory: set --cache-dir or CALLBOARD_CACHE_DIR")?;
+        for source in &sources {
+            if let SourceKind::Remote(endpoint) = &source.kind {
+                crate::config::check_url("--endpoint", &endpoint.url)?;
+                if reqwest::Url::parse(&endpoint.url).is_err() {
+                    anyhow::bail!(
+                        "--endpoint '{}' is not a URL (https://backstage.example.com)",
+                        endpoint.url
+                    );
+                }
+            }
+        }
         Ok(Session {
             sources,
             allowed_kinds: config.rules.allow.clone(),
@@ -193,10 +227,25 @@ impl Session {
     }
 
     /// Open every source's snapshot, syncing first the ones never synced
-    /// (so a first run, and the demo, just work).
+    /// (so a first run, and the demo, just work). A remote snapshot older
+    /// than its `refresh_after_secs` is refreshed on the way; when the
+    /// endpoint cannot be reached the cached one answers, with a note on
+    /// stderr saying how old it is.
     pub fn store(&self) -> Result<Store> {
         let mut snapshots = Vec::new();
+        let several = self.sources.len() > 1;
         for source in &self.sources {
+            if let SourceKind::Remote(endpoint) = &source.kind {
+                let opened = crate::sync::open_remote(
+                    &self.cache,
+                    source,
+                    endpoint,
+                    self.allowed_kinds.as_deref(),
+                    several,
+                )?;
+                snapshots.extend(opened);
+                continue;
+            }
             let snapshot = match self.cache.open_snapshot(&source.name)? {
                 Some(s) => s,
                 None => {
@@ -226,12 +275,13 @@ fn dispatch(cli: Cli) -> Result<u8> {
     let mut out = std::io::stdout().lock();
     let code = match cli.command {
         None => {
-            // The interactive UI is not built yet; say what there is.
-            use clap::CommandFactory;
-            Cli::command().print_help()?;
-            EXIT_OK
+            // No subcommand: the interactive UI.
+            drop(out);
+            return crate::tui::run::run_cli(&ctx, &cli.global);
         }
-        Some(Command::Sync) => cmd_sync(&ctx, &mut out)?,
+        Some(Command::Sync { full }) => cmd_sync(&ctx, full, &mut out)?,
+        Some(Command::Login { name }) => crate::sync::cmd_login(&ctx, &name)?,
+        Some(Command::Logout { name }) => crate::sync::cmd_logout(&name),
         Some(Command::Search { query, limit }) => {
             cmd_search(&ctx, &query.join(" "), limit, &mut out)?
         }
@@ -275,11 +325,24 @@ pub fn escape_json_controls(json: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-fn cmd_sync(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
+fn cmd_sync(ctx: &Session, full: bool, out: &mut dyn Write) -> Result<u8> {
     let mut reports = Vec::new();
     let mut failed = Vec::new();
     for source in &ctx.sources {
-        match sync_source(&ctx.cache, source, ctx.allowed_kinds.as_deref()) {
+        let progress = crate::sync::StderrProgress::new(!ctx.json);
+        let options = crate::sync::SyncOptions {
+            progress: Some(progress.callback()),
+            full,
+            ..Default::default()
+        };
+        let result = crate::sync::sync_source_with(
+            &ctx.cache,
+            source,
+            ctx.allowed_kinds.as_deref(),
+            &options,
+        );
+        progress.finish();
+        match result {
             Ok(report) => reports.push(report),
             Err(e) => failed.push((source.name.clone(), clean_error(&e))),
         }
@@ -297,6 +360,14 @@ fn cmd_sync(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
         for r in &reports {
             for p in &r.problems {
                 eprintln!("{}", clean(&p.to_string()));
+            }
+            if let Some(remote) = &r.remote {
+                writeln!(
+                    out,
+                    "{}",
+                    clean(&crate::sync::describe_remote_sync(r, remote))
+                )?;
+                continue;
             }
             writeln!(
                 out,

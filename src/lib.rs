@@ -16,3 +16,4 @@ pub mod sanitize;
 pub mod search;
 pub mod source;
 pub mod sync;
+pub mod tui;

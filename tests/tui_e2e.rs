@@ -1,0 +1,314 @@
+//! The real binary in a real terminal: tmux runs `callboard` on the demo
+//! catalog at 80x24; keys go in with `send-keys`, the screen comes back with
+//! `capture-pane`. Skipped (with a message) only when tmux is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// A private tmux server (its own socket) running callboard with a
+    /// fresh cache and config home.
+    fn start(size: (u16, u16)) -> Option<Tmux> {
+        Tmux::start_with(size, &[env!("CARGO_BIN_EXE_callboard")])
+    }
+
+    /// Like [`Tmux::start`], running `command` in the pane.
+    fn start_with(size: (u16, u16), command: &[&str]) -> Option<Tmux> {
+        if !Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success())
+        {
+            eprintln!("SKIPPED: tmux is not installed (apt-get install tmux); the end-to-end TUI test needs it");
+            return None;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let home = dir.path().to_path_buf();
+        std::fs::create_dir_all(home.join("cache")).unwrap();
+        std::fs::create_dir_all(home.join("config")).unwrap();
+        let t = Tmux { socket, _dir: dir };
+        let (w, h) = (size.0.to_string(), size.1.to_string());
+        let cache_env = format!("XDG_CACHE_HOME={}", home.join("cache").display());
+        let config_env = format!("XDG_CONFIG_HOME={}", home.join("config").display());
+        let mut args = vec![
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "cb",
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "-e",
+            &cache_env,
+            "-e",
+            &config_env,
+            "--",
+        ];
+        args.extend_from_slice(command);
+        let out = t.run(&args);
+        assert!(
+            out.status.success(),
+            "tmux new-session: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Keep the pane after exit to read its status; Esc without delay.
+        t.run(&["set-option", "-t", "cb", "remain-on-exit", "on"]);
+        t.run(&["set-option", "-s", "escape-time", "0"]);
+        Some(t)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        // The server (started by the first call) passes its environment on:
+        // keep the developer's own callboard settings out of it.
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(args)
+            .env_remove("CALLBOARD_CACHE_DIR")
+            .env_remove("CALLBOARD_CONFIG")
+            .env_remove("NO_COLOR")
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.run(&["capture-pane", "-p", "-t", "cb"]).stdout).into_owned()
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "cb"];
+        args.extend_from_slice(keys);
+        let out = self.run(&args);
+        assert!(out.status.success(), "send-keys {keys:?}");
+    }
+
+    /// Type literal text.
+    fn type_text(&self, text: &str) {
+        let out = self.run(&["send-keys", "-t", "cb", "-l", text]);
+        assert!(out.status.success());
+    }
+
+    fn var(&self, name: &str) -> String {
+        let out = self.run(&["display-message", "-p", "-t", "cb", &format!("#{{{name}}}")]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// Poll the screen until `pred` holds; panic with the screen after `secs`.
+    fn wait(&self, what: &str, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let screen = self.screen();
+            if pred(&screen) {
+                return screen;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn wait_for(&self, text: &str) -> String {
+        self.wait(&format!("{text:?}"), 20, |s| s.contains(text))
+    }
+
+    fn wait_exit(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.var("pane_dead") != "1" {
+            assert!(
+                Instant::now() < deadline,
+                "callboard did not exit; the screen:\n{}",
+                self.screen()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.run(&["kill-server"]);
+    }
+}
+
+fn header(screen: &str) -> &str {
+    screen.lines().next().unwrap_or_default()
+}
+
+#[test]
+fn search_open_follow_back_owner_quit() {
+    let Some(t) = Tmux::start((80, 24)) else {
+        return;
+    };
+    // First start syncs the embedded demo, then lists it.
+    let screen = t.wait("the catalog", 30, |s| {
+        s.contains("demo · synced") && s.contains("component payments-service")
+    });
+    assert_eq!(
+        t.var("alternate_on"),
+        "1",
+        "the UI runs on the alternate screen"
+    );
+    assert!(screen.lines().count() <= 24);
+
+    // Type a query: the list narrows to the service.
+    t.type_text("payments-serv");
+    let screen = t.wait("the query to narrow the list", 10, |s| {
+        s.contains("/ payments-serv")
+            && s.lines()
+                .nth(2)
+                .is_some_and(|l| l.contains("› component payments-service"))
+    });
+    assert!(screen.contains("1 / "), "{screen}");
+
+    // Open it.
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Catalog › payments-service");
+    assert!(
+        screen.contains("Authorises, captures and refunds card payments"),
+        "{screen}"
+    );
+    assert!(screen.contains("★ Runbook"), "{screen}");
+
+    // Follow a dependency: the Dependencies pane, Enter on the first node.
+    t.keys(&["4"]);
+    let screen = t.wait_for("Depends on —");
+    assert!(screen.contains("component:fraud-check"), "{screen}");
+    assert!(screen.contains("blast radius"), "{screen}");
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("Catalog › payments-service › fraud-check");
+    assert!(screen.contains("component:default/fraud-check"), "{screen}");
+
+    // Back.
+    t.keys(&["Escape"]);
+    let screen = t.wait("the way back", 10, |s| {
+        header(s).contains("Catalog › payments-service") && !header(s).contains("fraud-check")
+    });
+    assert!(
+        screen.contains("Depends on —"),
+        "the pane is kept:\n{screen}"
+    );
+
+    // The owner: members and their emails.
+    t.keys(&["2"]);
+    let screen = t.wait_for("Members (2)");
+    for needle in [
+        "Owner: Payments Team",
+        "team-payments@northwind.example",
+        "sofia.marquez@northwind.example",
+        "tomasz.wilk@northwind.example",
+    ] {
+        assert!(screen.contains(needle), "{needle}:\n{screen}");
+    }
+
+    // Quit: the process exits 0 and the terminal is restored.
+    t.keys(&["q"]);
+    t.wait_exit();
+    assert_eq!(t.var("pane_dead_status"), "0");
+    assert_eq!(t.var("alternate_on"), "0", "the alternate screen was left");
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let Some(t) = Tmux::start((80, 24)) else {
+        return;
+    };
+    t.wait("the catalog", 30, |s| s.contains("demo · synced"));
+    assert_eq!(t.var("alternate_on"), "1");
+    let pid = t.var("pane_pid");
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    t.wait_exit();
+    assert_eq!(
+        t.var("alternate_on"),
+        "0",
+        "SIGTERM left the alternate screen"
+    );
+    assert_eq!(t.var("pane_dead_status"), "0");
+}
+
+#[test]
+fn not_a_terminal_is_an_error_in_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_callboard"))
+        .env("XDG_CACHE_HOME", dir.path())
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env_remove("CALLBOARD_CACHE_DIR")
+        .env_remove("CALLBOARD_CONFIG")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("needs a terminal") && err.contains("callboard search"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_keys_config_is_reported_before_the_terminal_is_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "keys:\n  fly: x\n").unwrap();
+    let path: &Path = &config;
+    let out = Command::new(env!("CARGO_BIN_EXE_callboard"))
+        .arg("--config")
+        .arg(path)
+        .env("XDG_CACHE_HOME", dir.path())
+        .env_remove("CALLBOARD_CACHE_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("config: keys: 'fly' is not an action"),
+        "{err}"
+    );
+}
+
+#[test]
+fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
+    // Job control needs a shell: run callboard from an interactive bash.
+    let Some(t) = Tmux::start_with((80, 24), &["bash", "--norc", "--noprofile", "-i"]) else {
+        return;
+    };
+    t.wait("the shell", 10, |s| !s.trim().is_empty());
+    t.type_text(&format!(
+        "PS1='$ ' exec_dummy=1; {}",
+        env!("CARGO_BIN_EXE_callboard")
+    ));
+    t.keys(&["Enter"]);
+    t.wait("the catalog", 30, |s| s.contains("demo · synced"));
+    t.type_text("postgres");
+    t.wait_for("/ postgres");
+    t.keys(&["C-z"]);
+    let screen = t.wait("the shell's job message", 10, |s| s.contains("Stopped"));
+    assert_eq!(t.var("alternate_on"), "0", "{screen}");
+    t.type_text("fg");
+    t.keys(&["Enter"]);
+    let screen = t.wait("the UI to come back", 10, |s| {
+        s.contains("/ postgres") && s.contains("postgres-main")
+    });
+    assert_eq!(t.var("alternate_on"), "1", "{screen}");
+    // Separately: ESC and q in one write would read as Alt-q.
+    t.keys(&["Escape"]);
+    t.wait("the list focus", 10, |s| {
+        s.lines().last().is_some_and(|l| l.contains("/ search"))
+    });
+    t.keys(&["q"]);
+    t.wait("the shell prompt", 10, |s| {
+        s.lines().any(|l| l.starts_with("$ ")) && !s.contains("/ postgres")
+    });
+    assert_eq!(t.var("alternate_on"), "0");
+}
