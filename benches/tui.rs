@@ -195,7 +195,7 @@ fn phases(cache_dir: &Path, sources: &[Source]) {
     picker.settle();
     let all = t.elapsed();
     println!(
-        "phases: open {} · read corpus ({:.1} MB) {} · decode {} · sort {} · matcher {} · first rows {} · all injected {}",
+        "phases: open {} · read corpus ({:.1} MB) {} · decode {} · sort {} · matcher {} · first rows {} · haystacks built {}",
         ms(open),
         len as f64 / 1e6,
         ms(read - open),

@@ -70,10 +70,9 @@
 //! [`Corpus::merge`] for several sources) with [`Corpus::search`].
 //!
 //! # The TUI
-//! [`SearchRecord::haystack`] / [`nucleo_columns`] give the short-field text
-//! for an incremental `nucleo::Nucleo` picker (one long haystack, so
-//! cross-field fuzzy matches and no description matches). For exactly the
-//! CLI's results, run [`search`] on a worker thread per keystroke instead.
+//! The TUI's list (`tui::picker`) matches only what it shows, name and
+//! title, with the same pattern syntax and filters; the CLI's per-field
+//! search here also ranks kinds, owners, tags and descriptions.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -125,40 +124,6 @@ impl SearchRecord {
             description: clip(e.metadata.description.as_deref().unwrap_or_default()),
         }
     }
-
-    /// The short fields fuzzy matching runs on: name, title, kind, type, the
-    /// owner's name and the tags, separated by spaces. The description is
-    /// not part of it: [`search`] matches descriptions by substring only and
-    /// each field separately (see the module docs). Suitable as the single
-    /// column of a `nucleo::Nucleo` picker.
-    pub fn haystack(&self) -> String {
-        let mut out = String::with_capacity(
-            self.name.len()
-                + self.title.len()
-                + self.kind.len()
-                + self.spec_type.len()
-                + self.owner.len()
-                + self.tags.iter().map(|t| t.len() + 1).sum::<usize>()
-                + 8,
-        );
-        let mut push = |s: &str| {
-            if !s.is_empty() {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                out.push_str(s);
-            }
-        };
-        push(&self.name);
-        push(&self.title);
-        push(&self.kind);
-        push(&self.spec_type);
-        push(ref_name(&self.owner));
-        for tag in &self.tags {
-            push(tag);
-        }
-        out
-    }
 }
 
 /// Descriptions are kept to this many bytes in the search corpus: enough for
@@ -174,12 +139,6 @@ fn clip(s: &str) -> String {
         end -= 1;
     }
     s[..end].to_string()
-}
-
-/// The column strings for a one-column `nucleo::Nucleo` picker:
-/// `injector.push(index, |_, cols| cols[0] = nucleo_columns(&rec)[0].clone().into())`.
-pub fn nucleo_columns(record: &SearchRecord) -> [String; 1] {
-    [record.haystack()]
 }
 
 /// The name part of a canonical ref (`group:default/team-a` -> `team-a`);
@@ -2341,7 +2300,7 @@ mod tests {
     // -- records and corpus -------------------------------------------------
 
     #[test]
-    fn record_from_entity_and_haystack() {
+    fn record_from_entity() {
         let e = Entity::from_value(serde_json::json!({
             "apiVersion": "backstage.io/v1alpha1",
             "kind": "Component",
@@ -2360,11 +2319,6 @@ mod tests {
         assert_eq!(r.system, "system:default/checkout");
         assert_eq!(r.tags, vec!["java", "pci"]);
         assert_eq!(r.description, "Takes money.");
-        assert_eq!(
-            r.haystack(),
-            "Payments-API Payments Component service team-a java pci"
-        );
-        assert_eq!(nucleo_columns(&r), [r.haystack()]);
         // The derived ref is not stored, yet survives a round trip.
         let corpus = Corpus::new(std::slice::from_ref(&r));
         assert!(!corpus.recs[0].ref_explicit);

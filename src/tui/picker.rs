@@ -1,25 +1,32 @@
-//! The catalog list: an incremental `nucleo::Nucleo` over the search corpus.
+//! The catalog list: fuzzy matching with nucleo's pattern and matcher over
+//! every record, on a worker thread.
 //!
-//! Each record is injected once, as one haystack column (name, title, kind,
-//! type, owner, tags — the short fields people type), holding only its index
-//! into the corpus. A keystroke that changes the free text only re-parses
-//! the pattern (append-optimised when the new text extends the old); a
-//! change of the *filters* (`kind:api owner:team-a`, same syntax as
-//! `callboard search`) restarts the matcher and injects only the records
-//! that pass them. Each frame ticks the matcher and reads the visible rows.
+//! Each record's haystack (its name and title, see [`haystack_into`]) is
+//! built once, into one contiguous arena, in display order. A keystroke
+//! only re-parses the pattern; when the new text extends the old one the
+//! worker re-scores only the previous matches (append-optimised). A change
+//! of the *filters* (`kind:api owner:team-a`, same syntax as `callboard
+//! search`) recomputes which records pass them (memoised per distinct
+//! field value) and matches those. Results are ranked like nucleo's own
+//! picker: score, then shorter haystack, then display order.
+//!
+//! Why not `nucleo::Nucleo` itself: at 100k records its worker re-sorts
+//! every item, matched or not, with a tie-break that chases a pointer per
+//! comparison, and does not use the second core for one short pattern; a
+//! keystroke took 20–35 ms there against a few ms here (`cargo bench
+//! --bench tui`), with the same matcher, pattern syntax and ranking.
+//! A superseded query is cancelled mid-way, so fast typing never queues
+//! work; the UI keeps showing the previous results until the new ones are
+//! complete, and never waits for the worker beyond a frame's tick.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
 
-use nucleo::pattern::{CaseMatching, Normalization};
-use nucleo::{Config, Matcher, Nucleo, Utf32String};
+use nucleo::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo::{Config, Matcher, Utf32Str};
 
 use crate::search::{parse_query, Corpus, Filter, FilterKey, RecordView};
-
-/// Corpora up to this size are injected on the calling thread (a few
-/// milliseconds); larger ones on a background thread, so the first frame
-/// does not wait for them.
-pub const SYNC_INJECT_LIMIT: usize = 20_000;
 
 /// One visible row: the record and which characters of its name and title
 /// the query matched (char indices, sorted).
@@ -34,37 +41,60 @@ pub struct Row {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Progress {
     pub matched: u32,
-    /// Records that pass the filters (injected so far).
+    /// Records that pass the filters.
     pub total: u32,
-    /// Still matching or injecting.
+    /// The list does not reflect the query yet.
     pub running: bool,
 }
 
-struct Injection {
-    /// Bumped on every restart; an injector thread stops when it changes.
-    generation: Arc<AtomicU64>,
-    done: Arc<AtomicBool>,
-    passed: Arc<AtomicUsize>,
+/// What the worker is asked to match.
+#[derive(Clone)]
+struct Job {
+    generation: u64,
+    text: String,
+    filters: Vec<Filter>,
+}
+
+/// A complete answer to one [`Job`]: positions in display order.
+struct Answer {
+    generation: u64,
+    text: String,
+    matched: Arc<Vec<u32>>,
+    total: u32,
+}
+
+/// State shared by the picker (UI thread) and its worker.
+struct Shared {
+    job: Mutex<Option<Job>>,
+    job_ready: Condvar,
+    answer: Mutex<Option<Answer>>,
+    answered: Condvar,
+    /// The newest generation asked for: the worker abandons older work.
+    wanted: AtomicU64,
+    stop: AtomicBool,
+    /// The haystacks are built: a text query needs no more preparation.
+    indexed: AtomicBool,
 }
 
 pub struct Picker {
-    nucleo: Nucleo<u32>,
     corpus: Arc<Corpus>,
     order: Arc<Vec<u32>>,
+    shared: Arc<Shared>,
     filters: Vec<Filter>,
     text: String,
-    injection: Injection,
+    generation: u64,
+    /// What the list shows.
+    shown: Answer,
+    pattern: Option<Pattern>,
     matcher: Matcher,
     indices: Vec<u32>,
-    notify: Arc<dyn Fn() + Send + Sync>,
+    haystack: String,
     threads: Option<usize>,
-    /// The matcher was still running at the last tick.
-    running: bool,
 }
 
 impl Picker {
-    /// `notify` is called (from nucleo's threads) when there is something
-    /// new to draw; it should only wake the event loop.
+    /// `notify` is called (from the worker) when there is something new to
+    /// draw; it should only wake the event loop.
     pub fn new(
         corpus: Arc<Corpus>,
         order: Arc<Vec<u32>>,
@@ -73,32 +103,65 @@ impl Picker {
         Picker::with_threads(corpus, order, notify, None)
     }
 
+    /// `threads`: how many threads score one query (None: one per core).
     pub fn with_threads(
         corpus: Arc<Corpus>,
         order: Arc<Vec<u32>>,
         notify: Arc<dyn Fn() + Send + Sync>,
         threads: Option<usize>,
     ) -> Picker {
-        let nucleo = Nucleo::new(Config::DEFAULT, notify.clone(), threads, 1);
-        let mut picker = Picker {
-            nucleo,
+        // The empty query is queued before the worker starts, so it is
+        // answered before the haystacks are built (the first frame).
+        let shared = Arc::new(Shared {
+            job: Mutex::new(Some(Job {
+                generation: 1,
+                text: String::new(),
+                filters: Vec::new(),
+            })),
+            job_ready: Condvar::new(),
+            answer: Mutex::new(None),
+            answered: Condvar::new(),
+            wanted: AtomicU64::new(1),
+            stop: AtomicBool::new(false),
+            indexed: AtomicBool::new(false),
+        });
+        let scorers = threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1);
+        let worker = Worker {
+            corpus: corpus.clone(),
+            order: order.clone(),
+            shared: shared.clone(),
+            notify,
+            scorers,
+            haystacks: None,
+            passing: None,
+            last: None,
+            matchers: Vec::new(),
+        };
+        std::thread::Builder::new()
+            .name("callboard-match".into())
+            .spawn(move || worker.run())
+            .expect("spawn the matcher thread");
+        Picker {
             corpus,
             order,
+            shared,
             filters: Vec::new(),
             text: String::new(),
-            injection: Injection {
-                generation: Arc::new(AtomicU64::new(0)),
-                done: Arc::new(AtomicBool::new(false)),
-                passed: Arc::new(AtomicUsize::new(0)),
+            generation: 1,
+            shown: Answer {
+                generation: 0,
+                text: String::new(),
+                matched: Arc::new(Vec::new()),
+                total: 0,
             },
+            pattern: None,
             matcher: Matcher::new(Config::DEFAULT),
             indices: Vec::new(),
-            notify,
+            haystack: String::new(),
             threads,
-            running: false,
-        };
-        picker.inject();
-        picker
+        }
     }
 
     pub fn corpus(&self) -> &Arc<Corpus> {
@@ -113,159 +176,113 @@ impl Picker {
     /// Set the whole query line: filters and free text.
     pub fn set_query(&mut self, query: &str) {
         let parsed = parse_query(query);
-        if parsed.filters != self.filters {
+        if parsed.filters != self.filters || parsed.text != self.text {
             self.filters = parsed.filters;
-            self.nucleo.restart(true);
-            self.inject();
-        }
-        if parsed.text != self.text {
-            // nucleo may only narrow the previous matches when the old text
-            // is a prefix of the new one (and did not end in an escape).
-            let append = parsed.text.starts_with(&self.text) && !self.text.ends_with('\\');
-            self.nucleo.pattern.reparse(
-                0,
-                &parsed.text,
-                CaseMatching::Smart,
-                Normalization::Smart,
-                append,
-            );
             self.text = parsed.text;
+            self.submit();
         }
     }
 
-    /// Push the records that pass the filters: inline for small corpora,
-    /// else on a thread that stops when the picker restarts again.
-    fn inject(&mut self) {
-        let generation = self.injection.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        self.injection.done = Arc::new(AtomicBool::new(false));
-        self.injection.passed = Arc::new(AtomicUsize::new(0));
-        let injector = self.nucleo.injector();
-        let corpus = self.corpus.clone();
-        let order = self.order.clone();
-        let filters = self.filters.clone();
-        let current = self.injection.generation.clone();
-        let done = self.injection.done.clone();
-        let passed = self.injection.passed.clone();
-        let notify = self.notify.clone();
-        let work = move || {
-            let mut haystack = String::new();
-            let mut count = 0;
-            let mut memo: Vec<Memo> = filters.iter().map(|_| Memo::default()).collect();
-            for (n, &i) in order.iter().enumerate() {
-                if n % 4096 == 0 && current.load(Ordering::Relaxed) != generation {
-                    return;
-                }
-                let Some(view) = corpus.get(i as usize) else {
-                    continue;
-                };
-                if !filters
-                    .iter()
-                    .zip(memo.iter_mut())
-                    .all(|(f, m)| passes_memo(f, &view, m))
-                {
-                    continue;
-                }
-                haystack_into(&view, &mut haystack);
-                let column = Utf32String::from(haystack.as_str());
-                injector.push(i, move |_, cols| cols[0] = column);
-                count += 1;
-                if count % 4096 == 0 {
-                    passed.store(count, Ordering::Relaxed);
-                }
-            }
-            passed.store(count, Ordering::Relaxed);
-            done.store(true, Ordering::SeqCst);
-            notify();
+    fn submit(&mut self) {
+        self.generation += 1;
+        self.shared.wanted.store(self.generation, Ordering::SeqCst);
+        let job = Job {
+            generation: self.generation,
+            text: self.text.clone(),
+            filters: self.filters.clone(),
         };
-        if self.corpus.len() <= SYNC_INJECT_LIMIT {
-            work();
-        } else {
-            std::thread::Builder::new()
-                .name("callboard-inject".into())
-                .spawn(work)
-                .expect("spawn the injector thread");
-        }
+        *self.shared.job.lock().unwrap() = Some(job);
+        self.shared.job_ready.notify_one();
     }
 
-    /// Let the matcher run for up to `timeout_ms`; true when the snapshot
-    /// changed.
+    /// Take the newest complete answer, waiting up to `timeout_ms` for the
+    /// one to the current query; true when the list changed.
     pub fn tick(&mut self, timeout_ms: u64) -> bool {
-        let status = self.nucleo.tick(timeout_ms);
-        self.running = status.running;
-        status.changed
+        let deadline = Instant::now() + Duration::from_millis(timeout_ms);
+        let mut answer = self.shared.answer.lock().unwrap();
+        loop {
+            let current = answer
+                .as_ref()
+                .is_some_and(|a| a.generation == self.generation);
+            let now = Instant::now();
+            if current || now >= deadline {
+                break;
+            }
+            answer = self
+                .shared
+                .answered
+                .wait_timeout(answer, deadline - now)
+                .unwrap()
+                .0;
+        }
+        let Some(new) = answer.take() else {
+            return false;
+        };
+        drop(answer);
+        if new.text != self.shown.text || self.pattern.is_none() {
+            self.pattern = (!new.text.is_empty())
+                .then(|| Pattern::parse(&new.text, CaseMatching::Smart, Normalization::Smart));
+        }
+        self.shown = new;
+        true
     }
 
     pub fn progress(&self) -> Progress {
-        let snapshot = self.nucleo.snapshot();
-        let injecting = !self.injection.done.load(Ordering::SeqCst);
-        let total = snapshot.item_count();
         Progress {
-            matched: snapshot.matched_item_count(),
-            total,
-            running: injecting || self.running || total < self.injected(),
+            matched: self.shown.matched.len() as u32,
+            total: self.shown.total,
+            running: self.shown.generation != self.generation,
         }
     }
 
-    fn injected(&self) -> u32 {
-        self.nucleo.injector().injected_items()
-    }
-
-    /// Block until injection and matching are complete (tests, benchmarks).
+    /// Block until the list answers the current query and the haystacks
+    /// are built (tests, benchmarks).
     pub fn settle(&mut self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::time::Instant::now() < deadline {
-            let status = self.nucleo.tick(50);
-            self.running = status.running;
-            if !status.running
-                && self.injection.done.load(Ordering::SeqCst)
-                && self.nucleo.snapshot().item_count() == self.injected()
-            {
-                return;
-            }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while (self.progress().running || !self.indexed()) && Instant::now() < deadline {
+            self.tick(5);
         }
+    }
+
+    /// True once every record's haystack is built (which happens in the
+    /// background right after the first answer).
+    pub fn indexed(&self) -> bool {
+        self.shared.indexed.load(Ordering::SeqCst)
     }
 
     /// The corpus index of the n-th match.
     pub fn matched_index(&self, n: u32) -> Option<u32> {
-        self.nucleo
-            .snapshot()
-            .get_matched_item(n)
-            .map(|item| *item.data)
+        let position = *self.shown.matched.get(n as usize)?;
+        self.order.get(position as usize).copied()
     }
 
     /// The rows `start..start + count` of the matches, with highlights.
     pub fn rows(&mut self, start: u32, count: u32) -> Vec<Row> {
-        let snapshot = self.nucleo.snapshot();
-        let matched = snapshot.matched_item_count();
-        let start = start.min(matched);
-        let end = start.saturating_add(count).min(matched);
-        let pattern = snapshot.pattern().column_pattern(0);
-        let highlight = !pattern.atoms.is_empty();
-        let mut rows = Vec::with_capacity((end - start) as usize);
-        for item in snapshot.matched_items(start..end) {
-            let index = *item.data;
+        let matched = self.shown.matched.clone();
+        let start = (start as usize).min(matched.len());
+        let end = start.saturating_add(count as usize).min(matched.len());
+        let mut rows = Vec::with_capacity(end - start);
+        for &position in &matched[start..end] {
+            let index = self.order[position as usize];
             let mut name_hits = Vec::new();
             let mut title_hits = Vec::new();
-            if highlight {
+            if let (Some(pattern), Some(view)) = (&self.pattern, self.corpus.get(index as usize)) {
+                haystack_into(&view, &mut self.haystack);
+                let mut chars = Vec::new();
+                let haystack = Utf32Str::new(&self.haystack, &mut chars);
                 self.indices.clear();
-                let _ = pattern.indices(
-                    item.matcher_columns[0].slice(..),
-                    &mut self.matcher,
-                    &mut self.indices,
-                );
+                let _ = pattern.indices(haystack, &mut self.matcher, &mut self.indices);
                 self.indices.sort_unstable();
                 self.indices.dedup();
-                if let Some(view) = self.corpus.get(index as usize) {
-                    let name_len = view.name().chars().count();
-                    let title_len = view.title().chars().count();
-                    let title_start = name_len + 1;
-                    for &i in &self.indices {
-                        let i = i as usize;
-                        if i < name_len {
-                            name_hits.push(i);
-                        } else if title_len > 0 && i >= title_start && i < title_start + title_len {
-                            title_hits.push(i - title_start);
-                        }
+                let name_len = view.name().chars().count();
+                let title_len = view.title().chars().count();
+                let title_start = name_len + 1;
+                for &i in &self.indices {
+                    let i = i as usize;
+                    if i < name_len {
+                        name_hits.push(i);
+                    } else if title_len > 0 && i >= title_start && i < title_start + title_len {
+                        title_hits.push(i - title_start);
                     }
                 }
             }
@@ -278,10 +295,271 @@ impl Picker {
         rows
     }
 
-    /// How many worker threads nucleo was asked for (None: one per core).
+    /// How many threads score a query (None: one per core).
     pub fn threads(&self) -> Option<usize> {
         self.threads
     }
+}
+
+impl Drop for Picker {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wanted.fetch_add(1, Ordering::SeqCst);
+        let _guard = self.shared.job.lock().unwrap();
+        self.shared.job_ready.notify_all();
+    }
+}
+
+/// Every record's haystack, in display order, in two arenas (most catalog
+/// names are ASCII: one byte per char, no allocation per record).
+struct Haystacks {
+    ascii: Vec<u8>,
+    unicode: Vec<char>,
+    /// Per position: start in its arena, length in chars, and which arena.
+    spans: Vec<(u32, u32, bool)>,
+}
+
+impl Haystacks {
+    fn build(corpus: &Corpus, order: &[u32]) -> Haystacks {
+        let mut haystacks = Haystacks {
+            ascii: Vec::new(),
+            unicode: Vec::new(),
+            spans: Vec::with_capacity(order.len()),
+        };
+        let mut text = String::new();
+        for &index in order {
+            text.clear();
+            if let Some(view) = corpus.get(index as usize) {
+                haystack_into(&view, &mut text);
+            }
+            if text.is_ascii() {
+                haystacks
+                    .spans
+                    .push((haystacks.ascii.len() as u32, text.len() as u32, true));
+                haystacks.ascii.extend_from_slice(text.as_bytes());
+            } else {
+                let start = haystacks.unicode.len() as u32;
+                haystacks.unicode.extend(text.chars());
+                let len = haystacks.unicode.len() as u32 - start;
+                haystacks.spans.push((start, len, false));
+            }
+        }
+        haystacks
+    }
+
+    fn get(&self, position: u32) -> Utf32Str<'_> {
+        let (start, len, ascii) = self.spans[position as usize];
+        let range = start as usize..(start + len) as usize;
+        if ascii {
+            Utf32Str::Ascii(&self.ascii[range])
+        } else {
+            Utf32Str::Unicode(&self.unicode[range])
+        }
+    }
+
+    fn len_of(&self, position: u32) -> u32 {
+        self.spans[position as usize].1
+    }
+}
+
+/// The previous answer, for narrowing when the text grows.
+struct Last {
+    text: String,
+    filters: Vec<Filter>,
+    matched: Arc<Vec<u32>>,
+}
+
+struct Worker {
+    corpus: Arc<Corpus>,
+    order: Arc<Vec<u32>>,
+    shared: Arc<Shared>,
+    notify: Arc<dyn Fn() + Send + Sync>,
+    scorers: usize,
+    haystacks: Option<Haystacks>,
+    /// The positions passing the last filters.
+    passing: Option<(Vec<Filter>, Arc<Vec<u32>>)>,
+    last: Option<Last>,
+    matchers: Vec<Matcher>,
+}
+
+/// Positions beyond this do not fit the packed sort key with the length
+/// tie-break; larger catalogs rank ties by display order only.
+const PACKED_POSITIONS: usize = 1 << 20;
+
+impl Worker {
+    fn run(mut self) {
+        loop {
+            let job = {
+                let mut slot = self.shared.job.lock().unwrap();
+                loop {
+                    if self.shared.stop.load(Ordering::SeqCst) {
+                        return;
+                    }
+                    if let Some(job) = slot.take() {
+                        break Some(job);
+                    }
+                    // Idle: build the haystacks before the first keystroke
+                    // needs them (the empty query does not).
+                    if self.haystacks.is_none() {
+                        break None;
+                    }
+                    slot = self.shared.job_ready.wait(slot).unwrap();
+                }
+            };
+            match job {
+                Some(job) => self.answer(job),
+                None => self.build_haystacks(),
+            }
+        }
+    }
+
+    fn build_haystacks(&mut self) {
+        self.haystacks = Some(Haystacks::build(&self.corpus, &self.order));
+        self.shared.indexed.store(true, Ordering::SeqCst);
+    }
+
+    fn cancelled(&self, generation: u64) -> bool {
+        self.shared.wanted.load(Ordering::Relaxed) != generation
+    }
+
+    fn answer(&mut self, job: Job) {
+        let passing = self.passing(&job.filters);
+        let total = passing.len() as u32;
+        let pattern = Pattern::parse(&job.text, CaseMatching::Smart, Normalization::Smart);
+        let matched = if pattern.atoms.is_empty() {
+            passing
+        } else {
+            let narrowing = self.last.as_ref().filter(|last| {
+                last.filters == job.filters
+                    && !last.text.is_empty()
+                    && job.text.starts_with(&last.text)
+                    && !last.text.ends_with(['\\', '$'])
+                    && pattern.atoms.iter().all(|a| !a.negative)
+            });
+            let base = narrowing.map_or(passing, |last| last.matched.clone());
+            if self.haystacks.is_none() {
+                self.build_haystacks();
+            }
+            match self.score(&pattern, &base, job.generation) {
+                Some(matched) => Arc::new(matched),
+                None => return,
+            }
+        };
+        self.last = Some(Last {
+            text: job.text.clone(),
+            filters: job.filters.clone(),
+            matched: matched.clone(),
+        });
+        *self.shared.answer.lock().unwrap() = Some(Answer {
+            generation: job.generation,
+            text: job.text,
+            matched,
+            total,
+        });
+        self.shared.answered.notify_all();
+        (self.notify)();
+    }
+
+    /// The positions whose records pass every filter.
+    fn passing(&mut self, filters: &[Filter]) -> Arc<Vec<u32>> {
+        if let Some((cached, positions)) = &self.passing {
+            if cached == filters {
+                return positions.clone();
+            }
+        }
+        let mut memo: Vec<Memo> = filters.iter().map(|_| Memo::default()).collect();
+        let positions: Vec<u32> = (0..self.order.len() as u32)
+            .filter(|&position| {
+                filters.is_empty()
+                    || self
+                        .corpus
+                        .get(self.order[position as usize] as usize)
+                        .is_some_and(|view| {
+                            filters
+                                .iter()
+                                .zip(memo.iter_mut())
+                                .all(|(f, m)| passes_memo(f, &view, m))
+                        })
+            })
+            .collect();
+        let positions = Arc::new(positions);
+        self.passing = Some((filters.to_vec(), positions.clone()));
+        positions
+    }
+
+    /// Score `base` on the scorer threads; None when cancelled.
+    fn score(&mut self, pattern: &Pattern, base: &[u32], generation: u64) -> Option<Vec<u32>> {
+        let haystacks = self.haystacks.as_ref().expect("built before scoring");
+        let packed = self.order.len() <= PACKED_POSITIONS;
+        // Small inputs are not worth a thread.
+        let chunks = if base.len() < 4096 { 1 } else { self.scorers };
+        while self.matchers.len() < chunks {
+            self.matchers.push(Matcher::new(Config::DEFAULT));
+        }
+        let chunk_len = base.len().div_ceil(chunks).max(1);
+        let wanted = &self.shared.wanted;
+        let score_chunk = |part: &[u32], matcher: &mut Matcher| -> Option<Vec<u64>> {
+            let mut keys = Vec::new();
+            for (n, &position) in part.iter().enumerate() {
+                if n % 2048 == 0 && wanted.load(Ordering::Relaxed) != generation {
+                    return None;
+                }
+                if let Some(score) = pattern.score(haystacks.get(position), matcher) {
+                    let rank = (u32::MAX - score) as u64;
+                    keys.push(if packed {
+                        (rank << 32)
+                            | ((haystacks.len_of(position).min(0xFFF) as u64) << 20)
+                            | position as u64
+                    } else {
+                        (rank << 32) | position as u64
+                    });
+                }
+            }
+            keys.sort_unstable();
+            Some(keys)
+        };
+        let mut parts: Vec<Option<Vec<u64>>> = if chunks == 1 {
+            vec![score_chunk(base, &mut self.matchers[0])]
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = base
+                    .chunks(chunk_len)
+                    .zip(self.matchers.iter_mut())
+                    .map(|(part, matcher)| scope.spawn(move || score_chunk(part, matcher)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a scorer thread panicked"))
+                    .collect()
+            })
+        };
+        if self.cancelled(generation) || parts.iter().any(Option::is_none) {
+            return None;
+        }
+        let mut merged: Vec<u64> = parts.pop().flatten().unwrap_or_default();
+        for part in parts.into_iter().flatten() {
+            merged = merge_sorted(&part, &merged);
+        }
+        let mask = if packed { 0xF_FFFF } else { 0xFFFF_FFFF };
+        Some(merged.into_iter().map(|key| (key & mask) as u32).collect())
+    }
+}
+
+fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Does a record pass one filter? The same rules as the headless search
@@ -347,27 +625,32 @@ fn passes_memo(filter: &Filter, view: &RecordView<'_>, memo: &mut Memo) -> bool 
     }
 }
 
-/// The haystack of [`crate::search::SearchRecord::haystack`], built from a
-/// corpus view into a reused buffer: name, title, kind, type, owner name,
-/// tags, separated by spaces.
+/// The text the list matches: the name, then the title unless it only
+/// repeats the name (`Payments Api` for `payments-api`). Only what the list
+/// shows is matched, so every hit can be highlighted; kind, type, owner,
+/// tags and the rest are the filters' job (`kind:api owner:team-a pay`).
+/// Short haystacks are also what keeps a keystroke within a frame at 100k
+/// entities: fuzzy matching costs per character, and over long
+/// concatenations one or two typed characters match nearly everything.
 pub fn haystack_into(view: &RecordView<'_>, out: &mut String) {
     out.clear();
-    let mut push = |s: &str| {
-        if !s.is_empty() {
-            if !out.is_empty() {
-                out.push(' ');
-            }
-            out.push_str(s);
-        }
-    };
-    push(view.name());
-    push(view.title());
-    push(view.kind());
-    push(view.spec_type());
-    push(crate::tui::text::ref_name(view.owner()));
-    for tag in view.tags() {
-        push(tag);
+    out.push_str(view.name());
+    let title = view.title();
+    if !title.is_empty() && !same_words(title, view.name()) {
+        out.push(' ');
+        out.push_str(title);
     }
+}
+
+/// Equal once case and separators are ignored.
+fn same_words(a: &str, b: &str) -> bool {
+    let letters = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<Vec<char>>()
+    };
+    letters(a) == letters(b)
 }
 
 #[cfg(test)]
@@ -408,18 +691,17 @@ mod tests {
     }
 
     #[test]
-    fn haystack_matches_the_search_records() {
-        let r = rec(
-            "Component",
-            "pay",
-            "Payments",
-            "group:default/team-a",
-            &["java", "pci"],
-        );
-        let corpus = Corpus::new(std::slice::from_ref(&r));
-        let mut out = String::new();
-        haystack_into(&corpus.get(0).unwrap(), &mut out);
-        assert_eq!(out, r.haystack());
+    fn haystack_is_the_name_and_a_title_that_adds_something() {
+        let haystack = |name: &str, title: &str| {
+            let r = rec("Component", name, title, "group:default/team-a", &["java"]);
+            let corpus = Corpus::new(std::slice::from_ref(&r));
+            let mut out = String::new();
+            haystack_into(&corpus.get(0).unwrap(), &mut out);
+            out
+        };
+        assert_eq!(haystack("pay", "Payments"), "pay Payments");
+        assert_eq!(haystack("payments-api", "Payments API"), "payments-api");
+        assert_eq!(haystack("payments-api", ""), "payments-api");
     }
 
     #[test]

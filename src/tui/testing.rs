@@ -153,6 +153,10 @@ impl Harness {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             self.run_effects();
+            // Read before the ping: when no sync runs now, every message a
+            // sync sent is queued ahead of the pongs (one FIFO channel), so
+            // it is handled before the check below.
+            let sync_thread_running = self.workers.syncing();
             self.pings += 1;
             let ping = self.pings;
             self.workers.send(Request::Ping(ping));
@@ -172,7 +176,7 @@ impl Harness {
                 p.settle();
             }
             self.app.prepare_frame(0);
-            let syncing = self.workers.syncing() || self.app.sync.is_some();
+            let syncing = sync_thread_running || self.app.sync.is_some();
             if self.app.effects.is_empty() && !syncing {
                 break;
             }

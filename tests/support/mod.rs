@@ -764,7 +764,10 @@ pub fn test_pki() -> TestPki {
 /// environment variable: a command that prints a private file.
 pub fn token_command(token: &str) -> callboard::config::TokenSource {
     static N: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!("callboard-test-tokens-{}", std::process::id()));
+    // Under cargo's per-target scratch dir, not /tmp: these files outlive
+    // the test process, and `cargo clean` removes them.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("callboard-test-tokens-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("t{}", N.fetch_add(1, Ordering::SeqCst)));
     std::fs::write(&path, token).unwrap();
