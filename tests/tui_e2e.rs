@@ -15,7 +15,18 @@ impl Tmux {
     /// A private tmux server (its own socket) running callboard with a
     /// fresh cache and config home.
     fn start(size: (u16, u16)) -> Option<Tmux> {
-        Tmux::start_with(size, &[env!("CARGO_BIN_EXE_callboard")])
+        // tmux does not always record a dead pane's exit status (it can
+        // reap the child before it notices the pane died): a shell writes
+        // it to a file instead.
+        Tmux::start_with(
+            size,
+            &[
+                "sh",
+                "-c",
+                "\"$0\"; echo $? > \"$EXIT_STATUS_FILE\"",
+                env!("CARGO_BIN_EXE_callboard"),
+            ],
+        )
     }
 
     /// Like [`Tmux::start`], running `command` in the pane.
@@ -37,6 +48,7 @@ impl Tmux {
         let (w, h) = (size.0.to_string(), size.1.to_string());
         let cache_env = format!("XDG_CACHE_HOME={}", home.join("cache").display());
         let config_env = format!("XDG_CONFIG_HOME={}", home.join("config").display());
+        let status_env = format!("EXIT_STATUS_FILE={}", home.join("exit-status").display());
         let mut args = vec![
             "-f",
             "/dev/null",
@@ -52,6 +64,8 @@ impl Tmux {
             &cache_env,
             "-e",
             &config_env,
+            "-e",
+            &status_env,
             "--",
         ];
         args.extend_from_slice(command);
@@ -123,9 +137,16 @@ impl Tmux {
         self.wait(&format!("{text:?}"), 20, |s| s.contains(text))
     }
 
-    fn wait_exit(&self) {
+    /// Wait for callboard to exit; its exit status.
+    fn wait_exit(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while self.var("pane_dead") != "1" {
+        let file = self._dir.path().join("exit-status");
+        loop {
+            if let Ok(status) = std::fs::read_to_string(&file) {
+                if status.ends_with('\n') {
+                    return status.trim().to_string();
+                }
+            }
             assert!(
                 Instant::now() < deadline,
                 "callboard did not exit; the screen:\n{}",
@@ -140,6 +161,24 @@ impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
     }
+}
+
+/// The pids whose parent is `parent` (from /proc: no procps needed).
+fn children_of(parent: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid …; comm may hold spaces and parentheses.
+        let Some(rest) = stat.rsplit_once(") ").map(|(_, r)| r) else {
+            continue;
+        };
+        if rest.split(' ').nth(1) == Some(parent) {
+            out.push(entry.file_name().to_string_lossy().into_owned());
+        }
+    }
+    out
 }
 
 fn header(screen: &str) -> &str {
@@ -174,11 +213,11 @@ fn search_open_follow_back_owner_quit() {
 
     // Open it.
     t.keys(&["Enter"]);
-    let screen = t.wait_for("Catalog › payments-service");
-    assert!(
-        screen.contains("Authorises, captures and refunds card payments"),
-        "{screen}"
-    );
+    // The header comes at once, the details when the worker answers.
+    let screen = t.wait("the entity's details", 10, |s| {
+        s.contains("Catalog › payments-service")
+            && s.contains("Authorises, captures and refunds card payments")
+    });
     assert!(screen.contains("★ Runbook"), "{screen}");
 
     // Follow a dependency: the Dependencies pane, Enter on the first node.
@@ -214,8 +253,7 @@ fn search_open_follow_back_owner_quit() {
 
     // Quit: the process exits 0 and the terminal is restored.
     t.keys(&["q"]);
-    t.wait_exit();
-    assert_eq!(t.var("pane_dead_status"), "0");
+    assert_eq!(t.wait_exit(), "0");
     assert_eq!(t.var("alternate_on"), "0", "the alternate screen was left");
 }
 
@@ -226,16 +264,19 @@ fn sigterm_restores_the_terminal() {
     };
     t.wait("the catalog", 30, |s| s.contains("demo · synced"));
     assert_eq!(t.var("alternate_on"), "1");
-    let pid = t.var("pane_pid");
-    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    // The pane runs `sh -c 'callboard; echo $? > …'`: signal its child.
+    let shell = t.var("pane_pid");
+    let children = children_of(&shell);
+    assert_eq!(children.len(), 1, "callboard's pid: {children:?}");
+    let pid = &children[0];
+    let status = Command::new("kill").args(["-TERM", pid]).status().unwrap();
     assert!(status.success());
-    t.wait_exit();
+    assert_eq!(t.wait_exit(), "0");
     assert_eq!(
         t.var("alternate_on"),
         "0",
         "SIGTERM left the alternate screen"
     );
-    assert_eq!(t.var("pane_dead_status"), "0");
 }
 
 #[test]
