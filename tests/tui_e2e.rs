@@ -280,6 +280,24 @@ fn sigterm_restores_the_terminal() {
 }
 
 #[test]
+fn ctrl_c_quits_even_while_typing_and_restores_the_terminal() {
+    let Some(t) = Tmux::start((80, 24)) else {
+        return;
+    };
+    t.wait("the catalog", 30, |s| s.contains("demo · synced"));
+    // In the query line `q` is text; Ctrl-C still quits.
+    t.type_text("q");
+    t.wait_for("/ q");
+    t.keys(&["C-c"]);
+    assert_eq!(t.wait_exit(), "0");
+    assert_eq!(
+        t.var("alternate_on"),
+        "0",
+        "Ctrl-C left the alternate screen"
+    );
+}
+
+#[test]
 fn not_a_terminal_is_an_error_in_words() {
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_callboard"))
