@@ -272,7 +272,7 @@ fn eq_ci(a: &str, b: &str) -> bool {
 }
 
 /// Case-insensitive ordering without allocating (ASCII fast path).
-fn cmp_ci(a: &str, b: &str) -> Ordering {
+pub fn cmp_ci(a: &str, b: &str) -> Ordering {
     if a.is_ascii() && b.is_ascii() {
         a.bytes()
             .map(|c| c.to_ascii_lowercase())

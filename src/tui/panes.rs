@@ -575,23 +575,7 @@ fn relations(b: &mut Lines<'_>, relations: &[RelatedRef]) {
         items.sort_by(|a, b| a.target_ref.cmp(&b.target_ref));
         b.heading(&format!("{} ({})", one_line(&kind), items.len()));
         for r in items {
-            let mut spans = vec![
-                Span::raw("  "),
-                Span::styled(
-                    text::short_ref(&one_line(&r.target_ref)).into_owned(),
-                    if r.dangling { t.dangling } else { t.text },
-                ),
-            ];
-            if r.dangling {
-                spans.push(Span::styled("  ✗ not in the catalog", t.dangling));
-            }
-            b.push(
-                spans,
-                Some(Target::Entity {
-                    key: r.target_ref.clone(),
-                    dangling: r.dangling,
-                }),
-            );
+            related_row(b, r);
         }
     }
 }
@@ -733,6 +717,29 @@ fn tree_nodes(
     }
 }
 
+/// One related entity: its short ref, marked when it is not in the
+/// catalog; Enter opens it.
+fn related_row(b: &mut Lines<'_>, r: &RelatedRef) {
+    let t = b.theme;
+    let mut spans = vec![
+        Span::raw("  "),
+        Span::styled(
+            text::short_ref(&one_line(&r.target_ref)).into_owned(),
+            if r.dangling { t.dangling } else { t.text },
+        ),
+    ];
+    if r.dangling {
+        spans.push(Span::styled("  ✗ not in the catalog", t.dangling));
+    }
+    b.push(
+        spans,
+        Some(Target::Entity {
+            key: r.target_ref.clone(),
+            dangling: r.dangling,
+        }),
+    );
+}
+
 fn api_refs(b: &mut Lines<'_>, title: &str, refs: &[RelatedRef]) {
     let t = b.theme;
     b.heading(&format!("{title} ({})", refs.len()));
@@ -740,23 +747,7 @@ fn api_refs(b: &mut Lines<'_>, title: &str, refs: &[RelatedRef]) {
         b.text(2, "none", t.dim);
     }
     for r in refs {
-        let mut spans = vec![
-            Span::raw("  "),
-            Span::styled(
-                text::short_ref(&one_line(&r.target_ref)).into_owned(),
-                if r.dangling { t.dangling } else { t.text },
-            ),
-        ];
-        if r.dangling {
-            spans.push(Span::styled("  ✗ not in the catalog", t.dangling));
-        }
-        b.push(
-            spans,
-            Some(Target::Entity {
-                key: r.target_ref.clone(),
-                dangling: r.dangling,
-            }),
-        );
+        related_row(b, r);
     }
 }
 

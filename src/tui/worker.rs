@@ -507,23 +507,11 @@ pub fn display_order(corpus: &Corpus) -> Vec<u32> {
         }
         if end - start > 1 {
             keys[start..end]
-                .sort_by(|a, b| cmp_ignore_case(name(a.3), name(b.3)).then(a.3.cmp(&b.3)));
+                .sort_by(|a, b| crate::search::cmp_ci(name(a.3), name(b.3)).then(a.3.cmp(&b.3)));
         }
         start = end;
     }
     keys.into_iter().map(|k| k.3).collect()
-}
-
-fn cmp_ignore_case(a: &str, b: &str) -> std::cmp::Ordering {
-    if a.is_ascii() && b.is_ascii() {
-        a.bytes()
-            .map(|c| c.to_ascii_lowercase())
-            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
-    } else {
-        a.chars()
-            .flat_map(char::to_lowercase)
-            .cmp(b.chars().flat_map(char::to_lowercase))
-    }
 }
 
 fn entity_detail(store: &Store, config: &WorkerConfig, key: &str) -> Result<EntityDetail, String> {
