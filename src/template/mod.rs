@@ -11,6 +11,9 @@
 //! Catalog data is untrusted: every string here is raw; sanitize before
 //! drawing or printing.
 
+pub mod expr;
+pub mod filters;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
