@@ -11,8 +11,11 @@
 //! Catalog data is untrusted: every string here is raw; sanitize before
 //! drawing or printing.
 
+pub mod actions;
 pub mod expr;
 pub mod filters;
+pub mod fs_guard;
+pub mod yaml;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -308,4 +311,72 @@ mod tests {
         let e = entity(json!({"parameters": 3, "steps": []}));
         assert!(Template::from_entity(&e).is_err());
     }
+}
+
+/// Standard base64 (with padding), for the dry-run API's
+/// `directoryContents`.
+pub mod base64 {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(bytes: &[u8]) -> String {
+        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+        for chunk in bytes.chunks(3) {
+            let b = [
+                chunk[0],
+                *chunk.get(1).unwrap_or(&0),
+                *chunk.get(2).unwrap_or(&0),
+            ];
+            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+            for i in 0..4 {
+                if i <= chunk.len() {
+                    out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    pub fn decode(text: &str) -> Option<Vec<u8>> {
+        let mut out = Vec::with_capacity(text.len() / 4 * 3);
+        let mut acc = 0u32;
+        let mut bits = 0;
+        for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+            if c == b'=' {
+                break;
+            }
+            let v = ALPHABET.iter().position(|a| *a == c)? as u32;
+            acc = (acc << 6) | v;
+            bits += 6;
+            if bits >= 8 {
+                bits -= 8;
+                out.push((acc >> bits) as u8);
+                acc &= (1 << bits) - 1;
+            }
+        }
+        Some(out)
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn round_trips() {
+        for s in ["", "a", "ab", "abc", "abcd", "hello world\n\u{0}\u{ff}"] {
+            assert_eq!(decode(&encode(s.as_bytes())).unwrap(), s.as_bytes());
+        }
+        assert_eq!(encode(b"Man"), "TWFu");
+        assert_eq!(encode(b"Ma"), "TWE=");
+    }
+}
+
+/// Read a template from a YAML file (one document), for local runs and
+/// tests; the file's folder is where relative `url`s resolve.
+pub fn load_template_file(path: &std::path::Path) -> Result<Template, TemplateError> {
+    let fail = |message: String| TemplateError {
+        name: path.display().to_string(),
+        message,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let value: Value = serde_norway::from_str(&text).map_err(|e| fail(e.to_string()))?;
+    Template::from_entity(&value)
 }
