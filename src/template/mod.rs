@@ -11,6 +11,7 @@
 //! Catalog data is untrusted: every string here is raw; sanitize before
 //! drawing or printing.
 
+pub mod draft;
 pub mod expr;
 pub mod filters;
 pub mod schema;
