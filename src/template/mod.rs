@@ -12,9 +12,11 @@
 //! drawing or printing.
 
 pub mod actions;
+pub mod draft;
 pub mod expr;
 pub mod filters;
 pub mod fs_guard;
+pub mod schema;
 pub mod yaml;
 
 use serde::Serialize;
