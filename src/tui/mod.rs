@@ -23,6 +23,7 @@ pub mod layout;
 pub mod panes;
 pub mod picker;
 pub mod run;
+pub mod run_log;
 pub mod testing;
 pub mod text;
 pub mod theme;
