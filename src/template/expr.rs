@@ -245,22 +245,12 @@ fn err<T>(message: impl Into<String>) -> Result<T, String> {
 }
 
 /// Lexer settings: the variable delimiters and Nunjucks' block trimming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Syntax {
     /// `${{` normally, `{{` with `cookiecutterCompat`.
     pub cookiecutter: bool,
     pub trim_blocks: bool,
     pub lstrip_blocks: bool,
-}
-
-impl Default for Syntax {
-    fn default() -> Self {
-        Syntax {
-            cookiecutter: false,
-            trim_blocks: false,
-            lstrip_blocks: false,
-        }
-    }
 }
 
 impl Syntax {
