@@ -247,8 +247,9 @@ fn step_input_rendering_keeps_types_and_drops_undefined() {
         "empty": "${{ parameters.empty }}",
         "mixed": "n=${{ parameters.count }}",
         "mixedEmpty": "${{ parameters.empty }}${{ parameters.missing }} ",
+        "mixedNothing": "${{ parameters.empty }}${{ parameters.missing }}",
         "literal": 5,
-        "list": ["${{ parameters.count }}", "x-${{ each.key }}"],
+        "list": ["${{ parameters.count }}", "x-${{ each.key }}", "${{ parameters.missing }}"],
         "${{ keys.are.not.rendered }}": "k"
     });
     let out = render_value(&input, &ctx).unwrap().unwrap();
@@ -260,8 +261,9 @@ fn step_input_rendering_keeps_types_and_drops_undefined() {
         "empty": "",
         "mixed": "n=3",
         "mixedEmpty": " ",
+        "mixedNothing": "",
         "literal": 5,
-        "list": [3, "x-0"],
+        "list": [3, "x-0", null],
         "${{ keys.are.not.rendered }}": "k"
     });
     assert_eq!(out, want);
