@@ -1488,7 +1488,11 @@ fn draw_review(frame: &mut Frame, body: Rect, form: &FormState, theme: &Theme) {
 
 fn draw_popup(frame: &mut Frame, body: Rect, popup: &PickerPopup, form: &FormState, theme: &Theme) {
     let w = body.width.saturating_sub(8).max(20).min(body.width);
-    let h = body.height.saturating_sub(2).max(5).min(body.height);
+    // Sized to the list, so the fields above stay in view when it is short.
+    let wanted = popup.matches.len().max(1) + 3 + usize::from(popup.note.is_some());
+    let h = (wanted as u16)
+        .clamp(5, body.height.saturating_sub(1).max(5))
+        .min(body.height);
     let area = Rect::new(
         body.x + (body.width - w) / 2,
         body.y + 1.min(body.height),

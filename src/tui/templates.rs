@@ -324,9 +324,15 @@ pub fn serve(
             let ui = ui.clone();
             let drafts = drafts(cache);
             std::thread::spawn(move || {
-                let emit_ui = ui.clone();
-                let mut emit = move |e: RunEvent| {
-                    let _ = emit_ui.send(Msg::Template(Box::new(TemplateMsg::Event(e))));
+                let send = |e: RunEvent| {
+                    let _ = ui.send(Msg::Template(Box::new(TemplateMsg::Event(e))));
+                };
+                // The final event waits until the draft is forgotten, so
+                // "completed" on screen means everything is done.
+                let mut last = None;
+                let mut emit = |e: RunEvent| match e {
+                    RunEvent::Completed { .. } | RunEvent::Failed { .. } => last = Some(e),
+                    other => send(other),
                 };
                 match local_run(&input) {
                     Err(message) => emit(RunEvent::Failed { message }),
@@ -334,9 +340,17 @@ pub fn serve(
                         let outcome =
                             run_local(&template, &run, Path::new(&target), false, &mut emit);
                         if outcome.succeeded() {
-                            let _ = drafts.delete(&input.key);
+                            if let Err(e) = drafts.delete(&input.key) {
+                                send(RunEvent::Log {
+                                    step: None,
+                                    line: format!("{e:#}"),
+                                });
+                            }
                         }
                     }
+                }
+                if let Some(e) = last {
+                    send(e);
                 }
             });
         }
@@ -895,19 +909,21 @@ fn draw_plan(frame: &mut Frame, app: &App, area: Rect, plan: &PlanScreen) {
             if let Some(e) = &p.error {
                 lines.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]);
             }
+            let tree = tree_lines(&p.entries);
             lines.push(vec![Span::styled(
-                format!(" {} will be created:", plural_entries(p.entries.len())),
+                format!(
+                    " {} will be written into {}:",
+                    plural_entries(p.entries.iter().filter(|e| !e.ends_with('/')).count()),
+                    clean(&plan.target.text)
+                ),
                 t.heading,
             )]);
-            for e in &p.entries {
-                let depth = e.trim_end_matches('/').matches('/').count();
-                let name = e.trim_end_matches('/').rsplit('/').next().unwrap_or(e);
-                let dir = e.ends_with('/');
+            for (depth, name, dir) in tree {
                 lines.push(vec![Span::styled(
                     format!(
                         "   {}{}{}",
                         "  ".repeat(depth),
-                        clean(name),
+                        clean(&name),
                         if dir { "/" } else { "" }
                     ),
                     if dir { t.label } else { t.text },
@@ -941,10 +957,34 @@ fn draw_plan(frame: &mut Frame, app: &App, area: Rect, plan: &PlanScreen) {
 
 fn plural_entries(n: usize) -> String {
     if n == 1 {
-        "1 entry".into()
+        "1 file".into()
     } else {
-        format!("{n} entries")
+        format!("{n} files")
     }
+}
+
+/// Paths as an indented tree: (depth, name, is a directory), with the
+/// parent directories a flat path list leaves implicit.
+pub fn tree_lines(entries: &[String]) -> Vec<(usize, String, bool)> {
+    let mut all = std::collections::BTreeSet::new();
+    for e in entries {
+        let dir = e.ends_with('/');
+        let path = e.trim_end_matches('/');
+        let parts: Vec<&str> = path.split('/').collect();
+        for i in 1..parts.len() {
+            all.insert((parts[..i].join("/"), true));
+        }
+        all.insert((path.to_string(), dir));
+    }
+    let mut seen = std::collections::HashSet::new();
+    all.into_iter()
+        .filter(|(p, _)| seen.insert(p.clone()))
+        .map(|(p, dir)| {
+            let depth = p.matches('/').count();
+            let name = p.rsplit('/').next().unwrap_or(&p).to_string();
+            (depth, name, dir)
+        })
+        .collect()
 }
 
 fn draw_run(frame: &mut Frame, app: &App, area: Rect, run: &RunScreen) {
@@ -967,7 +1007,9 @@ fn draw_run(frame: &mut Frame, app: &App, area: Rect, run: &RunScreen) {
             status,
         ],
     );
-    let mut lines: Vec<Vec<Span<'static>>> = Vec::new();
+    // Steps first (they stay put), then the outputs once done, then the
+    // tail of the log in what room is left.
+    let mut top: Vec<Vec<Span<'static>>> = Vec::new();
     for (_, name, status) in &run.steps {
         let style = match status.as_str() {
             "completed" => t.ok,
@@ -975,14 +1017,10 @@ fn draw_run(frame: &mut Frame, app: &App, area: Rect, run: &RunScreen) {
             "skipped" => t.warn,
             _ => t.accent,
         };
-        lines.push(vec![
-            Span::styled(format!(" {:<10}", status), style),
+        top.push(vec![
+            Span::styled(format!(" {status:<10}"), style),
             Span::raw(clean(name)),
         ]);
-    }
-    lines.push(vec![]);
-    for l in &run.log {
-        lines.push(vec![Span::styled(format!(" {}", clean(l)), t.dim)]);
     }
     match &run.done {
         Some(Ok(output)) => {
@@ -998,7 +1036,7 @@ fn draw_run(frame: &mut Frame, app: &App, area: Rect, run: &RunScreen) {
                     .or_else(|| link.get("entityRef"))
                     .and_then(Value::as_str)
                     .unwrap_or("");
-                lines.push(vec![
+                top.push(vec![
                     Span::styled(format!(" {} ", clean(title)), t.label),
                     Span::styled(clean(target), t.link),
                 ]);
@@ -1010,22 +1048,39 @@ fn draw_run(frame: &mut Frame, app: &App, area: Rect, run: &RunScreen) {
                 .flatten()
             {
                 if let Some(title) = item.get("title").and_then(Value::as_str) {
-                    lines.push(vec![Span::styled(format!(" {}", clean(title)), t.heading)]);
+                    top.push(vec![Span::styled(format!(" {}", clean(title)), t.heading)]);
                 }
                 let content = item.get("content").and_then(Value::as_str).unwrap_or("");
                 for l in crate::sanitize::sanitize(content).lines() {
-                    lines.push(vec![Span::raw(format!("   {l}"))]);
+                    top.push(vec![Span::raw(format!("   {}", clean(l)))]);
                 }
             }
         }
-        Some(Err(e)) => lines.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]),
+        Some(Err(e)) => top.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]),
         None => {}
     }
     let height = area.height.saturating_sub(3) as usize;
-    // Follow the end, like a tail.
-    let skip = lines.len().saturating_sub(height);
-    for (i, l) in lines.into_iter().skip(skip).enumerate() {
+    let top_len = top.len().min(height);
+    for (i, l) in top.into_iter().take(height).enumerate() {
         put(frame, area, area.y + 2 + i as u16, l);
+    }
+    let room = height.saturating_sub(top_len + 1);
+    if room > 0 {
+        put(
+            frame,
+            area,
+            area.y + 2 + top_len as u16,
+            vec![Span::styled(" log".to_string(), t.heading)],
+        );
+        let skip = run.log.len().saturating_sub(room.saturating_sub(1));
+        for (i, l) in run.log.iter().skip(skip).enumerate() {
+            put(
+                frame,
+                area,
+                area.y + 3 + (top_len + i) as u16,
+                vec![Span::styled(format!(" {}", clean(l)), t.dim)],
+            );
+        }
     }
     let hints: &[(&str, &str)] = if run.done.is_some() {
         &[("Esc", "close")]
