@@ -16,7 +16,9 @@ pub mod draft;
 pub mod expr;
 pub mod filters;
 pub mod fs_guard;
+pub mod remote;
 pub mod schema;
+pub mod sse;
 pub mod yaml;
 
 use serde::Serialize;

@@ -24,6 +24,7 @@ pub mod layout;
 pub mod panes;
 pub mod picker;
 pub mod run;
+pub mod run_log;
 pub mod templates;
 pub mod testing;
 pub mod text;
