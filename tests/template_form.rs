@@ -342,10 +342,7 @@ fn local_run_shows_the_tree_then_writes_it() {
     let mut h = Harness::demo((80, 24));
     h.press("<esc>t<enter>seat-map<ctrl-n><ctrl-n>l");
     let screen = snap(&mut h, "local_run_plan");
-    assert!(
-        screen.contains("2 files will be written into ./seat-map"),
-        "{screen}"
-    );
+    assert!(screen.contains("2 files → ./seat-map"), "{screen}");
     assert!(screen.contains("seat-map/"), "{screen}");
     assert!(screen.contains("catalog-info.yaml"), "{screen}");
 
@@ -357,7 +354,7 @@ fn local_run_shows_the_tree_then_writes_it() {
     for _ in 0..500 {
         h.settle();
         if let Some(TemplateScreen::Run(r)) = &h.app.templates {
-            if r.done.is_some() {
+            if r.is_finished() {
                 break;
             }
         }

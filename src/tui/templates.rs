@@ -30,7 +30,7 @@ use crate::tui::app::{App, LineEdit, Message};
 use crate::tui::form::{self, FormOutcome, FormState};
 use crate::tui::keymap::{Action, Key};
 use crate::tui::text;
-use crate::tui::worker::{Msg, UiSender};
+use crate::tui::worker::{Msg, UiSender, WorkerConfig};
 
 /// Secret values: compared, cloned and moved, never printed.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -39,6 +39,40 @@ pub struct SecretValues(pub Map<String, Value>);
 impl std::fmt::Debug for SecretValues {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SecretValues({} redacted)", self.0.len())
+    }
+}
+
+/// Asks a remote run to cancel; compared by identity.
+#[derive(Clone)]
+pub struct CancelHandle(pub Arc<tokio::sync::watch::Sender<bool>>);
+
+impl CancelHandle {
+    pub fn new() -> CancelHandle {
+        CancelHandle(Arc::new(tokio::sync::watch::channel(false).0))
+    }
+
+    pub fn cancel(&self) {
+        let _ = self.0.send(true);
+    }
+}
+
+impl Default for CancelHandle {
+    fn default() -> Self {
+        CancelHandle::new()
+    }
+}
+
+impl PartialEq for CancelHandle {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for CancelHandle {}
+
+impl std::fmt::Debug for CancelHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CancelHandle")
     }
 }
 
@@ -71,6 +105,12 @@ pub enum TemplateRequest {
         input: Box<RunInput>,
         target: String,
     },
+    /// Run on the Backstage backend of this source.
+    RunRemote {
+        input: Box<RunInput>,
+        source: String,
+        cancel: CancelHandle,
+    },
 }
 
 /// Answers.
@@ -93,6 +133,8 @@ pub struct Opened {
     pub entity: Value,
     pub base_dir: Option<PathBuf>,
     pub draft: Option<Map<String, Value>>,
+    /// The Backstage source it came from, for remote runs.
+    pub remote: Option<String>,
     /// A draft that could not be read, and why.
     pub draft_error: Option<String>,
 }
@@ -100,8 +142,8 @@ pub struct Opened {
 /// The file tree a local run will write.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Plan {
-    /// `/`-separated paths; directories end with `/`.
-    pub entries: Vec<String>,
+    /// Files (`/`-separated paths) with their sizes.
+    pub files: Vec<(String, usize)>,
     /// Steps that will not run here, with the reason.
     pub skipped: Vec<(String, String)>,
     pub error: Option<String>,
@@ -200,6 +242,8 @@ pub struct FormScreen {
     pub form: FormState,
     pub entity: Value,
     pub base_dir: Option<PathBuf>,
+    /// The Backstage source it came from, for remote runs.
+    pub remote: Option<String>,
 }
 
 /// The plan of a local run, waiting for the target directory.
@@ -216,12 +260,35 @@ pub struct PlanScreen {
 #[derive(Debug, Clone)]
 pub struct RunScreen {
     pub form: Box<FormScreen>,
+    /// The directory written, or the endpoint.
     pub target: String,
-    /// (step id, name, status text).
-    pub steps: Vec<(String, String, String)>,
-    pub log: Vec<String>,
-    /// Set at the end: Ok(output) or Err(message).
-    pub done: Option<Result<Value, String>>,
+    pub log: crate::tui::run_log::RunLog,
+    /// Remote runs can be cancelled.
+    pub cancel: Option<CancelHandle>,
+}
+
+impl RunScreen {
+    fn new(form: Box<FormScreen>, target: String, cancel: Option<CancelHandle>) -> RunScreen {
+        let steps: Vec<(String, String)> = Template::from_entity(&form.entity)
+            .map(|t| {
+                t.steps
+                    .iter()
+                    .map(|s| (s.id.clone(), s.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let log = crate::tui::run_log::RunLog::new(&form.form.title, steps);
+        RunScreen {
+            form,
+            target,
+            log,
+            cancel,
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.log.is_finished()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -248,10 +315,11 @@ fn drafts(cache: &Cache) -> Drafts {
 /// their own, since `debug:wait` sleeps).
 pub fn serve(
     request: TemplateRequest,
-    cache: &Cache,
+    config: &WorkerConfig,
     store: Option<&crate::cache::Store>,
     ui: &UiSender,
 ) {
+    let cache = &config.cache;
     let send = |m: TemplateMsg| {
         let _ = ui.send(Msg::Template(Box::new(m)));
     };
@@ -272,10 +340,20 @@ pub fn serve(
                         Ok(d) => (d, None),
                         Err(e) => (None, Some(format!("{e:#}"))),
                     };
+                    let remote = config
+                        .sources
+                        .iter()
+                        .find(|s| {
+                            s.name == found.origin.source
+                                && matches!(s.kind, crate::config::SourceKind::Remote(_))
+                        })
+                        .map(|s| s.name.clone());
                     Ok(Box::new(Opened {
                         entity: found.entity.to_value(),
-                        base_dir,
+                        // A remote entity's location is not a folder here.
+                        base_dir: if remote.is_some() { None } else { base_dir },
                         draft,
+                        remote,
                         draft_error,
                     }))
                 }
@@ -300,13 +378,13 @@ pub fn serve(
                 run.dry_run = true;
                 let outcome = plan_local(&template, &run, &mut |_| {});
                 Plan {
-                    entries: outcome
+                    files: outcome
                         .workspace
                         .iter()
-                        .map(|(p, e)| match e {
-                            Entry::Dir => format!("{p}/"),
-                            Entry::Symlink(t) => format!("{p} -> {t}"),
-                            Entry::File { .. } => p.clone(),
+                        .filter_map(|(p, e)| match e {
+                            Entry::Dir => None,
+                            Entry::Symlink(t) => Some((format!("{p} -> {t}"), 0)),
+                            Entry::File { bytes, .. } => Some((p.clone(), bytes.len())),
                         })
                         .collect(),
                     skipped: outcome
@@ -319,6 +397,72 @@ pub fn serve(
                 }
             });
             send(TemplateMsg::Planned { key, result });
+        }
+        TemplateRequest::RunRemote {
+            input,
+            source,
+            cancel,
+        } => {
+            let ui = ui.clone();
+            let endpoint = config.sources.iter().find_map(|s| match &s.kind {
+                crate::config::SourceKind::Remote(e) if s.name == source => Some(e.clone()),
+                _ => None,
+            });
+            let drafts = drafts(cache);
+            std::thread::spawn(move || {
+                let send = |e: RunEvent| {
+                    let _ = ui.send(Msg::Template(Box::new(TemplateMsg::Event(e))));
+                };
+                let Some(endpoint) = endpoint else {
+                    return send(RunEvent::Failed {
+                        message: format!("source '{source}' is not a Backstage endpoint"),
+                    });
+                };
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(r) => r,
+                    Err(e) => {
+                        return send(RunEvent::Failed {
+                            message: format!("cannot start the run: {e}"),
+                        })
+                    }
+                };
+                let template_ref = input.key.clone();
+                let result = runtime.block_on(async {
+                    let client = crate::template::remote::Scaffolder::new(&source, &endpoint)?;
+                    let mut emit = |e: RunEvent| send(e);
+                    crate::template::remote::run_remote(
+                        &client,
+                        &template_ref,
+                        &input.values,
+                        &input.secrets.0,
+                        &mut emit,
+                        cancel.0.subscribe(),
+                    )
+                    .await
+                });
+                match result {
+                    Ok(outcome) => {
+                        if outcome.succeeded {
+                            let _ = drafts.delete(&input.key);
+                        }
+                        // The stream ends with Completed/Failed already; a
+                        // final state that disagrees is reported too.
+                        if let Some(e) = outcome.error {
+                            send(RunEvent::Failed { message: e });
+                        }
+                    }
+                    Err(e) => {
+                        let mut message = e.message.clone();
+                        for v in &e.validation {
+                            message.push_str(&format!("; {v}"));
+                        }
+                        send(RunEvent::Failed { message });
+                    }
+                }
+            });
         }
         TemplateRequest::Run { input, target } => {
             let ui = ui.clone();
@@ -473,6 +617,7 @@ impl App {
                         form,
                         entity: opened.entity,
                         base_dir: opened.base_dir,
+                        remote: opened.remote,
                     }),
                     list,
                 ));
@@ -486,7 +631,13 @@ impl App {
             }
             TemplateMsg::Event(event) => {
                 if let Some(TemplateScreen::Run(r)) = &mut self.templates {
-                    apply_event(r, event);
+                    // A second end (the task's final state) does not
+                    // replace the first.
+                    if !(r.is_finished()
+                        && matches!(event, RunEvent::Completed { .. } | RunEvent::Failed { .. }))
+                    {
+                        r.log.apply(&event);
+                    }
                 }
             }
         }
@@ -601,11 +752,27 @@ impl App {
                         })));
                     }
                     FormOutcome::RunRemote => {
-                        self.note(
-                            "remote runs are not wired into the TUI in this build: use `callboard template run` or run locally (l)",
-                            true,
-                        );
-                        self.templates = Some(TemplateScreen::Form(screen, list));
+                        match screen.remote.clone() {
+                            None => {
+                                self.note(
+                                "this template was not read from a Backstage endpoint: run it locally (l)",
+                                true,
+                            );
+                                self.templates = Some(TemplateScreen::Form(screen, list));
+                            }
+                            Some(source) => {
+                                save(self, &screen);
+                                let cancel = CancelHandle::new();
+                                self.template_request(TemplateRequest::RunRemote {
+                                    input: Box::new(run_input(&screen)),
+                                    source: source.clone(),
+                                    cancel: cancel.clone(),
+                                });
+                                self.templates = Some(TemplateScreen::Run(Box::new(
+                                    RunScreen::new(screen, source, Some(cancel)),
+                                )));
+                            }
+                        }
                     }
                 }
             }
@@ -636,13 +803,9 @@ impl App {
                             input: Box::new(input),
                             target: target.clone(),
                         });
-                        self.templates = Some(TemplateScreen::Run(Box::new(RunScreen {
-                            form: plan.form,
-                            target,
-                            steps: Vec::new(),
-                            log: Vec::new(),
-                            done: None,
-                        })));
+                        self.templates = Some(TemplateScreen::Run(Box::new(RunScreen::new(
+                            plan.form, target, None,
+                        ))));
                     }
                 }
                 _ => {
@@ -652,15 +815,24 @@ impl App {
                     self.templates = Some(TemplateScreen::Plan(plan));
                 }
             },
-            TemplateScreen::Run(run) => {
-                if key.code == KeyCode::Esc && run.done.is_some() {
-                    self.templates = None;
-                } else {
-                    if key.code == KeyCode::Esc {
-                        self.note("the run is still going: Esc again when it ends", false);
-                    }
-                    self.templates = Some(TemplateScreen::Run(run));
+            TemplateScreen::Run(mut run) => {
+                match key.code {
+                    KeyCode::Esc if run.is_finished() => return,
+                    KeyCode::Esc => self.note("the run is still going (c cancels it)", false),
+                    KeyCode::Char('c') if !run.is_finished() => match &run.cancel {
+                        Some(c) => {
+                            c.cancel();
+                            run.log.cancelling = true;
+                        }
+                        None => self.note("a local run cannot be cancelled half way", false),
+                    },
+                    KeyCode::Up => run.log.scroll(1),
+                    KeyCode::Down => run.log.scroll(-1),
+                    KeyCode::PageUp => run.log.scroll(10),
+                    KeyCode::PageDown => run.log.scroll(-10),
+                    _ => {}
                 }
+                self.templates = Some(TemplateScreen::Run(run));
             }
         }
     }
@@ -693,38 +865,6 @@ fn list_edit_action(key: &Key) -> Option<Action> {
         KeyCode::End => Action::CursorEnd,
         _ => return None,
     })
-}
-
-fn apply_event(run: &mut RunScreen, event: RunEvent) {
-    let set = |run: &mut RunScreen, id: &str, name: Option<&str>, status: &str| match run
-        .steps
-        .iter_mut()
-        .find(|s| s.0 == id)
-    {
-        Some(s) => s.2 = status.to_string(),
-        None => run.steps.push((
-            id.to_string(),
-            name.unwrap_or(id).to_string(),
-            status.to_string(),
-        )),
-    };
-    match event {
-        RunEvent::TaskCreated { task_id } => run.log.push(format!("task {task_id}")),
-        RunEvent::StepStarted { id, name } => set(run, &id, Some(&name), "running"),
-        RunEvent::Log { step, line } => {
-            let prefix = step.map(|s| format!("[{s}] ")).unwrap_or_default();
-            for l in line.lines() {
-                run.log.push(format!("{prefix}{l}"));
-            }
-        }
-        RunEvent::StepFinished { id, status } => set(run, &id, None, status.as_str()),
-        RunEvent::Skipped { id, reason } => {
-            set(run, &id, None, "skipped");
-            run.log.push(format!("[{id}] skipped: {reason}"));
-        }
-        RunEvent::Completed { output } => run.done = Some(Ok(output)),
-        RunEvent::Failed { message } => run.done = Some(Err(message)),
-    }
 }
 
 // ----------------------------------------------------------------------
@@ -901,46 +1041,54 @@ fn draw_plan(frame: &mut Frame, app: &App, area: Rect, plan: &PlanScreen) {
             Span::styled(" ".to_string(), t.selection),
         ],
     );
-    let mut lines: Vec<Vec<Span<'static>>> = Vec::new();
+    let body = Rect::new(
+        area.x,
+        area.y + 2,
+        area.width,
+        area.height.saturating_sub(3),
+    );
     match &plan.plan {
-        None => lines.push(vec![Span::styled(" planning…".to_string(), t.dim)]),
-        Some(Err(e)) => lines.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]),
+        None => put(
+            frame,
+            area,
+            body.y,
+            vec![Span::styled(" planning…".to_string(), t.dim)],
+        ),
+        Some(Err(e)) => put(
+            frame,
+            area,
+            body.y,
+            vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)],
+        ),
         Some(Ok(p)) => {
+            let mut notes: Vec<Vec<Span<'static>>> = Vec::new();
             if let Some(e) = &p.error {
-                lines.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]);
-            }
-            let tree = tree_lines(&p.entries);
-            lines.push(vec![Span::styled(
-                format!(
-                    " {} will be written into {}:",
-                    plural_entries(p.entries.iter().filter(|e| !e.ends_with('/')).count()),
-                    clean(&plan.target.text)
-                ),
-                t.heading,
-            )]);
-            for (depth, name, dir) in tree {
-                lines.push(vec![Span::styled(
-                    format!(
-                        "   {}{}{}",
-                        "  ".repeat(depth),
-                        clean(&name),
-                        if dir { "/" } else { "" }
-                    ),
-                    if dir { t.label } else { t.text },
-                )]);
+                notes.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]);
             }
             for (name, reason) in &p.skipped {
-                lines.push(vec![Span::styled(
+                notes.push(vec![Span::styled(
                     format!(" skipped here: {} ({})", clean(name), clean(reason)),
                     t.warn,
                 )]);
             }
+            let notes_h = (notes.len() as u16).min(body.height / 2);
+            let tree_area = Rect::new(body.x, body.y, body.width, body.height - notes_h);
+            let lines = crate::tui::run_log::file_tree_lines(
+                p.files.iter().map(|(path, size)| (path.as_str(), *size)),
+            );
+            let offset = plan.offset.min(lines.len().saturating_sub(1));
+            crate::tui::run_log::render_file_tree(
+                &plan.target.text,
+                &lines,
+                offset,
+                tree_area,
+                frame.buffer_mut(),
+                t,
+            );
+            for (i, n) in notes.into_iter().take(notes_h as usize).enumerate() {
+                put(frame, area, tree_area.y + tree_area.height + i as u16, n);
+            }
         }
-    }
-    let height = area.height.saturating_sub(5) as usize;
-    let offset = plan.offset.min(lines.len().saturating_sub(height));
-    for (i, l) in lines.into_iter().skip(offset).take(height).enumerate() {
-        put(frame, area, area.y + 3 + i as u16, l);
     }
     footer(
         frame,
@@ -955,137 +1103,32 @@ fn draw_plan(frame: &mut Frame, app: &App, area: Rect, plan: &PlanScreen) {
     );
 }
 
-fn plural_entries(n: usize) -> String {
-    if n == 1 {
-        "1 file".into()
-    } else {
-        format!("{n} files")
-    }
-}
-
-/// Paths as an indented tree: (depth, name, is a directory), with the
-/// parent directories a flat path list leaves implicit.
-pub fn tree_lines(entries: &[String]) -> Vec<(usize, String, bool)> {
-    let mut all = std::collections::BTreeSet::new();
-    for e in entries {
-        let dir = e.ends_with('/');
-        let path = e.trim_end_matches('/');
-        let parts: Vec<&str> = path.split('/').collect();
-        for i in 1..parts.len() {
-            all.insert((parts[..i].join("/"), true));
-        }
-        all.insert((path.to_string(), dir));
-    }
-    let mut seen = std::collections::HashSet::new();
-    all.into_iter()
-        .filter(|(p, _)| seen.insert(p.clone()))
-        .map(|(p, dir)| {
-            let depth = p.matches('/').count();
-            let name = p.rsplit('/').next().unwrap_or(&p).to_string();
-            (depth, name, dir)
-        })
-        .collect()
-}
-
 fn draw_run(frame: &mut Frame, app: &App, area: Rect, run: &RunScreen) {
     let t = &app.theme;
-    let status = match &run.done {
-        None => Span::styled("  running…".to_string(), t.accent),
-        Some(Ok(_)) => Span::styled("  completed".to_string(), t.ok),
-        Some(Err(_)) => Span::styled("  failed".to_string(), t.error),
-    };
+    let place = if run.cancel.is_some() { "on" } else { "into" };
     put(
         frame,
         area,
         area.y,
         vec![
             Span::styled(" Run ", t.tab_active),
-            Span::styled(
-                format!("  {} → {}", clean(&run.form.form.title), clean(&run.target)),
-                t.title,
-            ),
-            status,
+            Span::styled(format!("  {place} {}", clean(&run.target)), t.title),
+            Span::styled(format!("  {}", clean(&run.log.status_line())), t.dim),
         ],
     );
-    // Steps first (they stay put), then the outputs once done, then the
-    // tail of the log in what room is left.
-    let mut top: Vec<Vec<Span<'static>>> = Vec::new();
-    for (_, name, status) in &run.steps {
-        let style = match status.as_str() {
-            "completed" => t.ok,
-            "failed" => t.error,
-            "skipped" => t.warn,
-            _ => t.accent,
-        };
-        top.push(vec![
-            Span::styled(format!(" {status:<10}"), style),
-            Span::raw(clean(name)),
-        ]);
-    }
-    match &run.done {
-        Some(Ok(output)) => {
-            for link in output
-                .get("links")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                let title = link.get("title").and_then(Value::as_str).unwrap_or("link");
-                let target = link
-                    .get("url")
-                    .or_else(|| link.get("entityRef"))
-                    .and_then(Value::as_str)
-                    .unwrap_or("");
-                top.push(vec![
-                    Span::styled(format!(" {} ", clean(title)), t.label),
-                    Span::styled(clean(target), t.link),
-                ]);
-            }
-            for item in output
-                .get("text")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                if let Some(title) = item.get("title").and_then(Value::as_str) {
-                    top.push(vec![Span::styled(format!(" {}", clean(title)), t.heading)]);
-                }
-                let content = item.get("content").and_then(Value::as_str).unwrap_or("");
-                for l in crate::sanitize::sanitize(content).lines() {
-                    top.push(vec![Span::raw(format!("   {}", clean(l)))]);
-                }
-            }
-        }
-        Some(Err(e)) => top.push(vec![Span::styled(format!(" ✗ {}", clean(e)), t.error)]),
-        None => {}
-    }
-    let height = area.height.saturating_sub(3) as usize;
-    let top_len = top.len().min(height);
-    for (i, l) in top.into_iter().take(height).enumerate() {
-        put(frame, area, area.y + 2 + i as u16, l);
-    }
-    let room = height.saturating_sub(top_len + 1);
-    if room > 0 {
-        put(
-            frame,
-            area,
-            area.y + 2 + top_len as u16,
-            vec![Span::styled(" log".to_string(), t.heading)],
-        );
-        let skip = run.log.len().saturating_sub(room.saturating_sub(1));
-        for (i, l) in run.log.iter().skip(skip).enumerate() {
-            put(
-                frame,
-                area,
-                area.y + 3 + (top_len + i) as u16,
-                vec![Span::styled(format!(" {}", clean(l)), t.dim)],
-            );
-        }
-    }
-    let hints: &[(&str, &str)] = if run.done.is_some() {
-        &[("Esc", "close")]
+    let body = Rect::new(
+        area.x,
+        area.y + 1,
+        area.width,
+        area.height.saturating_sub(2),
+    );
+    crate::tui::run_log::render(&run.log, body, frame.buffer_mut(), t);
+    let hints: &[(&str, &str)] = if run.is_finished() {
+        &[("↑/↓", "scroll the log"), ("Esc", "close")]
+    } else if run.cancel.is_some() {
+        &[("c", "cancel the task"), ("↑/↓", "scroll the log")]
     } else {
-        &[("", "running")]
+        &[("↑/↓", "scroll the log")]
     };
     footer(frame, app, area, hints);
 }

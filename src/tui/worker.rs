@@ -357,7 +357,7 @@ fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSende
                     let _ = ui.send(Msg::Pong(n));
                 }
                 Request::Template(r) => {
-                    crate::tui::templates::serve(*r, &config.cache, store.as_ref(), ui)
+                    crate::tui::templates::serve(*r, config, store.as_ref(), ui)
                 }
             }
             if let Some(store) = &store {
