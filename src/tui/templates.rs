@@ -184,7 +184,7 @@ pub fn template_items(corpus: &Corpus) -> Vec<TemplateItem> {
             }
         })
         .collect();
-    items.sort_by(|a, b| a.title.to_lowercase().cmp(&b.title.to_lowercase()));
+    items.sort_by_key(|a| a.title.to_lowercase());
     items
 }
 
@@ -653,7 +653,8 @@ impl App {
                 plan.target.edit(&paste);
             }
             Some(TemplateScreen::List(list)) => {
-                if list.query.edit(&paste) {
+                let changed = list.query.edit(&paste);
+                if changed {
                     list.refilter();
                 }
             }
