@@ -307,8 +307,17 @@ fn secrets_are_masked_kept_out_of_drafts_and_review() {
         "review.show false hides it: {screen}"
     );
 
+    // Nothing printable holds them: the form state, the queued requests.
+    assert!(!format!("{:?}", h.app.templates).contains(SECRET));
     // Leave: the draft is saved, without the secrets.
-    h.press("<esc>");
+    h.key_no_settle("esc");
+    let queued = format!("{:?}", h.app.effects);
+    assert!(queued.contains("SaveDraft"), "{queued}");
+    assert!(
+        !queued.contains(SECRET) && !queued.contains(PASSWORD),
+        "{queued}"
+    );
+    h.settle();
     let mut drafts = std::fs::read_dir(drafts_dir(&h)).unwrap();
     let path = drafts.next().unwrap().unwrap().path();
     let saved = std::fs::read_to_string(&path).unwrap();
@@ -317,7 +326,6 @@ fn secrets_are_masked_kept_out_of_drafts_and_review() {
         !saved.contains(SECRET) && !saved.contains(PASSWORD),
         "{saved}"
     );
-    assert!(!format!("{:?}", h.app.effects).contains(SECRET));
 
     // Back again: the draft is offered, and restored without secrets.
     h.press("<esc><esc>t<enter>");

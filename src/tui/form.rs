@@ -101,8 +101,9 @@ pub enum FormOutcome {
     RunRemote,
 }
 
-/// The whole form state.
-#[derive(Debug, Clone)]
+/// The whole form state. Its `Debug` leaves the values out: they may
+/// hold secrets.
+#[derive(Clone)]
 pub struct FormState {
     pub template_ref: String,
     pub title: String,
@@ -127,6 +128,17 @@ pub struct FormState {
     corpus: Option<Arc<Corpus>>,
     /// A one-line note for the footer.
     pub note: Option<String>,
+}
+
+impl std::fmt::Debug for FormState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FormState")
+            .field("template_ref", &self.template_ref)
+            .field("page", &self.page)
+            .field("focus", &self.focus)
+            .field("values", &self.values.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
 }
 
 impl FormState {

@@ -77,7 +77,7 @@ impl std::fmt::Debug for CancelHandle {
 }
 
 /// What a run needs from the form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct RunInput {
     pub key: String,
     pub entity: Value,
@@ -85,6 +85,19 @@ pub struct RunInput {
     pub base_dir: Option<PathBuf>,
     pub values: Map<String, Value>,
     pub secrets: SecretValues,
+}
+
+// `values` may hold `password` widget values (they travel in `values`):
+// the Debug form names the keys only.
+impl std::fmt::Debug for RunInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunInput")
+            .field("key", &self.key)
+            .field("base_dir", &self.base_dir)
+            .field("values", &self.values.keys().collect::<Vec<_>>())
+            .field("secrets", &self.secrets)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Work for the worker.
@@ -705,10 +718,11 @@ impl App {
             TemplateScreen::Form(mut screen, list) => {
                 let outcome = screen.form.handle_key(key);
                 let save = |app: &mut App, s: &FormScreen| {
+                    // Masked values never leave the form for a draft.
                     app.template_request(TemplateRequest::SaveDraft {
                         key: s.form.template_ref.clone(),
                         steps: s.form.steps.clone(),
-                        values: s.form.values.clone(),
+                        values: schema::without_masked(&s.form.steps, &s.form.values),
                     });
                 };
                 match outcome {
