@@ -1578,3 +1578,121 @@ fn draw_popup(frame: &mut Frame, body: Rect, popup: &PickerPopup, form: &FormSta
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn key(code: KeyCode) -> Key {
+        Key::new(code, KeyModifiers::NONE)
+    }
+
+    fn ctrl(c: char) -> Key {
+        Key::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+    }
+
+    fn typed(form: &mut FormState, text: &str) {
+        for c in text.chars() {
+            form.handle_key(&key(KeyCode::Char(c)));
+        }
+    }
+
+    fn fixture_pages(name: &str) -> Vec<Value> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fixtures/backstage-examples/scaffolder-sample-templates")
+            .join(name)
+            .join("template.yaml");
+        let doc: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        schema::parameter_steps(doc.pointer("/spec/parameters"))
+    }
+
+    fn titles(form: &FormState) -> Vec<String> {
+        form.visible_pages().into_iter().map(|p| p.title).collect()
+    }
+
+    #[test]
+    fn page_when_follows_the_values() {
+        let mut form = FormState::new("t", "T", fixture_pages("conditional-parameters-demo"), None);
+        assert_eq!(titles(&form), ["Choose Cloud Provider", "Advanced Options"]);
+        typed(&mut form, "demo");
+        form.handle_key(&key(KeyCode::Down));
+        // AWS, then GCP: one provider page at a time.
+        form.handle_key(&key(KeyCode::Right));
+        assert_eq!(
+            titles(&form),
+            [
+                "Choose Cloud Provider",
+                "AWS Configuration",
+                "Advanced Options"
+            ]
+        );
+        form.handle_key(&key(KeyCode::Right));
+        assert_eq!(
+            titles(&form),
+            [
+                "Choose Cloud Provider",
+                "GCP Configuration",
+                "Advanced Options"
+            ]
+        );
+        // Next: the GCP page, its default filled in; its required field
+        // holds the wizard there.
+        assert_eq!(form.handle_key(&ctrl('n')), FormOutcome::SaveDraft);
+        assert_eq!(form.current_page().unwrap().title, "GCP Configuration");
+        assert_eq!(form.values["gcpRegion"], json!("us-central1"));
+        assert_eq!(form.handle_key(&ctrl('n')), FormOutcome::None);
+        assert_eq!(form.shown_errors()[0].path, "gcpProjectId");
+        typed(&mut form, "proj-1");
+        form.handle_key(&ctrl('n'));
+        // Monitoring on: its page appears after Advanced Options.
+        form.handle_key(&key(KeyCode::Char(' ')));
+        assert!(titles(&form).contains(&"Monitoring Configuration".to_string()));
+        // Back twice: nothing typed is lost.
+        form.handle_key(&ctrl('p'));
+        form.handle_key(&ctrl('p'));
+        assert_eq!(form.current_page().unwrap().title, "Choose Cloud Provider");
+        assert_eq!(form.values["name"], json!("demo"));
+        assert_eq!(form.values["gcpProjectId"], json!("proj-1"));
+        assert_eq!(form.values["enableMonitoring"], json!(true));
+        // The review lists only the visible pages.
+        let review: Vec<String> = form.review().iter().map(|l| l.step.clone()).collect();
+        assert!(review.contains(&"GCP Configuration".to_string()));
+        assert!(!review.contains(&"AWS Configuration".to_string()));
+    }
+
+    #[test]
+    fn typed_text_becomes_typed_values() {
+        let pages = vec![json!({"properties": {
+            "n": {"type": "integer"},
+            "x": {"type": "number"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "obj": {"type": "object", "properties": {"inner": {"type": "string", "default": "d"}}}
+        }})];
+        let mut form = FormState::new("t", "T", pages, None);
+        assert_eq!(form.values["obj"], json!({"inner": "d"}));
+        typed(&mut form, "42");
+        form.handle_key(&key(KeyCode::Down));
+        typed(&mut form, "2.5");
+        form.handle_key(&key(KeyCode::Down));
+        typed(&mut form, "a, b,,c ");
+        assert_eq!(form.values["n"], json!(42));
+        assert_eq!(form.values["x"], json!(2.5));
+        assert_eq!(form.values["tags"], json!(["a", "b", "c"]));
+        // The nested field is reached past its heading and edits in place.
+        form.handle_key(&key(KeyCode::Down));
+        form.handle_key(&ctrl('u'));
+        typed(&mut form, "z");
+        assert_eq!(form.values["obj"], json!({"inner": "z"}));
+        // Clearing removes the value; text that is not a number stays
+        // text, so validation can say so.
+        form.handle_key(&key(KeyCode::Up));
+        form.handle_key(&ctrl('u'));
+        assert!(!form.values.contains_key("tags"));
+        form.handle_key(&key(KeyCode::Up));
+        form.handle_key(&key(KeyCode::Up));
+        typed(&mut form, "x");
+        assert_eq!(form.values["n"], json!("42x"));
+        assert_eq!(form.shown_errors()[0].message, "Must be a whole number");
+    }
+}
