@@ -210,6 +210,9 @@ fn local_render_equals_live_dry_run_for_a_nunjucks_torture_skeleton() {
         ("skel/unicode.txt", "héllo ${{ values.name }} ✓ ${{ 'ü' | upper }}\n"),
         ("cc/{{ cookiecutter.name }}.yaml", "name: {{ cookiecutter.name | jsonify }}\nflag: {{ cookiecutter.flag }}\n"),
         ("one.txt", "one ${{ values.v }}"),
+        ("njk/${{ values.name }}.txt.njk", "rendered ${{ values.name }}\n"),
+        ("njk/plain-${{ values.name }}.txt", "not rendered ${{ values.name }}\n"),
+        ("plain/${{ x }}/raw.txt", "${{ raw }}"),
     ]
     .iter()
     .map(|(p, c)| (p.to_string(), c.as_bytes().to_vec()))
@@ -230,6 +233,11 @@ fn local_render_equals_live_dry_run_for_a_nunjucks_torture_skeleton() {
               "values": {"name": "${{ parameters.name }}", "flag": "${{ parameters.count > 1 }}"}}},
             {"id": "e", "each": "${{ parameters.tags }}", "action": "fetch:template:file",
               "input": {"url": "./one.txt", "targetPath": "each/${{ each.key }}-${{ each.value }}.txt", "values": {"v": "${{ each.value }}"}}},
+            {"id": "njk", "action": "fetch:template", "input": {"url": "./njk", "targetPath": "njk", "templateFileExtension": true,
+              "values": {"name": "${{ parameters.name }}"}}},
+            {"id": "again", "action": "fetch:template", "input": {"url": "./njk", "targetPath": "njk", "templateFileExtension": ".txt",
+              "replace": true, "values": {"name": "again"}}},
+            {"id": "plain", "action": "fetch:plain", "input": {"url": "./plain", "targetPath": "plain-out"}},
             {"id": "skip", "if": "${{ parameters.count > 100 }}", "action": "fs:delete", "input": {"files": ["out/**"]}},
             {"id": "del", "action": "fs:delete", "input": {"files": ["out/opt-*.txt"]}},
             {"id": "mv", "action": "fs:rename", "input": {"files": [{"from": "cc", "to": "moved-cc"}]}},
