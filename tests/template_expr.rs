@@ -192,6 +192,27 @@ fn errors_name_the_expression() {
         ("${{ nothing.here() }}", "Unable to call `here`"),
         ("${{ 'unterminated }}", "unclosed tag"),
     ];
+    // Hostile nesting is an error, not a stack overflow.
+    let deep = format!("${{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    assert!(render(&deep).unwrap_err().contains("nested too deeply"));
+    let nots = format!("${{{{ {}x }}}}", "not ".repeat(5000));
+    assert!(render(&nots).unwrap_err().contains("nested too deeply"));
+    let negs = format!("${{{{ {}1 }}}}", "-".repeat(5000));
+    assert!(render(&negs).unwrap_err().contains("nested too deeply"));
+    let blocks = "{% if true %}".repeat(500) + &"{% endif %}".repeat(500);
+    assert!(render(&blocks).unwrap_err().contains("nested too deeply"));
+    assert_eq!(
+        render("${{ 'x' | center(1000000000000) }}").unwrap().len(),
+        10_000
+    );
+    let chain = format!("${{{{ 1{} }}}}", " + 1".repeat(100_000));
+    assert!(render(&chain).unwrap_err().contains("too long"));
+    let filters = format!("${{{{ 'x'{} }}}}", " | upper".repeat(100_000));
+    assert!(render(&filters).unwrap_err().contains("too long"));
+    assert_eq!(
+        render(&format!("${{{{ 1{} }}}}", " + 1".repeat(200))).unwrap(),
+        "201"
+    );
     for (src, want) in cases {
         let e = render(src).expect_err(src);
         assert!(e.contains(want), "{src:?}: {e:?} lacks {want:?}");

@@ -481,7 +481,7 @@ impl Template {
         };
         let toks = lex(src, syntax).map_err(fail)?;
         let mut pos = 0;
-        let (nodes, end) = parse_nodes(&toks, &mut pos, &[]).map_err(fail)?;
+        let (nodes, end) = parse_nodes(&toks, &mut pos, 0, &[]).map_err(fail)?;
         if let Some(end) = end {
             return Err(fail(format!("unexpected `{{% {end} %}}`")));
         }
@@ -528,8 +528,13 @@ fn shorten(s: &str) -> String {
 fn parse_nodes(
     toks: &[Tok],
     pos: &mut usize,
+    depth: usize,
     ends: &[&str],
 ) -> Result<(Vec<Node>, Option<String>), String> {
+    // Untrusted templates: bound the recursion instead of overflowing the stack.
+    if depth > MAX_DEPTH {
+        return err("blocks nested too deeply");
+    }
     let mut nodes = Vec::new();
     while *pos < toks.len() {
         let tok = &toks[*pos];
@@ -557,15 +562,20 @@ fn parse_nodes(
                         let mut cond = parse_expr(args)?;
                         let otherwise;
                         loop {
-                            let (body, end) =
-                                parse_nodes(toks, pos, &["elif", "elseif", "else", "endif"])?;
+                            let (body, end) = parse_nodes(
+                                toks,
+                                pos,
+                                depth + 1,
+                                &["elif", "elseif", "else", "endif"],
+                            )?;
                             branches.push((cond, body));
                             let end = end.ok_or("`{% if %}` without `{% endif %}`")?;
                             let (w, a) = end.split_once(char::is_whitespace).unwrap_or((&end, ""));
                             match w {
                                 "elif" | "elseif" => cond = parse_expr(a)?,
                                 "else" => {
-                                    let (body, end) = parse_nodes(toks, pos, &["endif"])?;
+                                    let (body, end) =
+                                        parse_nodes(toks, pos, depth + 1, &["endif"])?;
                                     end.ok_or("`{% if %}` without `{% endif %}`")?;
                                     otherwise = body;
                                     break;
@@ -588,10 +598,10 @@ fn parse_nodes(
                             return err(format!("bad loop variable in `for {args}`"));
                         }
                         let iter = parse_expr(iter)?;
-                        let (body, end) = parse_nodes(toks, pos, &["else", "endfor"])?;
+                        let (body, end) = parse_nodes(toks, pos, depth + 1, &["else", "endfor"])?;
                         let end = end.ok_or("`{% for %}` without `{% endfor %}`")?;
                         let otherwise = if end == "else" {
-                            let (o, end) = parse_nodes(toks, pos, &["endfor"])?;
+                            let (o, end) = parse_nodes(toks, pos, depth + 1, &["endfor"])?;
                             end.ok_or("`{% for %}` without `{% endfor %}`")?;
                             o
                         } else {
@@ -621,7 +631,7 @@ fn parse_nodes(
                         } else {
                             "endverbatim"
                         };
-                        let (body, found) = parse_nodes(toks, pos, &[end])?;
+                        let (body, found) = parse_nodes(toks, pos, depth + 1, &[end])?;
                         found.ok_or("unclosed raw block")?;
                         nodes.extend(body);
                     }
@@ -851,7 +861,12 @@ pub fn parse_expr(src: &str) -> Result<Expr, String> {
     if toks.is_empty() {
         return err("empty expression");
     }
-    let mut p = Parser { toks, pos: 0 };
+    let mut p = Parser {
+        toks,
+        pos: 0,
+        depth: 0,
+        nodes: 0,
+    };
     let e = p.inline_if()?;
     if p.pos < p.toks.len() {
         return err(format!("unexpected {}", describe(&p.toks[p.pos])));
@@ -871,7 +886,15 @@ fn describe(t: &T) -> String {
 struct Parser {
     toks: Vec<T>,
     pos: usize,
+    depth: usize,
+    nodes: usize,
 }
+
+/// How many operators, lookups and filters one expression may chain.
+const MAX_NODES: usize = 512;
+
+/// How deep blocks and expressions may nest.
+const MAX_DEPTH: usize = 64;
 
 impl Parser {
     fn peek(&self) -> Option<&T> {
@@ -916,6 +939,33 @@ impl Parser {
     }
 
     fn inline_if(&mut self) -> Result<Expr, String> {
+        self.depth += 1;
+        let result = self.inline_if_inner();
+        self.depth -= 1;
+        result
+    }
+
+    /// Chains (`a + b + …`, `a.b.c…`, `x | f | g…`) build deep trees:
+    /// bounded, so evaluating and dropping them cannot overflow the stack.
+    fn grow(&mut self) -> Result<(), String> {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            err("expression too long")
+        } else {
+            Ok(())
+        }
+    }
+
+    fn deeper(&self) -> Result<(), String> {
+        if self.depth > MAX_DEPTH {
+            err("expression nested too deeply")
+        } else {
+            Ok(())
+        }
+    }
+
+    fn inline_if_inner(&mut self) -> Result<Expr, String> {
+        self.deeper()?;
         let body = self.or()?;
         if self.eat_word("if") {
             let cond = self.or()?;
@@ -932,6 +982,7 @@ impl Parser {
     fn or(&mut self) -> Result<Expr, String> {
         let mut left = self.and()?;
         while self.eat_word("or") {
+            self.grow()?;
             left = Expr::Binary("or", Box::new(left), Box::new(self.and()?));
         }
         Ok(left)
@@ -940,6 +991,7 @@ impl Parser {
     fn and(&mut self) -> Result<Expr, String> {
         let mut left = self.not()?;
         while self.eat_word("and") {
+            self.grow()?;
             left = Expr::Binary("and", Box::new(left), Box::new(self.not()?));
         }
         Ok(left)
@@ -947,7 +999,10 @@ impl Parser {
 
     fn not(&mut self) -> Result<Expr, String> {
         if self.eat_word("not") {
-            return Ok(Expr::Unary("not", Box::new(self.not()?)));
+            self.depth += 1;
+            let inner = self.deeper().and_then(|_| self.not());
+            self.depth -= 1;
+            return Ok(Expr::Unary("not", Box::new(inner?)));
         }
         self.in_()
     }
@@ -960,11 +1015,13 @@ impl Parser {
             {
                 self.pos += 2;
                 let right = self.is()?;
+                self.grow()?;
                 left = Expr::Unary(
                     "not",
                     Box::new(Expr::Binary("in", Box::new(left), Box::new(right))),
                 );
             } else if self.eat_word("in") {
+                self.grow()?;
                 left = Expr::Binary("in", Box::new(left), Box::new(self.is()?));
             } else {
                 return Ok(left);
@@ -1007,6 +1064,7 @@ impl Parser {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.grow()?;
             left = Expr::Binary(op, Box::new(left), Box::new(self.concat()?));
         }
     }
@@ -1014,6 +1072,7 @@ impl Parser {
     fn concat(&mut self) -> Result<Expr, String> {
         let mut left = self.add()?;
         while self.eat_op("~") {
+            self.grow()?;
             left = Expr::Binary("~", Box::new(left), Box::new(self.add()?));
         }
         Ok(left)
@@ -1027,6 +1086,7 @@ impl Parser {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.grow()?;
             left = Expr::Binary(op, Box::new(left), Box::new(self.mul()?));
         }
     }
@@ -1039,6 +1099,7 @@ impl Parser {
                 _ => return Ok(left),
             };
             self.pos += 1;
+            self.grow()?;
             left = Expr::Binary(op, Box::new(left), Box::new(self.pow()?));
         }
     }
@@ -1046,6 +1107,7 @@ impl Parser {
     fn pow(&mut self) -> Result<Expr, String> {
         let mut left = self.unary()?;
         while self.eat_op("**") {
+            self.grow()?;
             left = Expr::Binary("**", Box::new(left), Box::new(self.unary()?));
         }
         Ok(left)
@@ -1064,7 +1126,10 @@ impl Parser {
 
     fn unary_no_filters(&mut self) -> Result<Expr, String> {
         if self.eat_op("-") {
-            Ok(Expr::Unary("-", Box::new(self.unary_no_filters()?)))
+            self.depth += 1;
+            let inner = self.deeper().and_then(|_| self.unary_no_filters());
+            self.depth -= 1;
+            Ok(Expr::Unary("-", Box::new(inner?)))
         } else {
             self.postfix()
         }
@@ -1097,6 +1162,7 @@ impl Parser {
             } else {
                 Vec::new()
             };
+            self.grow()?;
             e = Expr::Filter(Box::new(e), name, args);
         }
         Ok(e)
@@ -1130,10 +1196,12 @@ impl Parser {
                 match self.peek().cloned() {
                     Some(T::Ident(n)) => {
                         self.pos += 1;
+                        self.grow()?;
                         e = Expr::Member(Box::new(e), Box::new(Expr::Lit(Val::Str(n))));
                     }
                     Some(T::Num(n)) => {
                         self.pos += 1;
+                        self.grow()?;
                         e = Expr::Member(Box::new(e), Box::new(Expr::Lit(Val::Num(n))));
                     }
                     _ => return err("expected a name after `.`"),
@@ -1141,9 +1209,11 @@ impl Parser {
             } else if self.eat_op("[") {
                 let key = self.inline_if()?;
                 self.expect_op("]")?;
+                self.grow()?;
                 e = Expr::Member(Box::new(e), Box::new(key));
             } else if self.peek_op("(") {
                 let args = self.args()?;
+                self.grow()?;
                 e = Expr::Call(Box::new(e), args);
             } else {
                 return Ok(e);

@@ -57,6 +57,9 @@ pub const FILTERS: &[&str] = &[
     "wordcount",
 ];
 
+/// The widest `center` / `indent` honoured.
+const MAX_WIDTH: usize = 10_000;
+
 fn arg(args: &[Val], i: usize) -> Val {
     args.get(i).cloned().unwrap_or_default()
 }
@@ -95,8 +98,9 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
         }
         "center" => {
             let s = normalize(&v, "");
+            // Bounded: catalog data is untrusted.
             let width = match args.first() {
-                Some(w) => w.js_number() as usize,
+                Some(w) => (w.js_number() as usize).min(MAX_WIDTH),
                 None => 80,
             };
             let len = s.chars().count();
@@ -193,7 +197,7 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                 return Ok(Val::Str(s));
             }
             let width = match args.first() {
-                Some(w) if w.truthy() => w.js_number() as usize,
+                Some(w) if w.truthy() => (w.js_number() as usize).min(MAX_WIDTH),
                 _ => 4,
             };
             let first = arg(args, 1).truthy();
