@@ -210,8 +210,8 @@ fn errors_name_the_expression() {
     let filters = format!("${{{{ 'x'{} }}}}", " | upper".repeat(100_000));
     assert!(render(&filters).unwrap_err().contains("too long"));
     assert_eq!(
-        render(&format!("${{{{ 1{} }}}}", " + 1".repeat(200))).unwrap(),
-        "201"
+        render(&format!("${{{{ 1{} }}}}", " + 1".repeat(90))).unwrap(),
+        "91"
     );
     for (src, want) in cases {
         let e = render(src).expect_err(src);
@@ -289,4 +289,31 @@ fn step_input_rendering_keeps_types_and_drops_undefined() {
     });
     assert_eq!(out, want);
     assert!(!out.as_object().unwrap().contains_key("missing"));
+}
+
+/// The bounds keep the worst accepted input well inside a 1 MiB stack
+/// (worker threads get 2 MiB), in an unoptimised build.
+#[test]
+fn worst_accepted_nesting_fits_a_small_stack() {
+    let worst_chain = format!("${{{{ 1{} }}}}", " + 1".repeat(100));
+    let parens = format!("${{{{ {}1{} }}}}", "(".repeat(20), ")".repeat(20));
+    let blocks = format!(
+        "{}{}{}",
+        "{% if true %}".repeat(20),
+        parens,
+        "{% endif %}".repeat(20)
+    );
+    let handle = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(move || {
+            let ctx = Val::from(json!({}));
+            (
+                render_str(&worst_chain, &ctx, Syntax::default()),
+                render_str(&blocks, &ctx, Syntax::default()),
+            )
+        })
+        .unwrap();
+    let (chain, blocks) = handle.join().expect("no stack overflow");
+    assert_eq!(chain.unwrap(), "101");
+    assert_eq!(blocks.unwrap(), "1");
 }

@@ -504,6 +504,7 @@ impl Template {
         let mut scope = Scope {
             root: ctx,
             frames: vec![IndexMap::new()],
+            work: 0,
         };
         let mut out = String::new();
         render_nodes(&self.nodes, &mut scope, &mut out).map_err(|message| ExprError {
@@ -657,7 +658,14 @@ fn is_ident(s: &str) -> bool {
 struct Scope<'a> {
     root: &'a Val,
     frames: Vec<IndexMap<String, Val>>,
+    /// Nodes rendered so far, against [`MAX_WORK`].
+    work: u64,
 }
+
+/// Bounds for one render of untrusted text: nodes visited (loops
+/// included) and bytes produced.
+const MAX_WORK: u64 = 5_000_000;
+const MAX_OUTPUT: usize = 64 * 1024 * 1024;
 
 impl Scope<'_> {
     fn lookup(&self, name: &str) -> Val {
@@ -678,6 +686,10 @@ impl Scope<'_> {
 
 fn render_nodes(nodes: &[Node], scope: &mut Scope<'_>, out: &mut String) -> Result<(), String> {
     for node in nodes {
+        scope.work += 1;
+        if scope.work > MAX_WORK || out.len() > MAX_OUTPUT {
+            return err("template too expensive to render (runaway loop?)");
+        }
         match node {
             Node::Text(t) => out.push_str(t),
             Node::Output(e) => out.push_str(&eval(e, scope)?.output()),
@@ -891,10 +903,10 @@ struct Parser {
 }
 
 /// How many operators, lookups and filters one expression may chain.
-const MAX_NODES: usize = 512;
+const MAX_NODES: usize = 100;
 
 /// How deep blocks and expressions may nest.
-const MAX_DEPTH: usize = 64;
+const MAX_DEPTH: usize = 24;
 
 impl Parser {
     fn peek(&self) -> Option<&T> {
@@ -1469,6 +1481,7 @@ pub fn eval_expr(src: &str, ctx: &Val) -> Result<Val, ExprError> {
     let mut scope = Scope {
         root: ctx,
         frames: vec![IndexMap::new()],
+        work: 0,
     };
     eval(&e, &mut scope).map_err(fail)
 }
@@ -1486,6 +1499,7 @@ pub fn render_value(input: &Value, ctx: &Val) -> Result<Option<Value>, ExprError
                 let mut scope = Scope {
                     root: ctx,
                     frames: vec![IndexMap::new()],
+                    work: 0,
                 };
                 let v = eval(e, &mut scope).map_err(|message| ExprError {
                     message,
