@@ -16,4 +16,5 @@ pub mod sanitize;
 pub mod search;
 pub mod source;
 pub mod sync;
+pub mod template;
 pub mod tui;

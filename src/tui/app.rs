@@ -296,6 +296,8 @@ pub struct App {
     wake_pending: Arc<AtomicBool>,
     /// Spinner frame, advanced by ticks while something runs.
     pub spinner: usize,
+    /// The software templates screens, over everything else when open.
+    pub templates: Option<crate::tui::templates::TemplateScreen>,
 }
 
 impl App {
@@ -334,6 +336,7 @@ impl App {
             notify: Arc::new(|| {}),
             wake_pending: Arc::new(AtomicBool::new(false)),
             spinner: 0,
+            templates: None,
         }
     }
 
@@ -389,6 +392,11 @@ impl App {
             self.effects.push(Effect::Suspend);
             return;
         }
+        if self.templates.is_some() && self.mode == Mode::Normal {
+            // Letters type into the form's fields: no key map here.
+            self.template_key(&key);
+            return;
+        }
         if let Some(action) = self.action_for(&key) {
             self.update(action);
         }
@@ -419,6 +427,9 @@ impl App {
     }
 
     pub fn handle_paste(&mut self, text: &str) {
+        if self.templates.is_some() && self.mode == Mode::Normal {
+            return self.template_paste(text);
+        }
         let typing = matches!(self.mode, Mode::Command(_))
             || (self.mode == Mode::Normal
                 && self.stack.is_empty()
@@ -483,6 +494,7 @@ impl App {
                 self.catalog.query.cursor = self.catalog.query.text.len();
             }
             Action::Sync => self.start_sync(),
+            Action::Templates => self.open_templates(),
             Action::ScrollDown | Action::ScrollUp => {
                 let step = if action == Action::ScrollDown { 3 } else { -3 };
                 if self.stack.is_empty() {
@@ -567,6 +579,7 @@ impl App {
         match cmd {
             Command::Quit => self.quit = true,
             Command::Sync => self.start_sync(),
+            Command::Templates => self.open_templates(),
             Command::Help => self.mode = Mode::Help { scroll: 0 },
             Command::Filter(key, values) => {
                 let query = command::with_filter(&self.catalog.query.text, key, &values);
@@ -748,6 +761,15 @@ impl App {
     }
 
     fn open_selected(&mut self, pane: usize, pending: Option<Pending>) {
+        if pane == OVERVIEW && pending.is_none() {
+            // Enter on a template fills in its form (its entity page is
+            // still on 1-5).
+            if let Some(key) = self.selected_key() {
+                if self.open_template_form(&key, None) {
+                    return;
+                }
+            }
+        }
         match self.selected_key() {
             Some(key) => self.open_entity(&key, pane, pending),
             None => self.say(if self.picker.is_some() {
@@ -1198,6 +1220,7 @@ impl App {
             }
             Msg::Wake => self.wake_pending.store(false, Ordering::SeqCst),
             Msg::Pong(_) => {}
+            Msg::Template(m) => self.template_msg(*m),
         }
     }
 

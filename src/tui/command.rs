@@ -7,6 +7,7 @@
 //! | `:find TEXT` | search for TEXT (filters kept) |
 //! | `:open REF` (`:show`, `:e`) | open an entity by ref or unique name |
 //! | `:sync` | sync the sources in the background |
+//! | `:templates` (`:t`, `:create`) | the software templates list |
 //! | `:theme mono` | switch theme |
 //! | `:help` | the key list |
 //! | `:q` `:quit` | quit |
@@ -24,6 +25,7 @@ pub enum Command {
     Find(String),
     Open(String),
     Theme(String),
+    Templates,
 }
 
 pub const USAGE: &str = ":kind api  :owner team-a  :tag java  :clear  :find TEXT  :open REF  :sync  :theme mono  :help  :q";
@@ -64,6 +66,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
     match lower.as_str() {
         "q" | "q!" | "quit" | "qa" | "qa!" | "exit" => no_args(Command::Quit),
         "sync" | "refresh" => no_args(Command::Sync),
+        "templates" | "template" | "t" | "create" => no_args(Command::Templates),
         "help" | "h" | "keys" => no_args(Command::Help),
         "clear" | "reset" => no_args(Command::Clear),
         "find" | "search" | "f" => Ok(Command::Find(rest.to_string())),

@@ -49,6 +49,8 @@ pub enum Action {
     Collapse,
     Toggle,
     ExpandAll,
+    /// The software templates list.
+    Templates,
     // ---- not bindable: text editing in the query and command lines ----
     Input(char),
     Paste(String),
@@ -116,6 +118,7 @@ bindings! {
     Action::Expand, "expand", "expand a dependency", ["l", "right"];
     Action::Collapse, "collapse", "collapse a dependency", ["h", "left"];
     Action::ExpandAll, "expand_all", "expand or collapse every dependency", ["*"];
+    Action::Templates, "templates", "software templates: pick one and fill in its form", ["t"];
     Action::Sync, "sync", "sync the sources in the background", ["s"];
     Action::Help, "help", "this help", ["?", "f1"];
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"];

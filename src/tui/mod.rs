@@ -18,11 +18,14 @@
 pub mod app;
 pub mod clipboard;
 pub mod command;
+pub mod form;
 pub mod keymap;
 pub mod layout;
 pub mod panes;
 pub mod picker;
 pub mod run;
+pub mod run_log;
+pub mod templates;
 pub mod testing;
 pub mod text;
 pub mod theme;

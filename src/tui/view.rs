@@ -30,6 +30,13 @@ pub fn draw(frame: &mut Frame, app: &App) {
         frame.render_widget(Paragraph::new(msg), area);
         return;
     }
+    if app.templates.is_some() {
+        crate::tui::templates::draw(frame, app, area);
+        if let Mode::Help { scroll } = &app.mode {
+            draw_help(frame, app, *scroll, area);
+        }
+        return;
+    }
     let status_area = if app.stack.is_empty() {
         draw_catalog(frame, app, area)
     } else {

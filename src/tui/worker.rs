@@ -58,6 +58,8 @@ pub enum Request {
     Resolve(String),
     /// Answered with [`Msg::Pong`] after everything sent before it.
     Ping(u64),
+    /// Software templates: entity, drafts, local runs.
+    Template(Box<crate::tui::templates::TemplateRequest>),
     Shutdown,
 }
 
@@ -85,6 +87,7 @@ pub enum Msg {
     /// The matcher has news: tick it and redraw.
     Wake,
     Pong(u64),
+    Template(Box<crate::tui::templates::TemplateMsg>),
 }
 
 /// The catalog as the list needs it: the corpus, not the entities.
@@ -352,6 +355,9 @@ fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSende
                 }
                 Request::Ping(n) => {
                     let _ = ui.send(Msg::Pong(n));
+                }
+                Request::Template(r) => {
+                    crate::tui::templates::serve(*r, config, store.as_ref(), ui)
                 }
             }
             if let Some(store) = &store {

@@ -1,0 +1,895 @@
+//! Filters, tests and the few callable functions of the template engine:
+//! the Nunjucks built-ins templates use, the scaffolder's own
+//! (`parseRepoUrl`, `parseEntityRef`, `pick`, `projectSlug`) and
+//! cookiecutter's `jsonify`. Each follows the JavaScript original's
+//! behaviour on odd input (undefined, numbers as strings) so output matches
+//! byte for byte.
+
+use indexmap::IndexMap;
+
+use super::expr::{js_number, strict_eq, Val};
+
+/// Every filter name [`apply`] knows, for error messages and docs.
+pub const FILTERS: &[&str] = &[
+    "abs",
+    "batch",
+    "capitalize",
+    "center",
+    "d",
+    "default",
+    "dictsort",
+    "dump",
+    "e",
+    "escape",
+    "first",
+    "float",
+    "forceescape",
+    "indent",
+    "int",
+    "join",
+    "jsonify",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "nl2br",
+    "parseEntityRef",
+    "parseRepoUrl",
+    "pick",
+    "projectSlug",
+    "reject",
+    "rejectattr",
+    "replace",
+    "reverse",
+    "round",
+    "safe",
+    "select",
+    "selectattr",
+    "sort",
+    "string",
+    "striptags",
+    "sum",
+    "title",
+    "trim",
+    "truncate",
+    "upper",
+    "urlencode",
+    "wordcount",
+];
+
+/// The widest `center` / `indent` honoured.
+const MAX_WIDTH: usize = 10_000;
+
+fn arg(args: &[Val], i: usize) -> Val {
+    args.get(i).cloned().unwrap_or_default()
+}
+
+/// Nunjucks' `normalize(value, default)`: null, undefined and false
+/// become the default.
+fn normalize(v: &Val, default: &str) -> String {
+    match v {
+        Val::Undefined | Val::Null | Val::Bool(false) => default.to_string(),
+        v => v.js_string(),
+    }
+}
+
+pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
+    Ok(match name {
+        "abs" => Val::Num(v.js_number().abs()),
+        "batch" => {
+            let size = arg(args, 0).js_number().max(1.0) as usize;
+            let fill = args.get(1).cloned();
+            let items = as_list(&v);
+            let mut out: Vec<Val> = items.chunks(size).map(|c| Val::Array(c.to_vec())).collect();
+            if let (Some(fill), Some(Val::Array(last))) = (fill, out.last_mut()) {
+                while last.len() < size {
+                    last.push(fill.clone());
+                }
+            }
+            Val::Array(out)
+        }
+        "capitalize" => {
+            let s = normalize(&v, "").to_lowercase();
+            let mut chars = s.chars();
+            Val::Str(match chars.next() {
+                Some(c) => c.to_uppercase().chain(chars).collect(),
+                None => String::new(),
+            })
+        }
+        "center" => {
+            let s = normalize(&v, "");
+            // Bounded: catalog data is untrusted.
+            let width = match args.first() {
+                Some(w) => (w.js_number() as usize).min(MAX_WIDTH),
+                None => 80,
+            };
+            let len = s.chars().count();
+            if len >= width {
+                Val::Str(s)
+            } else {
+                let pad = width - len;
+                let left = pad / 2;
+                Val::Str(format!("{}{s}{}", " ".repeat(left), " ".repeat(pad - left)))
+            }
+        }
+        "default" | "d" => {
+            let use_truthiness = arg(args, 1).truthy();
+            let keep = if use_truthiness {
+                v.truthy()
+            } else {
+                !matches!(v, Val::Undefined)
+            };
+            if keep {
+                v
+            } else {
+                arg(args, 0)
+            }
+        }
+        "dictsort" => {
+            let Val::Object(o) = v else {
+                return Err("dictsort filter: value must be an object".into());
+            };
+            let case_sensitive = arg(args, 0).truthy();
+            let by_value = arg(args, 1).js_string() == "value";
+            let mut pairs: Vec<(String, Val)> = o.into_iter().collect();
+            let key = |p: &(String, Val)| {
+                let s = if by_value {
+                    p.1.js_string()
+                } else {
+                    p.0.clone()
+                };
+                if case_sensitive {
+                    s
+                } else {
+                    s.to_lowercase()
+                }
+            };
+            pairs.sort_by_key(key);
+            Val::Array(
+                pairs
+                    .into_iter()
+                    .map(|(k, v)| Val::Array(vec![Val::Str(k), v]))
+                    .collect(),
+            )
+        }
+        "dump" | "jsonify" => match dump(&v, &arg(args, 0)) {
+            Some(s) => Val::Str(s),
+            None => Val::Undefined,
+        },
+        "escape" | "e" | "forceescape" => Val::Str(escape_html(&v.output())),
+        "first" => match v {
+            Val::Array(a) => a.into_iter().next().unwrap_or_default(),
+            Val::Str(s) => s
+                .chars()
+                .next()
+                .map(|c| Val::Str(c.into()))
+                .unwrap_or_default(),
+            _ => Val::Undefined,
+        },
+        "last" => match v {
+            Val::Array(a) => a.into_iter().last().unwrap_or_default(),
+            Val::Str(s) => s
+                .chars()
+                .last()
+                .map(|c| Val::Str(c.into()))
+                .unwrap_or_default(),
+            _ => Val::Undefined,
+        },
+        "float" => {
+            let n = parse_float(&v.js_string());
+            if n.is_nan() {
+                args.first().cloned().unwrap_or(Val::Num(0.0))
+            } else {
+                Val::Num(n)
+            }
+        }
+        "int" => {
+            let n = parse_int(&v.js_string());
+            if n.is_nan() {
+                args.first().cloned().unwrap_or(Val::Num(0.0))
+            } else {
+                Val::Num(n)
+            }
+        }
+        "indent" => {
+            let s = normalize(&v, "");
+            if s.is_empty() {
+                return Ok(Val::Str(s));
+            }
+            let width = match args.first() {
+                Some(w) if w.truthy() => (w.js_number() as usize).min(MAX_WIDTH),
+                _ => 4,
+            };
+            let first = arg(args, 1).truthy();
+            let sp = " ".repeat(width);
+            Val::Str(
+                s.split('\n')
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 && !first {
+                            l.to_string()
+                        } else {
+                            format!("{sp}{l}")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+        }
+        "join" => {
+            // Nunjucks joins with "" by default (JavaScript's `Array.join`
+            // uses ","; see `call_method`).
+            let sep = match args.first() {
+                None | Some(Val::Undefined) => String::new(),
+                Some(s) => s.js_string(),
+            };
+            let items = as_list(&v);
+            let items: Vec<Val> = match args.get(1) {
+                Some(attr) if !matches!(attr, Val::Undefined) => {
+                    items.iter().map(|i| i.member(attr)).collect()
+                }
+                _ => items,
+            };
+            Val::Str(items.iter().map(Val::output).collect::<Vec<_>>().join(&sep))
+        }
+        "length" => Val::Num(match &v {
+            Val::Str(s) => s.encode_utf16().count(),
+            Val::Array(a) => a.len(),
+            Val::Object(o) => o.len(),
+            _ => 0,
+        } as f64),
+        "list" => match v {
+            Val::Str(s) => Val::Array(s.chars().map(|c| Val::Str(c.into())).collect()),
+            Val::Array(a) => Val::Array(a),
+            Val::Object(o) => Val::Array(
+                o.into_iter()
+                    .map(|(k, v)| {
+                        let mut m = IndexMap::new();
+                        m.insert("key".into(), Val::Str(k));
+                        m.insert("value".into(), v);
+                        Val::Object(m)
+                    })
+                    .collect(),
+            ),
+            _ => return Err("list filter: type not iterable".into()),
+        },
+        "lower" => Val::Str(normalize(&v, "").to_lowercase()),
+        "upper" => Val::Str(normalize(&v, "").to_uppercase()),
+        "nl2br" => Val::Str(
+            normalize(&v, "")
+                .replace("\r\n", "<br />\n")
+                .replace('\n', "<br />\n"),
+        ),
+        "replace" => replace(v, args),
+        "reverse" => match v {
+            Val::Str(s) => Val::Str(s.chars().rev().collect()),
+            Val::Array(mut a) => {
+                a.reverse();
+                Val::Array(a)
+            }
+            other => other,
+        },
+        "round" => {
+            let n = v.js_number();
+            let precision = arg(args, 0).js_number();
+            let precision = if precision.is_nan() { 0.0 } else { precision };
+            let factor = 10f64.powf(precision);
+            let method = arg(args, 1).js_string();
+            let scaled = n * factor;
+            let r = match method.as_str() {
+                "ceil" => scaled.ceil(),
+                "floor" => scaled.floor(),
+                // JS Math.round: halves go up.
+                _ => (scaled + 0.5).floor(),
+            };
+            Val::Num(r / factor)
+        }
+        "safe" => v,
+        "select" | "reject" => {
+            let want = name == "select";
+            let test_name = args.first().map(Val::js_string);
+            let mut out = Vec::new();
+            for item in as_list(&v) {
+                let pass = match &test_name {
+                    Some(t) => test(t, &item, &args[1..])?,
+                    None => item.truthy(),
+                };
+                if pass == want {
+                    out.push(item);
+                }
+            }
+            Val::Array(out)
+        }
+        "selectattr" | "rejectattr" => {
+            let want = name == "selectattr";
+            let attr = arg(args, 0);
+            let test_name = args.get(1).map(Val::js_string);
+            let mut out = Vec::new();
+            for item in as_list(&v) {
+                let field = item.member(&attr);
+                let pass = match &test_name {
+                    Some(t) => test(t, &field, &args[2..])?,
+                    None => field.truthy(),
+                };
+                if pass == want {
+                    out.push(item);
+                }
+            }
+            Val::Array(out)
+        }
+        "sort" => {
+            let reverse = arg(args, 0).truthy();
+            let case_sensitive = arg(args, 1).truthy();
+            let attr = args.get(2).cloned();
+            let mut items = as_list(&v);
+            let key = |x: &Val| -> Val {
+                let x = match &attr {
+                    Some(a) if !matches!(a, Val::Undefined) => x.member(a),
+                    _ => x.clone(),
+                };
+                match x {
+                    Val::Str(s) if !case_sensitive => Val::Str(s.to_lowercase()),
+                    other => other,
+                }
+            };
+            items.sort_by(|a, b| {
+                let (a, b) = (key(a), key(b));
+                let ord = match (&a, &b) {
+                    (Val::Str(x), Val::Str(y)) => x.cmp(y),
+                    _ => a
+                        .js_number()
+                        .partial_cmp(&b.js_number())
+                        .unwrap_or(std::cmp::Ordering::Equal),
+                };
+                if reverse {
+                    ord.reverse()
+                } else {
+                    ord
+                }
+            });
+            Val::Array(items)
+        }
+        "string" => Val::Str(v.output()),
+        "striptags" => {
+            let s = normalize(&v, "");
+            let mut out = String::new();
+            let mut in_tag = false;
+            for c in s.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' if in_tag => in_tag = false,
+                    c if !in_tag => out.push(c),
+                    _ => {}
+                }
+            }
+            let collapsed: Vec<&str> = out.split_whitespace().collect();
+            Val::Str(collapsed.join(" "))
+        }
+        "sum" => {
+            let attr = args.first().cloned();
+            let start = args.get(1).map(Val::js_number).unwrap_or(0.0);
+            Val::Num(as_list(&v).iter().fold(start, |acc, x| {
+                acc + match &attr {
+                    Some(a) if !matches!(a, Val::Undefined) => x.member(a).js_number(),
+                    _ => x.js_number(),
+                }
+            }))
+        }
+        "title" => Val::Str(
+            normalize(&v, "")
+                .split(' ')
+                .map(|w| match apply("capitalize", Val::Str(w.into()), &[]) {
+                    Ok(Val::Str(s)) => s,
+                    _ => String::new(),
+                })
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        "trim" => Val::Str(normalize(&v, "").trim().to_string()),
+        "truncate" => truncate(&v, args),
+        "urlencode" => match &v {
+            Val::Object(o) => Val::Str(
+                o.iter()
+                    .map(|(k, v)| {
+                        format!(
+                            "{}={}",
+                            encode_uri_component(k),
+                            encode_uri_component(&v.js_string())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            ),
+            Val::Array(a) => Val::Str(
+                a.iter()
+                    .map(|pair| {
+                        format!(
+                            "{}={}",
+                            encode_uri_component(&pair.member(&Val::Num(0.0)).js_string()),
+                            encode_uri_component(&pair.member(&Val::Num(1.0)).js_string())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("&"),
+            ),
+            other => Val::Str(encode_uri_component(&other.js_string())),
+        },
+        "wordcount" => Val::Num(normalize(&v, "").split_whitespace().count() as f64),
+        // Scaffolder filters.
+        "parseRepoUrl" => parse_repo_url(&v)?,
+        "parseEntityRef" => parse_entity_ref(&v, &arg(args, 0))?,
+        "pick" => pick(&v, &arg(args, 0).js_string()),
+        "projectSlug" => {
+            let parts = parse_repo_url(&v)?;
+            let owner = parts.member(&Val::Str("owner".into()));
+            let repo = parts.member(&Val::Str("repo".into()));
+            Val::Str(format!("{}/{}", owner.js_string(), repo.js_string()))
+        }
+        other => return Err(format!("filter not found: {other}")),
+    })
+}
+
+fn as_list(v: &Val) -> Vec<Val> {
+    match v {
+        Val::Array(a) => a.clone(),
+        Val::Str(s) => s.chars().map(|c| Val::Str(c.into())).collect(),
+        Val::Object(o) => o.values().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn replace(v: Val, args: &[Val]) -> Val {
+    let old = match arg(args, 0) {
+        Val::Str(s) => s,
+        Val::Num(n) => js_number(n),
+        _ => return v,
+    };
+    let new = arg(args, 1).js_string();
+    let s = match &v {
+        Val::Str(s) => s.clone(),
+        Val::Num(n) => js_number(*n),
+        _ => return v,
+    };
+    let max = match args.get(2) {
+        None | Some(Val::Undefined) => -1.0,
+        Some(m) => m.js_number(),
+    };
+    if old.is_empty() {
+        let chars: Vec<String> = s.chars().map(String::from).collect();
+        return Val::Str(format!("{new}{}{new}", chars.join(&new)));
+    }
+    if max == 0.0 || !s.contains(&old) {
+        return Val::Str(s);
+    }
+    if max < 0.0 {
+        Val::Str(s.replace(&old, &new))
+    } else {
+        Val::Str(s.replacen(&old, &new, max as usize))
+    }
+}
+
+fn truncate(v: &Val, args: &[Val]) -> Val {
+    let s = normalize(v, "");
+    let length = match args.first() {
+        Some(l) if l.truthy() => l.js_number() as usize,
+        _ => 255,
+    };
+    let killwords = arg(args, 1).truthy();
+    let end = match args.get(2) {
+        Some(e) if !matches!(e, Val::Undefined | Val::Null) => e.js_string(),
+        _ => "...".into(),
+    };
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= length {
+        return Val::Str(s);
+    }
+    let mut cut: String = chars[..length].iter().collect();
+    if !killwords {
+        if let Some(idx) = cut.rfind(' ') {
+            cut.truncate(idx);
+        } else {
+            cut = chars.iter().collect();
+        }
+    }
+    Val::Str(cut + &end)
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// JavaScript `encodeURIComponent`.
+pub fn encode_uri_component(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn parse_int(s: &str) -> f64 {
+    let t = s.trim_start();
+    let (neg, t) = match t.strip_prefix('-') {
+        Some(r) => (true, r),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let digits: String = t.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        return f64::NAN;
+    }
+    let n: f64 = digits.parse().unwrap_or(f64::NAN);
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
+fn parse_float(s: &str) -> f64 {
+    let t = s.trim_start();
+    // The longest prefix that parses, as JS parseFloat does.
+    let mut end = 0;
+    for (i, _) in t.char_indices().chain(std::iter::once((t.len(), ' '))) {
+        if i > 0 && t[..i].parse::<f64>().is_ok() && !t[..i].ends_with(['e', 'E']) {
+            end = i;
+        }
+    }
+    if end == 0 {
+        return f64::NAN;
+    }
+    t[..end].parse().unwrap_or(f64::NAN)
+}
+
+/// `JSON.stringify(value, null, spaces)`; `None` for undefined.
+pub fn dump(v: &Val, spaces: &Val) -> Option<String> {
+    let indent = match spaces {
+        Val::Num(n) if *n >= 1.0 => " ".repeat((*n as usize).min(10)),
+        Val::Str(s) => s.chars().take(10).collect(),
+        _ => String::new(),
+    };
+    if matches!(v, Val::Undefined) {
+        return None;
+    }
+    let mut out = String::new();
+    write_json(v, &indent, 0, &mut out);
+    Some(out)
+}
+
+fn write_json(v: &Val, indent: &str, depth: usize, out: &mut String) {
+    let newline = |out: &mut String, depth: usize| {
+        if !indent.is_empty() {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str(indent);
+            }
+        }
+    };
+    match v {
+        Val::Undefined | Val::Null => out.push_str("null"),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Num(n) if n.is_finite() => out.push_str(&js_number(*n)),
+        Val::Num(_) => out.push_str("null"),
+        Val::Str(s) => json_string(s, out),
+        Val::Array(a) => {
+            if a.is_empty() {
+                out.push_str("[]");
+                return;
+            }
+            out.push('[');
+            for (i, item) in a.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                write_json(item, indent, depth + 1, out);
+            }
+            newline(out, depth);
+            out.push(']');
+        }
+        Val::Object(o) => {
+            let members: Vec<_> = o
+                .iter()
+                .filter(|(_, v)| !matches!(v, Val::Undefined))
+                .collect();
+            if members.is_empty() {
+                out.push_str("{}");
+                return;
+            }
+            out.push('{');
+            for (i, (k, v)) in members.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                newline(out, depth + 1);
+                json_string(k, out);
+                out.push(':');
+                if !indent.is_empty() {
+                    out.push(' ');
+                }
+                write_json(v, indent, depth + 1, out);
+            }
+            newline(out, depth);
+            out.push('}');
+        }
+    }
+}
+
+fn json_string(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The scaffolder's `parseRepoUrl`: `host?owner=o&repo=r` → parts. The
+/// host must be one the backend has an integration for; offline, callboard
+/// accepts any host and checks only that `repo` (and for the GitHub and
+/// GitLab style hosts `owner`) is present, as the integration checks do.
+pub fn parse_repo_url(v: &Val) -> Result<Val, String> {
+    let Val::Str(url) = v else {
+        return Err(format!(
+            "parseRepoUrl: expected a string, got {}",
+            v.type_name()
+        ));
+    };
+    let (host, query) = url.split_once('?').unwrap_or((url.as_str(), ""));
+    if host.is_empty() || host.contains('/') {
+        return Err(format!("Invalid repo URL passed to publisher: {url}"));
+    }
+    let mut params: IndexMap<String, String> = IndexMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        params
+            .entry(percent_decode(k))
+            .or_insert_with(|| percent_decode(v));
+    }
+    let get = |k: &str| params.get(k).cloned().filter(|v| !v.is_empty());
+    let repo = get("repo")
+        .ok_or_else(|| format!("Invalid repo URL passed to publisher: {url}, missing repo"))?;
+    let owner = get("owner");
+    let needs_owner = host.contains("github") || host.contains("gitlab") || host.contains("gitea");
+    if needs_owner && owner.is_none() {
+        return Err(format!(
+            "Invalid repo URL passed to publisher: {url}, missing owner"
+        ));
+    }
+    let mut out = IndexMap::new();
+    out.insert("host".into(), Val::Str(host.into()));
+    for key in ["owner", "repo", "organization", "workspace", "project"] {
+        if let Some(v) = if key == "repo" {
+            Some(repo.clone())
+        } else {
+            get(key)
+        } {
+            out.insert(key.into(), Val::Str(v));
+        }
+    }
+    Ok(Val::Object(out))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() && s.is_char_boundary(i + 3) => {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The scaffolder's `parseEntityRef` (catalog-model's `parseEntityRef`):
+/// `[kind:][namespace/]name`, defaults from the optional context.
+pub fn parse_entity_ref(v: &Val, context: &Val) -> Result<Val, String> {
+    let default_kind = match context.member(&Val::Str("defaultKind".into())) {
+        Val::Str(s) => Some(s),
+        _ => None,
+    };
+    let default_ns = match context.member(&Val::Str("defaultNamespace".into())) {
+        Val::Str(s) => s,
+        _ => "default".into(),
+    };
+    let (kind, namespace, name) = match v {
+        Val::Str(r) => {
+            let (kind, rest) = match r.split_once(':') {
+                Some((k, rest)) => (Some(k.to_string()), rest),
+                None => (None, r.as_str()),
+            };
+            let (ns, name) = match rest.split_once('/') {
+                Some((ns, name)) => (Some(ns.to_string()), name.to_string()),
+                None => (None, rest.to_string()),
+            };
+            if kind.as_deref() == Some("") || ns.as_deref() == Some("") || name.is_empty() {
+                return Err(format!(
+                    "Entity reference \"{r}\" was not on the form [<kind>:][<namespace>/]<name>"
+                ));
+            }
+            (kind, ns, name)
+        }
+        Val::Object(_) => {
+            let field = |k: &str| match v.member(&Val::Str(k.into())) {
+                Val::Str(s) if !s.is_empty() => Some(s),
+                _ => None,
+            };
+            let name = field("name").ok_or("parseEntityRef: the reference has no name")?;
+            (field("kind"), field("namespace"), name)
+        }
+        other => {
+            return Err(format!(
+                "Unable to parse entity ref: expected a string or an object, got {}",
+                other.type_name()
+            ))
+        }
+    };
+    let kind = match kind.or(default_kind) {
+        Some(k) => k,
+        None => {
+            return Err(format!(
+                "Entity reference \"{}\" had missing or empty kind (e.g. did not start with \"component:\" or similar)",
+                v.js_string()
+            ))
+        }
+    };
+    let mut out = IndexMap::new();
+    out.insert("kind".into(), Val::Str(kind));
+    out.insert(
+        "namespace".into(),
+        Val::Str(namespace.unwrap_or(default_ns)),
+    );
+    out.insert("name".into(), Val::Str(name));
+    Ok(Val::Object(out))
+}
+
+/// `pick(obj, 'a.b')`: lodash `get` (dotted and `[0]` paths).
+pub fn pick(v: &Val, path: &str) -> Val {
+    let mut cur = v.clone();
+    for part in path.split(['.', '[', ']']).filter(|p| !p.is_empty()) {
+        let key = match (&cur, part.parse::<f64>()) {
+            (Val::Array(_), Ok(n)) => Val::Num(n),
+            _ => Val::Str(part.to_string()),
+        };
+        cur = cur.member(&key);
+    }
+    cur
+}
+
+/// `value is name(args)`.
+pub fn test(name: &str, v: &Val, args: &[Val]) -> Result<bool, String> {
+    Ok(match name {
+        "defined" => !matches!(v, Val::Undefined),
+        "undefined" => matches!(v, Val::Undefined),
+        "none" | "null" => matches!(v, Val::Null),
+        "string" => matches!(v, Val::Str(_)),
+        "number" => matches!(v, Val::Num(_)),
+        "boolean" => matches!(v, Val::Bool(_)),
+        "mapping" => matches!(v, Val::Object(_)),
+        "iterable" => matches!(v, Val::Array(_) | Val::Str(_)),
+        "truthy" => v.truthy(),
+        "falsy" => !v.truthy(),
+        "odd" => v.js_number() % 2.0 != 0.0,
+        "even" => v.js_number() % 2.0 == 0.0,
+        "divisibleby" => v.js_number() % arg(args, 0).js_number() == 0.0,
+        "lower" => matches!(v, Val::Str(s) if s.to_lowercase() == *s),
+        "upper" => matches!(v, Val::Str(s) if s.to_uppercase() == *s),
+        "eq" | "equalto" | "sameas" => strict_eq(v, &arg(args, 0)),
+        "ne" => !strict_eq(v, &arg(args, 0)),
+        "lt" => v.js_number() < arg(args, 0).js_number(),
+        "gt" => v.js_number() > arg(args, 0).js_number(),
+        "le" => v.js_number() <= arg(args, 0).js_number(),
+        "ge" => v.js_number() >= arg(args, 0).js_number(),
+        other => return Err(format!("test not found: {other}")),
+    })
+}
+
+/// A method call on a value (`name.split('-')`): Nunjucks exposes the
+/// JavaScript methods; templates use a handful.
+pub fn call_method(obj: &Val, method: &str, args: &[Val]) -> Result<Val, String> {
+    let s = |v: &Val| v.js_string();
+    Ok(match (obj, method) {
+        (Val::Str(x), "split") => match args.first() {
+            None | Some(Val::Undefined) => Val::Array(vec![Val::Str(x.clone())]),
+            Some(sep) => {
+                let sep = s(sep);
+                if sep.is_empty() {
+                    Val::Array(x.chars().map(|c| Val::Str(c.into())).collect())
+                } else {
+                    Val::Array(x.split(sep.as_str()).map(Val::from).collect())
+                }
+            }
+        },
+        (Val::Str(x), "toUpperCase") => Val::Str(x.to_uppercase()),
+        (Val::Str(x), "toLowerCase") => Val::Str(x.to_lowercase()),
+        (Val::Str(x), "trim") => Val::Str(x.trim().into()),
+        (Val::Str(x), "startsWith") => Val::Bool(x.starts_with(&s(&arg(args, 0)))),
+        (Val::Str(x), "endsWith") => Val::Bool(x.ends_with(&s(&arg(args, 0)))),
+        (Val::Str(x), "includes") => Val::Bool(x.contains(&s(&arg(args, 0)))),
+        (Val::Str(x), "replace") => Val::Str(x.replacen(&s(&arg(args, 0)), &s(&arg(args, 1)), 1)),
+        (Val::Str(x), "replaceAll") => Val::Str(x.replace(&s(&arg(args, 0)), &s(&arg(args, 1)))),
+        (Val::Array(a), "join") => match args.first() {
+            None | Some(Val::Undefined) => apply("join", Val::Array(a.clone()), &[Val::from(",")])?,
+            Some(_) => apply("join", Val::Array(a.clone()), args)?,
+        },
+        (Val::Array(a), "includes") => Val::Bool(a.iter().any(|x| strict_eq(x, &arg(args, 0)))),
+        (Val::Array(a), "indexOf") => Val::Num(
+            a.iter()
+                .position(|x| strict_eq(x, &arg(args, 0)))
+                .map(|i| i as f64)
+                .unwrap_or(-1.0),
+        ),
+        (Val::Undefined | Val::Null, m) => {
+            return Err(format!(
+                "Unable to call `{m}`, which is undefined or falsey"
+            ))
+        }
+        (_, m) => return Err(format!("Unable to call `{m}` on a {}", obj.type_name())),
+    })
+}
+
+/// A global function call (`range(3)`).
+pub fn call_global(name: &str, args: &[Val]) -> Result<Val, String> {
+    match name {
+        "range" => {
+            let nums: Vec<f64> = args.iter().map(Val::js_number).collect();
+            let (start, stop, step) = match nums.as_slice() {
+                [stop] => (0.0, *stop, 1.0),
+                [start, stop] => (*start, *stop, 1.0),
+                [start, stop, step, ..] => (*start, *stop, *step),
+                [] => return Err("range() needs arguments".into()),
+            };
+            if step == 0.0 || !step.is_finite() {
+                return Err("range(): step must not be 0".into());
+            }
+            let mut out = Vec::new();
+            let mut i = start;
+            while (step > 0.0 && i < stop) || (step < 0.0 && i > stop) {
+                out.push(Val::Num(i));
+                i += step;
+                if out.len() > 100_000 {
+                    return Err("range(): too many items".into());
+                }
+            }
+            Ok(Val::Array(out))
+        }
+        other => Err(format!(
+            "Unable to call `{other}`, which is undefined or falsey"
+        )),
+    }
+}

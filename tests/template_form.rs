@@ -1,0 +1,387 @@
+//! Software templates in the TUI, drawn into `TestBackend` (80x24, and
+//! 120x40 for the main screens) and compared with insta snapshots: the
+//! list, form navigation, validation messages, conditional fields,
+//! pickers, masked secrets, drafts, review and a local run.
+
+use callboard::tui::templates::TemplateScreen;
+use callboard::tui::testing::{fixture, Harness};
+use serde_json::{json, Value};
+
+const SECRET: &str = "s3cr3t-t0ken-value";
+const PASSWORD: &str = "hunter2-password";
+
+fn snap(h: &mut Harness, name: &str) -> String {
+    let (w, hgt) = h.app.size;
+    let screen = h.render();
+    insta::assert_snapshot!(format!("{name}_{w}x{hgt}"), screen);
+    screen
+}
+
+/// A template exercising conditionals, pickers and secrets, over the
+/// shared fixture catalog.
+fn kitchen_template() -> Value {
+    json!({
+        "apiVersion": "scaffolder.backstage.io/v1beta3",
+        "kind": "Template",
+        "metadata": {
+            "name": "kitchen",
+            "title": "Kitchen \u{1b}[31msink",
+            "description": "Every kind of field",
+            "tags": ["test", "forms"]
+        },
+        "spec": {
+            "owner": "group:default/team-a",
+            "type": "service",
+            "parameters": [
+                {
+                    "title": "Basics",
+                    "required": ["name", "kind"],
+                    "properties": {
+                        "name": {"title": "Name", "type": "string", "ui:field": "EntityNamePicker", "ui:autofocus": true},
+                        "kind": {"title": "Kind", "type": "string", "enum": ["web", "worker"], "enumNames": ["Web app", "Background worker"]},
+                        "useDb": {"title": "Database", "type": "boolean", "default": false}
+                    },
+                    "dependencies": {
+                        "useDb": {"oneOf": [
+                            {"properties": {"useDb": {"const": false}}},
+                            {"properties": {
+                                "useDb": {"const": true},
+                                "dbEngine": {"title": "Engine", "type": "string", "enum": ["postgres", "mysql"], "ui:widget": "radio", "default": "postgres"}
+                            }, "required": ["dbEngine"]}
+                        ]}
+                    },
+                    "if": {"properties": {"kind": {"const": "web"}}, "required": ["kind"]},
+                    "then": {"properties": {"port": {"title": "Port", "type": "integer", "minimum": 1024, "maximum": 65535, "default": 8080}}},
+                    "else": {"properties": {"queue": {"title": "Queue", "type": "string"}}}
+                },
+                {
+                    "title": "Catalog",
+                    "required": ["owner"],
+                    "properties": {
+                        "owner": {"title": "Owner", "type": "string", "ui:field": "OwnerPicker", "ui:options": {"catalogFilter": {"kind": "Group"}}},
+                        "uses": {"title": "Uses", "type": "array", "ui:field": "MultiEntityPicker", "ui:options": {"catalogFilter": [{"kind": "Component"}, {"kind": "API"}]}},
+                        "system": {"title": "System", "type": "string", "ui:field": "EntityPicker", "ui:options": {"allowedKinds": ["System"]}},
+                        "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker", "ui:options": {"allowedHosts": ["github.com", "gitlab.com"]}},
+                        "langs": {"title": "Languages", "type": "array", "uniqueItems": true, "items": {"type": "string", "enum": ["go", "rust", "java"]}, "ui:widget": "checkboxes"},
+                        "fancy": {"title": "Fancy", "type": "string", "ui:field": "SomeCustomField"}
+                    }
+                },
+                {
+                    "title": "Secrets",
+                    "properties": {
+                        "token": {"title": "Token", "type": "string", "ui:field": "Secret"},
+                        "password": {"title": "Password", "type": "string", "ui:widget": "password"},
+                        "notes": {"title": "Notes", "type": "string", "ui:widget": "textarea", "ui:backstage": {"review": {"show": false}}}
+                    }
+                }
+            ],
+            "steps": [{"id": "log", "action": "debug:log", "input": {"message": "hi ${{ parameters.name }}"}}]
+        }
+    })
+}
+
+fn kitchen(size: (u16, u16)) -> Harness {
+    let mut docs = fixture();
+    docs.push(kitchen_template());
+    let mut h = Harness::with_entities(docs, size);
+    h.press("<esc>t<enter>");
+    assert!(
+        matches!(h.app.templates, Some(TemplateScreen::Form(..))),
+        "{}",
+        h.render()
+    );
+    h
+}
+
+fn form_values(h: &Harness) -> serde_json::Map<String, Value> {
+    match &h.app.templates {
+        Some(TemplateScreen::Form(screen, _)) => screen.form.values.clone(),
+        _ => panic!("not on the form"),
+    }
+}
+
+fn drafts_dir(h: &Harness) -> std::path::PathBuf {
+    h.dir.path().join("cache").join("drafts")
+}
+
+#[test]
+fn template_list_shows_title_description_tags_owner() {
+    for size in [(80, 24), (120, 40)] {
+        let mut h = Harness::demo(size);
+        h.press("<esc>t");
+        let screen = snap(&mut h, "template_list");
+        assert!(screen.contains("New Northwind service"), "{screen}");
+        assert!(screen.contains("owner group:team-platform"), "{screen}");
+        assert!(screen.contains("recommended"), "{screen}");
+        assert!(screen.contains("Create a catalog entry"), "{screen}");
+        // Typing filters; Esc leaves.
+        h.press("zzzz");
+        assert!(h.render().contains("no template matches"));
+        h.press("<esc>");
+        assert!(h.app.templates.is_none());
+    }
+}
+
+#[test]
+fn command_and_enter_on_a_template_entity_open_it() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>:templates<enter>");
+    assert!(matches!(h.app.templates, Some(TemplateScreen::List(_))));
+    h.press("<esc>");
+    // Enter on the Template entity in the catalog opens its form.
+    h.press("/new northwind<enter>");
+    assert!(
+        matches!(h.app.templates, Some(TemplateScreen::Form(..))),
+        "{}",
+        h.render()
+    );
+}
+
+#[test]
+fn form_navigation_validation_and_review() {
+    for size in [(80, 24), (120, 40)] {
+        let mut h = Harness::demo(size);
+        h.press("<esc>t<enter>");
+        let screen = snap(&mut h, "form_first_step");
+        assert!(screen.contains("▸Name *"), "autofocus on name: {screen}");
+        assert!(
+            screen.contains("group:default/team-platform"),
+            "defaults: {screen}"
+        );
+
+        h.press("Bad Name");
+        let screen = snap(&mut h, "form_invalid_name");
+        assert!(screen.contains("✗ Must match"), "{screen}");
+
+        // Next is refused while the page has problems.
+        h.key("ctrl-n");
+        let screen = h.render();
+        assert!(screen.contains("step 1/3"), "{screen}");
+        assert!(screen.contains("1 problem to fix"), "{screen}");
+
+        h.press("<ctrl-u>seat-map<ctrl-n>");
+        let screen = snap(&mut h, "form_second_step");
+        assert!(screen.contains("step 2/3"), "{screen}");
+        assert!(
+            screen.contains("Experimental (no on-call)"),
+            "enumNames: {screen}"
+        );
+
+        // Change a choice, go back: the first page kept its values.
+        h.press("<right>");
+        h.key("ctrl-p");
+        assert!(h.render().contains("seat-map"));
+        h.press("<ctrl-n><ctrl-n>");
+        let screen = snap(&mut h, "form_review");
+        assert!(screen.contains("Production (on-call required)"), "{screen}");
+        assert!(screen.contains("seat-map"), "{screen}");
+        assert!(screen.contains("l run locally"), "{screen}");
+    }
+}
+
+#[test]
+fn conditional_fields_come_and_go_with_the_values() {
+    let mut h = kitchen((80, 24));
+    let screen = snap(&mut h, "form_conditional_before");
+    assert!(!screen.contains("Engine"), "{screen}");
+    // No kind yet: the `if` fails, so the `else` branch shows.
+    assert!(
+        !screen.contains("Port") && screen.contains("Queue"),
+        "{screen}"
+    );
+
+    // kind = web (if/then) and useDb = true (dependencies oneOf).
+    h.press("svc<down><right><down><space>");
+    let screen = snap(&mut h, "form_conditional_after");
+    assert!(screen.contains("Port"), "{screen}");
+    assert!(screen.contains("8080"), "then-branch default: {screen}");
+    assert!(
+        screen.contains("(•) postgres"),
+        "oneOf branch + default: {screen}"
+    );
+    let values = form_values(&h);
+    assert_eq!(values["kind"], json!("web"));
+    assert_eq!(values["dbEngine"], json!("postgres"));
+
+    // kind = worker: Port goes, Queue comes; useDb off: Engine goes.
+    h.press("<up><right><down><space>");
+    let screen = h.render();
+    assert!(
+        screen.contains("Queue") && !screen.contains("Port"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Engine"), "{screen}");
+
+    // A bad integer is reported next to its field.
+    h.press("<up><right><down><space><down><ctrl-u>80");
+    let screen = snap(&mut h, "form_conditional_invalid_port");
+    assert!(screen.contains("✗ Must be at least 1024"), "{screen}");
+    // Template strings are drawn inert.
+    assert!(!screen.contains('\u{1b}'));
+}
+
+#[test]
+fn pickers_search_the_catalog_with_their_filters() {
+    let mut h = kitchen((80, 24));
+    h.press("svc<down><right><ctrl-n>");
+    assert!(h.render().contains("step 2/4"), "{}", h.render());
+
+    // OwnerPicker limited to groups.
+    h.press("<enter>");
+    let screen = snap(&mut h, "picker_owner");
+    assert!(screen.contains("group:default/team-a"), "{screen}");
+    assert!(
+        !screen.contains("user:default/ann"),
+        "catalogFilter kind Group: {screen}"
+    );
+    h.press("team<enter>");
+    assert_eq!(form_values(&h)["owner"], json!("group:default/team-a"));
+
+    // MultiEntityPicker: components and APIs, fuzzy search, several picks.
+    h.press("<down><enter>pay");
+    let screen = snap(&mut h, "picker_multi");
+    assert!(
+        screen.contains("component:default/payments-service"),
+        "{screen}"
+    );
+    assert!(screen.contains("api:default/payments-api"), "{screen}");
+    assert!(!screen.contains("system:"), "{screen}");
+    h.press("<enter><down><enter><esc>");
+    let uses = form_values(&h)["uses"].as_array().unwrap().len();
+    assert_eq!(uses, 2);
+
+    // EntityPicker with allowedKinds.
+    h.press("<down><enter><enter>");
+    assert_eq!(form_values(&h)["system"], json!("system:default/payments"));
+
+    // RepoUrlPicker: host from allowedHosts, then owner and repo parts.
+    h.press("<down><right><right><down>acme<down>web");
+    assert_eq!(
+        form_values(&h)["repoUrl"],
+        json!("gitlab.com?owner=acme&repo=web")
+    );
+    // Checkboxes, then the unknown field falls back to plain input.
+    h.press("<down><right><space><down>whatever");
+    assert_eq!(form_values(&h)["langs"], json!(["rust"]));
+    assert_eq!(form_values(&h)["fancy"], json!("whatever"));
+    let screen = snap(&mut h, "picker_fields_filled");
+    assert!(screen.contains("(plain input)"), "{screen}");
+    assert!(
+        screen.contains("SomeCustomField is not supported"),
+        "{screen}"
+    );
+    assert!(screen.contains("‹ gitlab.com ›"), "{screen}");
+    h.key("ctrl-n");
+    assert!(h.render().contains("step 3/4"), "{}", h.render());
+}
+
+#[test]
+fn secrets_are_masked_kept_out_of_drafts_and_review() {
+    let mut h = kitchen((80, 24));
+    h.press("svc<down><right><ctrl-n>");
+    h.press("<enter>team<enter><ctrl-n>");
+    h.press(SECRET);
+    h.press("<down>");
+    h.press(PASSWORD);
+    h.press("<down>line one<enter>line two");
+    let screen = snap(&mut h, "form_secrets");
+    assert!(
+        !screen.contains(SECRET) && !screen.contains(PASSWORD),
+        "{screen}"
+    );
+    assert!(screen.contains("••••"), "{screen}");
+    assert!(screen.contains("line two"), "textarea: {screen}");
+
+    h.key("ctrl-n");
+    let screen = snap(&mut h, "form_secrets_review");
+    assert!(
+        screen.contains("Token") && screen.contains("********"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(SECRET) && !screen.contains(PASSWORD),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("Notes"),
+        "review.show false hides it: {screen}"
+    );
+
+    // Nothing printable holds them: the form state, the queued requests.
+    assert!(!format!("{:?}", h.app.templates).contains(SECRET));
+    // Leave: the draft is saved, without the secrets.
+    h.key_no_settle("esc");
+    let queued = format!("{:?}", h.app.effects);
+    assert!(queued.contains("SaveDraft"), "{queued}");
+    assert!(
+        !queued.contains(SECRET) && !queued.contains(PASSWORD),
+        "{queued}"
+    );
+    h.settle();
+    let mut drafts = std::fs::read_dir(drafts_dir(&h)).unwrap();
+    let path = drafts.next().unwrap().unwrap().path();
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved.contains("\"name\": \"svc\""), "{saved}");
+    assert!(
+        !saved.contains(SECRET) && !saved.contains(PASSWORD),
+        "{saved}"
+    );
+
+    // Back again: the draft is offered, and restored without secrets.
+    h.press("<esc><esc>t<enter>");
+    let screen = snap(&mut h, "form_draft_offered");
+    assert!(
+        screen.contains("A draft of this form was saved earlier"),
+        "{screen}"
+    );
+    h.press("<enter>");
+    let values = form_values(&h);
+    assert_eq!(values["name"], json!("svc"));
+    assert_eq!(values["owner"], json!("group:default/team-a"));
+    assert!(!values.contains_key("token") && !values.contains_key("password"));
+
+    // `n` starts over.
+    h.press("<esc><esc>t<enter>n");
+    assert!(!form_values(&h).contains_key("name"));
+}
+
+#[test]
+fn local_run_shows_the_tree_then_writes_it() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>t<enter>seat-map<ctrl-n><ctrl-n>l");
+    let screen = snap(&mut h, "local_run_plan");
+    assert!(screen.contains("2 files → ./seat-map"), "{screen}");
+    assert!(screen.contains("seat-map/"), "{screen}");
+    assert!(screen.contains("catalog-info.yaml"), "{screen}");
+
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("out");
+    h.press("<ctrl-u>");
+    h.app.handle_paste(&target.display().to_string());
+    h.press("<enter>");
+    for _ in 0..500 {
+        h.settle();
+        if let Some(TemplateScreen::Run(r)) = &h.app.templates {
+            if r.is_finished() {
+                break;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let screen = h.render();
+    assert!(screen.contains("completed"), "{screen}");
+    assert!(
+        screen.contains("https://runbooks.northwind.example/seat-map"),
+        "{screen}"
+    );
+    let readme = std::fs::read_to_string(target.join("seat-map/README.md")).unwrap();
+    assert!(readme.contains("seat-map"), "{readme}");
+    assert!(target.join("seat-map/catalog-info.yaml").is_file());
+    // A successful run forgets the draft.
+    let left = std::fs::read_dir(drafts_dir(&h))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0);
+    h.press("<esc>");
+    assert!(h.app.templates.is_none());
+}
