@@ -110,6 +110,11 @@ pub enum Command {
         #[arg(long, short = 'd', value_name = "N")]
         depth: Option<usize>,
     },
+    /// Software templates: list them, run them locally or on Backstage.
+    Template {
+        #[command(subcommand)]
+        command: crate::template::cmd::TemplateCommand,
+    },
     /// Lint catalog files: errors with file:line:col, dangling refs, owners.
     Validate {
         /// Files or folders to check.
@@ -292,6 +297,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
             depth,
         }) => cmd_deps(&ctx, &entity, reverse, depth, &mut out)?,
         Some(Command::Validate { paths, strict }) => cmd_validate(&ctx, &paths, strict, &mut out)?,
+        Some(Command::Template { command }) => {
+            crate::template::cmd::cmd_template(&ctx, command, &mut out)?
+        }
     };
     out.flush()?;
     Ok(code)

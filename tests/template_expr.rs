@@ -103,11 +103,12 @@ fn expression_table() {
         ("${{ parameters.empty | default('dflt', true) }}", "dflt"),
         ("${{ parameters.empty | d('x', true) }}", "x"),
         ("${{ parameters.tags | join('/') }}", "a/b/c"),
-        ("${{ parameters.tags | join }}", "a,b,c"),
+        ("${{ parameters.tags | join }}", "abc"),
+        ("${{ parameters.tags.join() }}", "a,b,c"),
         ("${{ parameters.tags | length }}", "3"),
         ("${{ parameters.tags | first }}-${{ parameters.tags | last }}", "a-c"),
         ("${{ parameters.tags | reverse | join('') }}", "cba"),
-        ("${{ ['b', 'C', 'a'] | sort | join }}", "a,b,C"),
+        ("${{ ['b', 'C', 'a'] | sort | join(',') }}", "a,b,C"),
         ("${{ '  pad  ' | trim }}", "pad"),
         ("${{ 'hello world' | title }}", "Hello World"),
         ("${{ 'hELLO' | capitalize }}", "Hello"),
@@ -246,8 +247,9 @@ fn step_input_rendering_keeps_types_and_drops_undefined() {
         "empty": "${{ parameters.empty }}",
         "mixed": "n=${{ parameters.count }}",
         "mixedEmpty": "${{ parameters.empty }}${{ parameters.missing }} ",
+        "mixedNothing": "${{ parameters.empty }}${{ parameters.missing }}",
         "literal": 5,
-        "list": ["${{ parameters.count }}", "x-${{ each.key }}"],
+        "list": ["${{ parameters.count }}", "x-${{ each.key }}", "${{ parameters.missing }}"],
         "${{ keys.are.not.rendered }}": "k"
     });
     let out = render_value(&input, &ctx).unwrap().unwrap();
@@ -259,8 +261,9 @@ fn step_input_rendering_keeps_types_and_drops_undefined() {
         "empty": "",
         "mixed": "n=3",
         "mixedEmpty": " ",
+        "mixedNothing": "",
         "literal": 5,
-        "list": [3, "x-0"],
+        "list": [3, "x-0", null],
         "${{ keys.are.not.rendered }}": "k"
     });
     assert_eq!(out, want);

@@ -294,3 +294,81 @@ fn local_render_equals_live_dry_run_for_a_nunjucks_torture_skeleton() {
         }
     }
 }
+
+/// `catalog:write` output (the `yaml` package's stringify) for awkward
+/// strings: quoting, single quotes, long lines folded at 80 columns in
+/// plain, quoted and block styles, at several depths.
+#[test]
+fn catalog_write_yaml_equals_live_dry_run() {
+    let (Ok(url), Ok(token)) = (
+        std::env::var("CALLBOARD_LIVE_URL"),
+        std::env::var("CALLBOARD_LIVE_TOKEN"),
+    ) else {
+        eprintln!("skipping live test: CALLBOARD_LIVE_URL and CALLBOARD_LIVE_TOKEN are not set");
+        return;
+    };
+    let client =
+        Scaffolder::with_token(&url, Some(Secret::new(token)), Duration::from_secs(60)).unwrap();
+    let words = "word ".repeat(30);
+    let mut plain = serde_json::Map::new();
+    let mut nested = serde_json::Map::new();
+    let mut seq = Vec::new();
+    for l in (60..82).step_by(3) {
+        let v = format!("{} yyyyy", "x".repeat(l));
+        plain.insert(format!("k{l}"), json!(v));
+        nested.insert(format!("k{l}"), json!(v));
+        seq.push(json!(v));
+    }
+    let entity = json!({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": "x", "description": words.trim(), "title": "t: colon",
+            "tags": [words.trim()[..90].to_string(), "true", "123", "", "-x", "? q", "a #b", "0x1F", "1e3", ".5", "~"],
+            "annotations": {"multi": "line one\nline two\n", "nochomp": "a\nb", "keep": "a\n\n", "long": format!("first\n{}\nthird", "second line is long ".repeat(6)),
+                            "quote": "say \"hi\"", "both": "it's \"x\"", "esc": format!("tab\there \"q\" {}", "z ".repeat(40)),
+                            "ctl": "bell\u{7}esc\u{1b}nul\u{0}", "q2": format!("a: quoted needs {} tail end here", "x".repeat(100))}},
+        "spec": {"type": "service", "plain": plain, "deeper": {"more": {"nested": nested}}, "seq": seq,
+                 "items": [{"name": words.trim(), "n": 1.5, "b": true, "z": null}], "empty": [], "obj": {}}
+    });
+    let entity_s = serde_json::to_string(&entity).unwrap();
+    let template = Template::from_entity(&json!({
+        "apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template", "metadata": {"name": "yaml"},
+        "spec": {"type": "x", "owner": "group:a",
+                 "steps": [{"id": "w", "action": "catalog:write", "input": {"entity": serde_json::from_str::<Value>(&entity_s).unwrap()}}]}
+    }))
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let remote = rt
+        .block_on(client.dry_run(
+            &template,
+            &serde_json::Map::new(),
+            &serde_json::Map::new(),
+            &[],
+        ))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let run = LocalRun {
+        base_dir: dir.path().to_path_buf(),
+        template_ref: "template:default/dry-run".into(),
+        dry_run: true,
+        ..LocalRun::default()
+    };
+    let local = plan_local(&template, &run, &mut |_| {});
+    assert!(local.error.is_none(), "{:?}", local.error);
+    let (_, server, _) = &remote.files[0];
+    let (_, mine) = local.files().next().unwrap();
+    let (server, mine) = (
+        String::from_utf8_lossy(server),
+        String::from_utf8_lossy(mine),
+    );
+    if server != mine {
+        for (a, b) in server.lines().zip(mine.lines()) {
+            if a != b {
+                eprintln!("server: {a:?}\nlocal:  {b:?}");
+            }
+        }
+    }
+    assert_eq!(mine, server);
+}

@@ -4,7 +4,6 @@
 //! CALLBOARD_LIVE_URL/TOKEN are set) `hello-offline` run to completion
 //! and a run cancelled half way.
 
-#[allow(dead_code)]
 mod support;
 
 use std::time::Duration;

@@ -245,22 +245,12 @@ fn err<T>(message: impl Into<String>) -> Result<T, String> {
 }
 
 /// Lexer settings: the variable delimiters and Nunjucks' block trimming.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Syntax {
     /// `${{` normally, `{{` with `cookiecutterCompat`.
     pub cookiecutter: bool,
     pub trim_blocks: bool,
     pub lstrip_blocks: bool,
-}
-
-impl Default for Syntax {
-    fn default() -> Self {
-        Syntax {
-            cookiecutter: false,
-            trim_blocks: false,
-            lstrip_blocks: false,
-        }
-    }
 }
 
 impl Syntax {
@@ -1415,9 +1405,9 @@ pub fn eval_expr(src: &str, ctx: &Val) -> Result<Val, ExprError> {
 
 /// Render a step input, `if`, `each` or `output` value the way the
 /// scaffolder's workflow runner does: every string is a template; a string
-/// that is exactly one `${{ … }}` keeps the JSON type of its result; a
-/// string rendering to `""` (or to `undefined`) becomes `undefined` and is
-/// dropped from its object. Keys are not rendered.
+/// that is exactly one `${{ … }}` keeps the JSON type of its result, and
+/// is dropped from its object when that is `undefined` (`null` in an
+/// array); any other string renders to a string. Keys are not rendered.
 pub fn render_value(input: &Value, ctx: &Val) -> Result<Option<Value>, ExprError> {
     Ok(match input {
         Value::String(s) => {
@@ -1435,8 +1425,8 @@ pub fn render_value(input: &Value, ctx: &Val) -> Result<Option<Value>, ExprError
                 // dumps to nothing (undefined) is dropped; `""` stays.
                 v.to_json()
             } else {
-                let out = template.render(ctx)?;
-                (!out.is_empty()).then_some(Value::String(out))
+                // Text (even text rendering to "") stays a string.
+                Some(Value::String(template.render(ctx)?))
             }
         }
         Value::Array(items) => {

@@ -213,8 +213,10 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             )
         }
         "join" => {
+            // Nunjucks joins with "" by default (JavaScript's `Array.join`
+            // uses ","; see `call_method`).
             let sep = match args.first() {
-                None | Some(Val::Undefined) => ",".to_string(),
+                None | Some(Val::Undefined) => String::new(),
                 Some(s) => s.js_string(),
             };
             let items = as_list(&v);
@@ -837,7 +839,10 @@ pub fn call_method(obj: &Val, method: &str, args: &[Val]) -> Result<Val, String>
         (Val::Str(x), "includes") => Val::Bool(x.contains(&s(&arg(args, 0)))),
         (Val::Str(x), "replace") => Val::Str(x.replacen(&s(&arg(args, 0)), &s(&arg(args, 1)), 1)),
         (Val::Str(x), "replaceAll") => Val::Str(x.replace(&s(&arg(args, 0)), &s(&arg(args, 1)))),
-        (Val::Array(a), "join") => apply("join", Val::Array(a.clone()), args)?,
+        (Val::Array(a), "join") => match args.first() {
+            None | Some(Val::Undefined) => apply("join", Val::Array(a.clone()), &[Val::from(",")])?,
+            Some(_) => apply("join", Val::Array(a.clone()), args)?,
+        },
         (Val::Array(a), "includes") => Val::Bool(a.iter().any(|x| strict_eq(x, &arg(args, 0)))),
         (Val::Array(a), "indexOf") => Val::Num(
             a.iter()

@@ -12,6 +12,7 @@
 //! drawing or printing.
 
 pub mod actions;
+pub mod cmd;
 pub mod draft;
 pub mod expr;
 pub mod filters;

@@ -246,6 +246,36 @@ impl Scaffolder {
         }
     }
 
+    /// `GET /api/catalog/entities/by-name/{kind}/{namespace}/{name}` (a
+    /// template not in the local cache).
+    pub async fn catalog_entity(
+        &self,
+        kind: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Value, ScaffolderError> {
+        let url = format!(
+            "{}/api/catalog/entities/by-name/{}/{}/{}",
+            self.base,
+            encode(kind),
+            encode(namespace),
+            encode(name)
+        );
+        let at = format!("GET {url}");
+        let mut req = self.http.get(&url).timeout(self.timeout);
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t.expose());
+        }
+        let resp = req.send().await.map_err(|e| self.transport(&at, &e))?;
+        let status = resp.status();
+        let bytes = resp.bytes().await.map_err(|e| self.transport(&at, &e))?;
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        if !status.is_success() {
+            return Err(self.http_error(&at, status, &value));
+        }
+        Ok(value)
+    }
+
     /// `POST /v2/tasks` → the new task's id.
     pub async fn create_task(
         &self,

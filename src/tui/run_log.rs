@@ -37,6 +37,10 @@ pub struct StepRow {
     pub note: Option<String>,
 }
 
+/// `(title, text)`: an output link (text = URL or entity ref) or an
+/// output text block.
+pub type TitledText = (String, String);
+
 /// How the run ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finish {
@@ -162,7 +166,7 @@ impl RunLog {
     }
 
     /// Output links `(title, url)` and text `(title, content)`, sanitized.
-    pub fn output(&self) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    pub fn output(&self) -> (Vec<TitledText>, Vec<TitledText>) {
         let Some(Finish::Completed { output }) = &self.finish else {
             return (Vec::new(), Vec::new());
         };
