@@ -385,3 +385,34 @@ fn local_run_shows_the_tree_then_writes_it() {
     h.press("<esc>");
     assert!(h.app.templates.is_none());
 }
+
+#[test]
+fn hidden_pages_are_skipped_and_the_review_warns() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/backstage-examples/scaffolder-sample-templates/conditional-parameters-demo/template.yaml"
+    );
+    let template: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut docs = fixture();
+    docs.push(template);
+    let mut h = Harness::with_entities(docs, (80, 24));
+    h.press("<esc>t<enter>");
+    let screen = h.render();
+    assert!(
+        screen.contains("1 Choose Cloud Provider   2 Advanced Options"),
+        "{screen}"
+    );
+    // GCP: its page appears, with its default; AWS and Azure stay hidden.
+    h.press("demo<down><right><right><ctrl-n>");
+    let screen = snap(&mut h, "form_when_gcp_page");
+    assert!(screen.contains("GCP Configuration"), "{screen}");
+    assert!(!screen.contains("AWS Configuration"), "{screen}");
+    assert!(screen.contains("us-central1"), "{screen}");
+    h.press("proj-1<ctrl-n><ctrl-n>");
+    let screen = snap(&mut h, "form_when_review");
+    assert!(screen.contains("GCP Project ID"), "{screen}");
+    assert!(
+        screen.contains("awsRegion, azureSubscriptionId"),
+        "{screen}"
+    );
+}

@@ -351,6 +351,17 @@ impl FormState {
             .collect()
     }
 
+    /// Problems on pages `when` hides: the backend still validates every
+    /// page, so a remote run would be refused.
+    pub fn hidden_page_errors(&self) -> Vec<FieldError> {
+        let visible: Vec<usize> = self.visible_pages().iter().map(|p| p.index).collect();
+        build_steps(&self.steps, &self.values)
+            .iter()
+            .filter(|p| !visible.contains(&p.index))
+            .flat_map(|p| schema::validate_step(p, &self.values))
+            .collect()
+    }
+
     fn move_focus(&mut self, delta: isize) {
         let Some(page) = self.current_page() else {
             return;
@@ -1520,6 +1531,18 @@ fn draw_review(frame: &mut Frame, body: Rect, form: &FormState, theme: &Theme) {
             theme.error,
         )]);
     }
+    let hidden = form.hidden_page_errors();
+    if !hidden.is_empty() {
+        let paths: Vec<String> = hidden.iter().map(|e| clean(&e.path)).collect();
+        out.push(vec![]);
+        out.push(vec![Span::styled(
+            " ! Backstage also checks the pages hidden here; a remote run needs:".to_string(),
+            theme.warn,
+        )]);
+        for chunk in text::wrap(&paths.join(", "), (body.width as usize).saturating_sub(4)) {
+            out.push(vec![Span::styled(format!("   {chunk}"), theme.warn)]);
+        }
+    }
     for (i, spans) in out.into_iter().take(body.height as usize).enumerate() {
         line_at(frame, body, body.y + i as u16, spans);
     }
@@ -1686,6 +1709,13 @@ mod tests {
         let review: Vec<String> = form.review().iter().map(|l| l.step.clone()).collect();
         assert!(review.contains(&"GCP Configuration".to_string()));
         assert!(!review.contains(&"AWS Configuration".to_string()));
+        // The hidden AWS and Azure pages still have required fields.
+        let hidden: Vec<String> = form
+            .hidden_page_errors()
+            .into_iter()
+            .map(|e| e.path)
+            .collect();
+        assert_eq!(hidden, ["awsRegion", "azureSubscriptionId"]);
     }
 
     #[test]
