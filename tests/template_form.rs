@@ -416,3 +416,19 @@ fn hidden_pages_are_skipped_and_the_review_warns() {
         "{screen}"
     );
 }
+
+#[test]
+fn leaving_a_changed_field_saves_the_draft() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>t<enter>half-done");
+    assert!(!drafts_dir(&h).exists(), "nothing saved while typing");
+    h.press("<down>");
+    let path = std::fs::read_dir(drafts_dir(&h))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let saved = std::fs::read_to_string(path).unwrap();
+    assert!(saved.contains("half-done"), "{saved}");
+}

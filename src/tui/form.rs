@@ -128,6 +128,8 @@ pub struct FormState {
     corpus: Option<Arc<Corpus>>,
     /// A one-line note for the footer.
     pub note: Option<String>,
+    /// Values changed since the draft was last saved.
+    unsaved: bool,
 }
 
 impl std::fmt::Debug for FormState {
@@ -165,6 +167,7 @@ impl FormState {
             offered_draft: None,
             corpus,
             note: None,
+            unsaved: false,
         };
         form.focus_autofocus();
         form.load_edit();
@@ -316,6 +319,7 @@ impl FormState {
 
     fn set_value(&mut self, field: &Field, value: Option<Value>) {
         set_path(&mut self.values, &field.path, value);
+        self.unsaved = true;
         self.touched.insert(field.key());
         // A value can switch a branch on: its defaults arrive now.
         schema::apply_defaults(&self.steps, &mut self.values);
@@ -423,6 +427,7 @@ impl FormState {
         self.focus = 0;
         self.focus_autofocus();
         self.load_edit();
+        self.unsaved = false;
         FormOutcome::SaveDraft
     }
 
@@ -435,6 +440,7 @@ impl FormState {
         self.focus = 0;
         self.focus_autofocus();
         self.load_edit();
+        self.unsaved = false;
         FormOutcome::SaveDraft
     }
 
@@ -494,7 +500,14 @@ impl FormState {
             (KeyCode::Char('p'), true) | (KeyCode::PageUp, _) => return self.prev_page(),
             (KeyCode::Down, _) | (KeyCode::Tab, _) => self.move_focus(1),
             (KeyCode::Up, _) | (KeyCode::BackTab, _) => self.move_focus(-1),
-            _ => self.field_key(key),
+            _ => {
+                self.field_key(key);
+                return FormOutcome::None;
+            }
+        }
+        // Leaving a changed field is a good moment for the draft.
+        if std::mem::take(&mut self.unsaved) {
+            return FormOutcome::SaveDraft;
         }
         FormOutcome::None
     }
