@@ -61,7 +61,7 @@ fn kitchen_template() -> Value {
                         "owner": {"title": "Owner", "type": "string", "ui:field": "OwnerPicker", "ui:options": {"catalogFilter": {"kind": "Group"}}},
                         "uses": {"title": "Uses", "type": "array", "ui:field": "MultiEntityPicker", "ui:options": {"catalogFilter": [{"kind": "Component"}, {"kind": "API"}]}},
                         "system": {"title": "System", "type": "string", "ui:field": "EntityPicker", "ui:options": {"allowedKinds": ["System"]}},
-                        "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker", "ui:options": {"allowedHosts": ["github.com", "gitlab.com"]}},
+                        "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker", "ui:options": {"allowedHosts": ["github.com", "gitlab.com"], "allowedOwners": ["acme", "globex"]}},
                         "langs": {"title": "Languages", "type": "array", "uniqueItems": true, "items": {"type": "string", "enum": ["go", "rust", "java"]}, "ui:widget": "checkboxes"},
                         "fancy": {"title": "Fancy", "type": "string", "ui:field": "SomeCustomField"}
                     }
@@ -254,8 +254,9 @@ fn pickers_search_the_catalog_with_their_filters() {
     h.press("<down><enter><enter>");
     assert_eq!(form_values(&h)["system"], json!("system:default/payments"));
 
-    // RepoUrlPicker: host from allowedHosts, then owner and repo parts.
-    h.press("<down><right><right><down>acme<down>web");
+    // RepoUrlPicker: host from allowedHosts and owner from allowedOwners
+    // (←/→ cycle them), then the repo typed.
+    h.press("<down><right><right><down><right><down>web");
     assert_eq!(
         form_values(&h)["repoUrl"],
         json!("gitlab.com?owner=acme&repo=web")

@@ -56,6 +56,15 @@ pub enum RepoPart {
 }
 
 impl RepoPart {
+    /// The `ui:options` list that limits this part (cycled with ←/→).
+    fn allowed_key(self) -> &'static str {
+        match self {
+            RepoPart::Host => "allowedHosts",
+            RepoPart::Owner => "allowedOwners",
+            RepoPart::Repo => "allowedRepos",
+        }
+    }
+
     fn label(self) -> &'static str {
         match self {
             RepoPart::Host => "Host",
@@ -544,8 +553,8 @@ impl FormState {
             return;
         }
         let ctrl = key.mods.contains(KeyModifiers::CONTROL);
-        if let Row::Repo(_, RepoPart::Host) = row {
-            let hosts = option_strings(&field, "allowedHosts");
+        if let Row::Repo(_, part) = row {
+            let hosts = option_strings(&field, part.allowed_key());
             if !hosts.is_empty()
                 && matches!(
                     key.code,
@@ -1425,9 +1434,11 @@ fn value_spans(
             let shown = shown_value(form, field, row, focused);
             let first = shown.split('\n').next().unwrap_or("").to_string();
             let mut spans = Vec::new();
-            if matches!(row, Row::Repo(_, RepoPart::Host))
-                && !option_strings(field, "allowedHosts").is_empty()
-            {
+            let limited = match row {
+                Row::Repo(_, part) => !option_strings(field, part.allowed_key()).is_empty(),
+                _ => false,
+            };
+            if limited {
                 spans.push(Span::styled("‹ ".to_string(), theme.dim));
                 spans.push(Span::styled(
                     clean(&first),
