@@ -341,3 +341,35 @@ fn failing_expression_fails_the_step_with_the_expression() {
     );
     assert_eq!(o.steps.len(), 1);
 }
+
+#[test]
+fn secrets_are_usable_but_redacted_from_the_log() {
+    let base = tempfile::tempdir().unwrap();
+    write(base.path(), "skel/token.txt", "token=${{ values.token }}\n");
+    let t = template(json!([
+        {"id": "log", "action": "debug:log", "input": {"message": "using ${{ secrets.apiToken }} now"}},
+        {"id": "f", "action": "fetch:template", "input": {"url": "./skel", "values": {"token": "${{ secrets.apiToken }}"}}}
+    ]));
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        secrets: values(json!({"apiToken": "s3cr3t-value"})),
+        dry_run: true,
+        ..LocalRun::default()
+    };
+    let mut events = Vec::new();
+    let o = plan_local(&t, &run, &mut |e| events.push(e));
+    assert!(o.succeeded(), "{:?}", o.error);
+    assert_eq!(file(&o, "token.txt").unwrap(), "token=s3cr3t-value\n");
+    let logged: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Log { line, .. } => Some(line.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(logged.contains(&"using *** now"), "{logged:?}");
+    assert!(
+        logged.iter().all(|l| !l.contains("s3cr3t-value")),
+        "{logged:?}"
+    );
+}

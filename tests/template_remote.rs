@@ -274,3 +274,104 @@ fn live_cancelled_run_ends_failed() {
     );
     assert!(!events.iter().any(|e| matches!(e, RunEvent::StepFinished { id, status: StepStatus::Completed } if id == "list")));
 }
+
+/// A tiny loopback backend whose event stream drops half way: the client
+/// must reopen it with `?after=<last id>` and see every event once.
+#[test]
+fn dropped_eventstream_is_resumed_after_the_last_event() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+
+    let stream = String::from_utf8(api("scaffolder-task-eventstream.sse.txt")).unwrap();
+    let blocks: Vec<String> = stream
+        .split("\n\n")
+        .filter(|b| !b.trim().is_empty())
+        .map(|b| format!("{b}\n\n"))
+        .collect();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen2 = seen.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { break };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let target = request.split_whitespace().nth(1).unwrap().to_string();
+            seen2.lock().unwrap().push(target.clone());
+            let (ctype, payload) = if target == "/api/scaffolder/v2/tasks" {
+                ("application/json", r#"{"id":"t1"}"#.to_string())
+            } else if target.ends_with("/eventstream") {
+                // The first 8 events, then the connection drops.
+                ("text/event-stream", blocks[..8].concat())
+            } else if target.ends_with("/eventstream?after=8") {
+                ("text/event-stream", blocks[8..].concat())
+            } else if target == "/api/scaffolder/v2/tasks/t1" {
+                (
+                    "application/json",
+                    r#"{"id":"t1","status":"completed"}"#.to_string(),
+                )
+            } else {
+                ("application/json", "{}".to_string())
+            };
+            let status = if target.contains("eventstream?after=") && !target.ends_with("after=8") {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            let head =
+                format!("HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nConnection: close\r\n\r\n");
+            let _ = conn.write_all(head.as_bytes());
+            let _ = conn.write_all(payload.as_bytes());
+        }
+    });
+    let client =
+        Scaffolder::with_token(&format!("http://{addr}"), None, Duration::from_secs(5)).unwrap();
+    // Nobody can cancel this run: the sender is gone from the start.
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    drop(tx);
+    let mut events = Vec::new();
+    let outcome = runtime()
+        .block_on(run_remote(
+            &client,
+            "template:default/hello-offline",
+            &Map::new(),
+            &Map::new(),
+            &mut |e| events.push(e),
+            rx,
+        ))
+        .unwrap();
+    assert!(outcome.succeeded, "{outcome:?}");
+    let targets = seen.lock().unwrap().clone();
+    assert!(
+        targets.contains(&"/api/scaffolder/v2/tasks/t1/eventstream?after=8".to_string()),
+        "{targets:?}"
+    );
+    let started = events
+        .iter()
+        .filter(|e| matches!(e, RunEvent::StepStarted { .. }))
+        .count();
+    assert_eq!(started, 4, "every step once: {events:?}");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| matches!(e, RunEvent::Completed { .. }))
+            .count(),
+        1
+    );
+}

@@ -480,6 +480,7 @@ pub async fn run_remote(
     let mut after = None;
     let mut reconnects = 0;
     let mut finished: Option<RunEvent> = None;
+    let mut cancel_open = true;
     loop {
         let stream = {
             let mut on_event = |e: &TaskEvent| {
@@ -495,7 +496,7 @@ pub async fn run_remote(
             loop {
                 tokio::select! {
                     r = &mut fut => break r,
-                    changed = cancel.changed(), if !outcome.cancelled => {
+                    changed = cancel.changed(), if !outcome.cancelled && cancel_open => {
                         if changed.is_ok() && *cancel.borrow() {
                             outcome.cancelled = true;
                             // The stream keeps running; the server ends the
@@ -505,7 +506,7 @@ pub async fn run_remote(
                             }
                         } else if changed.is_err() {
                             // The sender is gone: nobody can cancel any more.
-                            outcome.cancelled = false;
+                            cancel_open = false;
                         }
                     }
                 }
