@@ -354,6 +354,10 @@ fn local_run_shows_the_tree_then_writes_it() {
     assert!(screen.contains("2 files → ./seat-map"), "{screen}");
     assert!(screen.contains("seat-map/"), "{screen}");
     assert!(screen.contains("catalog-info.yaml"), "{screen}");
+    h.resize(120, 40);
+    let screen = snap(&mut h, "local_run_plan");
+    assert!(screen.contains("README.md  (286 B)"), "{screen}");
+    h.resize(80, 24);
 
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("out");
@@ -432,4 +436,58 @@ fn leaving_a_changed_field_saves_the_draft() {
         .path();
     let saved = std::fs::read_to_string(path).unwrap();
     assert!(saved.contains("half-done"), "{saved}");
+}
+
+/// Every page (and the review) of every fixture template draws at the
+/// smallest size the app allows and at the test sizes, without panicking
+/// and without a control character reaching the screen.
+#[test]
+fn every_fixture_template_draws_every_page() {
+    use callboard::template::schema::parameter_steps;
+    use callboard::tui::form::{self, FormState};
+    use callboard::tui::theme::Theme;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    let root = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/backstage-examples"
+    ));
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "template.yaml") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() >= 14, "{files:?}");
+    let theme = Theme::default_theme();
+    for file in &files {
+        let doc: Value = serde_norway::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let pages = parameter_steps(doc.pointer("/spec/parameters"));
+        let mut state = FormState::new("template:default/x", "X", pages, None);
+        let count = state.visible_pages().len();
+        for page in 0..=count {
+            state.page = page;
+            for (w, h) in [(30, 8), (80, 24), (120, 40)] {
+                let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+                terminal
+                    .draw(|f| form::draw(f, f.area(), &state, &theme, None))
+                    .unwrap();
+                let buffer = terminal.backend().buffer().clone();
+                for cell in buffer.content() {
+                    assert!(
+                        !cell.symbol().chars().any(char::is_control),
+                        "{}: control character on screen",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
 }
