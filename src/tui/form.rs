@@ -139,6 +139,8 @@ pub struct FormState {
     pub note: Option<String>,
     /// Values changed since the draft was last saved.
     unsaved: bool,
+    /// Lines scrolled on the review page.
+    pub review_offset: usize,
 }
 
 impl std::fmt::Debug for FormState {
@@ -177,6 +179,7 @@ impl FormState {
             corpus,
             note: None,
             unsaved: false,
+            review_offset: 0,
         };
         form.focus_autofocus();
         form.load_edit();
@@ -500,6 +503,14 @@ impl FormState {
                 (KeyCode::Char('b'), false) | (KeyCode::Left, false) => self.prev_page(),
                 (KeyCode::Char('l'), false) => self.check_then(FormOutcome::RunLocal),
                 (KeyCode::Char('r'), false) => self.check_then(FormOutcome::RunRemote),
+                (KeyCode::Down, _) | (KeyCode::Char('j'), false) => {
+                    self.review_offset = (self.review_offset + 1).min(self.review().len());
+                    FormOutcome::None
+                }
+                (KeyCode::Up, _) | (KeyCode::Char('k'), false) => {
+                    self.review_offset = self.review_offset.saturating_sub(1);
+                    FormOutcome::None
+                }
                 _ => FormOutcome::None,
             };
         }
@@ -1170,6 +1181,7 @@ pub fn draw(
     if on_review {
         draw_review(frame, body, form, theme);
         let hints = [
+            ("↑/↓", "scroll"),
             ("l", "run locally"),
             ("r", "run on Backstage"),
             ("b", "back"),
@@ -1567,7 +1579,16 @@ fn draw_review(frame: &mut Frame, body: Rect, form: &FormState, theme: &Theme) {
             out.push(vec![Span::styled(format!("   {chunk}"), theme.warn)]);
         }
     }
-    for (i, spans) in out.into_iter().take(body.height as usize).enumerate() {
+    // Scrolled with ↑/↓, never past the last line.
+    let offset = form
+        .review_offset
+        .min(out.len().saturating_sub(body.height as usize));
+    for (i, spans) in out
+        .into_iter()
+        .skip(offset)
+        .take(body.height as usize)
+        .enumerate()
+    {
         line_at(frame, body, body.y + i as u16, spans);
     }
 }
