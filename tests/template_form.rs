@@ -63,7 +63,8 @@ fn kitchen_template() -> Value {
                         "system": {"title": "System", "type": "string", "ui:field": "EntityPicker", "ui:options": {"allowedKinds": ["System"]}},
                         "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker", "ui:options": {"allowedHosts": ["github.com", "gitlab.com"], "allowedOwners": ["acme", "globex"]}},
                         "langs": {"title": "Languages", "type": "array", "uniqueItems": true, "items": {"type": "string", "enum": ["go", "rust", "java"]}, "ui:widget": "checkboxes"},
-                        "fancy": {"title": "Fancy", "type": "string", "ui:field": "SomeCustomField"}
+                        "fancy": {"title": "Fancy", "type": "string", "ui:field": "SomeCustomField"},
+                        "labels": {"title": "Labels", "type": "array", "ui:field": "EntityTagsPicker", "ui:options": {"kinds": ["Component"], "showCounts": true}}
                     }
                 },
                 {
@@ -272,6 +273,18 @@ fn pickers_search_the_catalog_with_their_filters() {
         "{screen}"
     );
     assert!(screen.contains("‹ gitlab.com ›"), "{screen}");
+    // EntityTagsPicker: the tags of components, with counts; escapes inert.
+    h.press("<down><enter>");
+    let screen = snap(&mut h, "picker_tags");
+    assert!(screen.contains("Pick tags"), "{screen}");
+    assert!(screen.contains("java  (1)"), "{screen}");
+    assert!(
+        screen.contains("  tag  (1)"),
+        "the escape is stripped: {screen}"
+    );
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    h.press("pci<enter><esc>");
+    assert_eq!(form_values(&h)["labels"], json!(["pci"]));
     h.key("ctrl-n");
     assert!(h.render().contains("step 3/4"), "{}", h.render());
 }

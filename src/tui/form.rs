@@ -633,14 +633,18 @@ impl FormState {
                 _ => {}
             },
             _ => {
-                let picker = field.picker().filter(|p| p.searches_entities());
+                let picker = field.picker().filter(|p| p.has_popup());
                 match key.code {
                     KeyCode::Enter if field.widget == Widget::Textarea && !ctrl => {
                         self.edit.edit(&Action::Input('\n'));
                         self.store_edit();
                     }
                     KeyCode::Enter if picker.is_some() && !matches!(row, Row::Repo(..)) => {
-                        self.open_picker(&field, picker == Some(PickerKind::MultiEntity));
+                        let multi = matches!(
+                            picker,
+                            Some(PickerKind::MultiEntity | PickerKind::EntityTags)
+                        );
+                        self.open_picker(&field, multi);
                     }
                     KeyCode::Enter => self.enter_moves_on(),
                     _ => {
@@ -665,6 +669,9 @@ impl FormState {
 
     fn open_picker(&mut self, field: &Field, multi: bool) {
         let (candidates, note) = match &self.corpus {
+            Some(corpus) if field.picker() == Some(PickerKind::EntityTags) => {
+                (tag_candidates(corpus, field), None)
+            }
             Some(corpus) => entity_candidates(corpus, field),
             None => (Vec::new(), Some("the catalog is still loading".to_string())),
         };
@@ -1022,6 +1029,35 @@ fn any_value(
     }
 }
 
+/// The tags in use in the catalog (of `ui:options.kinds`, if given), most
+/// used first, with their counts when `showCounts` is set.
+pub fn tag_candidates(corpus: &Corpus, field: &Field) -> Vec<Candidate> {
+    let kinds: Vec<String> = option_strings(field, "kinds");
+    let show_counts = field.options.get("showCounts").and_then(Value::as_bool) == Some(true);
+    let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for record in corpus.iter() {
+        if !kinds.is_empty() && !kinds.iter().any(|k| k.eq_ignore_ascii_case(record.kind())) {
+            continue;
+        }
+        for tag in record.tags() {
+            *counts.entry(tag).or_default() += 1;
+        }
+    }
+    let mut tags: Vec<(&str, usize)> = counts.into_iter().collect();
+    tags.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    tags.into_iter()
+        .map(|(tag, n)| Candidate {
+            entity_ref: tag.to_string(),
+            title: if show_counts {
+                format!("({n})")
+            } else {
+                String::new()
+            },
+            haystack: tag.to_string(),
+        })
+        .collect()
+}
+
 /// Re-rank the picker's candidates for its query with nucleo.
 fn rematch(popup: &mut PickerPopup) {
     popup.cursor = 0;
@@ -1350,7 +1386,7 @@ pub fn draw(
                 ("^N", "next step"),
                 ("Esc", "leave"),
             ],
-            FieldKind::Picker(p) if p.searches_entities() => {
+            FieldKind::Picker(p) if p.has_popup() => {
                 vec![
                     ("Enter", "search the catalog"),
                     ("↑/↓", "move"),
@@ -1498,8 +1534,7 @@ fn value_spans(
             } else {
                 spans.push(Span::raw(clean(&first)));
             }
-            if let Some(p) = field.picker().filter(|p| p.searches_entities()) {
-                let _ = p;
+            if field.picker().is_some_and(|p| p.has_popup()) {
                 spans.push(Span::styled("  ⏎ search".to_string(), theme.dim));
             }
             if field.unknown_field {
@@ -1607,7 +1642,12 @@ fn draw_popup(frame: &mut Frame, body: Rect, popup: &PickerPopup, form: &FormSta
         h,
     );
     frame.render_widget(Clear, area);
-    let title = if popup.multi {
+    let tags = form
+        .focused()
+        .is_some_and(|(f, _)| f.picker() == Some(PickerKind::EntityTags));
+    let title = if tags {
+        " Pick tags (Enter adds/removes, Esc done) "
+    } else if popup.multi {
         " Pick entities (Enter adds/removes, Esc done) "
     } else {
         " Pick an entity "
