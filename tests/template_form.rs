@@ -61,9 +61,10 @@ fn kitchen_template() -> Value {
                         "owner": {"title": "Owner", "type": "string", "ui:field": "OwnerPicker", "ui:options": {"catalogFilter": {"kind": "Group"}}},
                         "uses": {"title": "Uses", "type": "array", "ui:field": "MultiEntityPicker", "ui:options": {"catalogFilter": [{"kind": "Component"}, {"kind": "API"}]}},
                         "system": {"title": "System", "type": "string", "ui:field": "EntityPicker", "ui:options": {"allowedKinds": ["System"]}},
-                        "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker", "ui:options": {"allowedHosts": ["github.com", "gitlab.com"]}},
+                        "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker", "ui:options": {"allowedHosts": ["github.com", "gitlab.com"], "allowedOwners": ["acme", "globex"]}},
                         "langs": {"title": "Languages", "type": "array", "uniqueItems": true, "items": {"type": "string", "enum": ["go", "rust", "java"]}, "ui:widget": "checkboxes"},
-                        "fancy": {"title": "Fancy", "type": "string", "ui:field": "SomeCustomField"}
+                        "fancy": {"title": "Fancy", "type": "string", "ui:field": "SomeCustomField"},
+                        "labels": {"title": "Labels", "type": "array", "ui:field": "EntityTagsPicker", "ui:options": {"kinds": ["Component"], "showCounts": true}}
                     }
                 },
                 {
@@ -254,8 +255,9 @@ fn pickers_search_the_catalog_with_their_filters() {
     h.press("<down><enter><enter>");
     assert_eq!(form_values(&h)["system"], json!("system:default/payments"));
 
-    // RepoUrlPicker: host from allowedHosts, then owner and repo parts.
-    h.press("<down><right><right><down>acme<down>web");
+    // RepoUrlPicker: host from allowedHosts and owner from allowedOwners
+    // (←/→ cycle them), then the repo typed.
+    h.press("<down><right><right><down><right><down>web");
     assert_eq!(
         form_values(&h)["repoUrl"],
         json!("gitlab.com?owner=acme&repo=web")
@@ -271,6 +273,18 @@ fn pickers_search_the_catalog_with_their_filters() {
         "{screen}"
     );
     assert!(screen.contains("‹ gitlab.com ›"), "{screen}");
+    // EntityTagsPicker: the tags of components, with counts; escapes inert.
+    h.press("<down><enter>");
+    let screen = snap(&mut h, "picker_tags");
+    assert!(screen.contains("Pick tags"), "{screen}");
+    assert!(screen.contains("java  (1)"), "{screen}");
+    assert!(
+        screen.contains("  tag  (1)"),
+        "the escape is stripped: {screen}"
+    );
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    h.press("pci<enter><esc>");
+    assert_eq!(form_values(&h)["labels"], json!(["pci"]));
     h.key("ctrl-n");
     assert!(h.render().contains("step 3/4"), "{}", h.render());
 }
@@ -353,6 +367,10 @@ fn local_run_shows_the_tree_then_writes_it() {
     assert!(screen.contains("2 files → ./seat-map"), "{screen}");
     assert!(screen.contains("seat-map/"), "{screen}");
     assert!(screen.contains("catalog-info.yaml"), "{screen}");
+    h.resize(120, 40);
+    let screen = snap(&mut h, "local_run_plan");
+    assert!(screen.contains("README.md  (286 B)"), "{screen}");
+    h.resize(80, 24);
 
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("out");
@@ -384,4 +402,105 @@ fn local_run_shows_the_tree_then_writes_it() {
     assert_eq!(left, 0);
     h.press("<esc>");
     assert!(h.app.templates.is_none());
+}
+
+#[test]
+fn hidden_pages_are_skipped_and_the_review_warns() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/backstage-examples/scaffolder-sample-templates/conditional-parameters-demo/template.yaml"
+    );
+    let template: Value = serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut docs = fixture();
+    docs.push(template);
+    let mut h = Harness::with_entities(docs, (80, 24));
+    h.press("<esc>t<enter>");
+    let screen = h.render();
+    assert!(
+        screen.contains("1 Choose Cloud Provider   2 Advanced Options"),
+        "{screen}"
+    );
+    // GCP: its page appears, with its default; AWS and Azure stay hidden.
+    h.press("demo<down><right><right><ctrl-n>");
+    let screen = snap(&mut h, "form_when_gcp_page");
+    assert!(screen.contains("GCP Configuration"), "{screen}");
+    assert!(!screen.contains("AWS Configuration"), "{screen}");
+    assert!(screen.contains("us-central1"), "{screen}");
+    h.press("proj-1<ctrl-n><ctrl-n>");
+    let screen = snap(&mut h, "form_when_review");
+    assert!(screen.contains("GCP Project ID"), "{screen}");
+    assert!(
+        screen.contains("awsRegion, azureSubscriptionId"),
+        "{screen}"
+    );
+}
+
+#[test]
+fn leaving_a_changed_field_saves_the_draft() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>t<enter>half-done");
+    assert!(!drafts_dir(&h).exists(), "nothing saved while typing");
+    h.press("<down>");
+    let path = std::fs::read_dir(drafts_dir(&h))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let saved = std::fs::read_to_string(path).unwrap();
+    assert!(saved.contains("half-done"), "{saved}");
+}
+
+/// Every page (and the review) of every fixture template draws at the
+/// smallest size the app allows and at the test sizes, without panicking
+/// and without a control character reaching the screen.
+#[test]
+fn every_fixture_template_draws_every_page() {
+    use callboard::template::schema::parameter_steps;
+    use callboard::tui::form::{self, FormState};
+    use callboard::tui::theme::Theme;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    let root = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/backstage-examples"
+    ));
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "template.yaml") {
+                files.push(path);
+            }
+        }
+    }
+    assert!(files.len() >= 14, "{files:?}");
+    let theme = Theme::default_theme();
+    for file in &files {
+        let doc: Value = serde_norway::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let pages = parameter_steps(doc.pointer("/spec/parameters"));
+        let mut state = FormState::new("template:default/x", "X", pages, None);
+        let count = state.visible_pages().len();
+        for page in 0..=count {
+            state.page = page;
+            for (w, h) in [(30, 8), (80, 24), (120, 40)] {
+                let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+                terminal
+                    .draw(|f| form::draw(f, f.area(), &state, &theme, None))
+                    .unwrap();
+                let buffer = terminal.backend().buffer().clone();
+                for cell in buffer.content() {
+                    assert!(
+                        !cell.symbol().chars().any(char::is_control),
+                        "{}: control character on screen",
+                        file.display()
+                    );
+                }
+            }
+        }
+    }
 }

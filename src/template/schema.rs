@@ -70,6 +70,11 @@ impl PickerKind {
         })
     }
 
+    /// Pickers that open a list from the catalog (entities, or tags).
+    pub fn has_popup(self) -> bool {
+        self.searches_entities() || self == PickerKind::EntityTags
+    }
+
     /// Pickers that search catalog entities.
     pub fn searches_entities(self) -> bool {
         matches!(

@@ -440,6 +440,10 @@ impl App {
     }
 
     pub fn handle_mouse(&mut self, event: MouseEvent) {
+        if self.templates.is_some() {
+            // The template screens are keyboard only.
+            return;
+        }
         let action = match event.kind {
             MouseEventKind::ScrollDown => Action::ScrollDown,
             MouseEventKind::ScrollUp => Action::ScrollUp,
