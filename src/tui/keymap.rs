@@ -43,12 +43,22 @@ pub enum Action {
     Sync,
     NextPane,
     PrevPane,
-    /// Switch to pane 0..=4 (Overview, Owner, Relations, Dependencies, API).
+    /// Switch to pane 0..=5 (Overview, Owner, Relations, Dependencies, API, Docs).
     Pane(usize),
     Expand,
     Collapse,
     Toggle,
     ExpandAll,
+    /// Docs pane: the next / previous match of the page search.
+    FindNext,
+    FindPrev,
+    /// Docs pane: the page's headings, to jump to one.
+    Outline,
+    /// Docs pane: the site's pages (the nav tree).
+    DocsPages,
+    /// Docs pane: the previous / next page in nav order.
+    PrevPage,
+    NextPage,
     // ---- not bindable: text editing in the query and command lines ----
     Input(char),
     Paste(String),
@@ -109,6 +119,7 @@ bindings! {
     Action::Pane(2), "pane_relations", "Relations pane", ["3"];
     Action::Pane(3), "pane_dependencies", "Dependencies pane (blast radius)", ["4"];
     Action::Pane(4), "pane_api", "API pane", ["5"];
+    Action::Pane(5), "pane_docs", "Docs pane: the entity's TechDocs", ["6"];
     Action::Copy, "copy", "copy the ref, URL or email under the cursor", ["y"];
     Action::OpenLink, "open_link", "open the link (over SSH: show and copy it)", ["o"];
     Action::Runbook, "runbook", "jump to the runbook (the entity's, else its owner's)", ["r"];
@@ -116,6 +127,12 @@ bindings! {
     Action::Expand, "expand", "expand a dependency", ["l", "right"];
     Action::Collapse, "collapse", "collapse a dependency", ["h", "left"];
     Action::ExpandAll, "expand_all", "expand or collapse every dependency", ["*"];
+    Action::DocsPages, "docs_pages", "Docs: the pages (nav tree)", ["p"];
+    Action::Outline, "outline", "Docs: the page's headings, to jump to", ["t"];
+    Action::PrevPage, "prev_page", "Docs: previous page", ["["];
+    Action::NextPage, "next_page", "Docs: next page", ["]"];
+    Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"];
+    Action::FindPrev, "find_prev", "Docs: previous match", ["N"];
     Action::Sync, "sync", "sync the sources in the background", ["s"];
     Action::Help, "help", "this help", ["?", "f1"];
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"];

@@ -157,7 +157,7 @@ impl Harness {
             let ping = self.pings;
             self.workers.send(Request::Ping(ping));
             let mut pongs = 0;
-            while pongs < 2 {
+            while pongs < crate::tui::worker::PONGS {
                 assert!(
                     Instant::now() < deadline,
                     "the workers did not answer in time"

@@ -1,0 +1,159 @@
+//! The docs worker's side of the Docs pane: locate an entity's docs, read
+//! the site and the page (maybe over the network), render it for the
+//! pane's width. A big page is answered twice: its first screens at once,
+//! then the whole of it. Sites and parsed pages are kept for re-renders
+//! (a resize) and for going back and forth between pages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::cache::Store;
+use crate::catalog::EntityLookup;
+use crate::docs::render::{self, Prepared, RenderOptions, Rendered};
+use crate::docs::{self, DocsError, ErrorKind, Located, Page, Site};
+use crate::tui::worker::{Msg, UiSender, WorkerConfig};
+
+/// Lines rendered before the first answer for a big page: more than any
+/// screen shows.
+pub const FIRST_LINES: usize = 200;
+/// Parsed pages kept.
+const KEEP_PAGES: usize = 16;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocsRequest {
+    pub key: String,
+    /// None: the home page.
+    pub page: Option<String>,
+    pub width: u16,
+    pub mono: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocsDoc {
+    pub site: Arc<Site>,
+    /// The entity whose docs these are.
+    pub docs_of: String,
+    pub page: String,
+    pub title: String,
+    pub notes: Vec<String>,
+    pub rendered: Arc<Rendered>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DocsReply {
+    pub key: String,
+    /// The page asked for (None: home).
+    pub asked: Option<String>,
+    pub width: u16,
+    pub result: Result<DocsDoc, DocsError>,
+}
+
+#[derive(Default)]
+pub struct DocsCache {
+    sites: HashMap<String, (Located, Arc<Site>)>,
+    pages: Vec<((String, String), Arc<(Page, Prepared)>)>,
+}
+
+pub fn handle(
+    store: Option<&Store>,
+    config: &WorkerConfig,
+    cache: &mut DocsCache,
+    request: DocsRequest,
+    ui: &UiSender,
+) {
+    let reply = |result: Result<DocsDoc, DocsError>| {
+        let _ = ui.send(Msg::Docs(Box::new(DocsReply {
+            key: request.key.clone(),
+            asked: request.page.clone(),
+            width: request.width,
+            result,
+        })));
+    };
+    let (located, site) = match site_of(store, config, cache, &request.key) {
+        Ok(s) => s,
+        Err(e) => return reply(Err(e)),
+    };
+    let path = match &request.page {
+        Some(p) => p.clone(),
+        None => match site.home() {
+            Some(h) => h.to_string(),
+            None => {
+                return reply(Err(DocsError::new(
+                    ErrorKind::Invalid,
+                    format!("the docs of {} have no pages", located.owner_ref),
+                )))
+            }
+        },
+    };
+    let parsed = match page_of(config, cache, &located, &site, &path) {
+        Ok(p) => p,
+        Err(e) => return reply(Err(e)),
+    };
+    let (page, prepared) = &*parsed;
+    let opts = RenderOptions {
+        width: request.width,
+        mono: request.mono,
+    };
+    let doc = |rendered: Rendered| DocsDoc {
+        site: site.clone(),
+        docs_of: located.owner_ref.clone(),
+        page: page.path.clone(),
+        title: page.title.clone(),
+        notes: page.notes.clone(),
+        rendered: Arc::new(rendered),
+    };
+    let first = render::render(&page.markdown, prepared, opts, Some(FIRST_LINES));
+    let complete = first.complete;
+    reply(Ok(doc(first)));
+    if !complete {
+        reply(Ok(doc(render::render(
+            &page.markdown,
+            prepared,
+            opts,
+            None,
+        ))));
+    }
+}
+
+fn site_of(
+    store: Option<&Store>,
+    config: &WorkerConfig,
+    cache: &mut DocsCache,
+    key: &str,
+) -> Result<(Located, Arc<Site>), DocsError> {
+    if let Some(found) = cache.sites.get(key) {
+        return Ok(found.clone());
+    }
+    let store =
+        store.ok_or_else(|| DocsError::new(ErrorKind::Io, "the catalog is not loaded yet"))?;
+    let entity = store
+        .get(key)
+        .ok_or_else(|| DocsError::new(ErrorKind::NoDocs, format!("{key} is not in the catalog")))?;
+    let located = docs::locate(store, &entity, &config.sources)?;
+    let site = Arc::new(docs::load_site(&located, config.cache.dir())?);
+    cache
+        .sites
+        .insert(key.to_string(), (located.clone(), site.clone()));
+    Ok((located, site))
+}
+
+fn page_of(
+    config: &WorkerConfig,
+    cache: &mut DocsCache,
+    located: &Located,
+    site: &Site,
+    path: &str,
+) -> Result<Arc<(Page, Prepared)>, DocsError> {
+    let id = (located.owner_ref.clone(), path.to_string());
+    if let Some((_, p)) = cache.pages.iter().find(|(k, _)| *k == id) {
+        return Ok(p.clone());
+    }
+    let page = docs::load_page(located, site, path, config.cache.dir())?;
+    let prepared = render::prepare(&page.markdown);
+    let parsed = Arc::new((page, prepared));
+    if cache.pages.len() >= KEEP_PAGES {
+        cache.pages.remove(0);
+    }
+    cache.pages.push((id, parsed.clone()));
+    Ok(parsed)
+}
