@@ -63,3 +63,222 @@ fn wide_tables_fit_80_columns() {
         assert!(line.chars().count() <= 80, "{line}");
     }
 }
+
+fn page_of(h: &Harness) -> String {
+    pane(h).doc.as_ref().unwrap().page.clone()
+}
+
+fn message(h: &Harness) -> String {
+    h.app.message.clone().map(|m| m.text).unwrap_or_default()
+}
+
+#[test]
+fn links_between_pages_are_followed_and_esc_comes_back() {
+    let mut h = booking_docs((80, 24));
+    // Search for the runbook row of the table, then follow its link.
+    h.press("/fix a production<enter>");
+    assert!(message(&h).starts_with("match 1/1"), "{}", message(&h));
+    let cursor = pane(&h).cursor;
+    h.press("<enter>");
+    assert_eq!(page_of(&h), "runbook.md");
+    let screen = h.render();
+    assert!(screen.contains("Booking API › Runbook"), "{screen}");
+    // A link to a heading of another page lands on the heading.
+    h.press("/Deploying<enter>");
+    h.press("<enter>");
+    assert_eq!(page_of(&h), "guides/deploy.md");
+    let p = pane(&h);
+    let heading = &p.doc.as_ref().unwrap().rendered.headings;
+    let rolling = heading.iter().find(|x| x.anchor == "rolling-back").unwrap();
+    assert_eq!(p.cursor, rolling.line, "{}", message(&h));
+    // Esc walks back through the pages, then leaves the entity.
+    h.press("<esc>");
+    assert_eq!(page_of(&h), "runbook.md");
+    h.press("<esc>");
+    assert_eq!(page_of(&h), "index.md");
+    assert_eq!(pane(&h).cursor, cursor);
+    h.press("<esc>");
+    assert!(h.app.stack.is_empty());
+}
+
+#[test]
+fn search_steps_through_matches_and_wraps() {
+    let mut h = booking_docs((80, 24));
+    h.press("/booking<enter>");
+    let first = pane(&h).cursor;
+    let total: usize = message(&h)
+        .trim_start_matches("match 1/")
+        .parse()
+        .unwrap_or_else(|_| panic!("{}", message(&h)));
+    assert!(total >= 3);
+    h.press("n");
+    assert!(pane(&h).cursor > first);
+    assert_eq!(message(&h), format!("match 2/{total}"));
+    h.press("N");
+    assert_eq!(pane(&h).cursor, first);
+    h.press("N");
+    assert!(message(&h).ends_with("(wrapped)"), "{}", message(&h));
+    h.press("/zzz-not-there<enter>");
+    assert!(message(&h).contains("is not on this page"));
+    // While typing, letters are text, not keys.
+    h.press("/q");
+    assert!(!h.app.quit && pane(&h).search.is_some());
+    h.press("<esc>");
+    assert!(pane(&h).search.is_none());
+}
+
+#[test]
+fn pages_and_outline_popups() {
+    for size in SIZES {
+        let mut h = booking_docs(size);
+        h.press("p");
+        let screen = snap(&mut h, "docs_pages");
+        assert!(screen.contains("Pages — Enter opens"), "{screen}");
+        // Home, Architecture, Operations (a section), Runbook.
+        h.press("jjj<enter>");
+        assert_eq!(page_of(&h), "runbook.md");
+        h.press("t");
+        let screen = snap(&mut h, "docs_outline");
+        assert!(screen.contains("3. Kafka outbox lag"), "{screen}");
+        h.press("G<enter>");
+        let p = pane(&h);
+        let last = p.doc.as_ref().unwrap().rendered.headings.last().unwrap();
+        assert_eq!((p.cursor, last.title.as_str()), (last.line, "Escalation"));
+        h.press("]");
+        assert_eq!(page_of(&h), "guides/deploy.md");
+        h.press("]");
+        assert!(message(&h).contains("the last page"));
+    }
+}
+
+#[test]
+fn r_opens_the_docs_runbook_when_the_entity_has_no_runbook_link() {
+    // ticket-issuer shows booking-api's docs (techdocs-entity) but has its
+    // own runbook link: that one comes first, as before.
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>:open component:ticket-issuer<enter>r");
+    assert!(message(&h).contains("runbook: https://runbooks.northwind.example/ticket-issuer"));
+    // An entity with docs but no runbook link.
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(
+        repo.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: service\n  lifecycle: production\n  owner: user:someone\n",
+    )
+    .unwrap();
+    std::fs::write(
+        repo.join("docs/index.md"),
+        "# Svc\n\nIntro.\n\n## Design\n\ntext\n\n## On-call runbook\n\n1. Restart it.\n",
+    )
+    .unwrap();
+    let mut h = local_harness(&repo, (80, 24));
+    h.press("<esc>:open component:svc<enter>r");
+    let view = h.app.top().unwrap();
+    assert_eq!(view.pane, DOCS);
+    let p = pane(&h);
+    let heading = p
+        .doc
+        .as_ref()
+        .unwrap()
+        .rendered
+        .heading("on-call-runbook")
+        .unwrap();
+    assert_eq!(p.cursor, heading.line);
+    assert!(h.render().contains("## On-call runbook"));
+}
+
+fn local_harness(repo: &std::path::Path, size: (u16, u16)) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let config = WorkerConfig {
+        cache: Cache::new(dir.path().join("cache")),
+        sources: vec![Source {
+            name: "repo".into(),
+            kind: SourceKind::Local {
+                roots: vec![repo.to_path_buf()],
+            },
+        }],
+        allowed_kinds: None,
+    };
+    Harness::start(config, dir, size, Theme::default_theme())
+}
+
+#[test]
+fn bad_docs_say_what_is_wrong_and_links_out_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(
+        repo.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: svc\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: service\n  lifecycle: production\n  owner: user:someone\n---\napiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: nodocs\nspec:\n  type: service\n  lifecycle: production\n  owner: user:someone\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("mkdocs.yml"), "site_name: [unclosed\n").unwrap();
+    let mut h = local_harness(&repo, (80, 24));
+    h.press("<esc>:open component:svc<enter>6");
+    let screen = h.render();
+    assert!(
+        screen.contains("mkdocs.yml:") && screen.contains("not valid YAML"),
+        "{screen}"
+    );
+    h.press("<esc>:open component:nodocs<enter>6");
+    let screen = snap(&mut h, "docs_none");
+    assert!(screen.contains("has no TechDocs"), "{screen}");
+
+    std::fs::write(repo.join("mkdocs.yml"), "site_name: Svc\n").unwrap();
+    std::fs::write(
+        repo.join("docs/index.md"),
+        "# Svc \u{1b}]0;title\u{7}\n\n[secret](../catalog-info.yaml)\n\n<img src=x onerror=alert(1)>\n",
+    )
+    .unwrap();
+    let mut h = local_harness(&repo, (80, 24));
+    h.press("<esc>:open component:svc<enter>6");
+    let screen = h.render();
+    assert!(
+        !screen.contains('\u{1b}') && screen.contains("# Svc"),
+        "{screen:?}"
+    );
+    assert!(
+        screen.contains("<img src=x onerror=alert(1)>"),
+        "inert HTML: {screen}"
+    );
+    h.press("/secret<enter><enter>");
+    assert!(
+        message(&h).contains("leaves the docs folder"),
+        "{}",
+        message(&h)
+    );
+    assert_eq!(page_of(&h), "index.md");
+}
+
+#[test]
+fn remote_docs_from_the_recorded_techdocs_backend() {
+    let server = support::Server::start();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path().join("cache"));
+    let mut endpoint = Endpoint::from_url(&server.url());
+    endpoint.token = support::token_command(support::TOKEN);
+    let config = WorkerConfig {
+        cache,
+        sources: vec![Source {
+            name: "backstage".into(),
+            kind: SourceKind::Remote(endpoint),
+        }],
+        allowed_kinds: None,
+    };
+    let mut h = Harness::start(config, dir, (80, 24), Theme::default_theme());
+    h.press("<esc>:open component:default/tui-web<enter>6");
+    let screen = snap(&mut h, "docs_remote");
+    assert!(
+        screen.contains("TUI Web › TUI Web") && screen.contains("# TUI Web"),
+        "{screen}"
+    );
+    h.press("/guide<enter><enter>");
+    assert_eq!(page_of(&h), "guide/index.html");
+    assert!(h.render().contains("Second page."));
+    h.press("<esc>:open component:default/tui-orders<enter>6");
+    let key = h.app.top().unwrap().key.clone();
+    let err = h.app.docs[&key].error.clone().unwrap_or_default();
+    assert!(err.contains("docs not built"), "{err}");
+    assert!(matches!(h.app.details.get(&key), Some(Loadable::Ready(_))));
+}

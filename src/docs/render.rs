@@ -333,13 +333,21 @@ pub fn render(
             line.style = Style::default();
             let wrapped = wrap(line, width as usize);
             let base = out.lines.len();
-            for (span_index, url) in found {
-                let at = wrapped
+            // A wrapped link is on every line from its label to its URL.
+            let line_of = |span: usize| {
+                wrapped
                     .iter()
-                    .position(|(_, last_span)| *last_span >= span_index)
-                    .unwrap_or(0);
-                out.links.push((base + at, url));
+                    .position(|(_, last_span)| *last_span >= span)
+                    .unwrap_or(0)
+            };
+            let mut here: Vec<(usize, String)> = Vec::new();
+            for (span_index, url) in found {
+                for at in line_of(span_index.saturating_sub(2))..=line_of(span_index) {
+                    here.push((base + at, url.clone()));
+                }
             }
+            here.sort_by_key(|(l, _)| *l);
+            out.links.extend(here);
             for (l, _) in wrapped {
                 push(&mut out, l);
             }
@@ -411,67 +419,82 @@ pub fn wrap(line: Line<'static>, width: usize) -> Vec<(Line<'static>, usize)> {
     };
     let indent = (text[..lead].width() + marker).min(width / 2);
 
-    let mut out: Vec<(Line<'static>, usize)> = Vec::new();
-    let mut cur: Vec<Span<'static>> = Vec::new();
-    let mut used = 0usize;
-    let mut cur_last = 0usize;
-    let flush = |cur: &mut Vec<Span<'static>>,
-                 used: &mut usize,
-                 out: &mut Vec<(Line<'static>, usize)>,
-                 last: usize| {
-        // No trailing spaces at a break.
-        if let Some(s) = cur.last_mut() {
-            let t = s.content.trim_end().to_string();
-            s.content = t.into();
-        }
-        out.push((Line::from(std::mem::take(cur)), last));
-        *used = 0;
-    };
-    for (si, span) in line.spans.into_iter().enumerate() {
-        let style = span.style;
-        // Words with the spaces after them.
-        let mut words: Vec<&str> = Vec::new();
+    // Words (text up to and with the spaces after it) may run across
+    // spans: `label (` + `url` + `)` must not break inside.
+    let mut words: Vec<Vec<(String, Style, usize)>> = Vec::new();
+    let mut word: Vec<(String, Style, usize)> = Vec::new();
+    for (si, span) in line.spans.iter().enumerate() {
         let s = span.content.as_ref();
         let mut start = 0;
         let mut in_space = false;
         for (i, c) in s.char_indices() {
             let sp = c == ' ';
             if in_space && !sp {
-                words.push(&s[start..i]);
+                word.push((s[start..i].to_string(), span.style, si));
+                words.push(std::mem::take(&mut word));
                 start = i;
             }
             in_space = sp;
         }
         if start < s.len() {
-            words.push(&s[start..]);
-        }
-        for word in words {
-            let w = word.width();
-            let trimmed_w = word.trim_end().width();
-            if used > 0 && used + trimmed_w > width {
-                flush(&mut cur, &mut used, &mut out, cur_last);
-                cur.push(Span::raw(" ".repeat(indent)));
-                used = indent;
-                if word.trim().is_empty() {
-                    continue;
-                }
+            word.push((s[start..].to_string(), span.style, si));
+            if in_space {
+                words.push(std::mem::take(&mut word));
             }
-            if used + trimmed_w <= width {
-                cur.push(Span::styled(word.to_string(), style));
-                used += w;
-                cur_last = si;
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+
+    let mut out: Vec<(Line<'static>, usize)> = Vec::new();
+    let mut cur: Vec<Span<'static>> = Vec::new();
+    let mut used = 0usize;
+    let mut cur_last = 0usize;
+    let new_line = |cur: &mut Vec<Span<'static>>,
+                    used: &mut usize,
+                    out: &mut Vec<(Line<'static>, usize)>,
+                    last: usize| {
+        // No trailing spaces at a break.
+        if let Some(s) = cur.last_mut() {
+            let t = s.content.trim_end().to_string();
+            s.content = t.into();
+        }
+        out.push((Line::from(std::mem::take(cur)), last));
+        cur.push(Span::raw(" ".repeat(indent)));
+        *used = indent;
+    };
+    for word in words {
+        let w: usize = word.iter().map(|(t, _, _)| t.width()).sum();
+        let trailing = word
+            .last()
+            .map_or(0, |(t, _, _)| t.width() - t.trim_end().width());
+        let fits = |used: usize| used + w - trailing <= width;
+        if used > indent && !fits(used) {
+            new_line(&mut cur, &mut used, &mut out, cur_last);
+            if word.iter().all(|(t, _, _)| t.trim().is_empty()) {
                 continue;
             }
-            // A word longer than the line: break it by columns.
+        }
+        if fits(used) {
+            for (t, style, si) in word {
+                used += t.width();
+                cur.push(Span::styled(t, style));
+                cur_last = si;
+            }
+            continue;
+        }
+        // A word longer than the line: break it by columns.
+        for (t, style, si) in word {
             let mut piece = String::new();
-            for c in word.chars() {
+            for c in t.chars() {
                 let cw = crate::tui::text::char_width(c);
                 if used + cw > width && used > indent {
-                    cur.push(Span::styled(std::mem::take(&mut piece), style));
-                    cur_last = si;
-                    flush(&mut cur, &mut used, &mut out, cur_last);
-                    cur.push(Span::raw(" ".repeat(indent)));
-                    used = indent;
+                    if !piece.is_empty() {
+                        cur.push(Span::styled(std::mem::take(&mut piece), style));
+                        cur_last = si;
+                    }
+                    new_line(&mut cur, &mut used, &mut out, cur_last);
                 }
                 piece.push(c);
                 used += cw;
@@ -482,8 +505,12 @@ pub fn wrap(line: Line<'static>, width: usize) -> Vec<(Line<'static>, usize)> {
             }
         }
     }
-    if !cur.is_empty() {
-        flush(&mut cur, &mut used, &mut out, last);
+    if cur.iter().any(|s| !s.content.trim().is_empty()) {
+        if let Some(s) = cur.last_mut() {
+            let t = s.content.trim_end().to_string();
+            s.content = t.into();
+        }
+        out.push((Line::from(cur), last));
     }
     out
 }

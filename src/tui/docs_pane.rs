@@ -57,6 +57,8 @@ pub struct DocsPane {
     /// The last search.
     pub query: String,
     pub overlay: Option<Overlay>,
+    /// Where to put the cursor when the page asked for arrives (going back).
+    pub restore: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -175,8 +177,8 @@ pub fn handle_reply(app: &mut App, reply: DocsReply) {
         Ok(doc) => {
             let new_page = pane.doc.as_ref().is_none_or(|d| d.page != doc.page);
             if new_page {
-                pane.cursor = 0;
-                pane.offset = 0;
+                pane.cursor = pane.restore.take().unwrap_or(0);
+                pane.offset = pane.cursor.saturating_sub(3);
                 pane.query.clear();
             }
             pane.loading = !doc.rendered.complete;
@@ -424,8 +426,12 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
             app.docs.insert(key.clone(), pane);
             go_to_page(app, &key, page, None, true);
             if let Some(p) = app.docs.get_mut(&key) {
-                p.cursor = cursor;
-                p.offset = cursor.saturating_sub(3);
+                if p.loading {
+                    p.restore = Some(cursor);
+                } else {
+                    p.cursor = cursor;
+                    p.offset = cursor.saturating_sub(3);
+                }
             }
             return None;
         }

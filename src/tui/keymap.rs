@@ -122,7 +122,7 @@ bindings! {
     Action::Pane(5), "pane_docs", "Docs pane: the entity's TechDocs", ["6"];
     Action::Copy, "copy", "copy the ref, URL or email under the cursor", ["y"];
     Action::OpenLink, "open_link", "open the link (over SSH: show and copy it)", ["o"];
-    Action::Runbook, "runbook", "jump to the runbook (the entity's, else its owner's)", ["r"];
+    Action::Runbook, "runbook", "jump to the runbook (the entity's link, its docs, else its owner's)", ["r"];
     Action::Toggle, "toggle", "expand or collapse a dependency", ["space"];
     Action::Expand, "expand", "expand a dependency", ["l", "right"];
     Action::Collapse, "collapse", "collapse a dependency", ["h", "left"];
