@@ -78,7 +78,7 @@ pub enum DocsSource {
     /// The TechDocs backend of a remote source.
     Remote {
         source: String,
-        endpoint: Endpoint,
+        endpoint: Box<Endpoint>,
         /// Lower-cased namespace, kind and name: the published path.
         triplet: [String; 3],
     },
@@ -231,7 +231,7 @@ pub fn locate(
             owner_ref,
             source: DocsSource::Remote {
                 source: name.clone(),
-                endpoint: endpoint.clone(),
+                endpoint: Box::new(endpoint.clone()),
                 triplet: [
                     e.namespace().to_lowercase(),
                     e.kind.to_lowercase(),

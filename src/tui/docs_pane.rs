@@ -214,12 +214,6 @@ pub fn handle_reply(app: &mut App, reply: DocsReply) {
 
 /// Jump to the pending heading if the page has it; true when it did.
 fn jump_to_anchor(app: &mut App, key: &str) -> bool {
-    let height = {
-        let Some(p) = app.docs.get(key) else {
-            return false;
-        };
-        page_height(app, p)
-    };
     let Some(pane) = app.docs.get_mut(key) else {
         return false;
     };
@@ -233,7 +227,6 @@ fn jump_to_anchor(app: &mut App, key: &str) -> bool {
             pane.cursor = h.line;
             pane.offset = h.line;
             pane.anchor = None;
-            let _ = height;
             app.say(format!("§ {}", one_line(&title)));
             true
         }
@@ -445,7 +438,7 @@ pub fn update(app: &mut App, action: Action) -> Option<Action> {
                     if same {
                         app.docs.insert(key.clone(), pane);
                         if let Some(href) = doc.rendered.link_on(line) {
-                            follow(app, &key, &doc, &href.to_string());
+                            follow(app, &key, &doc, href);
                         }
                         return None;
                     }
@@ -778,14 +771,7 @@ fn draw_overlay(frame: &mut Frame, app: &App, doc: &DocsDoc, overlay: Overlay, o
             doc.site
                 .nav
                 .iter()
-                .enumerate()
-                .map(|(i, n)| {
-                    nav_row(
-                        app,
-                        n,
-                        n.page.as_deref() == Some(doc.page.as_str()) && i != usize::MAX,
-                    )
-                })
+                .map(|n| nav_row(app, n, n.page.as_deref() == Some(doc.page.as_str())))
                 .collect(),
             c,
         ),

@@ -48,10 +48,14 @@ pub struct DocsReply {
     pub result: Result<DocsDoc, DocsError>,
 }
 
+/// A page read and parsed, ready to render at any width.
+type Parsed = Arc<(Page, Prepared)>;
+
 #[derive(Default)]
 pub struct DocsCache {
     sites: HashMap<String, (Located, Arc<Site>)>,
-    pages: Vec<((String, String), Arc<(Page, Prepared)>)>,
+    /// (docs owner, page) → parsed page, oldest first.
+    pages: Vec<((String, String), Parsed)>,
 }
 
 pub fn handle(
@@ -143,7 +147,7 @@ fn page_of(
     located: &Located,
     site: &Site,
     path: &str,
-) -> Result<Arc<(Page, Prepared)>, DocsError> {
+) -> Result<Parsed, DocsError> {
     let id = (located.owner_ref.clone(), path.to_string());
     if let Some((_, p)) = cache.pages.iter().find(|(k, _)| *k == id) {
         return Ok(p.clone());
