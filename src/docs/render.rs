@@ -81,6 +81,8 @@ struct Chunk {
     range: Range<usize>,
     heading: Option<(u8, String, String)>,
     links: Vec<String>,
+    /// A table chunk: its rows (the header first) of (source, plain text) cells.
+    table: Option<Vec<Vec<(String, String)>>>,
 }
 
 /// A page parsed once: its chunks, their headings and links.
@@ -140,16 +142,20 @@ pub fn prepare(md: &str) -> Prepared {
     let mut depth = 0usize;
     let mut heading: Option<(u8, String, Option<String>)> = None;
     let mut start_new = true;
+    let mut in_cell = false;
     for (event, range) in iter.by_ref() {
         let top = depth == 0;
         match &event {
             Event::Start(tag) => {
                 if top {
                     let is_heading = matches!(tag, Tag::Heading { .. });
+                    // Tables get a chunk of their own: they may be laid out
+                    // as records when they do not fit.
+                    let is_table = matches!(tag, Tag::Table(_));
                     let big = chunks
                         .last()
                         .is_some_and(|c| range.start - c.range.start > CHUNK_BYTES);
-                    if start_new || is_heading || big {
+                    if start_new || is_heading || is_table || big {
                         if let Some(last) = chunks.last_mut() {
                             last.range.end = range.start;
                         }
@@ -157,9 +163,22 @@ pub fn prepare(md: &str) -> Prepared {
                             range: range.start..md.len(),
                             heading: None,
                             links: Vec::new(),
+                            table: is_table.then(Vec::new),
                         });
                         start_new = false;
                     }
+                }
+                let table = chunks.last_mut().and_then(|c| c.table.as_mut());
+                match (tag, table) {
+                    (Tag::TableHead | Tag::TableRow, Some(rows)) => rows.push(Vec::new()),
+                    (Tag::TableCell, Some(rows)) => {
+                        if let Some(row) = rows.last_mut() {
+                            let src = md.get(range.clone()).unwrap_or_default().trim();
+                            row.push((src.to_string(), String::new()));
+                        }
+                        in_cell = true;
+                    }
+                    _ => {}
                 }
                 depth += 1;
                 match tag {
@@ -180,6 +199,11 @@ pub fn prepare(md: &str) -> Prepared {
             }
             Event::End(end) => {
                 depth = depth.saturating_sub(1);
+                match end {
+                    TagEnd::TableCell => in_cell = false,
+                    TagEnd::Table if depth == 0 => start_new = true,
+                    _ => {}
+                }
                 if matches!(end, TagEnd::Heading(_)) && depth == 0 {
                     if let (Some((level, title, id)), Some(c)) = (heading.take(), chunks.last_mut())
                     {
@@ -193,6 +217,16 @@ pub fn prepare(md: &str) -> Prepared {
                 if let Some((_, title, _)) = &mut heading {
                     title.push_str(t);
                 }
+                if in_cell {
+                    let cell = chunks
+                        .last_mut()
+                        .and_then(|c| c.table.as_mut())
+                        .and_then(|rows| rows.last_mut())
+                        .and_then(|row| row.last_mut());
+                    if let Some((_, plain)) = cell {
+                        plain.push_str(t);
+                    }
+                }
             }
             _ => {
                 if top && chunks.is_empty() {
@@ -200,6 +234,7 @@ pub fn prepare(md: &str) -> Prepared {
                         range: range.start..md.len(),
                         heading: None,
                         links: Vec::new(),
+                        table: None,
                     });
                     start_new = false;
                 }
@@ -299,7 +334,14 @@ pub fn render(
             buf.push_str(&prepared.refdefs);
             &buf
         };
-        let text = tui_markdown::from_str_with_options(src, &options);
+        let records;
+        let mut text = tui_markdown::from_str_with_options(src, &options);
+        if let Some(rows) = &chunk.table {
+            if splits_words(&text, rows) {
+                records = as_records(rows, &prepared.refdefs);
+                text = tui_markdown::from_str_with_options(&records, &options);
+            }
+        }
         if !out.lines.is_empty() && out.lines.last().is_some_and(|l| !l.spans.is_empty()) {
             push(&mut out, Line::default());
         }
@@ -354,6 +396,54 @@ pub fn render(
         }
     }
     out
+}
+
+/// Did fitting the table to the width break words (of up to 20
+/// characters) of its cells over lines?
+fn splits_words(text: &ratatui::text::Text<'_>, rows: &[Vec<(String, String)>]) -> bool {
+    let rendered: String = text
+        .lines
+        .iter()
+        .flat_map(|l| l.spans.iter().map(|s| s.content.as_ref()))
+        .collect();
+    rows.iter()
+        .flatten()
+        .flat_map(|(_, plain)| plain.split_whitespace())
+        .filter(|w| w.chars().count() <= 20)
+        .any(|w| !rendered.contains(w))
+}
+
+/// A table too wide for the screen as a list of records: each row an item
+/// headed by its first cell, the other cells nested under it as
+/// `Header: value`.
+fn as_records(rows: &[Vec<(String, String)>], refdefs: &str) -> String {
+    let header: Vec<&str> = rows
+        .first()
+        .map(|r| r.iter().map(|(src, _)| src.as_str()).collect())
+        .unwrap_or_default();
+    let mut md = String::new();
+    for row in rows.iter().skip(1) {
+        for (i, (src, _)) in row.iter().enumerate() {
+            let value = if src.is_empty() { "—" } else { src.as_str() };
+            let label = header.get(i).copied().unwrap_or_default();
+            let label = if label.is_empty() {
+                String::new()
+            } else {
+                format!("**{label}:** ")
+            };
+            if i == 0 {
+                md.push_str(&format!("- {label}{value}"));
+            } else {
+                md.push_str(&format!("\n  - {label}{value}"));
+            }
+        }
+        md.push_str("\n");
+    }
+    if !refdefs.is_empty() {
+        md.push_str("\n");
+        md.push_str(refdefs);
+    }
+    md
 }
 
 fn push(out: &mut Rendered, line: Line<'static>) {
@@ -679,6 +769,23 @@ mod tests {
         let full = render(&md, &p, opts, None);
         assert!(full.complete && full.headings.len() == 500);
         assert_eq!(full.lines[..part.lines.len()], part.lines[..]);
+    }
+
+    #[test]
+    fn tables_that_would_split_words_become_records() {
+        let md = "| Dependency | Kind | Protocol | Failure mode | Degraded behaviour |\n|---|---|---|---|---|\n| `booking-events-topic` | Resource (Kafka topic) | CDC outbox | soft | tickets are issued late |\n| `rail-common` | Component | in-process | build-time | |\n\nAfter.\n";
+        let text = plain_text(&render_all(md, 60).lines);
+        assert!(
+            text.contains(
+                "- Dependency: booking-events-topic\n    - Kind: Resource (Kafka topic)\n"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("    - Degraded behaviour: —"), "{text}");
+        assert!(text.contains("After."), "{text}");
+        // Wide enough: a table.
+        let text = plain_text(&render_all(md, 140).lines);
+        assert!(text.contains("│ booking-events-topic │"), "{text}");
     }
 
     #[test]
