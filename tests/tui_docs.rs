@@ -284,3 +284,32 @@ fn remote_docs_from_the_recorded_techdocs_backend() {
     assert!(err.contains("docs not built"), "{err}");
     assert!(matches!(h.app.details.get(&key), Some(Loadable::Ready(_))));
 }
+
+#[test]
+fn mono_theme_docs_have_no_colour_even_in_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = WorkerConfig {
+        cache: Cache::new(dir.path().join("cache")),
+        sources: vec![Source {
+            name: "demo".into(),
+            kind: SourceKind::Demo,
+        }],
+        allowed_kinds: None,
+    };
+    let mut h = Harness::start(config, dir, (120, 40), Theme::mono());
+    h.press("<esc>:open component:booking-api<enter>6");
+    // The runbook: tables, links and highlighted shell code.
+    h.press("p");
+    h.press("jjj<enter>");
+    h.press("/kubectl<enter>");
+    let buffer = h.buffer();
+    let text = callboard::tui::testing::buffer_text(&buffer);
+    assert!(text.contains("kubectl --context prod-eu"), "{text}");
+    for cell in buffer.content() {
+        assert!(
+            matches!(cell.fg, ratatui::style::Color::Reset)
+                && matches!(cell.bg, ratatui::style::Color::Reset),
+            "a coloured cell {cell:?} in:\n{text}"
+        );
+    }
+}

@@ -44,6 +44,8 @@ struct Converter {
     links: Vec<String>,
     quote: usize,
     table: Option<Table>,
+    /// The language of the next code block (from its wrapper).
+    lang: Option<String>,
 }
 
 #[derive(Default)]
@@ -170,6 +172,9 @@ impl Converter {
                 self.skip = self.skip.saturating_sub(1)
             }
             _ if self.skip > 0 => {}
+            // Inside code only the code's text counts (Material adds
+            // line-number anchors and highlighting spans there).
+            (n, _) if self.pre > 0 && !matches!(n, "pre" | "code" | "br") => {}
             ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", false) => {
                 self.blank();
                 let level: usize = name[1..].parse().unwrap_or(1);
@@ -177,6 +182,11 @@ impl Converter {
                 self.line.push(' ');
             }
             ("h1" | "h2" | "h3" | "h4" | "h5" | "h6", true) => self.blank(),
+            ("div", false) if attr("class").is_some_and(|c| c.contains("language-")) => {
+                // Material: <div class="language-python highlight"><pre>…
+                self.lang = attr("class").and_then(|c| language(&c));
+                self.blank();
+            }
             ("p" | "div" | "section" | "dl" | "figure", _) => {
                 if self.lists.is_empty() {
                     self.blank()
@@ -199,10 +209,8 @@ impl Converter {
                 self.blank();
                 self.pre += 1;
                 let lang = attribute(body, "class")
-                    .and_then(|c| {
-                        c.split_whitespace()
-                            .find_map(|w| w.strip_prefix("language-").map(str::to_string))
-                    })
+                    .and_then(|c| language(&c))
+                    .or_else(|| self.lang.take())
                     .unwrap_or_default();
                 self.out.push_str(&format!("```{lang}\n"));
             }
@@ -392,6 +400,13 @@ fn table_markdown(t: &Table) -> String {
     out
 }
 
+/// `python` from a class list with `language-python`.
+fn language(class: &str) -> Option<String> {
+    class
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("language-").map(str::to_string))
+}
+
 /// The value of `key="…"` (or `'…'`, or bare) in a tag's text, decoded.
 fn attribute(tag: &str, key: &str) -> Option<String> {
     let lower = tag.to_ascii_lowercase();
@@ -500,6 +515,15 @@ echo done</code></pre>
             "{md}"
         );
         assert!(md.contains("![Logo](img/logo.png)"), "{md}");
+    }
+
+    #[test]
+    fn material_code_blocks_keep_only_their_text() {
+        let html = r##"<article class="md-content__inner"><div class="language-python highlight"><pre><span></span><code><a id="__codelineno-0-1" name="__codelineno-0-1" href="#__codelineno-0-1"></a><span class="k">def</span> <em>f</em>():
+<a id="__codelineno-0-2" href="#__codelineno-0-2"></a>    <span class="k">return</span> 1 &lt; 2
+</code></pre></div></article>"##;
+        let md = to_markdown(html);
+        assert_eq!(md, "```python\ndef f():\n    return 1 < 2\n```\n", "{md}");
     }
 
     #[test]

@@ -437,10 +437,10 @@ fn as_records(rows: &[Vec<(String, String)>], refdefs: &str) -> String {
                 md.push_str(&format!("\n  - {label}{value}"));
             }
         }
-        md.push_str("\n");
+        md.push('\n');
     }
     if !refdefs.is_empty() {
-        md.push_str("\n");
+        md.push('\n');
         md.push_str(refdefs);
     }
     md
