@@ -3,9 +3,9 @@
 //! A generated 1 MB Markdown page (headings, paragraphs, lists, tables and
 //! highlighted code blocks) in a temp MkDocs project:
 //!
-//! 1. open → first frame: read and sanitize the page, parse it into
-//!    chunks, render its first screens (what the docs worker sends first),
-//!    then draw the Docs pane into a 120x40 `TestBackend`;
+//! 1. open → first frame: read and sanitize the page, parse its first
+//!    64 KiB into chunks and render its first screens (what the docs worker
+//!    sends first), then draw the Docs pane into a 120x40 `TestBackend`;
 //! 2. the whole page rendered (the worker's second answer, off the UI thread);
 //! 3. a scroll step: one line down, then a page down, each with its frame.
 //!
@@ -20,7 +20,7 @@ use callboard::docs::render::{self, RenderOptions};
 use callboard::docs::{local, Site};
 use callboard::tui::app::{App, EntityView, Env, DOCS};
 use callboard::tui::docs_pane::DocsPane;
-use callboard::tui::docs_worker::{DocsDoc, FIRST_LINES};
+use callboard::tui::docs_worker::DocsDoc;
 use callboard::tui::keymap::{Action, Keymap};
 use callboard::tui::theme::Theme;
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -85,13 +85,7 @@ fn app_with(doc: DocsDoc) -> App {
 /// Open the page the way the pane does, up to its first frame.
 fn open_first_frame(site: &Arc<Site>, width: u16, terminal: &mut Terminal<TestBackend>) -> App {
     let page = local::load_page(site, "index.md").unwrap();
-    let prepared = render::prepare(&page.markdown);
-    let rendered = render::render(
-        &page.markdown,
-        &prepared,
-        RenderOptions { width, mono: false },
-        Some(FIRST_LINES),
-    );
+    let rendered = render::first_screens(&page.markdown, RenderOptions { width, mono: false });
     let app = app_with(DocsDoc {
         site: site.clone(),
         docs_of: KEY.to_string(),

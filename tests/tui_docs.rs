@@ -313,3 +313,35 @@ fn mono_theme_docs_have_no_colour_even_in_code() {
         );
     }
 }
+
+#[test]
+fn a_one_megabyte_page_opens_and_is_whole_after_the_background_render() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(
+        repo.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: big\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: service\n  lifecycle: production\n  owner: user:someone\n",
+    )
+    .unwrap();
+    let mut md = String::from("# Big\n\n");
+    let mut i = 0;
+    while md.len() < 1_000_000 {
+        md.push_str(&format!(
+            "## Part {i}\n\nText of part {i} with `code` and [a link](#part-{i}).\n\n```sh\necho {i}\n```\n\n"
+        ));
+        i += 1;
+    }
+    std::fs::write(repo.join("docs/index.md"), &md).unwrap();
+    let mut h = local_harness(&repo, (80, 24));
+    h.press("<esc>:open component:big<enter>6");
+    let p = pane(&h);
+    let rendered = &p.doc.as_ref().unwrap().rendered;
+    assert!(rendered.complete && !p.loading);
+    assert_eq!(rendered.headings.len(), i + 1);
+    h.press("G");
+    let screen = h.render();
+    assert!(screen.contains(&format!("echo {}", i - 1)), "{screen}");
+    h.press(&format!("/part {}<enter>", i / 2));
+    assert!(message(&h).starts_with("match 1/"), "{}", message(&h));
+}

@@ -91,6 +91,33 @@ pub struct Prepared {
     chunks: Vec<Chunk>,
     /// Reference definitions, appended to every chunk so `[x][ref]` works.
     refdefs: String,
+    /// Only the start of the page was parsed: a render is never complete.
+    partial: bool,
+}
+
+/// Lines rendered for the first answer on a page: more than any screen shows.
+pub const FIRST_LINES: usize = 200;
+/// Pages longer than this are parsed from their first [`HEAD_BYTES`] for
+/// the first screens, so a big page shows before it is parsed whole.
+const HEAD_BYTES: usize = 64 * 1024;
+
+/// The first screens of a page, fast whatever its size: a big page is
+/// parsed only as far as its first 64 KiB (its last, maybe cut, chunk left
+/// out). The whole page follows with [`prepare`] and [`render`].
+pub fn first_screens(md: &str, opts: RenderOptions) -> Rendered {
+    if md.len() <= 2 * HEAD_BYTES {
+        return render(md, &prepare(md), opts, Some(FIRST_LINES));
+    }
+    let mut cut = HEAD_BYTES;
+    while !md.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut head = prepare(&md[..cut]);
+    head.chunks.pop();
+    head.partial = true;
+    let mut out = render(md, &head, opts, Some(FIRST_LINES));
+    out.complete = false;
+    out
 }
 
 impl Prepared {
@@ -248,7 +275,11 @@ pub fn prepare(md: &str) -> Prepared {
             refdefs.push('\n');
         }
     }
-    Prepared { chunks, refdefs }
+    Prepared {
+        chunks,
+        refdefs,
+        partial: false,
+    }
 }
 
 /// Colours from the theme: none at all in mono (`NO_COLOR`).
@@ -321,7 +352,7 @@ pub fn render(
     let mut buf = String::new();
     for (n, chunk) in prepared.chunks.iter().enumerate() {
         if min_lines.is_some_and(|m| out.lines.len() >= m) {
-            out.complete = n >= prepared.chunks.len();
+            out.complete = n >= prepared.chunks.len() && !prepared.partial;
             break;
         }
         let src = &md[chunk.range.clone()];
@@ -786,6 +817,23 @@ mod tests {
         // Wide enough: a table.
         let text = plain_text(&render_all(md, 140).lines);
         assert!(text.contains("│ booking-events-topic │"), "{text}");
+    }
+
+    #[test]
+    fn first_screens_of_a_big_page_match_the_whole_render() {
+        let md: String = (0..4000)
+            .map(|i| format!("## Section {i}\n\nSome *text* with [a link](p{i}.md).\n\n```sh\necho {i}\n```\n\n"))
+            .collect();
+        assert!(md.len() > 2 * HEAD_BYTES);
+        let opts = RenderOptions {
+            width: 80,
+            mono: true,
+        };
+        let first = first_screens(&md, opts);
+        assert!(!first.complete && first.lines.len() >= FIRST_LINES);
+        let full = render(&md, &prepare(&md), opts, None);
+        assert_eq!(full.lines[..first.lines.len()], first.lines[..]);
+        assert_eq!(full.links[..first.links.len()], first.links[..]);
     }
 
     #[test]

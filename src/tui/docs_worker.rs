@@ -13,9 +13,7 @@ use crate::docs::render::{self, Prepared, RenderOptions, Rendered};
 use crate::docs::{self, DocsError, ErrorKind, Located, Page, Site};
 use crate::tui::worker::{Msg, UiSender, WorkerConfig};
 
-/// Lines rendered before the first answer for a big page: more than any
-/// screen shows.
-pub const FIRST_LINES: usize = 200;
+pub use crate::docs::render::FIRST_LINES;
 /// Parsed pages kept.
 const KEEP_PAGES: usize = 16;
 
@@ -89,16 +87,11 @@ pub fn handle(
             }
         },
     };
-    let parsed = match page_of(config, cache, &located, &site, &path) {
-        Ok(p) => p,
-        Err(e) => return reply(Err(e)),
-    };
-    let (page, prepared) = &*parsed;
     let opts = RenderOptions {
         width: request.width,
         mono: request.mono,
     };
-    let doc = |rendered: Rendered| DocsDoc {
+    let doc = |page: &Page, rendered: Rendered| DocsDoc {
         site: site.clone(),
         docs_of: located.owner_ref.clone(),
         page: page.path.clone(),
@@ -106,17 +99,44 @@ pub fn handle(
         notes: page.notes.clone(),
         rendered: Arc::new(rendered),
     };
-    let first = render::render(&page.markdown, prepared, opts, Some(FIRST_LINES));
-    let complete = first.complete;
-    reply(Ok(doc(first)));
-    if !complete {
-        reply(Ok(doc(render::render(
-            &page.markdown,
-            prepared,
-            opts,
-            None,
-        ))));
-    }
+    let id = (located.owner_ref.clone(), path.clone());
+    let parsed = match cache.pages.iter().find(|(k, _)| *k == id) {
+        Some((_, parsed)) => {
+            let (page, prepared) = &**parsed;
+            let first = render::render(&page.markdown, prepared, opts, Some(FIRST_LINES));
+            let complete = first.complete;
+            reply(Ok(doc(page, first)));
+            if complete {
+                return;
+            }
+            parsed.clone()
+        }
+        None => {
+            let page = match docs::load_page(&located, &site, &path, config.cache.dir()) {
+                Ok(p) => p,
+                Err(e) => return reply(Err(e)),
+            };
+            // The first screens before the whole page is parsed.
+            let first = render::first_screens(&page.markdown, opts);
+            let complete = first.complete;
+            reply(Ok(doc(&page, first)));
+            let prepared = render::prepare(&page.markdown);
+            let parsed = Arc::new((page, prepared));
+            if cache.pages.len() >= KEEP_PAGES {
+                cache.pages.remove(0);
+            }
+            cache.pages.push((id, parsed.clone()));
+            if complete {
+                return;
+            }
+            parsed
+        }
+    };
+    let (page, prepared) = &*parsed;
+    reply(Ok(doc(
+        page,
+        render::render(&page.markdown, prepared, opts, None),
+    )));
 }
 
 fn site_of(
@@ -139,25 +159,4 @@ fn site_of(
         .sites
         .insert(key.to_string(), (located.clone(), site.clone()));
     Ok((located, site))
-}
-
-fn page_of(
-    config: &WorkerConfig,
-    cache: &mut DocsCache,
-    located: &Located,
-    site: &Site,
-    path: &str,
-) -> Result<Parsed, DocsError> {
-    let id = (located.owner_ref.clone(), path.to_string());
-    if let Some((_, p)) = cache.pages.iter().find(|(k, _)| *k == id) {
-        return Ok(p.clone());
-    }
-    let page = docs::load_page(located, site, path, config.cache.dir())?;
-    let prepared = render::prepare(&page.markdown);
-    let parsed = Arc::new((page, prepared));
-    if cache.pages.len() >= KEEP_PAGES {
-        cache.pages.remove(0);
-    }
-    cache.pages.push((id, parsed.clone()));
-    Ok(parsed)
 }
