@@ -115,6 +115,22 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::template::cmd::TemplateCommand,
     },
+    /// Read an entity's TechDocs: a page rendered for the terminal
+    /// (styled on a terminal, plain text when piped).
+    Docs {
+        #[arg(value_name = "REF")]
+        entity: String,
+        /// The page: a path (runbook.md), a path without .md, or a nav
+        /// title; the home page when left out.
+        #[arg(value_name = "PAGE")]
+        page: Option<String>,
+        /// Print the page's Markdown instead of rendering it.
+        #[arg(long)]
+        raw: bool,
+        /// Render for this many columns (default: the terminal's, else 100).
+        #[arg(long, value_name = "COLUMNS")]
+        width: Option<u16>,
+    },
     /// Lint catalog files: errors with file:line:col, dangling refs, owners.
     Validate {
         /// Files or folders to check.
@@ -300,6 +316,12 @@ fn dispatch(cli: Cli) -> Result<u8> {
         Some(Command::Template { command }) => {
             crate::template::cmd::cmd_template(&ctx, command, &mut out)?
         }
+        Some(Command::Docs {
+            entity,
+            page,
+            raw,
+            width,
+        }) => cmd_docs(&ctx, &entity, page.as_deref(), raw, width, &mut out)?,
     };
     out.flush()?;
     Ok(code)
@@ -544,6 +566,30 @@ fn cmd_show(ctx: &Session, input: &str, out: &mut dyn Write) -> Result<u8> {
     }
     report_store_errors(&store);
     Ok(EXIT_OK)
+}
+
+fn cmd_docs(
+    ctx: &Session,
+    input: &str,
+    page: Option<&str>,
+    raw: bool,
+    width: Option<u16>,
+    out: &mut dyn Write,
+) -> Result<u8> {
+    let store = ctx.store()?;
+    let found = match resolve_or_explain(ctx, &store, input, out)? {
+        Ok(e) => e,
+        Err(code) => return Ok(code),
+    };
+    report_store_errors(&store);
+    let request = crate::docs::cli::DocsRequest {
+        page,
+        raw,
+        json: ctx.json,
+        color: ctx.style.color,
+        width,
+    };
+    crate::docs::cli::run(&store, &found, &ctx.sources, ctx.cache.dir(), &request, out)
 }
 
 fn report_store_errors(store: &Store) {

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod docs;
 pub mod generate;
 pub mod output;
 pub mod report;

@@ -116,6 +116,29 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
         );
     }
 
+    if let Some(rb) = &r.docs_runbook {
+        let anchor = rb
+            .anchor
+            .as_deref()
+            .map(|a| format!("#{}", clean(a)))
+            .unwrap_or_default();
+        field(
+            &mut out,
+            style,
+            "RUNBOOK",
+            &format!(
+                "docs {}{anchor}  ({})  {}",
+                clean(&rb.page),
+                clean(&rb.title),
+                style.dim(&format!(
+                    "callboard docs {} {}",
+                    clean(&rb.docs_of),
+                    clean(&rb.page)
+                ))
+            ),
+        );
+    }
+
     for (k, v) in &r.on_call {
         field(
             &mut out,

@@ -25,6 +25,9 @@ pub struct ShowReport {
     pub domain: Option<String>,
     /// Runbooks first.
     pub links: Vec<ShownLink>,
+    /// A runbook in the entity's local TechDocs (a page or a section).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs_runbook: Option<crate::docs::runbook::DocsRunbook>,
     pub tags: Vec<String>,
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
@@ -99,6 +102,7 @@ impl ShowReport {
             system,
             domain,
             links: e.links().into_iter().map(ShownLink::from).collect(),
+            docs_runbook: crate::docs::runbook::find_local(lookup, found),
             tags: e.tags().into_iter().map(str::to_string).collect(),
             labels: pairs(e.labels()),
             annotations: pairs(e.annotations()),

@@ -343,6 +343,19 @@ impl Remote {
             .expect("endpoint URL was checked")
     }
 
+    /// GET a path under `<base>/api/techdocs` (TechDocs metadata and built
+    /// sites) with the catalog's auth, retries and error messages.
+    pub async fn get_techdocs(&self, path: &str) -> Result<Vec<u8>, RemoteError> {
+        let url =
+            Url::parse(&format!("{}/api/techdocs{path}", self.endpoint.url)).map_err(|e| {
+                RemoteError::new(
+                    ErrorKind::Setup,
+                    format!("{}: bad TechDocs path {path}: {e}", self.at()),
+                )
+            })?;
+        self.fetch(Method::GET, url, None, &mut |_| {}).await
+    }
+
     /// Error texts built from server answers pass through here.
     fn safe(&self, text: &str) -> String {
         match &self.token {
@@ -516,7 +529,9 @@ impl Remote {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_ascii_lowercase();
-        if content_type.starts_with("text/html") {
+        // A built TechDocs page is HTML by nature; anywhere else HTML means
+        // the frontend or a login page answered.
+        if content_type.starts_with("text/html") && !url.path().contains("/api/techdocs/static/") {
             return Err(Attempt::Fatal(RemoteError::new(
                 ErrorKind::WrongUrl,
                 format!(

@@ -24,12 +24,20 @@ use crate::tui::worker::{
     CatalogLoad, DepsDetail, EntityDetail, Msg, Request, SourceStatus, SyncEvent,
 };
 
-pub const PANES: [&str; 5] = ["Overview", "Owner", "Relations", "Dependencies", "API"];
+pub const PANES: [&str; 6] = [
+    "Overview",
+    "Owner",
+    "Relations",
+    "Dependencies",
+    "API",
+    "Docs",
+];
 pub const OVERVIEW: usize = 0;
 pub const OWNER: usize = 1;
 pub const RELATIONS: usize = 2;
 pub const DEPENDENCIES: usize = 3;
 pub const API: usize = 4;
+pub const DOCS: usize = 5;
 
 /// How long an informational message stays in the status bar.
 const MESSAGE_MS: u64 = 8_000;
@@ -198,8 +206,8 @@ pub struct EntityView {
     pub key: String,
     pub pane: usize,
     /// Line under the cursor per pane; None: the first line with a target.
-    pub cursor: [Option<usize>; 5],
-    pub offset: [usize; 5],
+    pub cursor: [Option<usize>; PANES.len()],
+    pub offset: [usize; PANES.len()],
     /// Tree levels expanded by default; nodes in `toggled` are the other way.
     pub expand_level: usize,
     pub toggled: HashSet<NodeId>,
@@ -211,8 +219,8 @@ impl EntityView {
         EntityView {
             key: key.to_string(),
             pane,
-            cursor: [None; 5],
-            offset: [0; 5],
+            cursor: [None; PANES.len()],
+            offset: [0; PANES.len()],
             expand_level: DEFAULT_EXPAND,
             toggled: HashSet::new(),
             pending: None,
@@ -279,6 +287,8 @@ pub struct App {
     pub stack: Vec<EntityView>,
     pub details: HashMap<String, Loadable<Arc<EntityDetail>>>,
     pub deps: HashMap<String, Loadable<Arc<DepsDetail>>>,
+    /// The Docs pane of each entity opened in it.
+    pub docs: HashMap<String, crate::tui::docs_pane::DocsPane>,
     pub mode: Mode,
     pub message: Option<Message>,
     pub last_error: Option<String>,
@@ -324,6 +334,7 @@ impl App {
             stack: Vec::new(),
             details: HashMap::new(),
             deps: HashMap::new(),
+            docs: HashMap::new(),
             mode: Mode::Normal,
             message: None,
             last_error: None,
@@ -355,7 +366,7 @@ impl App {
         self.stack.last()
     }
 
-    fn say(&mut self, text: impl Into<String>) {
+    pub(crate) fn say(&mut self, text: impl Into<String>) {
         self.message = Some(Message {
             text: text.into(),
             error: false,
@@ -363,7 +374,7 @@ impl App {
         });
     }
 
-    fn fail(&mut self, text: impl Into<String>) {
+    pub(crate) fn fail(&mut self, text: impl Into<String>) {
         let text = text.into();
         self.last_error = Some(text.clone());
         self.message = Some(Message {
@@ -407,7 +418,10 @@ impl App {
         let typing = match &self.mode {
             Mode::Command(_) => true,
             Mode::Help { .. } => false,
-            Mode::Normal => self.stack.is_empty() && self.catalog.focus == Focus::Query,
+            Mode::Normal => {
+                (self.stack.is_empty() && self.catalog.focus == Focus::Query)
+                    || crate::tui::docs_pane::typing(self)
+            }
         };
         if typing {
             if let Some(edit) = text_edit_action(key) {
@@ -466,6 +480,7 @@ impl App {
         if let Action::Resize(w, h) = action {
             self.size = (w, h);
             self.scroll_into_view();
+            crate::tui::docs_pane::on_show(self);
             return;
         }
         if action == Action::Quit && !matches!(self.mode, Mode::Help { .. }) {
@@ -477,6 +492,9 @@ impl App {
             Mode::Help { scroll } => return self.update_help(scroll, action),
             Mode::Normal => {}
         }
+        let Some(action) = crate::tui::docs_pane::update(self, action) else {
+            return;
+        };
         match action {
             Action::Help => self.mode = Mode::Help { scroll: 0 },
             Action::Command => self.mode = Mode::Command(LineEdit::default()),
@@ -790,6 +808,7 @@ impl App {
         view.pending = pending;
         self.stack.push(view);
         self.request_detail(key, false);
+        crate::tui::docs_pane::on_show(self);
         if !matches!(self.deps.get(key), Some(Loadable::Ready(_))) {
             self.deps.insert(key.to_string(), Loadable::Loading);
             self.effects
@@ -868,6 +887,7 @@ impl App {
             view.pane = pane % PANES.len();
         }
         self.scroll_into_view();
+        crate::tui::docs_pane::on_show(self);
     }
 
     fn entity_action(&mut self, action: Action) {
@@ -1053,6 +1073,13 @@ impl App {
 
     fn jump_to_runbook(&mut self, detail: &EntityDetail) {
         for pane in [OVERVIEW, OWNER] {
+            // The entity's own runbook link, then its docs, then the owner's.
+            if pane == OWNER {
+                if let Some(runbook) = &detail.report.docs_runbook {
+                    crate::tui::docs_pane::open_runbook(self, runbook);
+                    return;
+                }
+            }
             let line = {
                 let Some(view) = self.top() else { return };
                 let mut probe = view.clone();
@@ -1222,6 +1249,7 @@ impl App {
                     self.say(text);
                 }
             }
+            Msg::Docs(reply) => crate::tui::docs_pane::handle_reply(self, *reply),
             Msg::Wake => self.wake_pending.store(false, Ordering::SeqCst),
             Msg::Pong(_) => {}
             Msg::Template(m) => self.template_msg(*m),

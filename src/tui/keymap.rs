@@ -43,7 +43,7 @@ pub enum Action {
     Sync,
     NextPane,
     PrevPane,
-    /// Switch to pane 0..=4 (Overview, Owner, Relations, Dependencies, API).
+    /// Switch to pane 0..=5 (Overview, Owner, Relations, Dependencies, API, Docs).
     Pane(usize),
     Expand,
     Collapse,
@@ -51,6 +51,16 @@ pub enum Action {
     ExpandAll,
     /// The software templates list.
     Templates,
+    /// Docs pane: the next / previous match of the page search.
+    FindNext,
+    FindPrev,
+    /// Docs pane: the page's headings, to jump to one.
+    Outline,
+    /// Docs pane: the site's pages (the nav tree).
+    DocsPages,
+    /// Docs pane: the previous / next page in nav order.
+    PrevPage,
+    NextPage,
     // ---- not bindable: text editing in the query and command lines ----
     Input(char),
     Paste(String),
@@ -111,14 +121,21 @@ bindings! {
     Action::Pane(2), "pane_relations", "Relations pane", ["3"];
     Action::Pane(3), "pane_dependencies", "Dependencies pane (blast radius)", ["4"];
     Action::Pane(4), "pane_api", "API pane", ["5"];
+    Action::Pane(5), "pane_docs", "Docs pane: the entity's TechDocs", ["6"];
     Action::Copy, "copy", "copy the ref, URL or email under the cursor", ["y"];
     Action::OpenLink, "open_link", "open the link (over SSH: show and copy it)", ["o"];
-    Action::Runbook, "runbook", "jump to the runbook (the entity's, else its owner's)", ["r"];
+    Action::Runbook, "runbook", "jump to the runbook (the entity's link, its docs, else its owner's)", ["r"];
     Action::Toggle, "toggle", "expand or collapse a dependency", ["space"];
     Action::Expand, "expand", "expand a dependency", ["l", "right"];
     Action::Collapse, "collapse", "collapse a dependency", ["h", "left"];
     Action::ExpandAll, "expand_all", "expand or collapse every dependency", ["*"];
     Action::Templates, "templates", "software templates: pick one and fill in its form", ["t"];
+    Action::DocsPages, "docs_pages", "Docs: the pages (nav tree)", ["p"];
+    Action::Outline, "outline", "Docs: the page's headings, to jump to", ["O"];
+    Action::PrevPage, "prev_page", "Docs: previous page", ["["];
+    Action::NextPage, "next_page", "Docs: next page", ["]"];
+    Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"];
+    Action::FindPrev, "find_prev", "Docs: previous match", ["N"];
     Action::Sync, "sync", "sync the sources in the background", ["s"];
     Action::Help, "help", "this help", ["?", "f1"];
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"];
@@ -496,6 +513,20 @@ mod tests {
             Key::parse(" esc ").unwrap(),
             key(KeyCode::Esc, KeyModifiers::NONE)
         );
+    }
+
+    #[test]
+    fn no_default_key_is_bound_to_two_actions() {
+        // A later default silently wins over an earlier one in the map.
+        let keymap = Keymap::default();
+        let mut seen: HashMap<Key, &str> = HashMap::new();
+        for (_, name, _, keys) in &keymap.rows {
+            for key in keys {
+                if let Some(other) = seen.insert(*key, name) {
+                    panic!("{key} is bound to both '{other}' and '{name}'");
+                }
+            }
+        }
     }
 
     #[test]

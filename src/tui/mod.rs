@@ -18,6 +18,8 @@
 pub mod app;
 pub mod clipboard;
 pub mod command;
+pub mod docs_pane;
+pub mod docs_worker;
 pub mod form;
 pub mod keymap;
 pub mod layout;

@@ -161,7 +161,7 @@ impl Harness {
             let ping = self.pings;
             self.workers.send(Request::Ping(ping));
             let mut pongs = 0;
-            while pongs < 2 {
+            while pongs < crate::tui::worker::PONGS {
                 assert!(
                     Instant::now() < deadline,
                     "the workers did not answer in time"

@@ -169,7 +169,16 @@ pub fn freshness(app: &App) -> (String, bool) {
 
 fn hints(app: &App) -> Vec<(String, &'static str)> {
     let k = |a: Action| app.keymap.hint(&a);
-    if !app.stack.is_empty() {
+    if app.top().is_some_and(|v| v.pane == crate::tui::app::DOCS) {
+        vec![
+            (k(Action::Search), "search"),
+            (k(Action::Outline), "outline"),
+            (k(Action::DocsPages), "pages"),
+            (k(Action::Open), "follow"),
+            (k(Action::Back), "back"),
+            (k(Action::Help), "help"),
+        ]
+    } else if !app.stack.is_empty() {
         vec![
             (k(Action::NextPane), "panes"),
             (k(Action::Back), "back"),
@@ -805,29 +814,19 @@ fn draw_entity(frame: &mut Frame, app: &App, area: Rect) -> Rect {
     }
     put(frame, l.title, title);
 
+    // The Docs pane draws itself (its position is in its own header).
+    if view.pane == crate::tui::app::DOCS {
+        draw_tabs(frame, app, view, l.tabs, None);
+        crate::tui::docs_pane::draw(frame, app, view);
+        return l.status;
+    }
+
     // Tabs, with the scroll position on the right.
     let lines = crate::tui::panes::lines(app, view, l.body.width as usize);
-    let mut tabs: Vec<Span<'static>> = Vec::new();
-    for (i, label) in layout::tab_labels(l.tabs.width).into_iter().enumerate() {
-        if i > 0 {
-            tabs.push(Span::styled("│".to_string(), t.border));
-        }
-        tabs.push(Span::styled(
-            label,
-            if i == view.pane { t.tab_active } else { t.tab },
-        ));
-    }
     let cursor = App::cursor_line(view, &lines);
-    if lines.len() > l.body.height as usize {
-        let pos = format!("{}/{} ", cursor + 1, lines.len());
-        let used: usize = tabs.iter().map(|s| text::width(&s.content)).sum();
-        let pad = (l.tabs.width as usize).saturating_sub(used + text::width(&pos));
-        if pad > 0 {
-            tabs.push(Span::raw(" ".repeat(pad)));
-            tabs.push(Span::styled(pos, t.dim));
-        }
-    }
-    put(frame, l.tabs, tabs);
+    let pos =
+        (lines.len() > l.body.height as usize).then(|| format!("{}/{} ", cursor + 1, lines.len()));
+    draw_tabs(frame, app, view, l.tabs, pos);
 
     // The pane, the cursor line in reverse video.
     let height = l.body.height as usize;
@@ -841,6 +840,35 @@ fn draw_entity(frame: &mut Frame, app: &App, area: Rect) -> Rect {
     }
     let _ = PANES;
     l.status
+}
+
+fn draw_tabs(
+    frame: &mut Frame,
+    app: &App,
+    view: &crate::tui::app::EntityView,
+    area: Rect,
+    pos: Option<String>,
+) {
+    let t = &app.theme;
+    let mut tabs: Vec<Span<'static>> = Vec::new();
+    for (i, label) in layout::tab_labels(area.width).into_iter().enumerate() {
+        if i > 0 {
+            tabs.push(Span::styled("│".to_string(), t.border));
+        }
+        tabs.push(Span::styled(
+            label,
+            if i == view.pane { t.tab_active } else { t.tab },
+        ));
+    }
+    if let Some(pos) = pos {
+        let used: usize = tabs.iter().map(|s| text::width(&s.content)).sum();
+        let pad = (area.width as usize).saturating_sub(used + text::width(&pos));
+        if pad > 0 {
+            tabs.push(Span::raw(" ".repeat(pad)));
+            tabs.push(Span::styled(pos, t.dim));
+        }
+    }
+    put(frame, area, tabs);
 }
 
 // ----------------------------------------------------------------------

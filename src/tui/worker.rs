@@ -56,7 +56,10 @@ pub enum Request {
     Deps(String),
     /// Resolve what was typed after `:open`.
     Resolve(String),
-    /// Answered with [`Msg::Pong`] after everything sent before it.
+    /// A docs page of an entity, rendered (the docs worker).
+    Docs(crate::tui::docs_worker::DocsRequest),
+    /// Answered with [`Msg::Pong`] after everything sent before it, by
+    /// each of the [`PONGS`] workers.
     Ping(u64),
     /// Software templates: entity, drafts, local runs.
     Template(Box<crate::tui::templates::TemplateRequest>),
@@ -84,6 +87,8 @@ pub enum Msg {
         text: String,
         error: bool,
     },
+    /// A docs page (first the top of a big page, then all of it), or why not.
+    Docs(Box<crate::tui::docs_worker::DocsReply>),
     /// The matcher has news: tick it and redraw.
     Wake,
     Pong(u64),
@@ -179,10 +184,15 @@ pub struct DepsDetail {
     pub depended_on_by: DepTree,
 }
 
-/// The two worker threads and the sync thread, seen from the UI.
+/// How many workers answer a [`Request::Ping`].
+pub const PONGS: usize = 3;
+
+/// The worker threads and the sync thread, seen from the UI.
 pub struct Workers {
     detail: Worker,
     graph: Worker,
+    /// Docs: reading pages (maybe over the network) and rendering them.
+    docs: Worker,
     config: WorkerConfig,
     ui: UiSender,
     syncing: Arc<AtomicBool>,
@@ -193,6 +203,7 @@ impl Workers {
         Workers {
             detail: Worker::spawn("callboard-detail", config.clone(), ui.clone(), true),
             graph: Worker::spawn("callboard-graph", config.clone(), ui.clone(), false),
+            docs: Worker::spawn("callboard-docs", config.clone(), ui.clone(), false),
             config,
             ui,
             syncing: Arc::new(AtomicBool::new(false)),
@@ -203,10 +214,16 @@ impl Workers {
     /// worker; pings to both (each answers).
     pub fn send(&self, request: Request) {
         match request {
-            Request::Deps(_) | Request::Reopen => self.graph.send(request),
+            Request::Deps(_) => self.graph.send(request),
+            Request::Docs(_) => self.docs.send(request),
+            Request::Reopen => {
+                self.graph.send(Request::Reopen);
+                self.docs.send(Request::Reopen);
+            }
             Request::Ping(n) => {
                 self.detail.send(Request::Ping(n));
                 self.graph.send(Request::Ping(n));
+                self.docs.send(Request::Ping(n));
             }
             other => self.detail.send(other),
         }
@@ -305,6 +322,7 @@ impl Drop for Worker {
 
 fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSender, loads: bool) {
     let mut store: Option<Store> = None;
+    let mut docs = crate::tui::docs_worker::DocsCache::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         batch.extend(rx.try_iter());
@@ -321,7 +339,13 @@ fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSende
                     store = Some(opened);
                     let _ = ui.send(Msg::Loaded(Box::new(load)));
                 }
-                Request::Reopen => store = Some(open_store(config).0),
+                Request::Reopen => {
+                    store = Some(open_store(config).0);
+                    docs = Default::default();
+                }
+                Request::Docs(request) => {
+                    crate::tui::docs_worker::handle(store.as_ref(), config, &mut docs, request, ui)
+                }
                 Request::Detail { key, .. } => {
                     let detail = match &store {
                         Some(store) => entity_detail(store, config, &key).map(Arc::new),

@@ -529,6 +529,33 @@ fn recorded(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(fixtures().join(name)).unwrap()).unwrap()
 }
 
+/// A recorded TechDocs answer (from `_index.json`), else 404 with an
+/// empty body, as the real backend answers unknown routes.
+fn techdocs_capture(method: &str, path: &str) -> Answer {
+    let index = recorded("_index.json");
+    let found = index["captures"].as_array().and_then(|c| {
+        c.iter()
+            .find(|x| x["method"] == method && x["path"] == path)
+            .cloned()
+    });
+    let Some(capture) = found else {
+        return Answer::empty(404);
+    };
+    let file = capture["file"].as_str().unwrap_or_default();
+    let content_type = match capture["content_type"].as_str().unwrap_or_default() {
+        t if t.starts_with("application/json") => "application/json; charset=utf-8",
+        t if t.starts_with("text/plain") => "text/plain; charset=utf-8",
+        t if t.starts_with("text/event-stream") => "text/event-stream",
+        _ => "text/plain",
+    };
+    Answer {
+        status: capture["status"].as_u64().unwrap_or(200) as u16,
+        content_type,
+        headers: Vec::new(),
+        body: std::fs::read(fixtures().join(file)).unwrap_or_default(),
+    }
+}
+
 fn route(req: &Request, state: &State) -> Answer {
     let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
     if !path.starts_with("/api/") {
@@ -546,6 +573,9 @@ fn route(req: &Request, state: &State) -> Answer {
             }
             Some(_) => {}
         }
+    }
+    if path.starts_with("/api/techdocs/") {
+        return techdocs_capture(&req.method, path);
     }
     let params = query_pairs(query);
     let param = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
