@@ -558,7 +558,7 @@ fn cmd_show(ctx: &Session, input: &str, out: &mut dyn Write) -> Result<u8> {
     } else {
         Vec::new()
     };
-    let report = ShowReport::build(&store, &found, &sources);
+    let report = ShowReport::build(&store, &found, &sources, (&ctx.sources, ctx.cache.dir()));
     if ctx.json {
         print_json(out, &report)?;
     } else {

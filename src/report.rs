@@ -60,10 +60,13 @@ impl From<Link> for ShownLink {
 }
 
 impl ShowReport {
+    /// `docs` (the configured sources and the cache dir) lets the report
+    /// name a runbook page of the entity's docs, read without the network.
     pub fn build(
         lookup: &dyn EntityLookup,
         found: &CatalogEntity,
         sources: &[String],
+        docs: (&[crate::config::Source], &std::path::Path),
     ) -> ShowReport {
         let e = &found.entity;
         let system = e.system_ref().map(|r| r.canonical());
@@ -102,7 +105,7 @@ impl ShowReport {
             system,
             domain,
             links: e.links().into_iter().map(ShownLink::from).collect(),
-            docs_runbook: crate::docs::runbook::find_local(lookup, found),
+            docs_runbook: crate::docs::runbook::find_offline(lookup, found, docs.0, docs.1),
             tags: e.tags().into_iter().map(str::to_string).collect(),
             labels: pairs(e.labels()),
             annotations: pairs(e.annotations()),

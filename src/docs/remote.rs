@@ -136,12 +136,23 @@ pub fn load_site(
         },
         Err(e) => return Err(failed(e, &what, endpoint)),
     };
-    let meta: Metadata = serde_json::from_slice(&bytes).map_err(|e| {
+    site_from_metadata(&bytes, triplet, &endpoint.url, offline)
+}
+
+/// The site from its metadata JSON (`files` lists the built pages).
+fn site_from_metadata(
+    bytes: &[u8],
+    triplet: &[String; 3],
+    origin: &str,
+    offline: Option<String>,
+) -> Result<Site, DocsError> {
+    let what = triplet.join("/");
+    let meta: Metadata = serde_json::from_slice(bytes).map_err(|e| {
         DocsError::new(
             ErrorKind::Remote,
             format!(
                 "{}: the TechDocs metadata of {what} is not the JSON expected: {e}",
-                endpoint.url
+                origin
             ),
         )
     })?;
@@ -185,6 +196,33 @@ pub fn load_site(
         offline,
         root: None,
     })
+}
+
+/// The site as last fetched, from the cache only (no network): for
+/// answers that must not wait, like the runbook in `callboard show`.
+pub fn cached_site(cache_dir: &Path, source: &str, triplet: &[String; 3]) -> Option<Site> {
+    let root = cache_root(cache_dir, source, triplet);
+    let bytes = fs::read(root.join("techdocs_metadata.json")).ok()?;
+    site_from_metadata(&bytes, triplet, source, None).ok()
+}
+
+/// A page as last fetched, as Markdown, from the cache only.
+pub fn cached_markdown(
+    cache_dir: &Path,
+    source: &str,
+    triplet: &[String; 3],
+    page: &str,
+) -> Option<String> {
+    let rel = normalize_rel(page).filter(|p| !p.is_empty())?;
+    let path = cache_root(cache_dir, source, triplet).join("pages").join(
+        rel.split('/')
+            .map(safe_segment)
+            .collect::<Vec<_>>()
+            .join("/"),
+    );
+    let bytes = fs::read(path).ok()?;
+    let html = String::from_utf8_lossy(&bytes[..bytes.len().min(2 * MAX_PAGE_BYTES)]);
+    Some(super::html::to_markdown(&html))
 }
 
 fn title_from_path(page: &str) -> String {
@@ -267,6 +305,43 @@ pub fn load_page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cached_site_answers_without_the_network_and_its_runbook_is_found() {
+        let cache = tempfile::tempdir().unwrap();
+        let triplet = [
+            "default".to_string(),
+            "component".to_string(),
+            "svc".to_string(),
+        ];
+        assert!(
+            cached_site(cache.path(), "prod", &triplet).is_none(),
+            "nothing cached yet"
+        );
+        let root = cache_root(cache.path(), "prod", &triplet);
+        write_atomic(
+            &root.join("techdocs_metadata.json"),
+            br#"{"site_name":"Svc","files":["index.html","ops/index.html","assets/x.css"]}"#,
+        )
+        .unwrap();
+        let page = root
+            .join("pages")
+            .join(safe_segment("ops"))
+            .join(safe_segment("index.html"));
+        write_atomic(
+            &page,
+            b"<html><body><article><h1>Operations</h1><h2 id=\"on-call-runbook\">On-call runbook</h2><p>Restart it.</p></article></body></html>",
+        )
+        .unwrap();
+        let site = cached_site(cache.path(), "prod", &triplet).unwrap();
+        assert_eq!(site.pages, ["index.html", "ops/index.html"]);
+        let runbook = super::super::runbook::find(&site, "component:default/svc", |p| {
+            cached_markdown(cache.path(), "prod", &triplet, p)
+        })
+        .unwrap();
+        assert_eq!(runbook.page, "ops/index.html");
+        assert_eq!(runbook.title, "On-call runbook");
+    }
 
     #[test]
     fn cache_paths_cannot_climb_out() {

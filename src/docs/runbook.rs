@@ -3,8 +3,11 @@
 
 use serde::Serialize;
 
-use super::{local, locate, DocsSource, Site};
+use std::path::Path;
+
+use super::{local, locate, remote, DocsSource, Site};
 use crate::catalog::{CatalogEntity, EntityLookup};
+use crate::config::Source;
 
 /// Pages scanned for a runbook heading, at most (bytes, all pages).
 const SCAN_BYTES: usize = 1 << 20;
@@ -98,6 +101,29 @@ pub fn find(
         }
     }
     None
+}
+
+/// The runbook in docs that can be read without the network: an entity's
+/// local docs, or the cached copy of a remote site (fetched when its Docs
+/// pane or `callboard docs` last read it). Never waits on a backend.
+pub fn find_offline(
+    lookup: &dyn EntityLookup,
+    found: &CatalogEntity,
+    sources: &[Source],
+    cache_dir: &Path,
+) -> Option<DocsRunbook> {
+    let located = locate(lookup, found, sources).ok()?;
+    match &located.source {
+        DocsSource::Local { .. } => find_local(lookup, found),
+        DocsSource::Remote {
+            source, triplet, ..
+        } => {
+            let site = remote::cached_site(cache_dir, source, triplet)?;
+            find(&site, &located.owner_ref, |page| {
+                remote::cached_markdown(cache_dir, source, triplet, page)
+            })
+        }
+    }
 }
 
 /// The runbook in an entity's local docs (no network: remote docs are

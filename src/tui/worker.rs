@@ -555,7 +555,12 @@ fn entity_detail(store: &Store, config: &WorkerConfig, key: &str) -> Result<Enti
     } else {
         Vec::new()
     };
-    let report = ShowReport::build(store, &found, &sources);
+    let report = ShowReport::build(
+        store,
+        &found,
+        &sources,
+        (&config.sources, config.cache.dir()),
+    );
     let owner_links = report
         .owner
         .as_ref()
