@@ -638,6 +638,20 @@ impl App {
             TemplateMsg::Planned { key, result } => {
                 if let Some(TemplateScreen::Plan(p)) = &mut self.templates {
                     if p.form.form.template_ref == key {
+                        // A template that writes everything under one folder
+                        // named like the default target (`targetPath:
+                        // ./${{ parameters.name }}`) would nest it twice:
+                        // offer the current directory instead.
+                        if let Ok(plan) = &result {
+                            let default = p.target.text.strip_prefix("./").unwrap_or_default();
+                            let all_inside = !plan.files.is_empty()
+                                && plan.files.iter().all(|(path, _)| {
+                                    path.split_once('/').is_some_and(|(top, _)| top == default)
+                                });
+                            if !default.is_empty() && all_inside {
+                                p.target = LineEdit::new(".");
+                            }
+                        }
                         p.plan = Some(result);
                     }
                 }
