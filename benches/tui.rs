@@ -227,6 +227,7 @@ fn keystrokes(
     let mut first = Vec::new();
     let mut complete = Vec::new();
     let mut cpu = Vec::new();
+    let mut draws = Vec::new();
     for q in queries {
         h.app.update(Action::ClearLine);
         h.settle();
@@ -237,9 +238,11 @@ fn keystrokes(
             let mut seen_first = false;
             loop {
                 h.app.prepare_frame(10);
+                let drawing = Instant::now();
                 terminal
                     .draw(|f| callboard::tui::view::draw(f, &h.app))
                     .unwrap();
+                draws.push(drawing.elapsed());
                 h.app.dirty = false;
                 if !seen_first {
                     first.push(t0.elapsed());
@@ -250,11 +253,12 @@ fn keystrokes(
                     cpu.push(process_cpu() - c0);
                     if std::env::var_os("CALLBOARD_BENCH_VERBOSE").is_some() {
                         println!(
-                            "  {:<28} wall {:>10} cpu {:>10} matched {}",
+                            "  {:<28} wall {:>10} cpu {:>10} matched {} last draw {}",
                             h.app.catalog.query.text,
                             ms(t0.elapsed()),
                             ms(process_cpu() - c0),
-                            h.app.catalog.progress.matched
+                            h.app.catalog.progress.matched,
+                            ms(*draws.last().unwrap())
                         );
                     }
                     break;
@@ -264,6 +268,7 @@ fn keystrokes(
             h.settle();
         }
     }
+    summary("  one frame drawn (120x40 TestBackend)", draws);
     (first, complete, cpu)
 }
 
@@ -404,6 +409,12 @@ fn main() {
     }
 
     let mut h = Harness::over(&cache_dir, sources.clone(), (120, 40));
+    // Every query is typed `rounds` times: 40 keystrokes a round are too
+    // few for a p99.
+    let rounds: usize = std::env::var("CALLBOARD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let text = [
         "payments",
         "svc-auth",
@@ -411,12 +422,13 @@ fn main() {
         "^order",
         "api$",
         "zzzzq",
-    ];
+    ]
+    .repeat(rounds);
     let (first, complete, cpu) = keystrokes(&mut h, &text, (120, 40));
     summary("keystroke → first frame (fuzzy text)", first);
     summary("keystroke → complete result list (fuzzy text)", complete);
     summary("  CPU per keystroke, all threads (fuzzy text)", cpu);
-    let filters = ["kind:api pay", "owner:team-a", "lifecycle:production se"];
+    let filters = ["kind:api pay", "owner:team-a", "lifecycle:production se"].repeat(rounds);
     let (first, complete, cpu) = keystrokes(&mut h, &filters, (120, 40));
     summary("keystroke → first frame (with filters)", first);
     summary("keystroke → complete result list (with filters)", complete);

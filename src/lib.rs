@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod docs;
+pub mod fuzzy;
 pub mod generate;
 pub mod output;
 pub mod report;

@@ -1387,7 +1387,7 @@ fn rarity(b: u8) -> u8 {
 /// name, title and (as a fallback) description.
 struct Prepared<'q> {
     /// Per filter: its table and a verdict per table entry.
-    filters: Vec<(usize, Vec<bool>)>,
+    filters: CompiledFilters,
     positive: Vec<PreparedAtom<'q>>,
     negative: Vec<NegativeAtom<'q>>,
     /// The text is a single atom: an exact name match gets a bonus.
@@ -1418,17 +1418,17 @@ struct NegativeAtom<'q> {
     needle: Option<Needle>,
 }
 
-/// Needle marks for one chunk of records, per atom (None: not scanned).
-struct Marks {
-    positive: Vec<Option<Vec<u8>>>,
-    negative: Vec<Option<Vec<u8>>>,
+/// Filters decided once per distinct value of their field (the interned
+/// tables), so checking a record is one table lookup per filter: an
+/// `owner:` filter parses refs per distinct owner, not per record.
+pub struct CompiledFilters {
+    /// Per filter: its table and the verdict for every value in it.
+    filters: Vec<(usize, Vec<bool>)>,
 }
 
-impl<'q> Prepared<'q> {
-    fn new(corpus: &Corpus, query: &Query, pattern: &'q Pattern, matcher: &mut Matcher) -> Self {
-        let mut buf = Vec::new();
-        let filters = query
-            .filters
+impl CompiledFilters {
+    pub fn new(corpus: &Corpus, filters: &[Filter]) -> CompiledFilters {
+        let filters = filters
             .iter()
             .map(|f| {
                 let table = table_of(f.key);
@@ -1438,6 +1438,45 @@ impl<'q> Prepared<'q> {
                 (table, verdicts)
             })
             .collect();
+        CompiledFilters { filters }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.filters.is_empty()
+    }
+
+    /// Does record `index` of `corpus` (the corpus these were compiled
+    /// for) pass every filter?
+    pub fn passes(&self, corpus: &Corpus, index: usize) -> bool {
+        corpus
+            .recs
+            .get(index)
+            .is_some_and(|rec| self.passes_rec(corpus, rec))
+    }
+
+    #[inline]
+    fn passes_rec(&self, corpus: &Corpus, rec: &Rec) -> bool {
+        self.filters.iter().all(|(table, ok)| {
+            if *table == T_TAG {
+                let view = RecordView { corpus, rec };
+                view.tag_ids().iter().any(|&t| ok[t as usize])
+            } else {
+                ok[rec.ids[*table] as usize]
+            }
+        })
+    }
+}
+
+/// Needle marks for one chunk of records, per atom (None: not scanned).
+struct Marks {
+    positive: Vec<Option<Vec<u8>>>,
+    negative: Vec<Option<Vec<u8>>>,
+}
+
+impl<'q> Prepared<'q> {
+    fn new(corpus: &Corpus, query: &Query, pattern: &'q Pattern, matcher: &mut Matcher) -> Self {
+        let mut buf = Vec::new();
+        let filters = CompiledFilters::new(corpus, &query.filters);
         let mut score_table = |atom: &Atom, table: usize, weight: u32| -> Vec<u32> {
             (0..corpus.tables[table].len())
                 .map(|id| {
@@ -1501,14 +1540,7 @@ impl<'q> Prepared<'q> {
 
     #[inline]
     fn passes_filters(&self, corpus: &Corpus, rec: &Rec) -> bool {
-        self.filters.iter().all(|(table, ok)| {
-            if *table == T_TAG {
-                let view = RecordView { corpus, rec };
-                view.tag_ids().iter().any(|&t| ok[t as usize])
-            } else {
-                ok[rec.ids[*table] as usize]
-            }
-        })
+        self.filters.passes_rec(corpus, rec)
     }
 
     /// Scan a chunk's text once per needle that would otherwise be searched

@@ -1,20 +1,24 @@
-//! The catalog list: fuzzy matching with nucleo's pattern and matcher over
+//! The catalog list: fuzzy matching with nucleo's pattern and scoring over
 //! every record, on a worker thread.
 //!
 //! Each record's haystack (its name and title, see [`haystack_into`]) is
-//! built once, into one contiguous arena, in display order. A keystroke
-//! only re-parses the pattern; when the new text extends the old one the
-//! worker re-scores only the previous matches (append-optimised). A change
-//! of the *filters* (`kind:api owner:team-a`, same syntax as `callboard
-//! search`) recomputes which records pass them (memoised per distinct
-//! field value) and matches those. Results are ranked like nucleo's own
-//! picker: score, then shorter haystack, then display order.
+//! built once, into one contiguous arena, in display order, together with
+//! what [`crate::fuzzy`] needs to score it fast (lower-cased text, bonuses,
+//! the set of characters it holds). A keystroke only re-parses the
+//! pattern; when the new text extends the old one the worker re-scores
+//! only the previous matches (append-optimised). A change of the *filters*
+//! (`kind:api owner:team-a`, same syntax as `callboard search`) recomputes
+//! which records pass them (decided once per distinct field value) and
+//! matches those. Results are ranked like nucleo's own picker: score, then
+//! shorter haystack, then display order.
 //!
 //! Why not `nucleo::Nucleo` itself: at 100k records its worker re-sorts
 //! every item, matched or not, with a tie-break that chases a pointer per
 //! comparison, and does not use the second core for one short pattern; a
-//! keystroke took 20–35 ms there against a few ms here (`cargo bench
-//! --bench tui`), with the same matcher, pattern syntax and ranking.
+//! keystroke took 20–35 ms there. Scoring is what is left: fuzzy atoms
+//! over ASCII haystacks go through [`crate::fuzzy`] (nucleo's scores,
+//! computed from prepared haystacks, about twice as fast), the rest
+//! through nucleo's `Atom::score`; two threads share the work in blocks.
 //! A superseded query is cancelled mid-way, so fast typing never queues
 //! work; the UI keeps showing the previous results until the new ones are
 //! complete, and never waits for the worker beyond a frame's tick.
@@ -23,10 +27,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use nucleo::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo::{Config, Matcher, Utf32Str};
 
-use crate::search::{parse_query, Corpus, Filter, FilterKey, RecordView};
+use crate::search::{parse_query, CompiledFilters, Corpus, Filter, RecordView};
 
 /// One visible row: the record and which characters of its name and title
 /// the query matched (char indices, sorted).
@@ -198,6 +202,11 @@ impl Picker {
     /// Take the newest complete answer, waiting up to `timeout_ms` for the
     /// one to the current query; true when the list changed.
     pub fn tick(&mut self, timeout_ms: u64) -> bool {
+        if self.shown.generation == self.generation {
+            // The list already answers the query (a key that moved the
+            // cursor, a space that changed no atom): nothing to wait for.
+            return false;
+        }
         let deadline = Instant::now() + Duration::from_millis(timeout_ms);
         let mut answer = self.shared.answer.lock().unwrap();
         loop {
@@ -240,6 +249,9 @@ impl Picker {
     pub fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while (self.progress().running || !self.indexed()) && Instant::now() < deadline {
+            if !self.progress().running {
+                std::thread::sleep(Duration::from_millis(1));
+            }
             self.tick(5);
         }
     }
@@ -311,9 +323,14 @@ impl Drop for Picker {
 }
 
 /// Every record's haystack, in display order, in two arenas (most catalog
-/// names are ASCII: one byte per char, no allocation per record).
+/// names are ASCII: one byte per char, no allocation per record). ASCII
+/// haystacks are also kept [`crate::fuzzy::prepare`]d (lower-cased, with
+/// their per-position bonuses) at twice their `ascii` offset.
 struct Haystacks {
     ascii: Vec<u8>,
+    prepared: Vec<u8>,
+    /// Per position: [`crate::fuzzy::char_set`] (all ones when not ASCII).
+    char_sets: Vec<u64>,
     unicode: Vec<char>,
     /// Per position: start in its arena, length in chars, and which arena.
     spans: Vec<(u32, u32, bool)>,
@@ -323,6 +340,8 @@ impl Haystacks {
     fn build(corpus: &Corpus, order: &[u32]) -> Haystacks {
         let mut haystacks = Haystacks {
             ascii: Vec::new(),
+            prepared: Vec::new(),
+            char_sets: Vec::with_capacity(order.len()),
             unicode: Vec::new(),
             spans: Vec::with_capacity(order.len()),
         };
@@ -337,11 +356,16 @@ impl Haystacks {
                     .spans
                     .push((haystacks.ascii.len() as u32, text.len() as u32, true));
                 haystacks.ascii.extend_from_slice(text.as_bytes());
+                crate::fuzzy::prepare(text.as_bytes(), &mut haystacks.prepared);
+                haystacks
+                    .char_sets
+                    .push(crate::fuzzy::char_set(text.as_bytes()));
             } else {
                 let start = haystacks.unicode.len() as u32;
                 haystacks.unicode.extend(text.chars());
                 let len = haystacks.unicode.len() as u32 - start;
                 haystacks.spans.push((start, len, false));
+                haystacks.char_sets.push(u64::MAX);
             }
         }
         haystacks
@@ -360,6 +384,63 @@ impl Haystacks {
     fn len_of(&self, position: u32) -> u32 {
         self.spans[position as usize].1
     }
+
+    /// nucleo's `Pattern::score` of this haystack: fuzzy atoms over ASCII
+    /// haystacks by [`crate::fuzzy`] (the same numbers), the rest by nucleo.
+    fn score(
+        &self,
+        position: u32,
+        atoms: &[PlannedAtom<'_>],
+        matcher: &mut Matcher,
+        scratch: &mut crate::fuzzy::Scratch,
+    ) -> Option<u32> {
+        let (start, len, ascii) = self.spans[position as usize];
+        let chars = self.char_sets[position as usize];
+        let prepared = 2 * start as usize..2 * (start + len) as usize;
+        let mut total = 0u32;
+        for &(atom, fast) in atoms {
+            let fast_score = match fast {
+                Some((_, needs)) if ascii && chars & needs != needs => return None,
+                Some((needle, _)) if ascii => {
+                    crate::fuzzy::score(scratch, &self.prepared[prepared.clone()], needle)
+                }
+                _ => crate::fuzzy::Fast::Delegate,
+            };
+            let score = match fast_score {
+                crate::fuzzy::Fast::Score(score) => score?,
+                crate::fuzzy::Fast::Delegate => atom.score(self.get(position), matcher)?,
+            };
+            total += score as u32;
+        }
+        Some(total)
+    }
+}
+
+/// An atom, and for one [`crate::fuzzy`] scores its needle and the
+/// characters a haystack must contain.
+type PlannedAtom<'p> = (&'p Atom, Option<(&'p [u8], u64)>);
+
+/// Which atoms of a pattern [`crate::fuzzy`] can score: positive fuzzy
+/// atoms with an ASCII, lower-case needle.
+/// With each such needle, the characters a haystack must contain.
+fn plan(pattern: &Pattern) -> Vec<PlannedAtom<'_>> {
+    pattern
+        .atoms
+        .iter()
+        .map(|atom| {
+            let fast = match atom.needle_text() {
+                Utf32Str::Ascii(needle)
+                    if atom.kind == AtomKind::Fuzzy
+                        && !atom.negative
+                        && crate::fuzzy::fast_needle(needle) =>
+                {
+                    Some((needle, crate::fuzzy::char_set(needle)))
+                }
+                _ => None,
+            };
+            (atom, fast)
+        })
+        .collect()
 }
 
 /// The previous answer, for narrowing when the text grows.
@@ -436,7 +517,11 @@ impl Worker {
                     && !last.text.ends_with(['\\', '$'])
                     && pattern.atoms.iter().all(|a| !a.negative)
             });
-            let base = narrowing.map_or(passing, |last| last.matched.clone());
+            // The previous matches, in position order rather than rank:
+            // the haystacks are then read front to back.
+            let base = narrowing.map_or(passing, |last| {
+                Arc::new(in_position_order(&last.matched, self.order.len()))
+            });
             if self.haystacks.is_none() {
                 self.build_haystacks();
             }
@@ -467,72 +552,89 @@ impl Worker {
                 return positions.clone();
             }
         }
-        let mut memo: Vec<Memo> = filters.iter().map(|_| Memo::default()).collect();
-        let positions: Vec<u32> = (0..self.order.len() as u32)
-            .filter(|&position| {
-                filters.is_empty()
-                    || self
-                        .corpus
-                        .get(self.order[position as usize] as usize)
-                        .is_some_and(|view| {
-                            filters
-                                .iter()
-                                .zip(memo.iter_mut())
-                                .all(|(f, m)| passes_memo(f, &view, m))
-                        })
-            })
-            .collect();
+        let compiled = CompiledFilters::new(&self.corpus, filters);
+        let positions: Vec<u32> = if compiled.is_empty() {
+            (0..self.order.len() as u32).collect()
+        } else {
+            (0..self.order.len() as u32)
+                .filter(|&position| {
+                    compiled.passes(&self.corpus, self.order[position as usize] as usize)
+                })
+                .collect()
+        };
         let positions = Arc::new(positions);
         self.passing = Some((filters.to_vec(), positions.clone()));
         positions
     }
 
     /// Score `base` on the scorer threads; None when cancelled.
+    ///
+    /// The threads take blocks of positions from a shared counter rather
+    /// than one half each: records are in display order (grouped by
+    /// kind), and the cost of a haystack varies by kind, so fixed halves
+    /// left one core idle for most of a keystroke.
     fn score(&mut self, pattern: &Pattern, base: &[u32], generation: u64) -> Option<Vec<u32>> {
+        const BLOCK: usize = 2048;
         let haystacks = self.haystacks.as_ref().expect("built before scoring");
         let packed = self.order.len() <= PACKED_POSITIONS;
         // Small inputs are not worth a thread.
-        let chunks = if base.len() < 4096 { 1 } else { self.scorers };
-        while self.matchers.len() < chunks {
+        let threads = if base.len() < 2 * BLOCK {
+            1
+        } else {
+            self.scorers.min(base.len().div_ceil(BLOCK))
+        };
+        while self.matchers.len() < threads {
             self.matchers.push(Matcher::new(Config::DEFAULT));
         }
-        let chunk_len = base.len().div_ceil(chunks).max(1);
         let wanted = &self.shared.wanted;
-        let score_chunk = |part: &[u32], matcher: &mut Matcher| -> Option<Vec<u64>> {
+        let atoms = plan(pattern);
+        let atoms = &atoms[..];
+        let next_block = std::sync::atomic::AtomicUsize::new(0);
+        let score_blocks = |matcher: &mut Matcher| -> Option<Vec<u64>> {
             let mut keys = Vec::new();
-            for (n, &position) in part.iter().enumerate() {
-                if n % 2048 == 0 && wanted.load(Ordering::Relaxed) != generation {
+            let mut scratch = crate::fuzzy::Scratch::default();
+
+            loop {
+                let start = next_block.fetch_add(1, Ordering::Relaxed) * BLOCK;
+                if start >= base.len() {
+                    break;
+                }
+                if wanted.load(Ordering::Relaxed) != generation {
                     return None;
                 }
-                if let Some(score) = pattern.score(haystacks.get(position), matcher) {
-                    let rank = (u32::MAX - score) as u64;
-                    keys.push(if packed {
-                        (rank << 32)
-                            | ((haystacks.len_of(position).min(0xFFF) as u64) << 20)
-                            | position as u64
-                    } else {
-                        (rank << 32) | position as u64
-                    });
+                for &position in &base[start..(start + BLOCK).min(base.len())] {
+                    if let Some(score) = haystacks.score(position, atoms, matcher, &mut scratch) {
+                        let rank = (u32::MAX - score) as u64;
+                        keys.push(if packed {
+                            (rank << 32)
+                                | ((haystacks.len_of(position).min(0xFFF) as u64) << 20)
+                                | position as u64
+                        } else {
+                            (rank << 32) | position as u64
+                        });
+                    }
                 }
             }
             keys.sort_unstable();
             Some(keys)
         };
-        let mut parts: Vec<Option<Vec<u64>>> = if chunks == 1 {
-            vec![score_chunk(base, &mut self.matchers[0])]
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = base
-                    .chunks(chunk_len)
-                    .zip(self.matchers.iter_mut())
-                    .map(|(part, matcher)| scope.spawn(move || score_chunk(part, matcher)))
-                    .collect();
+        let (own, helpers) = self.matchers[..threads]
+            .split_first_mut()
+            .expect("one matcher at least");
+        let mut parts: Vec<Option<Vec<u64>>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = helpers
+                .iter_mut()
+                .map(|matcher| scope.spawn(|| score_blocks(matcher)))
+                .collect();
+            // This thread scores too.
+            let mut parts = vec![score_blocks(own)];
+            parts.extend(
                 handles
                     .into_iter()
-                    .map(|h| h.join().expect("a scorer thread panicked"))
-                    .collect()
-            })
-        };
+                    .map(|h| h.join().expect("a scorer thread panicked")),
+            );
+            parts
+        });
         if self.cancelled(generation) || parts.iter().any(Option::is_none) {
             return None;
         }
@@ -543,6 +645,23 @@ impl Worker {
         let mask = if packed { 0xF_FFFF } else { 0xFFFF_FFFF };
         Some(merged.into_iter().map(|key| (key & mask) as u32).collect())
     }
+}
+
+/// `positions` (distinct, below `len`) sorted, through a bitmap.
+fn in_position_order(positions: &[u32], len: usize) -> Vec<u32> {
+    let mut bits = vec![0u64; len.div_ceil(64)];
+    for &p in positions {
+        bits[p as usize / 64] |= 1 << (p % 64);
+    }
+    let mut out = Vec::with_capacity(positions.len());
+    for (word_index, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            out.push((word_index * 64) as u32 + word.trailing_zeros());
+            word &= word - 1;
+        }
+    }
+    out
 }
 
 fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
@@ -560,69 +679,6 @@ fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
     out
-}
-
-/// Does a record pass one filter? The same rules as the headless search
-/// ([`Filter::matches_value`]), read from the corpus without copying.
-pub fn passes(filter: &Filter, view: &RecordView<'_>) -> bool {
-    match filter.key {
-        FilterKey::Kind => filter.matches_value(view.kind()),
-        FilterKey::Type => filter.matches_value(view.spec_type()),
-        FilterKey::Owner => filter.matches_value(view.owner()),
-        FilterKey::Lifecycle => filter.matches_value(view.lifecycle()),
-        FilterKey::System => filter.matches_value(view.system()),
-        FilterKey::Namespace => filter.matches_value(view.namespace()),
-        FilterKey::Tag => view.tags().any(|t| filter.matches_value(t)),
-    }
-}
-
-/// Filter results per distinct field value. The corpus interns the
-/// repeated fields (kind, owner, tags…), so equal values are one string
-/// at one address: each is checked once, then looked up (an `owner:`
-/// filter parses a ref per check; 100k checks cost tens of ms).
-type Memo =
-    std::collections::HashMap<(usize, usize), bool, std::hash::BuildHasherDefault<AddressHasher>>;
-
-/// Keys are string addresses and lengths: a multiply mixes them well
-/// enough, much faster than SipHash.
-#[derive(Default)]
-struct AddressHasher(u64);
-
-impl std::hash::Hasher for AddressHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.write_u64(b as u64);
-        }
-    }
-
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.write_u64(n as u64);
-    }
-}
-
-fn passes_memo(filter: &Filter, view: &RecordView<'_>, memo: &mut Memo) -> bool {
-    let mut check = |value: &str| {
-        *memo
-            .entry((value.as_ptr() as usize, value.len()))
-            .or_insert_with(|| filter.matches_value(value))
-    };
-    match filter.key {
-        FilterKey::Kind => check(view.kind()),
-        FilterKey::Type => check(view.spec_type()),
-        FilterKey::Owner => check(view.owner()),
-        FilterKey::Lifecycle => check(view.lifecycle()),
-        FilterKey::System => check(view.system()),
-        FilterKey::Namespace => check(view.namespace()),
-        FilterKey::Tag => view.tags().any(check),
-    }
 }
 
 /// The text the list matches: the name, then the title unless it only
@@ -776,6 +832,64 @@ mod tests {
         p.set_query("");
         p.settle();
         assert_eq!(p.progress().matched, 3);
+    }
+
+    /// The list's order is nucleo's: `Pattern::score` over each haystack,
+    /// then the shorter haystack, then display order, whichever path
+    /// (fast ASCII scoring, nucleo for the rest) scored a record.
+    #[test]
+    fn ranking_equals_nucleo_pattern_scores() {
+        let words = [
+            "team", "payments", "api", "svc", "auth", "te", "order", "Ticket", "Édition",
+            "gateway", "pay", "Tea", "platform", "x1", "a",
+        ];
+        let mut records = Vec::new();
+        for (i, a) in words.iter().enumerate() {
+            for (j, b) in words.iter().enumerate() {
+                let name = format!("{}-{}-{}", a.to_lowercase(), b, i * 31 + j);
+                let title = if (i + j) % 3 == 0 {
+                    format!("{a} {b} Service")
+                } else {
+                    String::new()
+                };
+                records.push(rec("Component", &name, &title, "group:default/t", &[]));
+            }
+        }
+        let corpus = Arc::new(Corpus::new(&records));
+        let order = Arc::new(crate::tui::worker::display_order(&corpus));
+        let mut p = Picker::with_threads(corpus.clone(), order.clone(), Arc::new(|| {}), Some(2));
+        p.settle();
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        for query in [
+            "t", "te", "tea", "pay", "api", "svc-a", "^pay", "ce$", "!x te", "Te", "'order", "éd",
+            "te pay", "1", "-",
+        ] {
+            p.set_query(query);
+            p.settle();
+            let got: Vec<u32> = (0..p.progress().matched)
+                .map(|n| p.matched_index(n).unwrap())
+                .collect();
+            let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+            let mut expected: Vec<(std::cmp::Reverse<u32>, usize, usize, u32)> = order
+                .iter()
+                .enumerate()
+                .filter_map(|(position, &index)| {
+                    let mut text = String::new();
+                    haystack_into(&corpus.get(index as usize).unwrap(), &mut text);
+                    let mut chars = Vec::new();
+                    let score = pattern.score(Utf32Str::new(&text, &mut chars), &mut matcher)?;
+                    let len = text.chars().count();
+                    Some((std::cmp::Reverse(score), len, position, index))
+                })
+                .collect();
+            expected.sort();
+            let expected: Vec<u32> = expected.into_iter().map(|e| e.3).collect();
+            assert!(
+                !expected.is_empty(),
+                "{query}: the test should match something"
+            );
+            assert_eq!(got, expected, "{query}");
+        }
     }
 
     #[test]
