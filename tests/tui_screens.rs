@@ -311,13 +311,19 @@ fn help_and_command_line() {
 
 #[test]
 fn status_bar_sync_progress_staleness_and_errors() {
-    let mut h = fixture_at((80, 24));
+    for size in SIZES {
+        status_bar_at(size);
+    }
+}
+
+fn status_bar_at(size: (u16, u16)) {
+    let mut h = fixture_at(size);
     h.app.handle_msg(Msg::Sync(SyncEvent::Started { total: 2 }));
     h.app.handle_msg(Msg::Sync(SyncEvent::Source {
         index: 1,
         name: "platform".into(),
     }));
-    let screen = h.render();
+    let screen = snap(&mut h, "status_syncing");
     assert!(
         screen
             .lines()
@@ -326,6 +332,7 @@ fn status_bar_sync_progress_staleness_and_errors() {
             .contains("syncing platform (2/2)"),
         "{screen}"
     );
+
     h.app.handle_msg(Msg::Sync(SyncEvent::SourceDone {
         name: "test".into(),
         result: Err("cannot reach https://backstage.example.com: timed out".into()),
