@@ -107,6 +107,37 @@ fn sigterm_restores_the_terminal() {
 }
 
 #[test]
+fn a_panic_restores_the_terminal_and_says_what_happened() {
+    // Debug builds panic on the key named by CALLBOARD_TEST_PANIC_KEY.
+    let Some(t) = Tmux::start_with_env(
+        (80, 24),
+        &[
+            "sh",
+            "-c",
+            "\"$0\"; echo $? > \"$EXIT_STATUS_FILE\"",
+            env!("CARGO_BIN_EXE_callboard"),
+        ],
+        &["CALLBOARD_TEST_PANIC_KEY=%", "RUST_BACKTRACE=0"],
+    ) else {
+        return;
+    };
+    t.wait("the catalog", 30, |s| s.contains("demo · synced"));
+    assert_eq!(t.var("alternate_on"), "1");
+    t.keys(&["Escape"]);
+    t.wait("the list focus", 10, |s| {
+        s.lines().last().is_some_and(|l| l.contains("/ search"))
+    });
+    t.type_text("%");
+    assert_eq!(t.wait_exit(), "101", "a panic exits 101");
+    assert_eq!(t.var("alternate_on"), "0", "the alternate screen was left");
+    let screen = t.screen();
+    assert!(
+        screen.contains("test panic (CALLBOARD_TEST_PANIC_KEY=%)"),
+        "the panic message is printed on the restored screen:\n{screen}"
+    );
+}
+
+#[test]
 fn ctrl_c_quits_even_while_typing_and_restores_the_terminal() {
     let Some(t) = Tmux::start((80, 24)) else {
         return;

@@ -289,7 +289,26 @@ async fn event_loop(
     Ok(())
 }
 
+/// Debug builds only: `CALLBOARD_TEST_PANIC_KEY=x` makes the key `x` panic,
+/// so the end-to-end test can check that a panic gives the terminal back.
+#[cfg(debug_assertions)]
+fn panic_for_tests(event: &Event) {
+    static KEY: std::sync::OnceLock<Option<char>> = std::sync::OnceLock::new();
+    let key = KEY.get_or_init(|| {
+        std::env::var("CALLBOARD_TEST_PANIC_KEY")
+            .ok()
+            .and_then(|v| v.chars().next())
+    });
+    if let (Some(c), Event::Key(k)) = (key, event) {
+        if k.code == crossterm::event::KeyCode::Char(*c) {
+            panic!("test panic (CALLBOARD_TEST_PANIC_KEY={c})");
+        }
+    }
+}
+
 fn handle_event(app: &mut App, event: Event, hold_until: &mut Option<tokio::time::Instant>) {
+    #[cfg(debug_assertions)]
+    panic_for_tests(&event);
     match event {
         Event::Key(key) => app.handle_key(key),
         Event::Mouse(mouse) => app.handle_mouse(mouse),

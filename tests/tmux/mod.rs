@@ -33,6 +33,12 @@ impl Tmux {
 
     /// Like [`Tmux::start`], running `command` in the pane.
     pub fn start_with(size: (u16, u16), command: &[&str]) -> Option<Tmux> {
+        Tmux::start_with_env(size, command, &[])
+    }
+
+    /// Like [`Tmux::start_with`], with more `NAME=value` in the pane's
+    /// environment.
+    pub fn start_with_env(size: (u16, u16), command: &[&str], env: &[&str]) -> Option<Tmux> {
         if !Command::new("tmux")
             .arg("-V")
             .output()
@@ -68,8 +74,11 @@ impl Tmux {
             &config_env,
             "-e",
             &status_env,
-            "--",
         ];
+        for var in env {
+            args.extend_from_slice(&["-e", var]);
+        }
+        args.push("--");
         args.extend_from_slice(command);
         let out = t.run(&args);
         assert!(
