@@ -361,9 +361,24 @@ fn sync_runs_in_the_background_and_reloads() {
     // The test source's root does not exist: the sync fails, the old
     // snapshot stays, the status bar says so in words.
     let screen = h.render();
-    let last = screen.lines().last().unwrap();
-    assert!(last.contains("sync of 'test' failed"), "{screen}");
-    assert!(last.contains("offline — cache"), "{screen}");
+    let bottom: Vec<&str> = screen.lines().rev().take(4).collect();
+    // The whole error is readable: it wraps above the status bar, and the
+    // source's freshness keeps the right of the last row.
+    let message: String = bottom
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(message.contains("sync of 'test' failed"), "{screen}");
+    assert!(
+        message.contains("catalog root not found: no such file or folder"),
+        "{screen}"
+    );
+    assert!(
+        bottom[0].ends_with("test offline — cache 3 min old"),
+        "{screen}"
+    );
     assert_eq!(
         h.app.catalog.progress.matched, 15,
         "the catalog is still there"

@@ -340,9 +340,20 @@ fn status_bar_at(size: (u16, u16)) {
     h.app
         .handle_msg(Msg::Sync(SyncEvent::Finished { failed: 1 }));
     let screen = snap(&mut h, "status_offline");
-    let last = screen.lines().last().unwrap();
-    assert!(last.contains("✗ sync of 'test' failed"), "{screen}");
-    assert!(last.contains("test offline — cache 3 min old"), "{screen}");
+    // At 80 columns the error takes the row above the status bar; it is
+    // never cut, and the freshness stays at the right of the last row.
+    let bottom: Vec<&str> = screen.lines().rev().take(2).collect();
+    let message = format!("{} {}", bottom[1].trim(), bottom[0].trim());
+    assert!(
+        message.contains(
+            "✗ sync of 'test' failed: cannot reach https://backstage.example.com: timed out"
+        ),
+        "{screen}"
+    );
+    assert!(
+        bottom[0].ends_with("test offline — cache 3 min old"),
+        "{screen}"
+    );
 
     // Several sources: one freshness each.
     h.app.sources = vec![
@@ -423,4 +434,38 @@ fn mono_theme_and_no_color_keep_the_selection_visible() {
         2,
         "the active tab and the cursor line, nothing else: {reversed_rows:?}"
     );
+}
+
+#[test]
+fn a_long_notice_is_shown_whole_at_80_columns() {
+    // What `o` says over SSH: the URL must be readable to be typed or
+    // clicked elsewhere, however long.
+    let url = "https://runbooks.northwind.example/teams/payments/services/payments-service/incidents/card-authorisation-failures";
+    for size in SIZES {
+        let mut h = fixture_at(size);
+        h.app.handle_msg(Msg::Notice {
+            text: format!("over SSH: {url} (copied)"),
+            error: false,
+        });
+        let screen = h.render();
+        let joined: String = screen
+            .lines()
+            .rev()
+            .take(4)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .map(str::trim)
+            .collect();
+        assert!(joined.contains(url), "{size:?}:\n{screen}");
+        assert!(
+            screen
+                .lines()
+                .last()
+                .unwrap()
+                .ends_with("test · synced 3 min ago"),
+            "{screen}"
+        );
+        assert_eq!(screen.lines().count(), size.1 as usize);
+    }
 }

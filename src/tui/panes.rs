@@ -358,12 +358,12 @@ fn overview(b: &mut Lines<'_>, app: &App, d: &EntityDetail) {
         b.field(
             "Blast radius",
             &format!(
-                "{} entit{} depend on it ({direct} directly); 4 shows them",
+                "{} {} on it ({direct} directly); 4 shows them",
                 deps.depended_on_by.count,
                 if deps.depended_on_by.count == 1 {
-                    "y"
+                    "entity depends"
                 } else {
-                    "ies"
+                    "entities depend"
                 }
             ),
             if deps.depended_on_by.count > 0 {

@@ -218,7 +218,15 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             } else {
                 ("", t.status)
             };
-            left.push(Span::styled(format!(" {mark}{}", one_line(&m.text)), style));
+            let message = format!(" {mark}{}", one_line(&m.text));
+            if text::width(&message) > left_room {
+                // A URL shown over SSH or an error must be readable in
+                // full: the message takes the whole bar, and lines above it
+                // when one is not enough.
+                let fresh_style = if warn { t.warn } else { t.dim };
+                return draw_long_message(frame, &message, style, (fresh, fresh_style), area);
+            }
+            left.push(Span::styled(message, style));
         }
         None => {
             left.push(Span::raw(" "));
@@ -235,6 +243,55 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     left.push(Span::styled(fresh, if warn { t.warn } else { t.dim }));
     put(frame, area, left);
 }
+
+fn draw_long_message(
+    frame: &mut Frame,
+    message: &str,
+    style: Style,
+    (fresh, fresh_style): (String, Style),
+    area: Rect,
+) {
+    let width = area.width.saturating_sub(1) as usize;
+    let fresh_w = text::width(&fresh);
+    let mut lines = text::wrap(message.trim_start(), width.max(1));
+    // The source freshness keeps its place at the right of the last row.
+    if lines
+        .last()
+        .is_some_and(|l| text::width(l) + fresh_w + 2 > width)
+    {
+        lines.push(String::new());
+    }
+    let rows = (lines.len() as u16).min(MESSAGE_ROWS + 1).min(area.y + 1);
+    if lines.len() > rows as usize {
+        lines.truncate(rows as usize);
+        if let Some(last) = lines.last_mut() {
+            let room = width.saturating_sub(fresh_w + 3);
+            *last = format!("{}…", text::truncate(last, room));
+        }
+    }
+    let top = area.y + 1 - rows;
+    let count = lines.len();
+    for (i, line) in lines.into_iter().enumerate() {
+        let row = Rect::new(area.x, top + i as u16, area.width, 1);
+        frame.render_widget(ratatui::widgets::Clear, row);
+        let mut spans = vec![Span::styled(format!(" {line}"), style)];
+        let used = 1 + text::width(&line);
+        if i + 1 == count {
+            let pad = (area.width as usize).saturating_sub(used + fresh_w + 1);
+            spans.push(Span::raw(" ".repeat(pad)));
+            spans.push(Span::styled(fresh.clone(), fresh_style));
+        } else {
+            spans.push(Span::styled(
+                " ".repeat((area.width as usize).saturating_sub(used)),
+                style,
+            ));
+        }
+        put(frame, row, spans);
+    }
+}
+
+/// At most this many rows above the status bar hold a long message.
+const MESSAGE_ROWS: u16 = 4;
 
 fn draw_command(frame: &mut Frame, app: &App, line: &LineEdit, area: Rect) {
     let t = &app.theme;
