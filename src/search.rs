@@ -1386,7 +1386,6 @@ fn rarity(b: u8) -> u8 {
 /// interned tables, so each record costs table lookups plus matching its
 /// name, title and (as a fallback) description.
 struct Prepared<'q> {
-    /// Per filter: its table and a verdict per table entry.
     filters: CompiledFilters,
     positive: Vec<PreparedAtom<'q>>,
     negative: Vec<NegativeAtom<'q>>,

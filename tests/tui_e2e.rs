@@ -109,14 +109,8 @@ fn sigterm_restores_the_terminal() {
 #[test]
 fn a_panic_restores_the_terminal_and_says_what_happened() {
     // Debug builds panic on the key named by CALLBOARD_TEST_PANIC_KEY.
-    let Some(t) = Tmux::start_with_env(
+    let Some(t) = Tmux::start_env(
         (80, 24),
-        &[
-            "sh",
-            "-c",
-            "\"$0\"; echo $? > \"$EXIT_STATUS_FILE\"",
-            env!("CARGO_BIN_EXE_callboard"),
-        ],
         &["CALLBOARD_TEST_PANIC_KEY=%", "RUST_BACKTRACE=0"],
     ) else {
         return;

@@ -12,7 +12,7 @@
 //! command fails the test: the tape would not record either.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use regex::Regex;
 
@@ -250,7 +250,6 @@ fn replay(tape: &Path) {
     ));
     t.keys(&["Enter"]);
     t.wait("the prompt", 10, |s| s.trim() == "$");
-    let mut screens_seen = 0;
     let check = |screen: &str, step: &Step| {
         assert!(
             !screen.contains("panicked"),
@@ -273,25 +272,21 @@ fn replay(tape: &Path) {
                 timeout,
             } => {
                 let re = Regex::new(regex).unwrap();
-                let deadline = Instant::now() + *timeout;
-                loop {
-                    let screen = t.screen();
-                    check(&screen, step);
+                let matches = |screen: &str| {
                     let target = if *whole_screen {
-                        screen.as_str()
+                        screen
                     } else {
                         screen.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("")
                     };
-                    if re.is_match(target) {
-                        screens_seen += 1;
-                        break;
-                    }
-                    assert!(
-                        Instant::now() < deadline,
-                        "{name}: Wait /{regex}/ timed out; the screen:\n{screen}"
-                    );
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                    re.is_match(target)
+                };
+                // A panic ends the wait early, to be reported as one.
+                let screen = t.wait(
+                    &format!("{name}: Wait /{regex}/"),
+                    timeout.as_secs().max(1),
+                    |s| matches(s) || s.contains("panicked"),
+                );
+                check(&screen, step);
             }
             Step::Require(program) => {
                 let found = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
@@ -305,7 +300,6 @@ fn replay(tape: &Path) {
             check(&t.screen(), step);
         }
     }
-    assert!(screens_seen > 0);
     // The tape's last command has finished, and succeeded.
     std::thread::sleep(SLEEP_CAP);
     t.type_text("echo \"tape-exit=$?\"");

@@ -400,8 +400,10 @@ impl Haystacks {
         let mut total = 0u32;
         for &(atom, fast) in atoms {
             let fast_score = match fast {
-                Some((_, needs)) if ascii && chars & needs != needs => return None,
-                Some((needle, _)) if ascii => {
+                Some((needle, needs)) if ascii => {
+                    if chars & needs != needs {
+                        return None;
+                    }
                     crate::fuzzy::score(scratch, &self.prepared[prepared.clone()], needle)
                 }
                 _ => crate::fuzzy::Fast::Delegate,
@@ -416,13 +418,12 @@ impl Haystacks {
     }
 }
 
-/// An atom, and for one [`crate::fuzzy`] scores its needle and the
-/// characters a haystack must contain.
+/// An atom, and when [`crate::fuzzy`] can score it, its needle and the
+/// characters a haystack must contain to match.
 type PlannedAtom<'p> = (&'p Atom, Option<(&'p [u8], u64)>);
 
 /// Which atoms of a pattern [`crate::fuzzy`] can score: positive fuzzy
 /// atoms with an ASCII, lower-case needle.
-/// With each such needle, the characters a haystack must contain.
 fn plan(pattern: &Pattern) -> Vec<PlannedAtom<'_>> {
     pattern
         .atoms
@@ -593,7 +594,6 @@ impl Worker {
         let score_blocks = |matcher: &mut Matcher| -> Option<Vec<u64>> {
             let mut keys = Vec::new();
             let mut scratch = crate::fuzzy::Scratch::default();
-
             loop {
                 let start = next_block.fetch_add(1, Ordering::Relaxed) * BLOCK;
                 if start >= base.len() {

@@ -218,13 +218,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             } else {
                 ("", t.status)
             };
-            let message = format!(" {mark}{}", one_line(&m.text));
+            let mut message = format!(" {mark}{}", one_line(&m.text));
             if text::width(&message) > left_room {
                 // A URL shown over SSH or an error must be readable in
-                // full: the message takes the whole bar, and lines above it
-                // when one is not enough.
-                let fresh_style = if warn { t.warn } else { t.dim };
-                return draw_long_message(frame, &message, style, (fresh, fresh_style), area);
+                // full: what the bar cannot hold goes on the rows above.
+                message = draw_message_above(frame, &message, style, area, left_room);
             }
             left.push(Span::styled(message, style));
         }
@@ -244,50 +242,44 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
     put(frame, area, left);
 }
 
-fn draw_long_message(
+/// Wrap `message` to the width of `area` (the status bar), draw all but its
+/// last line on the rows above the bar, and return that last line (with
+/// its leading space), which fits in `last_room` columns.
+fn draw_message_above(
     frame: &mut Frame,
     message: &str,
     style: Style,
-    (fresh, fresh_style): (String, Style),
     area: Rect,
-) {
+    last_room: usize,
+) -> String {
     let width = area.width.saturating_sub(1) as usize;
-    let fresh_w = text::width(&fresh);
+    let last_room = last_room.saturating_sub(1);
     let mut lines = text::wrap(message.trim_start(), width.max(1));
-    // The source freshness keeps its place at the right of the last row.
-    if lines
-        .last()
-        .is_some_and(|l| text::width(l) + fresh_w + 2 > width)
-    {
+    if lines.last().is_some_and(|l| text::width(l) > last_room) {
         lines.push(String::new());
     }
-    let rows = (lines.len() as u16).min(MESSAGE_ROWS + 1).min(area.y + 1);
-    if lines.len() > rows as usize {
-        lines.truncate(rows as usize);
+    let rows = lines
+        .len()
+        .min(MESSAGE_ROWS as usize + 1)
+        .min(area.y as usize + 1);
+    if lines.len() > rows {
+        lines.truncate(rows);
         if let Some(last) = lines.last_mut() {
-            let room = width.saturating_sub(fresh_w + 3);
-            *last = format!("{}…", text::truncate(last, room));
+            *last = text::truncate(&format!("{last}…"), last_room).into_owned();
         }
     }
-    let top = area.y + 1 - rows;
-    let count = lines.len();
-    for (i, line) in lines.into_iter().enumerate() {
+    let last = lines.pop().unwrap_or_default();
+    let top = area.y - lines.len() as u16;
+    for (i, line) in lines.iter().enumerate() {
         let row = Rect::new(area.x, top + i as u16, area.width, 1);
         frame.render_widget(ratatui::widgets::Clear, row);
-        let mut spans = vec![Span::styled(format!(" {line}"), style)];
-        let used = 1 + text::width(&line);
-        if i + 1 == count {
-            let pad = (area.width as usize).saturating_sub(used + fresh_w + 1);
-            spans.push(Span::raw(" ".repeat(pad)));
-            spans.push(Span::styled(fresh.clone(), fresh_style));
-        } else {
-            spans.push(Span::styled(
-                " ".repeat((area.width as usize).saturating_sub(used)),
-                style,
-            ));
-        }
-        put(frame, row, spans);
+        put(
+            frame,
+            row,
+            vec![Span::styled(format!(" {}", text::fit(line, width)), style)],
+        );
     }
+    format!(" {last}")
 }
 
 /// At most this many rows above the status bar hold a long message.

@@ -10,17 +10,23 @@ use std::time::{Duration, Instant};
 
 pub struct Tmux {
     socket: PathBuf,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Tmux {
     /// A private tmux server (its own socket) running callboard with a
     /// fresh cache and config home.
     pub fn start(size: (u16, u16)) -> Option<Tmux> {
+        Tmux::start_env(size, &[])
+    }
+
+    /// Like [`Tmux::start`], with more `NAME=value` in callboard's
+    /// environment.
+    pub fn start_env(size: (u16, u16), env: &[&str]) -> Option<Tmux> {
         // tmux does not always record a dead pane's exit status (it can
         // reap the child before it notices the pane died): a shell writes
         // it to a file instead.
-        Tmux::start_with(
+        Tmux::start_with_env(
             size,
             &[
                 "sh",
@@ -28,6 +34,7 @@ impl Tmux {
                 "\"$0\"; echo $? > \"$EXIT_STATUS_FILE\"",
                 env!("CARGO_BIN_EXE_callboard"),
             ],
+            env,
         )
     }
 
@@ -52,7 +59,7 @@ impl Tmux {
         let home = dir.path().to_path_buf();
         std::fs::create_dir_all(home.join("cache")).unwrap();
         std::fs::create_dir_all(home.join("config")).unwrap();
-        let t = Tmux { socket, _dir: dir };
+        let t = Tmux { socket, dir };
         let (w, h) = (size.0.to_string(), size.1.to_string());
         let cache_env = format!("XDG_CACHE_HOME={}", home.join("cache").display());
         let config_env = format!("XDG_CONFIG_HOME={}", home.join("config").display());
@@ -95,7 +102,7 @@ impl Tmux {
     /// The temporary home of this server: `cache/`, `config/` and the
     /// exit-status file live here.
     pub fn home(&self) -> &Path {
-        self._dir.path()
+        self.dir.path()
     }
 
     pub fn run(&self, args: &[&str]) -> Output {
@@ -157,7 +164,7 @@ impl Tmux {
     /// Wait for callboard to exit; its exit status.
     pub fn wait_exit(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
-        let file = self._dir.path().join("exit-status");
+        let file = self.dir.path().join("exit-status");
         loop {
             if let Ok(status) = std::fs::read_to_string(&file) {
                 if status.ends_with('\n') {
