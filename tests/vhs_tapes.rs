@@ -304,9 +304,14 @@ fn replay(tape: &Path) {
     std::thread::sleep(SLEEP_CAP);
     t.type_text("echo \"tape-exit=$?\"");
     t.keys(&["Enter"]);
-    let screen = t.wait("the shell after the tape", 15, |s| s.contains("tape-exit="));
+    // The echo's output, not the typed command line (which holds the same text).
+    let exit_line = |s: &str| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("tape-exit=").map(|code| code.trim().to_string()))
+    };
+    let screen = t.wait("the shell after the tape", 15, |s| exit_line(s).is_some());
     assert!(
-        screen.contains("tape-exit=0"),
+        exit_line(&screen).as_deref() == Some("0"),
         "{name}: the last command failed (or callboard is still running):\n{screen}"
     );
     assert_eq!(
