@@ -206,8 +206,13 @@ fn offline_commands_answer_from_the_cache_and_say_how_old_it_is() {
         started.elapsed()
     );
     let err = stderr(&out);
+    // At least the 1.2 s slept; more when a loaded machine is slow to start us.
+    let age = regex::Regex::new(r"synced (\d+) s ago")
+        .unwrap()
+        .captures(&err)
+        .map(|c| c[1].parse::<u64>().unwrap());
     assert!(
-        err.contains("offline") && err.contains("synced 1 s ago"),
+        err.contains("offline") && age.is_some_and(|s| (1..10).contains(&s)),
         "{err}"
     );
     assert!(err.contains("cannot connect"), "{err}");
