@@ -185,7 +185,7 @@ fn too_many_requests_waits_for_retry_after_within_bounds() {
         .fault("/by-query", status(429, &[("Retry-After", "3600")], ""));
     let started = Instant::now();
     let (err, text) = case.sync(endpoint(&server.url(), TOKEN)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert!(
         text.contains("3600 s") && text.contains("try again later"),
