@@ -306,8 +306,10 @@ fn replay(tape: &Path) {
     t.keys(&["Enter"]);
     // The echo's output, not the typed command line (which holds the same text).
     let exit_line = |s: &str| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("tape-exit=").map(|code| code.trim().to_string()))
+        s.lines().find_map(|l| {
+            l.strip_prefix("tape-exit=")
+                .map(|code| code.trim().to_string())
+        })
     };
     let screen = t.wait("the shell after the tape", 15, |s| exit_line(s).is_some());
     assert!(
