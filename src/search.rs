@@ -1440,10 +1440,6 @@ impl CompiledFilters {
         CompiledFilters { filters }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.filters.is_empty()
-    }
-
     /// Does record `index` of `corpus` (the corpus these were compiled
     /// for) pass every filter?
     pub fn passes(&self, corpus: &Corpus, index: usize) -> bool {

@@ -195,10 +195,7 @@ fn ctrl_z_gives_the_terminal_back_and_fg_takes_it_again() {
         return;
     };
     t.wait("the shell", 10, |s| !s.trim().is_empty());
-    t.type_text(&format!(
-        "PS1='$ ' exec_dummy=1; {}",
-        env!("CARGO_BIN_EXE_callboard")
-    ));
+    t.type_text(&format!("PS1='$ '; {}", env!("CARGO_BIN_EXE_callboard")));
     t.keys(&["Enter"]);
     t.wait("the catalog", 30, |s| s.contains("demo · synced"));
     t.type_text("postgres");

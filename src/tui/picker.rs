@@ -554,15 +554,11 @@ impl Worker {
             }
         }
         let compiled = CompiledFilters::new(&self.corpus, filters);
-        let positions: Vec<u32> = if compiled.is_empty() {
-            (0..self.order.len() as u32).collect()
-        } else {
-            (0..self.order.len() as u32)
-                .filter(|&position| {
-                    compiled.passes(&self.corpus, self.order[position as usize] as usize)
-                })
-                .collect()
-        };
+        let positions: Vec<u32> = (0..self.order.len() as u32)
+            .filter(|&position| {
+                compiled.passes(&self.corpus, self.order[position as usize] as usize)
+            })
+            .collect();
         let positions = Arc::new(positions);
         self.passing = Some((filters.to_vec(), positions.clone()));
         positions
