@@ -1,5 +1,5 @@
 //! Catalog model benchmarks on synthetic catalogs of 10k and 100k entities
-//! (`callboard::generate`, seed 42):
+//! (`callboard_gen`, seed 42):
 //!
 //! - `parse`: `Entity::from_value` over every generated document;
 //! - `relations`: `emit_relations` for every entity, then `stitch`;
@@ -20,11 +20,11 @@ use criterion::{
 };
 use serde_json::Value;
 
-use callboard::cache::Cache;
-use callboard::catalog::index::{dependency_tree, Direction};
-use callboard::catalog::relations::{emit_relations, stitch, DEPENDENCY_OF};
-use callboard::catalog::{Catalog, CatalogEntity, Entity, Origin};
-use callboard::generate::{generate, GenOptions};
+use callboard_core::catalog::index::{dependency_tree, Direction};
+use callboard_core::catalog::relations::{emit_relations, stitch, DEPENDENCY_OF};
+use callboard_core::catalog::{Catalog, CatalogEntity, Entity, Origin};
+use callboard_gen::{generate, GenOptions};
+use callboard_io::cache::Cache;
 
 const SEED: u64 = 42;
 const SIZES: [(usize, &str); 2] = [(10_000, "10k"), (100_000, "100k")];
@@ -210,7 +210,9 @@ fn catalog_benches(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("open + corpus decode", label), |b| {
             b.iter(|| {
                 let snap = cache.open_snapshot("bench").unwrap().unwrap();
-                black_box(callboard::search::Corpus::decode(snap.corpus_bytes().unwrap()).unwrap())
+                black_box(
+                    callboard_core::search::Corpus::decode(snap.corpus_bytes().unwrap()).unwrap(),
+                )
             })
         });
         group.finish();

@@ -16,13 +16,14 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Instant;
 
-use callboard::docs::render::{self, RenderOptions};
-use callboard::docs::{local, Site};
-use callboard::tui::app::{App, EntityView, Env, DOCS};
-use callboard::tui::docs_pane::DocsPane;
-use callboard::tui::docs_worker::DocsDoc;
-use callboard::tui::keymap::{Action, Keymap};
-use callboard::tui::theme::Theme;
+use callboard_core::docs::Site;
+use callboard_io::docs::local;
+use callboard_tui::app::{App, EntityView, Env, DOCS};
+use callboard_tui::docs_pane::DocsPane;
+use callboard_tui::docs_render::{self as render, RenderOptions};
+use callboard_tui::docs_worker::DocsDoc;
+use callboard_tui::keymap::{Action, Keymap};
+use callboard_tui::theme::Theme;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -95,7 +96,7 @@ fn open_first_frame(site: &Arc<Site>, width: u16, terminal: &mut Terminal<TestBa
         rendered: Arc::new(rendered),
     });
     terminal
-        .draw(|f| callboard::tui::view::draw(f, &app))
+        .draw(|f| callboard_tui::view::draw(f, &app))
         .unwrap();
     app
 }
@@ -115,7 +116,7 @@ fn docs_benches(c: &mut Criterion) {
         );
         let mut app = app;
         app.stack.push(EntityView::new(KEY, DOCS));
-        callboard::tui::docs_pane::areas(&app).page.width
+        callboard_tui::docs_pane::areas(&app).page.width
     };
 
     let t = Instant::now();
@@ -177,7 +178,7 @@ fn docs_benches(c: &mut Criterion) {
         b.iter(|| {
             app.update(Action::Down);
             terminal
-                .draw(|f| callboard::tui::view::draw(f, &app))
+                .draw(|f| callboard_tui::view::draw(f, &app))
                 .unwrap();
         })
     });
@@ -189,7 +190,7 @@ fn docs_benches(c: &mut Criterion) {
                 app.update(Action::Top);
             }
             terminal
-                .draw(|f| callboard::tui::view::draw(f, &app))
+                .draw(|f| callboard_tui::view::draw(f, &app))
                 .unwrap();
         })
     });

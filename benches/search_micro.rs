@@ -1,4 +1,4 @@
-//! Micro-benchmarks for `callboard::search`: decoding the cached corpus and
+//! Micro-benchmarks for `callboard_core::search`: decoding the cached corpus and
 //! ranking it, over 10k and 100k synthetic entities.
 //!
 //! `cargo bench --bench search_micro`
@@ -10,7 +10,9 @@
 
 use std::hint::black_box;
 
-use callboard::search::{decode_corpus, encode_corpus, parse_query, search, Corpus, SearchRecord};
+use callboard_core::search::{
+    decode_corpus, encode_corpus, parse_query, search, Corpus, SearchRecord,
+};
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 
 /// A deterministic xorshift generator: the same corpus on every run.

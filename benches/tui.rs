@@ -19,14 +19,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use callboard::cache::Cache;
-use callboard::config::{Source, SourceKind};
-use callboard::tui::app::{App, Effect, Env};
-use callboard::tui::keymap::{Action, Keymap};
-use callboard::tui::layout;
-use callboard::tui::testing::Harness;
-use callboard::tui::theme::Theme;
-use callboard::tui::worker::{Msg, WorkerConfig, Workers};
+use callboard_io::cache::Cache;
+use callboard_io::config::{Source, SourceKind};
+use callboard_tui::app::{App, Effect, Env};
+use callboard_tui::keymap::{Action, Keymap};
+use callboard_tui::layout;
+use callboard_tui::testing::Harness;
+use callboard_tui::theme::Theme;
+use callboard_tui::worker::{Msg, WorkerConfig, Workers};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::backend::TestBackend;
 use ratatui::Terminal;
@@ -72,14 +72,14 @@ fn prepare(n: usize, work: &Path) -> (PathBuf, Vec<Source>) {
             "generating {n} entities under {} and syncing (once)…",
             work.display()
         );
-        let docs = callboard::generate::generate(&callboard::generate::GenOptions {
+        let docs = callboard_gen::generate(&callboard_gen::GenOptions {
             entities: n,
             seed: 42,
         });
         std::fs::create_dir_all(&src).unwrap();
-        callboard::generate::write_yaml_tree(&docs, &src, 1000).unwrap();
+        callboard_gen::write_yaml_tree(&docs, &src, 1000).unwrap();
         drop(docs);
-        let report = callboard::sync::sync_source(&cache, &source, None).unwrap();
+        let report = callboard_io::sync::sync_source(&cache, &source, None).unwrap();
         eprintln!(
             "synced {} entities in {:?}",
             report.snapshot.entity_count, report.elapsed
@@ -129,7 +129,7 @@ fn first_frame(cache_dir: &Path, sources: &[Source], size: (u16, u16)) -> Durati
         app.prepare_frame(10);
         if app.dirty {
             terminal
-                .draw(|f| callboard::tui::view::draw(f, &app))
+                .draw(|f| callboard_tui::view::draw(f, &app))
                 .unwrap();
             app.dirty = false;
             if app.catalog.rows.len() >= rows {
@@ -179,14 +179,14 @@ fn phases(cache_dir: &Path, sources: &[Source]) {
     let bytes = snapshot.corpus_bytes().unwrap();
     let read = t.elapsed();
     let len = bytes.len();
-    let corpus = callboard::search::Corpus::decode(bytes).unwrap();
+    let corpus = callboard_core::search::Corpus::decode(bytes).unwrap();
     let decode = t.elapsed();
     let cpu1 = thread_cpu();
-    let order = callboard::tui::worker::display_order(&corpus);
+    let order = callboard_tui::worker::display_order(&corpus);
     let sorted = t.elapsed();
     let cpu2 = thread_cpu();
     let mut picker =
-        callboard::tui::picker::Picker::new(Arc::new(corpus), Arc::new(order), Arc::new(|| {}));
+        callboard_tui::picker::Picker::new(Arc::new(corpus), Arc::new(order), Arc::new(|| {}));
     let started = t.elapsed();
     while picker.progress().matched < 40 {
         picker.tick(1);
@@ -240,7 +240,7 @@ fn keystrokes(
                 h.app.prepare_frame(10);
                 let drawing = Instant::now();
                 terminal
-                    .draw(|f| callboard::tui::view::draw(f, &h.app))
+                    .draw(|f| callboard_tui::view::draw(f, &h.app))
                     .unwrap();
                 draws.push(drawing.elapsed());
                 h.app.dirty = false;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use callboard::generate::{generate, write_yaml_tree, GenOptions};
+use callboard_gen::{generate, write_yaml_tree, GenOptions};
 
 fn callboard(source: &Path, cache: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_callboard"));

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use callboard::catalog::{CatalogEntity, Entity};
-use callboard::source::local::{load_local, LocalOptions};
-use callboard::source::yaml::parse_documents;
-use callboard::source::{LoadResult, Problem, Severity};
+use callboard_core::catalog::{CatalogEntity, Entity};
+use callboard_io::source::local::{load_local, LocalOptions};
+use callboard_io::source::yaml::parse_documents;
+use callboard_io::source::{LoadResult, Problem, Severity};
 use serde_json::Value;
 
 const MANIFEST: &str = env!("CARGO_MANIFEST_DIR");

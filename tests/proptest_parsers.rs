@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use callboard::catalog::entity_ref::split_ref;
-use callboard::catalog::{EntityRef, RefContext};
-use callboard::source::local::{load_local, LocalOptions};
-use callboard::source::yaml::parse_documents;
+use callboard_core::catalog::entity_ref::split_ref;
+use callboard_core::catalog::{EntityRef, RefContext};
+use callboard_io::source::local::{load_local, LocalOptions};
+use callboard_io::source::yaml::parse_documents;
 use proptest::prelude::*;
 
 /// Text made of YAML's structural characters, so the parser sees nesting,
@@ -91,7 +91,7 @@ fn check_documents(text: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-fn load_bytes(bytes: &[u8]) -> callboard::source::LoadResult {
+fn load_bytes(bytes: &[u8]) -> callboard_io::source::LoadResult {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("catalog-info.yaml");
     std::fs::write(&file, bytes).unwrap();

@@ -14,10 +14,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use callboard::catalog::relations::{emit_relations, stitch};
-use callboard::catalog::Entity;
-use callboard::source::local::{load_local, LocalOptions};
-use callboard::source::{LoadResult, Severity};
+use callboard_core::catalog::relations::{emit_relations, stitch};
+use callboard_core::catalog::Entity;
+use callboard_io::source::local::{load_local, LocalOptions};
+use callboard_io::source::{LoadResult, Severity};
 use serde_json::Value;
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared");

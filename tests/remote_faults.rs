@@ -7,10 +7,10 @@ mod support;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use callboard::cache::Cache;
-use callboard::config::{Endpoint, Source, SourceKind, TokenSource};
-use callboard::source::backstage::{ErrorKind, RemoteError, RetryPolicy};
-use callboard::sync::{sync_source_with, SyncOptions};
+use callboard_io::cache::Cache;
+use callboard_io::config::{Endpoint, Source, SourceKind, TokenSource};
+use callboard_io::source::backstage::{ErrorKind, RemoteError, RetryPolicy};
+use callboard_io::sync::{sync_source_with, SyncOptions};
 use support::{Fault, Server, TOKEN};
 
 const SECRET: &str = "s3cret-wrong-token-value-777";
@@ -48,7 +48,7 @@ impl Case {
         Case { _tmp: tmp, cache }
     }
 
-    fn sync(&self, ep: Endpoint) -> Result<callboard::sync::SyncReport, (RemoteError, String)> {
+    fn sync(&self, ep: Endpoint) -> Result<callboard_io::sync::SyncReport, (RemoteError, String)> {
         let source = Source {
             name: "prod".into(),
             kind: SourceKind::Remote(ep),

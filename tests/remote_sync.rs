@@ -7,10 +7,10 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use callboard::cache::Cache;
-use callboard::config::{Endpoint, Source, SourceKind};
-use callboard::source::backstage::{Phase, RetryPolicy, SyncProgress};
-use callboard::sync::{sync_source_with, SyncOptions};
+use callboard_io::cache::Cache;
+use callboard_io::config::{Endpoint, Source, SourceKind};
+use callboard_io::source::backstage::{Phase, RetryPolicy, SyncProgress};
+use callboard_io::sync::{sync_source_with, SyncOptions};
 use serde_json::{json, Value};
 use support::{recorded_entities, Server, TOKEN};
 

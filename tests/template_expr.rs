@@ -1,7 +1,7 @@
 //! The expression engine against a table of cases: lookups, filters,
 //! operators, blocks, the scaffolder filters, and errors.
 
-use callboard::template::expr::{render_str, render_value, Syntax, Val};
+use callboard_core::template::expr::{render_str, render_value, Syntax, Val};
 use serde_json::{json, Value};
 
 fn context() -> Val {

@@ -5,10 +5,10 @@
 
 use std::time::Duration;
 
-use callboard::source::auth::Secret;
-use callboard::template::expr::{render_str, Syntax, Val};
-use callboard::template::remote::Scaffolder;
-use callboard::template::{RunEvent, Template};
+use callboard_core::template::expr::{render_str, Syntax, Val};
+use callboard_core::template::{RunEvent, Template};
+use callboard_io::source::auth::Secret;
+use callboard_io::template::remote::Scaffolder;
 use serde_json::{json, Value};
 
 const EXPRESSIONS: &[&str] = &[

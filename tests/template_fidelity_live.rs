@@ -11,10 +11,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use callboard::source::auth::Secret;
-use callboard::template::actions::{plan_local, LocalRun};
-use callboard::template::remote::Scaffolder;
-use callboard::template::{schema, Template};
+use callboard_core::template::{schema, Template};
+use callboard_io::source::auth::Secret;
+use callboard_io::template::actions::{plan_local, LocalRun};
+use callboard_io::template::remote::Scaffolder;
 use serde_json::{json, Value};
 
 fn shared() -> PathBuf {

@@ -3,8 +3,8 @@
 //! list, form navigation, validation messages, conditional fields,
 //! pickers, masked secrets, drafts, review and a local run.
 
-use callboard::tui::templates::TemplateScreen;
-use callboard::tui::testing::{fixture, Harness};
+use callboard_tui::templates::TemplateScreen;
+use callboard_tui::testing::{fixture, Harness};
 use serde_json::{json, Value};
 
 const SECRET: &str = "s3cr3t-t0ken-value";
@@ -461,9 +461,9 @@ fn leaving_a_changed_field_saves_the_draft() {
 /// and without a control character reaching the screen.
 #[test]
 fn every_fixture_template_draws_every_page() {
-    use callboard::template::schema::parameter_steps;
-    use callboard::tui::form::{self, FormState};
-    use callboard::tui::theme::Theme;
+    use callboard_core::template::schema::parameter_steps;
+    use callboard_tui::form::{self, FormState};
+    use callboard_tui::theme::Theme;
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 

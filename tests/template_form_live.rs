@@ -6,10 +6,10 @@
 
 use std::time::{Duration, Instant};
 
-use callboard::config::{Endpoint, Source, SourceKind, TokenSource};
-use callboard::tui::run_log::Finish;
-use callboard::tui::templates::TemplateScreen;
-use callboard::tui::testing::Harness;
+use callboard_io::config::{Endpoint, Source, SourceKind, TokenSource};
+use callboard_tui::run_log::Finish;
+use callboard_tui::templates::TemplateScreen;
+use callboard_tui::testing::Harness;
 
 fn live() -> Option<String> {
     match (

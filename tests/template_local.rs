@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use callboard::template::actions::{plan_local, run_local, LocalRun};
-use callboard::template::{base64, RunEvent, StepStatus, Template};
+use base64::Engine as _;
+use callboard_core::template::{RunEvent, StepStatus, Template};
+use callboard_io::template::actions::{plan_local, run_local, LocalRun};
 use serde_json::{json, Map, Value};
 
 fn fixtures() -> PathBuf {
@@ -34,7 +35,9 @@ fn local_plan_equals_recorded_dry_run() {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(
             &path,
-            base64::decode(f["base64Content"].as_str().unwrap()).unwrap(),
+            base64::engine::general_purpose::STANDARD
+                .decode(f["base64Content"].as_str().unwrap())
+                .unwrap(),
         )
         .unwrap();
     }
@@ -56,7 +59,9 @@ fn local_plan_equals_recorded_dry_run() {
         .map(|f| {
             (
                 f["path"].as_str().unwrap().to_string(),
-                base64::decode(f["base64Content"].as_str().unwrap()).unwrap(),
+                base64::engine::general_purpose::STANDARD
+                    .decode(f["base64Content"].as_str().unwrap())
+                    .unwrap(),
             )
         })
         .collect();
@@ -103,7 +108,7 @@ fn plan(
     t: &Template,
     base: &Path,
     v: Value,
-) -> (callboard::template::actions::Outcome, Vec<RunEvent>) {
+) -> (callboard_io::template::actions::Outcome, Vec<RunEvent>) {
     let run = LocalRun {
         base_dir: base.to_path_buf(),
         values: values(v),
@@ -116,7 +121,7 @@ fn plan(
     (o, events)
 }
 
-fn file(o: &callboard::template::actions::Outcome, path: &str) -> Option<String> {
+fn file(o: &callboard_io::template::actions::Outcome, path: &str) -> Option<String> {
     o.files()
         .find(|(p, _)| *p == path)
         .map(|(_, b)| String::from_utf8(b.to_vec()).unwrap())
@@ -286,7 +291,7 @@ fn symlinks_that_leave_the_target_are_refused_and_nothing_is_written() {
 #[test]
 fn run_local_writes_the_tree_and_refuses_to_overwrite() {
     let hello = fixtures().join("../backstage/catalog/templates/hello-offline");
-    let t = callboard::template::load_template_file(&hello.join("template.yaml")).unwrap();
+    let t = callboard_io::template::load_template_file(&hello.join("template.yaml")).unwrap();
     let target = tempfile::tempdir().unwrap();
     let run = LocalRun {
         base_dir: hello.clone(),

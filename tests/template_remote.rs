@@ -8,10 +8,10 @@ mod support;
 
 use std::time::Duration;
 
-use callboard::source::auth::Secret;
-use callboard::template::remote::{run_remote, Scaffolder};
-use callboard::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
-use callboard::template::{RunEvent, StepStatus};
+use callboard_core::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
+use callboard_core::template::{RunEvent, StepStatus};
+use callboard_io::source::auth::Secret;
+use callboard_io::template::remote::{run_remote, Scaffolder};
 use serde_json::{json, Map, Value};
 use support::{Fault, Server, TOKEN};
 

@@ -1,11 +1,12 @@
 //! The run-log pane: the recorded remote run and a cancelled one applied
 //! event by event, drawn at 80x24 and 120x40; the file-tree preview.
 
-use callboard::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
-use callboard::template::{RunEvent, StepStatus};
-use callboard::tui::run_log::{file_tree_lines, render, render_file_tree, RunLog, StepState};
-use callboard::tui::testing::buffer_text;
-use callboard::tui::theme::Theme;
+use callboard_core::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
+use callboard_core::template::tree::file_tree_lines;
+use callboard_core::template::{RunEvent, StepStatus};
+use callboard_tui::run_log::{render, render_file_tree, RunLog, StepState};
+use callboard_tui::testing::buffer_text;
+use callboard_tui::theme::Theme;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 

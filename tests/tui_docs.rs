@@ -4,12 +4,12 @@
 
 mod support;
 
-use callboard::cache::Cache;
-use callboard::config::{Endpoint, Source, SourceKind};
-use callboard::tui::app::{Loadable, DOCS};
-use callboard::tui::testing::Harness;
-use callboard::tui::theme::Theme;
-use callboard::tui::worker::WorkerConfig;
+use callboard_io::cache::Cache;
+use callboard_io::config::{Endpoint, Source, SourceKind};
+use callboard_tui::app::{Loadable, DOCS};
+use callboard_tui::testing::Harness;
+use callboard_tui::theme::Theme;
+use callboard_tui::worker::WorkerConfig;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -28,7 +28,7 @@ fn booking_docs(size: (u16, u16)) -> Harness {
     h
 }
 
-fn pane(h: &Harness) -> &callboard::tui::docs_pane::DocsPane {
+fn pane(h: &Harness) -> &callboard_tui::docs_pane::DocsPane {
     &h.app.docs[&h.app.top().unwrap().key]
 }
 
@@ -303,7 +303,7 @@ fn mono_theme_docs_have_no_colour_even_in_code() {
     h.press("jjj<enter>");
     h.press("/kubectl<enter>");
     let buffer = h.buffer();
-    let text = callboard::tui::testing::buffer_text(&buffer);
+    let text = callboard_tui::testing::buffer_text(&buffer);
     assert!(text.contains("kubectl --context prod-eu"), "{text}");
     for cell in buffer.content() {
         assert!(

@@ -1,8 +1,8 @@
 //! What the keys do: the real app, workers and cache, driven key by key.
 
-use callboard::tui::app::{Focus, Mode, API, DEPENDENCIES, OVERVIEW, OWNER};
-use callboard::tui::keymap::{Action, Keymap};
-use callboard::tui::testing::{fixture, Harness};
+use callboard_tui::app::{Focus, Mode, API, DEPENDENCIES, OVERVIEW, OWNER};
+use callboard_tui::keymap::{Action, Keymap};
+use callboard_tui::testing::{fixture, Harness};
 
 fn h80() -> Harness {
     Harness::with_entities(fixture(), (80, 24))
@@ -89,7 +89,7 @@ fn follow_a_dependency_go_back_and_breadcrumbs() {
     let screen = h.render();
     assert!(screen.contains("Depends on — "), "{screen}");
     while !h.app.current_lines()
-        [callboard::tui::app::App::cursor_line(h.app.top().unwrap(), &h.app.current_lines())]
+        [callboard_tui::app::App::cursor_line(h.app.top().unwrap(), &h.app.current_lines())]
     .line
     .spans
     .iter()
@@ -200,7 +200,7 @@ fn runbook_jumps_to_the_entitys_or_the_owners() {
     let view = h.app.top().unwrap().clone();
     assert_eq!(view.pane, OVERVIEW);
     let lines = h.app.current_lines();
-    let line = callboard::tui::app::App::cursor_line(&view, &lines);
+    let line = callboard_tui::app::App::cursor_line(&view, &lines);
     let text: String = lines[line]
         .line
         .spans
@@ -314,7 +314,7 @@ fn help_lists_the_live_keys_and_closes() {
     let mut o = indexmap::IndexMap::new();
     o.insert(
         "runbook".to_string(),
-        callboard::config::KeyList::One("R".into()),
+        callboard_io::config::KeyList::One("R".into()),
     );
     let mut h = h80();
     h.app.keymap = Keymap::with_overrides(&o).unwrap();
@@ -475,7 +475,7 @@ fn copies_never_carry_control_characters() {
     let lines = h.app.current_lines();
     let link = lines
         .iter()
-        .position(|l| matches!(l.target, Some(callboard::tui::panes::Target::Link { .. })))
+        .position(|l| matches!(l.target, Some(callboard_tui::panes::Target::Link { .. })))
         .unwrap();
     h.app.stack.last_mut().unwrap().cursor[OVERVIEW] = Some(link);
     h.press("y");

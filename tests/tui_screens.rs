@@ -3,11 +3,11 @@
 //! checks that hold whatever the snapshots say: catalog strings arrive
 //! inert, the mono theme has no colour and a visible selection.
 
-use callboard::tui::app::{App, Env, Loadable};
-use callboard::tui::keymap::Keymap;
-use callboard::tui::testing::{buffer_text, fixture, Harness};
-use callboard::tui::theme::Theme;
-use callboard::tui::worker::{Msg, SourceStatus, SyncEvent};
+use callboard_tui::app::{App, Env, Loadable};
+use callboard_tui::keymap::Keymap;
+use callboard_tui::testing::{buffer_text, fixture, Harness};
+use callboard_tui::theme::Theme;
+use callboard_tui::worker::{Msg, SourceStatus, SyncEvent};
 use ratatui::style::{Color, Modifier};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -124,7 +124,7 @@ fn loading_screen_before_the_catalog_arrives() {
         let mut terminal =
             ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, hgt)).unwrap();
         terminal
-            .draw(|f| callboard::tui::view::draw(f, &app))
+            .draw(|f| callboard_tui::view::draw(f, &app))
             .unwrap();
         let screen = buffer_text(terminal.backend().buffer());
         assert!(screen.contains("Loading the catalog…"), "{screen}");
@@ -226,7 +226,7 @@ fn long_names_and_wide_characters() {
         assert!(screen.contains("日本のカード決済"), "{screen}");
         for line in screen.lines() {
             assert!(
-                callboard::tui::text::width(line) <= size.0 as usize,
+                callboard_core::text::width(line) <= size.0 as usize,
                 "line too wide: {line}"
             );
         }
@@ -387,20 +387,20 @@ fn status_bar_at(size: (u16, u16)) {
 #[test]
 fn mono_theme_and_no_color_keep_the_selection_visible() {
     let dir = tempfile::tempdir().unwrap();
-    let cache = callboard::cache::Cache::new(dir.path().join("cache"));
+    let cache = callboard_io::cache::Cache::new(dir.path().join("cache"));
     cache
         .write_snapshot(
             "test",
             "/catalog",
-            &callboard::tui::testing::entities(fixture()),
+            &callboard_tui::testing::entities(fixture()),
             &[],
         )
         .unwrap();
-    let config = callboard::tui::worker::WorkerConfig {
+    let config = callboard_tui::worker::WorkerConfig {
         cache,
-        sources: vec![callboard::config::Source {
+        sources: vec![callboard_io::config::Source {
             name: "test".into(),
-            kind: callboard::config::SourceKind::Local {
+            kind: callboard_io::config::SourceKind::Local {
                 roots: vec!["/catalog".into()],
             },
         }],

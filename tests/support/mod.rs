@@ -792,7 +792,7 @@ pub fn test_pki() -> TestPki {
 
 /// A token source for tests that puts the token in no argument and no
 /// environment variable: a command that prints a private file.
-pub fn token_command(token: &str) -> callboard::config::TokenSource {
+pub fn token_command(token: &str) -> callboard_io::config::TokenSource {
     static N: AtomicUsize = AtomicUsize::new(0);
     // Under cargo's per-target scratch dir, not /tmp: these files outlive
     // the test process, and `cargo clean` removes them.
@@ -801,5 +801,5 @@ pub fn token_command(token: &str) -> callboard::config::TokenSource {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("t{}", N.fetch_add(1, Ordering::SeqCst)));
     std::fs::write(&path, token).unwrap();
-    callboard::config::TokenSource::Command(format!("cat '{}'", path.display()))
+    callboard_io::config::TokenSource::Command(format!("cat '{}'", path.display()))
 }

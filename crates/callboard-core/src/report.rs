@@ -1,0 +1,123 @@
+//! The answers the headless commands (and later the TUI panes) show, built
+//! from any [`EntityLookup`]: plain data, serialisable for `--json`.
+
+use serde::Serialize;
+
+use crate::catalog::index::{on_call_annotations, owner_of, related, OwnerInfo, RelatedRef};
+use crate::catalog::{CatalogEntity, EntityLookup, EntityRef, Link, RefContext};
+use crate::docs::runbook::DocsRunbook;
+
+/// The on-call view of one entity.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShowReport {
+    pub entity_ref: String,
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(rename = "type")]
+    pub spec_type: Option<String>,
+    pub lifecycle: Option<String>,
+    /// The entity's own on-call annotations (the owner's are in `owner`).
+    pub on_call: Vec<(String, String)>,
+    pub owner: Option<OwnerInfo>,
+    pub system: Option<String>,
+    pub domain: Option<String>,
+    /// Runbooks first.
+    pub links: Vec<ShownLink>,
+    /// A runbook in the entity's local TechDocs (a page or a section).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub docs_runbook: Option<DocsRunbook>,
+    pub tags: Vec<String>,
+    pub labels: Vec<(String, String)>,
+    pub annotations: Vec<(String, String)>,
+    pub relations: Vec<RelatedRef>,
+    /// The source that answered, and where in it.
+    pub source: String,
+    pub location: String,
+    /// Other sources that also have this ref (lower priority, not shown).
+    pub shadowed_in: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShownLink {
+    pub url: String,
+    pub title: Option<String>,
+    #[serde(rename = "type")]
+    pub link_type: Option<String>,
+    pub runbook: bool,
+}
+
+impl From<Link> for ShownLink {
+    fn from(l: Link) -> Self {
+        ShownLink {
+            runbook: l.is_runbook(),
+            url: l.url,
+            title: l.title,
+            link_type: l.link_type,
+        }
+    }
+}
+
+impl ShowReport {
+    /// `docs_runbook` is the runbook page of the entity's docs, when one
+    /// could be found without the network (`callboard_io::docs::runbook`).
+    pub fn build(
+        lookup: &dyn EntityLookup,
+        found: &CatalogEntity,
+        sources: &[String],
+        docs_runbook: Option<DocsRunbook>,
+    ) -> ShowReport {
+        let e = &found.entity;
+        let system = e.system_ref().map(|r| r.canonical());
+        // A system's domain; a system itself shows its own domain.
+        let domain_of = |system: &crate::catalog::Entity| {
+            system.spec_str("domain").and_then(|d| {
+                EntityRef::parse_with(d, RefContext::new(Some("Domain"), Some(system.namespace())))
+                    .ok()
+                    .map(|r| r.canonical())
+            })
+        };
+        let domain = match &system {
+            Some(s) => lookup.get(s).and_then(|s| domain_of(&s.entity)),
+            None => domain_of(e),
+        };
+        let location = match found.origin.line {
+            Some(line) => format!("{}:{line}", found.origin.location),
+            None => found.origin.location.clone(),
+        };
+        let pairs = |v: Vec<(&str, &str)>| {
+            v.into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        ShowReport {
+            entity_ref: e.ref_key(),
+            kind: e.kind.clone(),
+            namespace: e.namespace().to_string(),
+            name: e.metadata.name.clone(),
+            title: e.metadata.title.clone(),
+            description: e.metadata.description.clone(),
+            spec_type: e.spec_type().map(str::to_string),
+            lifecycle: e.lifecycle().map(str::to_string),
+            on_call: on_call_annotations(e),
+            owner: owner_of(lookup, e),
+            system,
+            domain,
+            links: e.links().into_iter().map(ShownLink::from).collect(),
+            docs_runbook,
+            tags: e.tags().into_iter().map(str::to_string).collect(),
+            labels: pairs(e.labels()),
+            annotations: pairs(e.annotations()),
+            relations: related(lookup, e),
+            source: found.origin.source.clone(),
+            location,
+            shadowed_in: sources
+                .iter()
+                .filter(|s| **s != found.origin.source)
+                .cloned()
+                .collect(),
+        }
+    }
+}

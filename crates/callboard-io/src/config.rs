@@ -1,0 +1,634 @@
+//! The config file (YAML, in the XDG config dir) and the paths callboard uses.
+//!
+//! ```yaml
+//! sources:
+//!   - name: prod                          # a Backstage backend
+//!     url: https://backstage.example.com
+//!     token: {keyring: true}              # or {env: VAR} or {command: "pass show backstage"}
+//!     filter: {kinds: [Component, API], namespaces: [default]}
+//!   - name: platform
+//!     paths: [~/src/platform, ~/src/payments/catalog-info.yaml]
+//! rules:
+//!   allow: [Component, API, Resource, System, Domain, Group, User, Location, Template]
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+
+/// The whole config file.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub sources: Vec<SourceConfig>,
+    #[serde(default)]
+    pub rules: Rules,
+    /// Overrides the XDG cache dir.
+    #[serde(default)]
+    pub cache_dir: Option<String>,
+    /// TUI key bindings: action name -> key or list of keys (`page_down: ctrl-f`).
+    /// A listed action's default keys are replaced; see `callboard` then `?`.
+    #[serde(default)]
+    pub keys: indexmap::IndexMap<String, KeyList>,
+    /// TUI colour theme: `default` or `mono` (`NO_COLOR` forces `mono`).
+    #[serde(default)]
+    pub theme: Option<String>,
+}
+
+/// One key (`ctrl-d`) or several (`[j, down]`) bound to a TUI action.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum KeyList {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl KeyList {
+    pub fn keys(&self) -> Vec<&str> {
+        match self {
+            KeyList::One(k) => vec![k.as_str()],
+            KeyList::Many(ks) => ks.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// One catalog source. Local sources list roots: folders are scanned for
+/// `catalog-info.yaml`, files are read as they are; Locations are followed.
+/// Remote sources give the `url` of a Backstage backend instead.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SourceConfig {
+    pub name: String,
+    #[serde(default)]
+    pub path: Option<String>,
+    #[serde(default)]
+    pub paths: Vec<String>,
+    /// Base URL of a Backstage backend (the one that serves `/api/catalog`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Where the endpoint's token comes from (default: the OS keyring).
+    #[serde(default)]
+    pub token: Option<TokenConfig>,
+    /// Only these kinds / namespaces (filtered by the server).
+    #[serde(default)]
+    pub filter: Option<FilterConfig>,
+    /// Entities per page (default 500).
+    #[serde(default)]
+    pub page_size: Option<u32>,
+    /// Seconds to wait to connect, or for the next bytes of an answer (default 30).
+    #[serde(default)]
+    pub timeout_secs: Option<u64>,
+    /// Extra CA certificate (PEM) trusted for this endpoint, besides the system's.
+    #[serde(default)]
+    pub ca_cert: Option<String>,
+    /// Commands refresh this endpoint's snapshot when it is older than this
+    /// (default 3600; 0 = only `callboard sync` refreshes it).
+    #[serde(default)]
+    pub refresh_after_secs: Option<u64>,
+}
+
+/// How to get an endpoint's token. Exactly one of the three; the token
+/// itself never goes in the config file (a string there is refused, and the
+/// error does not repeat it).
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(try_from = "serde_json::Value")]
+pub struct TokenConfig {
+    /// `keyring: true`: the OS keyring entry written by `callboard login NAME`.
+    #[serde(default)]
+    pub keyring: Option<bool>,
+    /// An environment variable that holds the token.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// A shell command (`sh -c`) whose standard output is the token.
+    #[serde(default)]
+    pub command: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenFields {
+    #[serde(default)]
+    keyring: Option<bool>,
+    #[serde(default)]
+    env: Option<String>,
+    #[serde(default)]
+    command: Option<String>,
+}
+
+impl TryFrom<serde_json::Value> for TokenConfig {
+    type Error = String;
+
+    fn try_from(value: serde_json::Value) -> std::result::Result<Self, Self::Error> {
+        match value {
+            serde_json::Value::Object(_) => serde_json::from_value::<TokenFields>(value)
+                .map(|t| TokenConfig {
+                    keyring: t.keyring,
+                    env: t.env,
+                    command: t.command,
+                })
+                .map_err(|e| format!("token: {e}")),
+            serde_json::Value::String(_) => Err(
+                "the token itself must not be written in the config file; use `token: {keyring: true}` \
+                 (then `callboard login NAME`), `token: {env: VAR}` or `token: {command: \"...\"}`"
+                    .to_string(),
+            ),
+            _ => Err("'token' takes one of {keyring: true}, {env: VAR} or {command: \"...\"}".to_string()),
+        }
+    }
+}
+
+/// Server-side filter of a remote source.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FilterConfig {
+    #[serde(default)]
+    pub kinds: Vec<String>,
+    #[serde(default)]
+    pub namespaces: Vec<String>,
+}
+
+/// Backstage's `catalog.rules`: which kinds a source may bring in.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Rules {
+    #[serde(default)]
+    pub allow: Option<Vec<String>>,
+}
+
+/// A source ready to sync.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub name: String,
+    pub kind: SourceKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceKind {
+    Local {
+        roots: Vec<PathBuf>,
+    },
+    /// The catalog embedded in the binary, unpacked into the cache dir.
+    Demo,
+    /// A Backstage backend, read through its catalog REST API.
+    Remote(Endpoint),
+}
+
+/// A Backstage backend to sync from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    /// Base URL without a trailing slash (`https://backstage.example.com`).
+    pub url: String,
+    pub token: TokenSource,
+    /// Server-side filter: kinds (any of) and namespaces (any of).
+    pub kinds: Vec<String>,
+    pub namespaces: Vec<String>,
+    pub page_size: u32,
+    /// Connect timeout, and the longest wait for the next bytes of an answer.
+    pub timeout: std::time::Duration,
+    pub ca_cert: Option<PathBuf>,
+    /// Commands refresh a snapshot older than this; `None`: only `sync` does.
+    pub refresh_after: Option<std::time::Duration>,
+}
+
+/// Where a token comes from. Holds no secret itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSource {
+    /// The OS keyring: service `callboard`, user = the endpoint's name.
+    Keyring { user: String },
+    /// An environment variable; `required: false` sends no token when unset.
+    Env { var: String, required: bool },
+    /// `sh -c COMMAND`, the token read from its standard output.
+    Command(String),
+}
+
+impl TokenSource {
+    /// How the token is obtained, in words (for error messages).
+    pub fn describe(&self) -> String {
+        match self {
+            TokenSource::Keyring { user } => format!("the OS keyring entry 'callboard/{user}'"),
+            TokenSource::Env { var, .. } => format!("the environment variable {var}"),
+            TokenSource::Command(cmd) => format!("the output of `{cmd}`"),
+        }
+    }
+
+    /// What to do about a missing or refused token.
+    pub fn how_to_fix(&self, source: &str) -> String {
+        match self {
+            TokenSource::Keyring { .. } => format!(
+                "run `callboard login {source}` to store a new token, or set `token: {{env: VAR}}` or `token: {{command: ...}}` for the source"
+            ),
+            TokenSource::Env { var, .. } => format!("set {var} to a valid token"),
+            TokenSource::Command(cmd) => format!("make `{cmd}` print a valid token"),
+        }
+    }
+}
+
+/// Defaults for remote sources.
+pub const DEFAULT_PAGE_SIZE: u32 = 500;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_REFRESH_AFTER_SECS: u64 = 3600;
+
+impl Endpoint {
+    /// An endpoint given on the command line: token from `CALLBOARD_TOKEN`
+    /// (none when unset), defaults for the rest.
+    pub fn from_url(url: &str) -> Endpoint {
+        Endpoint {
+            url: normalize_url(url),
+            token: TokenSource::Env {
+                var: "CALLBOARD_TOKEN".to_string(),
+                required: false,
+            },
+            kinds: Vec::new(),
+            namespaces: Vec::new(),
+            page_size: DEFAULT_PAGE_SIZE,
+            timeout: std::time::Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            ca_cert: None,
+            refresh_after: Some(std::time::Duration::from_secs(DEFAULT_REFRESH_AFTER_SECS)),
+        }
+    }
+}
+
+/// The backend's base URL: no trailing slash, and no `/api/catalog` (or
+/// `/api`) suffix, which people often paste.
+pub fn normalize_url(url: &str) -> String {
+    let mut u = url.trim().trim_end_matches('/').to_string();
+    for suffix in ["/api/catalog", "/api"] {
+        if let Some(stripped) = u.strip_suffix(suffix) {
+            u = stripped.to_string();
+            break;
+        }
+    }
+    u
+}
+
+/// A usable backend URL: http(s), a host, no credentials.
+pub fn check_url(name: &str, url: &str) -> Result<()> {
+    let lower = url.trim().to_ascii_lowercase();
+    let authority = lower
+        .split("://")
+        .last()
+        .unwrap_or_default()
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    if authority.contains('@') {
+        // Not repeated: it may hold a password.
+        bail!(
+            "source '{name}': the url carries credentials (user:password@); put the token in the keyring, an env var or a command (see `token:`)"
+        );
+    }
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .with_context(|| {
+            format!("source '{name}': url '{url}' must start with https:// or http://")
+        })?;
+    if rest.is_empty() || rest.starts_with('/') {
+        bail!("source '{name}': url '{url}' has no host");
+    }
+    if reqwest::Url::parse(url.trim()).is_err() {
+        bail!("source '{name}': '{url}' is not a URL (https://backstage.example.com)");
+    }
+    Ok(())
+}
+
+impl Source {
+    /// Where it reads from, in words.
+    pub fn describe(&self) -> String {
+        match &self.kind {
+            SourceKind::Local { roots } => roots
+                .iter()
+                .map(|r| r.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            SourceKind::Demo => "embedded demo catalog".to_string(),
+            SourceKind::Remote(endpoint) => endpoint.url.clone(),
+        }
+    }
+}
+
+impl Config {
+    /// Parse a config file; errors name the file, line and column.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        Self::parse_at(&text).map_err(|(at, e)| match at {
+            Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {e}", path.display()),
+            None => anyhow::anyhow!("{}: {e}", path.display()),
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Config> {
+        Self::parse_at(text).map_err(|(at, e)| match at {
+            Some((line, col)) => anyhow::anyhow!("{line}:{col}: {e}"),
+            None => anyhow::anyhow!("{e}"),
+        })
+    }
+
+    /// Parse, returning the error's position separately.
+    fn parse_at(text: &str) -> std::result::Result<Config, (Option<(usize, usize)>, String)> {
+        // A file of comments only is an empty config, not an error.
+        let has_content = text
+            .lines()
+            .any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        if !has_content {
+            return Ok(Config::default());
+        }
+        let config: Config = serde_norway::from_str(text)
+            .map_err(|e| (e.location().map(|l| (l.line(), l.column())), e.to_string()))?;
+        config.check().map_err(|e| (None, e.to_string()))?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for source in &self.sources {
+            if source.name.trim().is_empty() {
+                bail!("a source has an empty name; give every source a short name");
+            }
+            if !seen.insert(source.name.as_str()) {
+                bail!(
+                    "two sources are named '{}'; names must be unique",
+                    source.name
+                );
+            }
+            let local = source.path.is_some() || !source.paths.is_empty();
+            match (&source.url, local) {
+                (Some(_), true) => bail!(
+                    "source '{}' has both 'url' and 'path'/'paths'; a source is either a Backstage endpoint or local files",
+                    source.name
+                ),
+                (None, false) => bail!("source '{}' has no 'path' or 'paths' to read (or 'url' of a Backstage backend)", source.name),
+                (Some(url), false) => check_url(&source.name, url)?,
+                (None, true) => {
+                    let remote_only = [
+                        ("token", source.token.is_some()),
+                        ("filter", source.filter.is_some()),
+                        ("page_size", source.page_size.is_some()),
+                        ("timeout_secs", source.timeout_secs.is_some()),
+                        ("ca_cert", source.ca_cert.is_some()),
+                        ("refresh_after_secs", source.refresh_after_secs.is_some()),
+                    ];
+                    if let Some((key, _)) = remote_only.iter().find(|(_, set)| *set) {
+                        bail!("source '{}' reads local files; '{key}' only applies to a 'url' source", source.name);
+                    }
+                }
+            }
+            if let Some(token) = &source.token {
+                let given = [
+                    token.keyring == Some(true),
+                    token.env.is_some(),
+                    token.command.is_some(),
+                ]
+                .iter()
+                .filter(|b| **b)
+                .count();
+                if given != 1 {
+                    bail!(
+                        "source '{}': 'token' takes exactly one of keyring: true, env: VAR or command: \"...\"",
+                        source.name
+                    );
+                }
+            }
+            if source.page_size == Some(0) {
+                bail!("source '{}': page_size must be at least 1", source.name);
+            }
+            if source.timeout_secs == Some(0) {
+                bail!("source '{}': timeout_secs must be at least 1", source.name);
+            }
+        }
+        Ok(())
+    }
+
+    /// Sources in priority order, with `~` and relative paths resolved
+    /// against `base` (the config file's folder).
+    pub fn resolved_sources(&self, base: &Path) -> Vec<Source> {
+        self.sources
+            .iter()
+            .map(|s| Source {
+                name: s.name.clone(),
+                kind: match &s.url {
+                    Some(url) => SourceKind::Remote(s.endpoint(url, base)),
+                    None => SourceKind::Local {
+                        roots: s
+                            .path
+                            .iter()
+                            .chain(&s.paths)
+                            .map(|p| resolve_path(p, base))
+                            .collect(),
+                    },
+                },
+            })
+            .collect()
+    }
+}
+
+impl SourceConfig {
+    fn endpoint(&self, url: &str, base: &Path) -> Endpoint {
+        let token = match &self.token {
+            Some(TokenConfig { env: Some(var), .. }) => TokenSource::Env {
+                var: var.clone(),
+                required: true,
+            },
+            Some(TokenConfig {
+                command: Some(cmd), ..
+            }) => TokenSource::Command(cmd.clone()),
+            _ => TokenSource::Keyring {
+                user: self.name.clone(),
+            },
+        };
+        let filter = self.filter.clone().unwrap_or_default();
+        let refresh = self
+            .refresh_after_secs
+            .unwrap_or(DEFAULT_REFRESH_AFTER_SECS);
+        Endpoint {
+            url: normalize_url(url),
+            token,
+            kinds: filter.kinds,
+            namespaces: filter.namespaces,
+            page_size: self.page_size.unwrap_or(DEFAULT_PAGE_SIZE),
+            timeout: std::time::Duration::from_secs(
+                self.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS),
+            ),
+            ca_cert: self.ca_cert.as_deref().map(|p| resolve_path(p, base)),
+            refresh_after: (refresh > 0).then(|| std::time::Duration::from_secs(refresh)),
+        }
+    }
+}
+
+/// Expand `~/` and make relative paths absolute against `base`.
+pub fn resolve_path(p: &str, base: &Path) -> PathBuf {
+    let expanded = match p.strip_prefix("~/") {
+        Some(rest) => directories::BaseDirs::new()
+            .map(|d| d.home_dir().join(rest))
+            .unwrap_or_else(|| PathBuf::from(p)),
+        None => PathBuf::from(p),
+    };
+    let joined = if expanded.is_absolute() {
+        expanded
+    } else {
+        base.join(expanded)
+    };
+    std::path::absolute(&joined).unwrap_or(joined)
+}
+
+/// `$XDG_CONFIG_HOME/callboard/config.yaml` (or the platform's equivalent).
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "callboard").map(|d| d.config_dir().join("config.yaml"))
+}
+
+/// `$XDG_CACHE_HOME/callboard` (or the platform's equivalent).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "callboard").map(|d| d.cache_dir().to_path_buf())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_sources_and_rules() {
+        let config = Config::parse(
+            "sources:\n  - name: a\n    path: repos/a\n  - name: b\n    paths: [/x, ~/y]\nrules:\n  allow: [Component]\n",
+        )
+        .unwrap();
+        let sources = config.resolved_sources(Path::new("/base"));
+        assert_eq!(
+            sources[0].kind,
+            SourceKind::Local {
+                roots: vec![PathBuf::from("/base/repos/a")]
+            }
+        );
+        assert_eq!(sources[1].name, "b");
+        assert_eq!(
+            config.rules.allow.as_deref(),
+            Some(&["Component".to_string()][..])
+        );
+    }
+
+    #[test]
+    fn errors_name_the_position_and_the_fix() {
+        let err = Config::parse("sources:\n  - name: a\n    pth: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("3:"), "{err}");
+        assert!(err.contains("pth"), "{err}");
+        let err = Config::parse("sources:\n  - name: a\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no 'path'"), "{err}");
+        let err = Config::parse("sources:\n  - {name: a, path: x}\n  - {name: a, path: y}\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("unique"), "{err}");
+    }
+
+    #[test]
+    fn parses_tui_keys_and_theme() {
+        let config =
+            Config::parse("theme: mono\nkeys:\n  page_down: ctrl-f\n  down: [j, ctrl-n]\n")
+                .unwrap();
+        assert_eq!(config.theme.as_deref(), Some("mono"));
+        assert_eq!(config.keys["page_down"].keys(), vec!["ctrl-f"]);
+        assert_eq!(config.keys["down"].keys(), vec!["j", "ctrl-n"]);
+        assert!(Config::parse("themes: mono\n").is_err());
+    }
+
+    #[test]
+    fn endpoints_are_sources() {
+        let config = Config::parse(
+            "sources:\n  - name: prod\n    url: https://backstage.example.com/api/catalog/\n    filter: {kinds: [Component], namespaces: [default]}\n    page_size: 100\n    timeout_secs: 5\n    ca_cert: certs/ca.pem\n  - name: staging\n    url: http://127.0.0.1:7007\n    token: {env: STAGING_TOKEN}\n  - name: cmd\n    url: https://x.example\n    token: {command: pass show backstage}\n    refresh_after_secs: 0\n  - name: local\n    path: repos\n",
+        )
+        .unwrap();
+        let sources = config.resolved_sources(Path::new("/base"));
+        let SourceKind::Remote(prod) = &sources[0].kind else {
+            panic!("{:?}", sources[0])
+        };
+        assert_eq!(prod.url, "https://backstage.example.com");
+        assert_eq!(
+            prod.token,
+            TokenSource::Keyring {
+                user: "prod".into()
+            }
+        );
+        assert_eq!(prod.kinds, ["Component"]);
+        assert_eq!(prod.namespaces, ["default"]);
+        assert_eq!(prod.page_size, 100);
+        assert_eq!(prod.timeout, std::time::Duration::from_secs(5));
+        assert_eq!(
+            prod.ca_cert.as_deref(),
+            Some(Path::new("/base/certs/ca.pem"))
+        );
+        let SourceKind::Remote(staging) = &sources[1].kind else {
+            panic!()
+        };
+        assert_eq!(
+            staging.token,
+            TokenSource::Env {
+                var: "STAGING_TOKEN".into(),
+                required: true
+            }
+        );
+        assert_eq!(staging.page_size, DEFAULT_PAGE_SIZE);
+        let SourceKind::Remote(cmd) = &sources[2].kind else {
+            panic!()
+        };
+        assert_eq!(
+            cmd.token,
+            TokenSource::Command("pass show backstage".into())
+        );
+        assert_eq!(cmd.refresh_after, None);
+        assert!(matches!(sources[3].kind, SourceKind::Local { .. }));
+    }
+
+    #[test]
+    fn endpoint_mistakes_are_explained() {
+        let bad = |text: &str| Config::parse(text).unwrap_err().to_string();
+        let err = bad("sources:\n  - name: p\n    url: https://x\n    token: s3cret-token-value\n");
+        assert!(err.contains("must not be written in the config"), "{err}");
+        assert!(
+            !err.contains("s3cret-token-value"),
+            "the error repeats the token: {err}"
+        );
+        let err =
+            bad("sources:\n  - name: p\n    url: https://x\n    token: {env: A, command: b}\n");
+        assert!(err.contains("exactly one"), "{err}");
+        let err = bad("sources:\n  - name: p\n    url: https://x\n    path: y\n");
+        assert!(err.contains("both"), "{err}");
+        let err = bad("sources:\n  - name: p\n    url: backstage.example.com\n");
+        assert!(err.contains("https://"), "{err}");
+        let err = bad("sources:\n  - name: p\n    url: https://user:pw@x.example\n");
+        assert!(err.contains("credentials") && !err.contains("pw@"), "{err}");
+        let err = bad("sources:\n  - name: p\n    path: y\n    page_size: 10\n");
+        assert!(err.contains("'page_size' only applies"), "{err}");
+        let err = bad("sources:\n  - name: p\n    url: https://x\n    token: {vault: x}\n");
+        assert!(err.contains("vault"), "{err}");
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let config = Config::parse(include_str!("../../../config/callboard.example.yaml")).unwrap();
+        let sources = config.resolved_sources(Path::new("/base"));
+        assert!(matches!(sources[0].kind, SourceKind::Remote(_)));
+    }
+
+    #[test]
+    fn urls_are_normalized() {
+        assert_eq!(normalize_url("https://b.example/"), "https://b.example");
+        assert_eq!(
+            normalize_url("https://b.example/api/catalog"),
+            "https://b.example"
+        );
+        assert_eq!(
+            normalize_url("https://b.example/backstage/api"),
+            "https://b.example/backstage"
+        );
+    }
+
+    #[test]
+    fn empty_file_is_an_empty_config() {
+        assert_eq!(Config::parse("\n# nothing\n").unwrap(), Config::default());
+    }
+}

@@ -1,0 +1,21 @@
+//! callboard's I/O layer: everything that touches the file system, SQLite,
+//! HTTP or the keyring, over the pure model of `callboard-core`. It never
+//! prints: progress and problems come back as values and callbacks, and
+//! the front ends (the TUI, the command line) decide what to show.
+//!
+//! - [`config`]: the config file and the sources it names; [`demo`]: the
+//!   embedded demo catalog.
+//! - [`cache`]: one SQLite snapshot per source, replaced atomically.
+//! - [`source`]: local repos (YAML with positions, Locations), Backstage
+//!   backends (REST client, full and incremental sync), tokens.
+//! - [`sync`]: sources into the cache.
+//! - [`docs`]: finding and reading TechDocs, local or remote.
+//! - [`template`]: local template runs, drafts, the scaffolder client.
+
+pub mod cache;
+pub mod config;
+pub mod demo;
+pub mod docs;
+pub mod source;
+pub mod sync;
+pub mod template;

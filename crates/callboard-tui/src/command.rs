@@ -1,0 +1,223 @@
+//! The `:` command line (k9s style).
+//!
+//! | command | does |
+//! |---|---|
+//! | `:kind api` `:owner team-a` `:type service` `:lifecycle production` `:tag java` `:system payments` `:namespace default` | set that search filter (`,` for any of; no value removes it) |
+//! | `:clear` | clear the query and every filter |
+//! | `:find TEXT` | search for TEXT (filters kept) |
+//! | `:open REF` (`:show`, `:e`) | open an entity by ref or unique name |
+//! | `:sync` | sync the sources in the background |
+//! | `:templates` (`:t`, `:create`) | the software templates list |
+//! | `:theme mono` | switch theme |
+//! | `:help` | the key list |
+//! | `:q` `:quit` | quit |
+
+use callboard_core::search::FilterKey;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Quit,
+    Sync,
+    Help,
+    /// Replace one filter; no values removes it.
+    Filter(FilterKey, Vec<String>),
+    Clear,
+    Find(String),
+    Open(String),
+    Theme(String),
+    Templates,
+}
+
+pub const USAGE: &str = ":kind api  :owner team-a  :tag java  :clear  :find TEXT  :open REF  :sync  :theme mono  :help  :q";
+
+/// Parse what was typed after `:`.
+pub fn parse(line: &str) -> Result<Command, String> {
+    let line = line.trim().trim_start_matches(':').trim();
+    let (word, rest) = match line.split_once(char::is_whitespace) {
+        Some((w, r)) => (w, r.trim()),
+        None => (line, ""),
+    };
+    if word.is_empty() {
+        return Err(format!("type a command: {USAGE}"));
+    }
+    let lower = word.to_ascii_lowercase();
+    let no_args = |c: Command| {
+        if rest.is_empty() {
+            Ok(c)
+        } else {
+            Err(format!(":{lower} takes no arguments"))
+        }
+    };
+    let filter_key = match lower.as_str() {
+        "ns" => Some(FilterKey::Namespace),
+        "tags" => Some(FilterKey::Tag),
+        "kinds" => Some(FilterKey::Kind),
+        other => FilterKey::parse(other.trim_end_matches(':')),
+    };
+    if let Some(key) = filter_key {
+        let values = rest
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+            .collect();
+        return Ok(Command::Filter(key, values));
+    }
+    match lower.as_str() {
+        "q" | "q!" | "quit" | "qa" | "qa!" | "exit" => no_args(Command::Quit),
+        "sync" | "refresh" => no_args(Command::Sync),
+        "templates" | "template" | "t" | "create" => no_args(Command::Templates),
+        "help" | "h" | "keys" => no_args(Command::Help),
+        "clear" | "reset" => no_args(Command::Clear),
+        "find" | "search" | "f" => Ok(Command::Find(rest.to_string())),
+        "open" | "show" | "e" | "edit" | "o" => {
+            if rest.is_empty() {
+                Err(format!(
+                    ":{lower} needs a ref: :{lower} component:payments-service"
+                ))
+            } else {
+                Ok(Command::Open(rest.to_string()))
+            }
+        }
+        "theme" | "colorscheme" | "colo" => {
+            if rest.is_empty() {
+                Err(format!(":{lower} needs a name: default or mono"))
+            } else {
+                Ok(Command::Theme(rest.to_string()))
+            }
+        }
+        _ => Err(format!(
+            "unknown command ':{}'; try {USAGE}",
+            callboard_core::text::sanitize::sanitize_line(word)
+        )),
+    }
+}
+
+/// Rebuild a query string with one filter replaced: `:kind api` on
+/// `owner:team-a pay kind:component` gives `owner:team-a kind:api pay`.
+pub fn with_filter(query: &str, key: FilterKey, values: &[String]) -> String {
+    let parsed = callboard_core::search::parse_query(query);
+    let mut parts: Vec<String> = Vec::new();
+    for f in &parsed.filters {
+        if f.key != key {
+            parts.push(filter_text(f.key, &f.values));
+        }
+    }
+    if !values.is_empty() {
+        parts.push(filter_text(key, values));
+    }
+    if !parsed.text.trim().is_empty() {
+        parts.push(parsed.text.trim().to_string());
+    }
+    parts.join(" ")
+}
+
+/// Keep the filters of `query`, replace its free text.
+pub fn with_text(query: &str, text: &str) -> String {
+    let parsed = callboard_core::search::parse_query(query);
+    let mut parts: Vec<String> = parsed
+        .filters
+        .iter()
+        .map(|f| filter_text(f.key, &f.values))
+        .collect();
+    if !text.trim().is_empty() {
+        parts.push(text.trim().to_string());
+    }
+    parts.join(" ")
+}
+
+fn filter_text(key: FilterKey, values: &[String]) -> String {
+    let joined = values.join(",");
+    if joined.contains(char::is_whitespace) {
+        format!("{}:\"{joined}\"", key.as_str())
+    } else {
+        format!("{}:{joined}", key.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_filters() {
+        assert_eq!(
+            parse("kind api").unwrap(),
+            Command::Filter(FilterKey::Kind, vec!["api".into()])
+        );
+        assert_eq!(
+            parse(":owner team-a").unwrap(),
+            Command::Filter(FilterKey::Owner, vec!["team-a".into()])
+        );
+        assert_eq!(
+            parse("kind api,component").unwrap(),
+            Command::Filter(FilterKey::Kind, vec!["api".into(), "component".into()])
+        );
+        assert_eq!(
+            parse("ns default").unwrap(),
+            Command::Filter(FilterKey::Namespace, vec!["default".into()])
+        );
+        assert_eq!(
+            parse("Lifecycle production").unwrap(),
+            Command::Filter(FilterKey::Lifecycle, vec!["production".into()])
+        );
+        assert_eq!(
+            parse("tag").unwrap(),
+            Command::Filter(FilterKey::Tag, vec![])
+        );
+    }
+
+    #[test]
+    fn parses_the_other_commands() {
+        assert_eq!(parse("q").unwrap(), Command::Quit);
+        assert_eq!(parse("  :quit ").unwrap(), Command::Quit);
+        assert_eq!(parse("sync").unwrap(), Command::Sync);
+        assert_eq!(parse("help").unwrap(), Command::Help);
+        assert_eq!(parse("clear").unwrap(), Command::Clear);
+        assert_eq!(
+            parse("find pay ment").unwrap(),
+            Command::Find("pay ment".into())
+        );
+        assert_eq!(
+            parse("open component:payments-service").unwrap(),
+            Command::Open("component:payments-service".into())
+        );
+        assert_eq!(parse("theme mono").unwrap(), Command::Theme("mono".into()));
+    }
+
+    #[test]
+    fn errors_say_what_to_type() {
+        assert!(parse("").unwrap_err().contains(":kind api"));
+        assert!(parse("fly away")
+            .unwrap_err()
+            .contains("unknown command ':fly'"));
+        assert!(parse("q now").unwrap_err().contains("no arguments"));
+        assert!(parse("open").unwrap_err().contains("needs a ref"));
+        // Control sequences typed (or pasted) into the line come back inert.
+        assert!(!parse("\x1b[31mred").unwrap_err().contains('\x1b'));
+    }
+
+    #[test]
+    fn rebuilds_queries() {
+        assert_eq!(
+            with_filter(
+                "owner:team-a pay kind:component",
+                FilterKey::Kind,
+                &["api".into()]
+            ),
+            "owner:team-a kind:api pay"
+        );
+        assert_eq!(with_filter("kind:api pay", FilterKey::Kind, &[]), "pay");
+        assert_eq!(
+            with_filter("", FilterKey::Owner, &["team a".into()]),
+            "owner:\"team a\""
+        );
+        assert_eq!(with_text("kind:api old", "new words"), "kind:api new words");
+        let q = callboard_core::search::parse_query(&with_filter(
+            "",
+            FilterKey::Owner,
+            &["team a".into()],
+        ));
+        assert_eq!(q.filters[0].values, vec!["team a"]);
+    }
+}

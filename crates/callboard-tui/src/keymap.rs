@@ -1,0 +1,644 @@
+//! Key bindings: the actions a key can trigger, their default keys, and the
+//! user's overrides from the config file's `keys:` map.
+//!
+//! ```yaml
+//! keys:
+//!   page_down: ctrl-f          # one key
+//!   down: [j, down, ctrl-n]    # or several; the defaults of `down` are replaced
+//! ```
+//!
+//! Key syntax: optional modifiers `ctrl-`, `alt-`, `shift-` (also written
+//! `c-`, `a-`/`m-`, `s-`, or with `+`), then a character (`G`, `?`, `/`) or a
+//! name: `enter esc tab backtab space backspace delete insert up down left
+//! right home end pageup pagedown f1`..`f12`, `minus`, `plus`.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use callboard_io::config::KeyList;
+
+/// Something a key can do. The bindable ones are listed in [`Action::ALL`]
+/// with their config names; the rest come from typing and the mouse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    Help,
+    Search,
+    Command,
+    Up,
+    Down,
+    Top,
+    Bottom,
+    HalfPageDown,
+    HalfPageUp,
+    PageDown,
+    PageUp,
+    Open,
+    Back,
+    Copy,
+    OpenLink,
+    Runbook,
+    Sync,
+    NextPane,
+    PrevPane,
+    /// Switch to pane 0..=5 (Overview, Owner, Relations, Dependencies, API, Docs).
+    Pane(usize),
+    Expand,
+    Collapse,
+    Toggle,
+    ExpandAll,
+    /// The software templates list.
+    Templates,
+    /// Docs pane: the next / previous match of the page search.
+    FindNext,
+    FindPrev,
+    /// Docs pane: the page's headings, to jump to one.
+    Outline,
+    /// Docs pane: the site's pages (the nav tree).
+    DocsPages,
+    /// Docs pane: the previous / next page in nav order.
+    PrevPage,
+    NextPage,
+    // ---- not bindable: text editing in the query and command lines ----
+    Input(char),
+    Paste(String),
+    Backspace,
+    DeleteChar,
+    DeleteWord,
+    CursorLeft,
+    CursorRight,
+    CursorHome,
+    CursorEnd,
+    ClearLine,
+    // ---- not bindable: the mouse ----
+    ScrollUp,
+    ScrollDown,
+    Click {
+        column: u16,
+        row: u16,
+    },
+    // ---- not bindable: the terminal ----
+    Resize(u16, u16),
+    /// Periodic: the clock moved (milliseconds since the epoch).
+    Tick(u64),
+}
+
+/// A bindable action with its config name, help text and default keys.
+pub struct Binding {
+    pub action: Action,
+    pub name: &'static str,
+    pub help: &'static str,
+    pub defaults: &'static [&'static str],
+}
+
+macro_rules! bindings {
+    ($($action:expr, $name:literal, $help:literal, [$($key:literal),*];)*) => {
+        fn all_bindings() -> Vec<Binding> {
+            vec![$(Binding { action: $action, name: $name, help: $help, defaults: &[$($key),*] }),*]
+        }
+    };
+}
+
+bindings! {
+    Action::Search, "search", "search the catalog (focus the query line)", ["/"];
+    Action::Command, "command", "command line: :kind api  :owner team-a  :sync  :q", [":"];
+    Action::Open, "open", "open the selected entity or link", ["enter"];
+    Action::Back, "back", "back (leave the query line, close, previous entity)", ["esc"];
+    Action::Down, "down", "move down", ["j", "down", "ctrl-j", "ctrl-n"];
+    Action::Up, "up", "move up", ["k", "up", "ctrl-k", "ctrl-p"];
+    Action::Top, "top", "go to the top", ["g", "home"];
+    Action::Bottom, "bottom", "go to the bottom", ["G", "end"];
+    Action::HalfPageDown, "half_page_down", "half a page down", ["ctrl-d"];
+    Action::HalfPageUp, "half_page_up", "half a page up", ["ctrl-u"];
+    Action::PageDown, "page_down", "a page down", ["pagedown", "ctrl-f"];
+    Action::PageUp, "page_up", "a page up", ["pageup", "ctrl-b"];
+    Action::NextPane, "next_pane", "next pane", ["tab"];
+    Action::PrevPane, "prev_pane", "previous pane", ["backtab"];
+    Action::Pane(0), "pane_overview", "Overview pane", ["1"];
+    Action::Pane(1), "pane_owner", "Owner pane: group, members, emails, on-call", ["2"];
+    Action::Pane(2), "pane_relations", "Relations pane", ["3"];
+    Action::Pane(3), "pane_dependencies", "Dependencies pane (blast radius)", ["4"];
+    Action::Pane(4), "pane_api", "API pane", ["5"];
+    Action::Pane(5), "pane_docs", "Docs pane: the entity's TechDocs", ["6"];
+    Action::Copy, "copy", "copy the ref, URL or email under the cursor", ["y"];
+    Action::OpenLink, "open_link", "open the link (over SSH: show and copy it)", ["o"];
+    Action::Runbook, "runbook", "jump to the runbook (the entity's link, its docs, else its owner's)", ["r"];
+    Action::Toggle, "toggle", "expand or collapse a dependency", ["space"];
+    Action::Expand, "expand", "expand a dependency", ["l", "right"];
+    Action::Collapse, "collapse", "collapse a dependency", ["h", "left"];
+    Action::ExpandAll, "expand_all", "expand or collapse every dependency", ["*"];
+    Action::Templates, "templates", "software templates: pick one and fill in its form", ["t"];
+    Action::DocsPages, "docs_pages", "Docs: the pages (nav tree)", ["p"];
+    Action::Outline, "outline", "Docs: the page's headings, to jump to", ["O"];
+    Action::PrevPage, "prev_page", "Docs: previous page", ["["];
+    Action::NextPage, "next_page", "Docs: next page", ["]"];
+    Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"];
+    Action::FindPrev, "find_prev", "Docs: previous match", ["N"];
+    Action::Sync, "sync", "sync the sources in the background", ["s"];
+    Action::Help, "help", "this help", ["?", "f1"];
+    Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"];
+}
+
+impl Action {
+    /// Every bindable action, in help order.
+    pub fn bindings() -> Vec<Binding> {
+        all_bindings()
+    }
+
+    /// The action a config name refers to (`page_down` or `page-down`).
+    pub fn from_name(name: &str) -> Option<Action> {
+        let name = name.trim().replace('-', "_").to_ascii_lowercase();
+        all_bindings()
+            .into_iter()
+            .find(|b| b.name == name)
+            .map(|b| b.action)
+    }
+}
+
+/// One key with its modifiers, normalised so that `G` and `shift-g` are
+/// the same key and `shift-tab` is `backtab`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub mods: KeyModifiers,
+}
+
+impl Key {
+    pub fn new(code: KeyCode, mods: KeyModifiers) -> Key {
+        let mut mods = mods & (KeyModifiers::CONTROL | KeyModifiers::ALT | KeyModifiers::SHIFT);
+        let code = match code {
+            // A character already carries its case.
+            KeyCode::Char(c) => {
+                mods.remove(KeyModifiers::SHIFT);
+                if mods.contains(KeyModifiers::CONTROL) && c.is_ascii_uppercase() {
+                    // Terminals cannot tell ctrl-a from ctrl-A.
+                    KeyCode::Char(c.to_ascii_lowercase())
+                } else {
+                    KeyCode::Char(c)
+                }
+            }
+            KeyCode::Tab if mods.contains(KeyModifiers::SHIFT) => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            KeyCode::BackTab => {
+                mods.remove(KeyModifiers::SHIFT);
+                KeyCode::BackTab
+            }
+            other => other,
+        };
+        Key { code, mods }
+    }
+
+    pub fn from_event(event: &KeyEvent) -> Key {
+        Key::new(event.code, event.modifiers)
+    }
+
+    /// Parse `ctrl-d`, `G`, `shift-tab`, `pagedown`, `f5`, `?`.
+    pub fn parse(text: &str) -> Result<Key, String> {
+        let original = text;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err("an empty key".to_string());
+        }
+        let mut mods = KeyModifiers::NONE;
+        let mut rest = text;
+        loop {
+            // A lone "-" or "+" is the key itself, not a separator.
+            if rest.chars().count() == 1 {
+                break;
+            }
+            let lower = rest.to_ascii_lowercase();
+            let prefix = [
+                "ctrl", "control", "c", "alt", "meta", "a", "m", "shift", "s",
+            ]
+            .iter()
+            .find(|p| {
+                lower.len() > p.len() + 1
+                    && lower.starts_with(*p)
+                    && matches!(lower.as_bytes()[p.len()], b'-' | b'+')
+            });
+            let Some(p) = prefix else { break };
+            mods |= match *p {
+                "ctrl" | "control" | "c" => KeyModifiers::CONTROL,
+                "alt" | "meta" | "a" | "m" => KeyModifiers::ALT,
+                _ => KeyModifiers::SHIFT,
+            };
+            rest = &rest[p.len() + 1..];
+        }
+        let mut chars = rest.chars();
+        let code = match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                let c = if mods.contains(KeyModifiers::SHIFT) && c.is_ascii_lowercase() {
+                    c.to_ascii_uppercase()
+                } else {
+                    c
+                };
+                KeyCode::Char(c)
+            }
+            _ => {
+                let name = rest.to_ascii_lowercase();
+                match name.as_str() {
+                    "enter" | "return" | "ret" | "cr" => KeyCode::Enter,
+                    "esc" | "escape" => KeyCode::Esc,
+                    "tab" => KeyCode::Tab,
+                    "backtab" => KeyCode::BackTab,
+                    "space" | "spc" => KeyCode::Char(' '),
+                    "backspace" | "bs" => KeyCode::Backspace,
+                    "delete" | "del" => KeyCode::Delete,
+                    "insert" | "ins" => KeyCode::Insert,
+                    "up" => KeyCode::Up,
+                    "down" => KeyCode::Down,
+                    "left" => KeyCode::Left,
+                    "right" => KeyCode::Right,
+                    "home" => KeyCode::Home,
+                    "end" => KeyCode::End,
+                    "pageup" | "pgup" => KeyCode::PageUp,
+                    "pagedown" | "pgdown" | "pgdn" => KeyCode::PageDown,
+                    "minus" => KeyCode::Char('-'),
+                    "plus" => KeyCode::Char('+'),
+                    f if f.starts_with('f') && f.len() > 1 => match f[1..].parse::<u8>() {
+                        Ok(n @ 1..=24) => KeyCode::F(n),
+                        _ => return Err(format!("'{original}' is not a key")),
+                    },
+                    _ => {
+                        return Err(format!(
+                            "'{original}' is not a key; write a character (G, ?, /), a name \
+                             (enter, esc, tab, space, up, pagedown, f1, …) with optional \
+                             ctrl-, alt- or shift-"
+                        ))
+                    }
+                }
+            }
+        };
+        Ok(Key::new(code, mods))
+    }
+
+    /// Whether typing this key in a text field inserts a character.
+    pub fn is_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_)) && (self.mods - KeyModifiers::SHIFT).is_empty()
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mods.contains(KeyModifiers::CONTROL) {
+            f.write_str("Ctrl-")?;
+        }
+        if self.mods.contains(KeyModifiers::ALT) {
+            f.write_str("Alt-")?;
+        }
+        if self.mods.contains(KeyModifiers::SHIFT) {
+            f.write_str("Shift-")?;
+        }
+        match self.code {
+            KeyCode::Char(' ') => f.write_str("Space"),
+            KeyCode::Char(c) => write!(f, "{c}"),
+            KeyCode::Enter => f.write_str("Enter"),
+            KeyCode::Esc => f.write_str("Esc"),
+            KeyCode::Tab => f.write_str("Tab"),
+            KeyCode::BackTab => f.write_str("Shift-Tab"),
+            KeyCode::Backspace => f.write_str("Backspace"),
+            KeyCode::Delete => f.write_str("Delete"),
+            KeyCode::Insert => f.write_str("Insert"),
+            KeyCode::Up => f.write_str("↑"),
+            KeyCode::Down => f.write_str("↓"),
+            KeyCode::Left => f.write_str("←"),
+            KeyCode::Right => f.write_str("→"),
+            KeyCode::Home => f.write_str("Home"),
+            KeyCode::End => f.write_str("End"),
+            KeyCode::PageUp => f.write_str("PgUp"),
+            KeyCode::PageDown => f.write_str("PgDn"),
+            KeyCode::F(n) => write!(f, "F{n}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// The live key map: defaults with the user's overrides applied.
+#[derive(Debug, Clone)]
+pub struct Keymap {
+    by_key: HashMap<Key, Action>,
+    /// In help order: (action, config name, help, keys).
+    rows: Vec<(Action, &'static str, &'static str, Vec<Key>)>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        Keymap::with_overrides(&indexmap::IndexMap::new()).expect("the default keys parse")
+    }
+}
+
+impl Keymap {
+    /// Apply `keys:` from the config: each listed action gets exactly the
+    /// keys given (its defaults are dropped), and a key taken by a listed
+    /// action is removed from whichever action had it by default.
+    pub fn with_overrides(
+        overrides: &indexmap::IndexMap<String, KeyList>,
+    ) -> Result<Keymap, String> {
+        let mut rows: Vec<(Action, &'static str, &'static str, Vec<Key>)> = Vec::new();
+        for b in Action::bindings() {
+            let keys = b
+                .defaults
+                .iter()
+                .map(|k| Key::parse(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            rows.push((b.action, b.name, b.help, keys));
+        }
+        let mut taken: HashMap<Key, (Action, &str)> = HashMap::new();
+        for (name, list) in overrides {
+            let action = Action::from_name(name).ok_or_else(|| {
+                let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+                format!(
+                    "keys: '{name}' is not an action; the actions are {}",
+                    names.join(", ")
+                )
+            })?;
+            let mut keys = Vec::new();
+            for k in list.keys() {
+                let key = Key::parse(k).map_err(|e| format!("keys.{name}: {e}"))?;
+                if key.code == KeyCode::Char('c') && key.mods == KeyModifiers::CONTROL {
+                    return Err(format!("keys.{name}: Ctrl-C is reserved for quitting"));
+                }
+                if let Some((other, other_name)) = taken.insert(key, (action.clone(), name)) {
+                    if other != action {
+                        return Err(format!(
+                            "keys: {key} is bound to both '{other_name}' and '{name}'"
+                        ));
+                    }
+                }
+                keys.push(key);
+            }
+            let row = rows
+                .iter_mut()
+                .find(|r| r.0 == action)
+                .expect("known action");
+            row.3 = keys;
+        }
+        // Keys the user gave to one action leave the defaults of the others.
+        for row in &mut rows {
+            row.3
+                .retain(|k| taken.get(k).is_none_or(|(owner, _)| *owner == row.0));
+        }
+        let mut by_key = HashMap::new();
+        for row in &rows {
+            for key in &row.3 {
+                by_key.insert(*key, row.0.clone());
+            }
+        }
+        Ok(Keymap { by_key, rows })
+    }
+
+    pub fn action(&self, key: &Key) -> Option<Action> {
+        self.by_key.get(key).cloned()
+    }
+
+    /// The keys bound to an action, in the order given.
+    pub fn keys_for(&self, action: &Action) -> &[Key] {
+        self.rows
+            .iter()
+            .find(|r| &r.0 == action)
+            .map(|r| r.3.as_slice())
+            .unwrap_or_default()
+    }
+
+    /// The first key of an action, for hints (`?` help, `/` search).
+    pub fn hint(&self, action: &Action) -> String {
+        self.keys_for(action)
+            .first()
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| format!(":{}", self.name_of(action)))
+    }
+
+    fn name_of(&self, action: &Action) -> &'static str {
+        self.rows
+            .iter()
+            .find(|r| &r.0 == action)
+            .map(|r| r.1)
+            .unwrap_or("?")
+    }
+
+    /// Help rows: keys (joined), config name, description.
+    pub fn help_rows(&self) -> Vec<(String, &'static str, &'static str)> {
+        self.rows
+            .iter()
+            .map(|(_, name, help, keys)| {
+                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                let keys = if keys.is_empty() {
+                    "(unbound)".to_string()
+                } else {
+                    keys.join(" ")
+                };
+                (keys, *name, *help)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode, mods: KeyModifiers) -> Key {
+        Key::new(code, mods)
+    }
+
+    #[test]
+    fn parses_characters_names_and_modifiers() {
+        assert_eq!(
+            Key::parse("ctrl-d").unwrap(),
+            key(KeyCode::Char('d'), KeyModifiers::CONTROL)
+        );
+        assert_eq!(
+            Key::parse("C-d").unwrap(),
+            key(KeyCode::Char('d'), KeyModifiers::CONTROL)
+        );
+        assert_eq!(
+            Key::parse("Ctrl+D").unwrap(),
+            key(KeyCode::Char('d'), KeyModifiers::CONTROL)
+        );
+        assert_eq!(
+            Key::parse("G").unwrap(),
+            key(KeyCode::Char('G'), KeyModifiers::NONE)
+        );
+        assert_eq!(Key::parse("shift-g").unwrap(), Key::parse("G").unwrap());
+        assert_eq!(
+            Key::parse("shift-tab").unwrap(),
+            key(KeyCode::BackTab, KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("backtab").unwrap(),
+            Key::parse("shift-tab").unwrap()
+        );
+        assert_eq!(
+            Key::parse("alt-x").unwrap(),
+            key(KeyCode::Char('x'), KeyModifiers::ALT)
+        );
+        assert_eq!(Key::parse("m-x").unwrap(), Key::parse("alt-x").unwrap());
+        assert_eq!(
+            Key::parse("pagedown").unwrap(),
+            key(KeyCode::PageDown, KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("PgUp").unwrap(),
+            key(KeyCode::PageUp, KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("f5").unwrap(),
+            key(KeyCode::F(5), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("space").unwrap(),
+            key(KeyCode::Char(' '), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("?").unwrap(),
+            key(KeyCode::Char('?'), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("-").unwrap(),
+            key(KeyCode::Char('-'), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse("ctrl--").unwrap(),
+            key(KeyCode::Char('-'), KeyModifiers::CONTROL)
+        );
+        assert_eq!(
+            Key::parse("c").unwrap(),
+            key(KeyCode::Char('c'), KeyModifiers::NONE)
+        );
+        assert_eq!(
+            Key::parse(" esc ").unwrap(),
+            key(KeyCode::Esc, KeyModifiers::NONE)
+        );
+    }
+
+    #[test]
+    fn no_default_key_is_bound_to_two_actions() {
+        // A later default silently wins over an earlier one in the map.
+        let keymap = Keymap::default();
+        let mut seen: HashMap<Key, &str> = HashMap::new();
+        for (_, name, _, keys) in &keymap.rows {
+            for key in keys {
+                if let Some(other) = seen.insert(*key, name) {
+                    panic!("{key} is bound to both '{other}' and '{name}'");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rejects_what_is_not_a_key() {
+        assert!(Key::parse("").is_err());
+        assert!(Key::parse("ctrl-").is_err());
+        assert!(Key::parse("hyper-x").is_err());
+        assert!(Key::parse("f99").is_err());
+        let err = Key::parse("pagedwn").unwrap_err();
+        assert!(err.contains("pagedwn") && err.contains("enter"), "{err}");
+    }
+
+    #[test]
+    fn events_are_normalised_like_parsed_keys() {
+        let shifted = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&shifted), Key::parse("G").unwrap());
+        let backtab = KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT);
+        assert_eq!(Key::from_event(&backtab), Key::parse("shift-tab").unwrap());
+        let ctrl_upper = KeyEvent::new(
+            KeyCode::Char('D'),
+            KeyModifiers::CONTROL | KeyModifiers::SHIFT,
+        );
+        assert_eq!(Key::from_event(&ctrl_upper), Key::parse("ctrl-d").unwrap());
+    }
+
+    #[test]
+    fn displays_keys_readably() {
+        assert_eq!(Key::parse("ctrl-d").unwrap().to_string(), "Ctrl-d");
+        assert_eq!(Key::parse("shift-tab").unwrap().to_string(), "Shift-Tab");
+        assert_eq!(Key::parse("space").unwrap().to_string(), "Space");
+        assert_eq!(Key::parse("down").unwrap().to_string(), "↓");
+    }
+
+    #[test]
+    fn defaults_cover_the_documented_keys() {
+        let map = Keymap::default();
+        let a = |k: &str| map.action(&Key::parse(k).unwrap());
+        assert_eq!(a("/"), Some(Action::Search));
+        assert_eq!(a(":"), Some(Action::Command));
+        assert_eq!(a("j"), Some(Action::Down));
+        assert_eq!(a("ctrl-j"), Some(Action::Down));
+        assert_eq!(a("k"), Some(Action::Up));
+        assert_eq!(a("g"), Some(Action::Top));
+        assert_eq!(a("G"), Some(Action::Bottom));
+        assert_eq!(a("ctrl-d"), Some(Action::HalfPageDown));
+        assert_eq!(a("ctrl-u"), Some(Action::HalfPageUp));
+        assert_eq!(a("enter"), Some(Action::Open));
+        assert_eq!(a("esc"), Some(Action::Back));
+        assert_eq!(a("y"), Some(Action::Copy));
+        assert_eq!(a("o"), Some(Action::OpenLink));
+        assert_eq!(a("r"), Some(Action::Runbook));
+        assert_eq!(a("s"), Some(Action::Sync));
+        assert_eq!(a("q"), Some(Action::Quit));
+        assert_eq!(a("?"), Some(Action::Help));
+        assert_eq!(a("tab"), Some(Action::NextPane));
+        assert_eq!(a("shift-tab"), Some(Action::PrevPane));
+        assert_eq!(a("2"), Some(Action::Pane(1)));
+        assert_eq!(a("5"), Some(Action::Pane(4)));
+        assert_eq!(a("x"), None);
+    }
+
+    #[test]
+    fn overrides_replace_an_actions_keys_and_steal_them_from_others() {
+        let mut o = indexmap::IndexMap::new();
+        o.insert("page-down".to_string(), KeyList::One("ctrl-f".into()));
+        o.insert(
+            "quit".to_string(),
+            KeyList::Many(vec!["ctrl-q".into(), "Q".into()]),
+        );
+        o.insert("runbook".to_string(), KeyList::One("j".into()));
+        let map = Keymap::with_overrides(&o).unwrap();
+        let a = |k: &str| map.action(&Key::parse(k).unwrap());
+        assert_eq!(a("ctrl-f"), Some(Action::PageDown));
+        assert_eq!(
+            a("pagedown"),
+            None,
+            "defaults of a listed action are replaced"
+        );
+        assert_eq!(a("ctrl-q"), Some(Action::Quit));
+        assert_eq!(a("Q"), Some(Action::Quit));
+        assert_eq!(a("q"), None);
+        assert_eq!(a("j"), Some(Action::Runbook), "the user's binding wins");
+        assert_eq!(a("k"), Some(Action::Up));
+        assert_eq!(a("down"), Some(Action::Down), "other default keys stay");
+        assert!(!map
+            .keys_for(&Action::Down)
+            .contains(&Key::parse("j").unwrap()));
+        assert_eq!(map.keys_for(&Action::Runbook), &[Key::parse("j").unwrap()]);
+        assert_eq!(map.hint(&Action::Quit), "Ctrl-q");
+    }
+
+    #[test]
+    fn bad_overrides_say_what_is_wrong() {
+        let one = |name: &str, key: &str| {
+            let mut o = indexmap::IndexMap::new();
+            o.insert(name.to_string(), KeyList::One(key.into()));
+            Keymap::with_overrides(&o).unwrap_err()
+        };
+        assert!(one("fly", "f").contains("not an action"));
+        assert!(one("quit", "ctrl-").contains("keys.quit"));
+        assert!(one("quit", "ctrl-c").contains("reserved"));
+        let mut o = indexmap::IndexMap::new();
+        o.insert("quit".to_string(), KeyList::One("x".into()));
+        o.insert("sync".to_string(), KeyList::One("x".into()));
+        assert!(Keymap::with_overrides(&o).unwrap_err().contains("both"));
+    }
+
+    #[test]
+    fn help_lists_every_action_with_its_live_keys() {
+        let rows = Keymap::default().help_rows();
+        assert_eq!(rows.len(), Action::bindings().len());
+        let down = rows.iter().find(|r| r.1 == "down").unwrap();
+        assert_eq!(down.0, "j ↓ Ctrl-j Ctrl-n");
+    }
+}

@@ -1,0 +1,420 @@
+//! The run-log pane of a template run (local or remote): state that
+//! applies [`RunEvent`]s in order, and a pure render function. Steps are
+//! listed with their status, the log below follows the end unless scrolled,
+//! and when the run ends its output links and text are shown. The caller
+//! owns the keys (cancel, scroll) and calls [`RunLog::scroll`] / starts the
+//! cancel itself.
+//!
+//! Also the file-tree preview shown before a local run writes anything
+//! ([`render_file_tree`], over `callboard_core::template::tree`).
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use serde_json::Value;
+
+use crate::theme::Theme;
+use callboard_core::template::{RunEvent, StepStatus};
+use callboard_core::text::sanitize::{sanitize, sanitize_line};
+use callboard_core::text::{truncate, wrap};
+
+/// Where a step is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    Running,
+    Done(StepStatus),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRow {
+    pub id: String,
+    pub name: String,
+    pub state: StepState,
+    /// Why it was skipped or failed.
+    pub note: Option<String>,
+}
+
+/// `(title, text)`: an output link (text = URL or entity ref) or an
+/// output text block.
+pub type TitledText = (String, String);
+
+/// How the run ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finish {
+    Completed { output: Value },
+    Failed { message: String },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunLog {
+    pub title: String,
+    pub task_id: Option<String>,
+    pub steps: Vec<StepRow>,
+    /// Sanitized log lines, `(step id, line)`.
+    pub lines: Vec<(Option<String>, String)>,
+    pub finish: Option<Finish>,
+    /// A cancel was asked for (the caller sends it).
+    pub cancelling: bool,
+    /// Lines scrolled up from the end; 0 follows new lines.
+    pub scroll_back: usize,
+}
+
+/// The most log lines kept; older ones are dropped.
+const MAX_LINES: usize = 5000;
+
+impl RunLog {
+    /// A run of these steps (`(id, name)`), all pending.
+    pub fn new(title: &str, steps: impl IntoIterator<Item = (String, String)>) -> RunLog {
+        RunLog {
+            title: sanitize_line(title).into_owned(),
+            task_id: None,
+            steps: steps
+                .into_iter()
+                .map(|(id, name)| StepRow {
+                    id,
+                    name: sanitize_line(&name).into_owned(),
+                    state: StepState::Pending,
+                    note: None,
+                })
+                .collect(),
+            lines: Vec::new(),
+            finish: None,
+            cancelling: false,
+            scroll_back: 0,
+        }
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.finish.is_some()
+    }
+
+    fn step_mut(&mut self, id: &str, name: Option<&str>) -> &mut StepRow {
+        if let Some(i) = self.steps.iter().position(|s| s.id == id) {
+            return &mut self.steps[i];
+        }
+        // A step the plan did not list (the server's own naming).
+        self.steps.push(StepRow {
+            id: id.to_string(),
+            name: sanitize_line(name.unwrap_or(id)).into_owned(),
+            state: StepState::Pending,
+            note: None,
+        });
+        self.steps.last_mut().expect("just pushed")
+    }
+
+    pub fn apply(&mut self, event: &RunEvent) {
+        match event {
+            RunEvent::TaskCreated { task_id } => {
+                self.task_id = Some(sanitize_line(task_id).into_owned())
+            }
+            RunEvent::StepStarted { id, name } => {
+                let step = self.step_mut(id, Some(name));
+                step.state = StepState::Running;
+            }
+            RunEvent::Log { step, line } => {
+                for l in sanitize(line).lines() {
+                    self.lines.push((step.clone(), l.to_string()));
+                }
+                if self.lines.len() > MAX_LINES {
+                    let extra = self.lines.len() - MAX_LINES;
+                    self.lines.drain(..extra);
+                }
+            }
+            RunEvent::StepFinished { id, status } => {
+                let step = self.step_mut(id, None);
+                // The server reports a cancelled step as failed right after.
+                if !(step.state == StepState::Done(StepStatus::Cancelled)
+                    && *status == StepStatus::Failed)
+                {
+                    step.state = StepState::Done(*status);
+                }
+            }
+            RunEvent::Skipped { id, reason } => {
+                let step = self.step_mut(id, None);
+                step.state = StepState::Done(StepStatus::Skipped);
+                step.note = Some(sanitize_line(reason).into_owned());
+            }
+            RunEvent::Completed { output } => {
+                self.finish = Some(Finish::Completed {
+                    output: output.clone(),
+                })
+            }
+            RunEvent::Failed { message } => {
+                for step in &mut self.steps {
+                    if step.state == StepState::Running {
+                        step.state = StepState::Done(if self.cancelling {
+                            StepStatus::Cancelled
+                        } else {
+                            StepStatus::Failed
+                        });
+                    }
+                }
+                self.finish = Some(Finish::Failed {
+                    message: sanitize(message).into_owned(),
+                })
+            }
+        }
+    }
+
+    /// Scroll the log by `delta` lines (positive: back in time).
+    pub fn scroll(&mut self, delta: isize) {
+        let max = self.lines.len().saturating_sub(1);
+        self.scroll_back = (self.scroll_back as isize + delta).clamp(0, max as isize) as usize;
+    }
+
+    /// Output links `(title, url)` and text `(title, content)`, sanitized.
+    pub fn output(&self) -> (Vec<TitledText>, Vec<TitledText>) {
+        let Some(Finish::Completed { output }) = &self.finish else {
+            return (Vec::new(), Vec::new());
+        };
+        let s = |v: Option<&Value>| {
+            v.and_then(Value::as_str)
+                .map(|s| sanitize_line(s).into_owned())
+                .unwrap_or_default()
+        };
+        let links = output
+            .get("links")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|l| {
+                let target = l
+                    .get("url")
+                    .or_else(|| l.get("entityRef"))
+                    .and_then(Value::as_str)
+                    .map(|t| sanitize_line(t).into_owned())
+                    .unwrap_or_default();
+                (s(l.get("title")), target)
+            })
+            .collect();
+        let text = output
+            .get("text")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|t| {
+                (
+                    s(t.get("title")),
+                    t.get("content")
+                        .and_then(Value::as_str)
+                        .map(|c| sanitize(c).into_owned())
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        (links, text)
+    }
+
+    /// A one-line summary for a status bar.
+    pub fn status_line(&self) -> String {
+        let done = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s.state, StepState::Done(_)))
+            .count();
+        match &self.finish {
+            Some(Finish::Completed { .. }) => {
+                format!("completed ({done}/{} steps)", self.steps.len())
+            }
+            Some(Finish::Failed { message }) if self.cancelling => {
+                format!("cancelled: {}", sanitize_line(message))
+            }
+            Some(Finish::Failed { message }) => format!("failed: {}", sanitize_line(message)),
+            None if self.cancelling => "cancelling…".into(),
+            None => format!("running ({done}/{} steps)", self.steps.len()),
+        }
+    }
+}
+
+fn step_marker(state: StepState, theme: &Theme) -> (&'static str, Style) {
+    match state {
+        StepState::Pending => ("·", theme.dim),
+        StepState::Running => ("▶", theme.accent),
+        StepState::Done(StepStatus::Completed) => ("✓", theme.ok),
+        StepState::Done(StepStatus::Failed) => ("✗", theme.error),
+        StepState::Done(StepStatus::Skipped) => ("–", theme.dim),
+        StepState::Done(StepStatus::Cancelled) => ("⊘", theme.warn),
+    }
+}
+
+/// Draw the pane: steps on top, the log, and the outcome at the end.
+pub fn render(log: &RunLog, area: Rect, buf: &mut Buffer, theme: &Theme) {
+    let title = match &log.task_id {
+        Some(id) => format!(" {} · task {} ", log.title, id),
+        None => format!(" {} ", log.title),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            truncate(&title, area.width.saturating_sub(2) as usize).into_owned(),
+            theme.title,
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height == 0 || inner.width == 0 {
+        return;
+    }
+    let width = inner.width as usize;
+
+    let mut outcome: Vec<Line> = Vec::new();
+    match &log.finish {
+        Some(Finish::Completed { .. }) => {
+            outcome.push(Line::styled("Completed", theme.ok));
+            let (links, text) = log.output();
+            for (title, url) in links {
+                outcome.push(Line::from(vec![
+                    Span::styled(
+                        truncate(&format!("{title}: "), width / 2).into_owned(),
+                        theme.label,
+                    ),
+                    Span::styled(url, theme.link),
+                ]));
+            }
+            for (title, content) in text {
+                outcome.push(Line::styled(title, theme.heading));
+                for l in content.lines() {
+                    for w in wrap(l, width) {
+                        outcome.push(Line::styled(w, theme.text));
+                    }
+                }
+            }
+        }
+        Some(Finish::Failed { message }) => {
+            let head = if log.cancelling {
+                "Cancelled"
+            } else {
+                "Failed"
+            };
+            outcome.push(Line::styled(head, theme.error));
+            for l in message.lines().take(3) {
+                for w in wrap(l, width) {
+                    outcome.push(Line::styled(w, theme.error));
+                }
+            }
+        }
+        None => {}
+    }
+
+    let steps_h = (log.steps.len() as u16).min(inner.height / 3).max(1);
+    let outcome_h = (outcome.len() as u16).min(inner.height / 3);
+    let [steps_area, log_area, outcome_area] = Layout::vertical([
+        Constraint::Length(steps_h),
+        Constraint::Min(1),
+        Constraint::Length(outcome_h),
+    ])
+    .areas(inner);
+
+    let step_lines: Vec<Line> = log
+        .steps
+        .iter()
+        .map(|s| {
+            let (mark, style) = step_marker(s.state, theme);
+            let mut spans = vec![
+                Span::styled(format!("{mark} "), style),
+                Span::styled(
+                    s.name.clone(),
+                    if s.state == StepState::Running {
+                        theme.accent
+                    } else {
+                        theme.text
+                    },
+                ),
+            ];
+            if let Some(note) = &s.note {
+                spans.push(Span::styled(format!("  {note}"), theme.dim));
+            }
+            Line::from(spans)
+        })
+        .collect();
+    // Keep the running step in view when there are more steps than rows.
+    let running = log
+        .steps
+        .iter()
+        .position(|s| s.state == StepState::Running)
+        .unwrap_or(0);
+    let first = running.saturating_sub(steps_h as usize - 1);
+    Paragraph::new(step_lines.into_iter().skip(first).collect::<Vec<_>>()).render(steps_area, buf);
+
+    // Log: wrap, then show the window ending `scroll_back` lines from the end.
+    let mut wrapped: Vec<Line> = Vec::new();
+    for (step, line) in &log.lines {
+        let prefix = step
+            .as_deref()
+            .map(|s| format!("[{s}] "))
+            .unwrap_or_default();
+        // Keep the line's own indentation (JSON in log lines), which
+        // wrapping would drop.
+        let body = line.trim_start_matches(' ');
+        let indent = " ".repeat((line.len() - body.len()).min(width / 2));
+        let room = width
+            .saturating_sub(prefix.chars().count() + indent.len())
+            .max(8);
+        let pieces: Vec<String> = wrap(body, room)
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| if i == 0 { format!("{indent}{p}") } else { p })
+            .collect();
+        for (i, piece) in pieces.into_iter().enumerate() {
+            let lead = if i == 0 {
+                prefix.clone()
+            } else {
+                " ".repeat(prefix.chars().count())
+            };
+            wrapped.push(Line::from(vec![
+                Span::styled(lead, theme.dim),
+                Span::styled(piece, theme.text),
+            ]));
+        }
+    }
+    let rows = log_area.height as usize;
+    let end = wrapped.len().saturating_sub(log.scroll_back);
+    let start = end.saturating_sub(rows);
+    Paragraph::new(wrapped[start..end].to_vec()).render(log_area, buf);
+
+    Paragraph::new(outcome).render(outcome_area, buf);
+}
+
+/// Draw the file-tree preview (before a local run writes): the target
+/// directory in the title, then the tree, scrolled by `offset` lines.
+pub fn render_file_tree(
+    target: &str,
+    lines: &[String],
+    offset: usize,
+    area: Rect,
+    buf: &mut Buffer,
+    theme: &Theme,
+) {
+    let title = format!(
+        " {} files → {} ",
+        lines.iter().filter(|l| !l.ends_with('/')).count(),
+        sanitize_line(target)
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(Span::styled(
+            truncate(&title, area.width.saturating_sub(2) as usize).into_owned(),
+            theme.title,
+        ));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let width = inner.width as usize;
+    let shown: Vec<Line> = lines
+        .iter()
+        .skip(offset)
+        .take(inner.height as usize)
+        .map(|l| {
+            let style = if l.ends_with('/') {
+                theme.heading
+            } else {
+                theme.text
+            };
+            Line::styled(truncate(l, width).into_owned(), style)
+        })
+        .collect();
+    Paragraph::new(shown).render(inner, buf);
+}

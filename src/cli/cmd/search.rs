@@ -1,0 +1,94 @@
+//! `callboard search QUERY`: the ranked catalog, filters first.
+
+use std::io::Write;
+
+use anyhow::Result;
+use callboard_core::search::{parse_query, Corpus};
+
+use super::short_ref;
+use crate::cli::exit::{EXIT_NO, EXIT_OK};
+use crate::cli::json::print_json;
+use crate::cli::output::clean;
+use crate::cli::session::Session;
+
+pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Result<u8> {
+    let store = ctx.store()?;
+    let mut parts = Vec::with_capacity(store.snapshots.len());
+    for snapshot in &store.snapshots {
+        parts.push(Corpus::decode(snapshot.corpus_bytes()?).map_err(|e| {
+            anyhow::anyhow!(
+                "search index of '{}' is unreadable ({e}); run `callboard sync`",
+                snapshot.info.source
+            )
+        })?);
+    }
+    // A ref from a higher-priority source hides the same ref below it.
+    let corpus = Corpus::merge(parts);
+    let parsed = parse_query(query);
+    let results = corpus.search(&parsed, limit);
+    let hits: Vec<_> = results
+        .hits
+        .iter()
+        .filter_map(|h| corpus.get(h.index).map(|r| (h, r)))
+        .collect();
+    if ctx.json {
+        let hits: Vec<_> = hits
+            .iter()
+            .map(|(h, r)| {
+                serde_json::json!({
+                    "ref": r.entity_ref(), "kind": r.kind(), "namespace": r.namespace(), "name": r.name(),
+                    "title": r.title(), "type": r.spec_type(), "owner": r.owner(), "lifecycle": r.lifecycle(),
+                    "system": r.system(), "tags": r.tags().collect::<Vec<_>>(), "score": h.score,
+                })
+            })
+            .collect();
+        print_json(
+            out,
+            &serde_json::json!({"query": query, "matched": results.matched, "total": results.total, "hits": hits}),
+        )?;
+    } else {
+        let rows: Vec<[String; 4]> = hits
+            .iter()
+            .map(|(_, r)| {
+                let owner = r.owner().rsplit('/').next().unwrap_or_default();
+                [
+                    clean(&short_ref(&r.entity_ref())),
+                    clean(r.spec_type()),
+                    clean(owner),
+                    clean(if r.title().is_empty() {
+                        r.description()
+                    } else {
+                        r.title()
+                    }),
+                ]
+            })
+            .collect();
+        let widths: Vec<usize> = (0..3)
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+            .collect();
+        for row in &rows {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate().take(3) {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+            line.push_str(&row[3]);
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        writeln!(
+            out,
+            "{}",
+            ctx.style.dim(&format!(
+                "{} / {} shown, {} matched",
+                rows.len(),
+                results.total,
+                results.matched
+            ))
+        )?;
+    }
+    Ok(if results.matched == 0 {
+        EXIT_NO
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,70 @@
+//! `callboard sync [--full]`: re-read every source into the cache.
+
+use std::io::Write;
+
+use anyhow::Result;
+
+use crate::cli::clean_error;
+use crate::cli::exit::{EXIT_NO, EXIT_OK};
+use crate::cli::json::print_json;
+use crate::cli::output::clean;
+use crate::cli::progress::{describe_remote_sync, StderrProgress};
+use crate::cli::session::Session;
+
+pub fn run(ctx: &Session, full: bool, out: &mut dyn Write) -> Result<u8> {
+    let mut reports = Vec::new();
+    let mut failed = Vec::new();
+    for source in &ctx.sources {
+        let progress = StderrProgress::new(!ctx.json);
+        let options = callboard_io::sync::SyncOptions {
+            progress: Some(progress.callback()),
+            full,
+            ..Default::default()
+        };
+        let result = callboard_io::sync::sync_source_with(
+            &ctx.cache,
+            source,
+            ctx.allowed_kinds.as_deref(),
+            &options,
+        );
+        progress.finish();
+        match result {
+            Ok(report) => reports.push(report),
+            Err(e) => failed.push((source.name.clone(), clean_error(&e))),
+        }
+    }
+    if ctx.json {
+        let failures: Vec<_> = failed
+            .iter()
+            .map(|(s, e)| serde_json::json!({"source": s, "error": e}))
+            .collect();
+        print_json(
+            out,
+            &serde_json::json!({"synced": reports, "failed": failures}),
+        )?;
+    } else {
+        for r in &reports {
+            for p in &r.problems {
+                eprintln!("{}", clean(&p.to_string()));
+            }
+            if let Some(remote) = &r.remote {
+                writeln!(out, "{}", clean(&describe_remote_sync(r, remote)))?;
+                continue;
+            }
+            writeln!(
+                out,
+                "{}: {} entities from {} files, {} errors, {} warnings, {} ms",
+                clean(&r.source),
+                r.snapshot.entity_count,
+                r.files_read,
+                r.error_count(),
+                r.problems.len() - r.error_count(),
+                r.elapsed.as_millis()
+            )?;
+        }
+        for (source, error) in &failed {
+            eprintln!("callboard: sync of '{}' failed: {error}", clean(source));
+        }
+    }
+    Ok(if failed.is_empty() { EXIT_OK } else { EXIT_NO })
+}

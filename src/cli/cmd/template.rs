@@ -1,0 +1,587 @@
+//! `callboard template list` and `callboard template run`: the headless
+//! front end of templates.
+//!
+//! `run` fills values from `--values FILE` and `--set k=v`, applies the
+//! schema defaults (the server does not), validates, then either runs
+//! locally into `--out DIR` (showing the file tree first), previews
+//! (`--dry-run`, locally or with `--remote` through the server's dry-run),
+//! or creates a task on `--remote` and follows its log (Ctrl-C cancels it).
+//!
+//! Exit codes: 0 the run succeeded; 1 it failed (or was cancelled); 2 it
+//! could not start (unknown template, bad arguments, invalid values).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use serde_json::{json, Map, Value};
+
+use callboard_core::catalog::Origin;
+use callboard_core::template::tree::file_tree_lines;
+use callboard_core::template::{schema, RunEvent, StepStatus, Template};
+use callboard_io::config::{Endpoint, SourceKind};
+use callboard_io::template::actions::{plan_local, LocalRun, Outcome};
+use callboard_io::template::catalog::{
+    catalog_templates, reads_template_folder, skeleton_files, CatalogTemplate,
+};
+use callboard_io::template::remote::{run_remote, Scaffolder};
+
+use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
+use crate::cli::json::escape_json_controls;
+use crate::cli::output::clean;
+use crate::cli::session::Session;
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// List the software templates in the catalog.
+    List,
+    /// Run a template locally (into --out), preview it (--dry-run), or run
+    /// it on a Backstage backend (--remote).
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The template: `name`, `namespace/name` or `template:namespace/name`.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// A value, `key=value` (repeatable; dotted keys nest). JSON values
+    /// (numbers, booleans, lists) are parsed unless the field is a string.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+    /// Values from a YAML or JSON file (before any --set).
+    #[arg(long, value_name = "FILE")]
+    pub values: Option<PathBuf>,
+    /// Run on this backend (a configured source name or a URL; token from
+    /// the source's config or CALLBOARD_TOKEN).
+    #[arg(long, value_name = "ENDPOINT")]
+    pub remote: Option<String>,
+    /// Show what would be produced without writing anything (with
+    /// --remote: the server's dry-run).
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The directory a local run writes into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Overwrite files that already exist in --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn run(ctx: &Session, command: TemplateCommand, out: &mut dyn Write) -> Result<u8> {
+    match command {
+        TemplateCommand::List => cmd_list(ctx, out),
+        TemplateCommand::Run(args) => cmd_run(ctx, args, out),
+    }
+}
+
+fn cmd_list(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
+    let store = ctx.store()?;
+    let (templates, problems) = catalog_templates(&store);
+    for p in &problems {
+        eprintln!("callboard: {}", clean(p));
+    }
+    if ctx.json {
+        let items: Vec<Value> = templates
+            .iter()
+            .map(|t| {
+                let t2 = &t.template;
+                json!({"ref": t2.entity_ref(), "name": t2.name, "namespace": t2.namespace,
+                       "title": t2.title, "description": t2.description, "tags": t2.tags,
+                       "owner": t2.owner, "type": t2.kind_type,
+                       "steps": t2.steps.iter().map(|s| json!({"id": s.id, "action": s.action})).collect::<Vec<_>>(),
+                       "location": t.origin.location})
+            })
+            .collect();
+        print_json(out, &json!({ "templates": items }))?;
+    } else {
+        let rows: Vec<[String; 4]> = templates
+            .iter()
+            .map(|t| {
+                let t = &t.template;
+                [
+                    clean(&t.name),
+                    clean(t.owner.as_deref().unwrap_or("")),
+                    clean(&t.tags.join(",")),
+                    clean(&match &t.description {
+                        Some(d) => format!("{} — {}", t.display_title(), d),
+                        None => t.display_title().to_string(),
+                    }),
+                ]
+            })
+            .collect();
+        let widths: Vec<usize> = (0..3)
+            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+            .collect();
+        for row in &rows {
+            let mut line = String::new();
+            for (i, cell) in row.iter().enumerate().take(3) {
+                line.push_str(cell);
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+            line.push_str(&row[3]);
+            writeln!(out, "{}", line.trim_end())?;
+        }
+        writeln!(
+            out,
+            "{}",
+            ctx.style.dim(&format!("{} templates", rows.len()))
+        )?;
+    }
+    Ok(if templates.is_empty() {
+        EXIT_NO
+    } else {
+        EXIT_OK
+    })
+}
+
+fn print_json(out: &mut dyn Write, v: &Value) -> Result<()> {
+    let text = serde_json::to_string_pretty(v)?;
+    writeln!(out, "{}", escape_json_controls(&text))?;
+    Ok(())
+}
+
+fn usage(message: String) -> Result<u8> {
+    eprintln!("callboard: {}", clean(&message));
+    Ok(EXIT_ERROR)
+}
+
+/// `name`, `ns/name` or `template:ns/name` → (namespace, name).
+fn split_template_ref(input: &str) -> (String, String) {
+    let rest = input
+        .strip_prefix("template:")
+        .or_else(|| input.strip_prefix("Template:"))
+        .unwrap_or(input);
+    match rest.split_once('/') {
+        Some((ns, name)) => (ns.to_lowercase(), name.to_string()),
+        None => ("default".into(), rest.to_string()),
+    }
+}
+
+fn scaffolder_for(ctx: &Session, endpoint: &str) -> Result<Scaffolder> {
+    let wanted = callboard_io::config::normalize_url(endpoint);
+    for source in &ctx.sources {
+        if let SourceKind::Remote(ep) = &source.kind {
+            if source.name == endpoint || ep.url == wanted {
+                return Scaffolder::new(&source.name, ep).map_err(anyhow::Error::from);
+            }
+        }
+    }
+    callboard_io::config::check_url("--remote", &wanted)?;
+    let ep = Endpoint::from_url(endpoint);
+    Scaffolder::new(&ep.url.clone(), &ep).map_err(anyhow::Error::from)
+}
+
+/// Read `--values` and apply `--set`, typed by the schema.
+fn collect_values(args: &RunArgs, pages: &[Value]) -> Result<Map<String, Value>, String> {
+    let mut values = Map::new();
+    if let Some(file) = &args.values {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("--values {}: {e}", file.display()))?;
+        let v: Value = serde_norway::from_str(&text)
+            .map_err(|e| format!("--values {}: not YAML or JSON: {e}", file.display()))?;
+        match v {
+            Value::Object(m) => values = m,
+            Value::Null => {}
+            _ => {
+                return Err(format!(
+                    "--values {}: must be a mapping of names to values",
+                    file.display()
+                ))
+            }
+        }
+    }
+    for pair in &args.set {
+        let Some((key, raw)) = pair.split_once('=') else {
+            return Err(format!("--set {pair:?}: expected KEY=VALUE"));
+        };
+        let path: Vec<String> = key.split('.').map(str::to_string).collect();
+        if key.is_empty() || path.iter().any(String::is_empty) {
+            return Err(format!("--set {pair:?}: empty key"));
+        }
+        let is_string = field_type(pages, &path).as_deref() == Some("string");
+        let value = if is_string {
+            Value::String(raw.to_string())
+        } else {
+            serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
+        };
+        schema::set_path(&mut values, &path, Some(value));
+    }
+    Ok(values)
+}
+
+/// The declared `type` of a (nested) property in any page.
+fn field_type(pages: &[Value], path: &[String]) -> Option<String> {
+    for page in pages {
+        let mut schema = page;
+        let mut ok = true;
+        for key in path {
+            match schema.get("properties").and_then(|p| p.get(key)) {
+                Some(s) => schema = s,
+                None => {
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        if ok {
+            if let Some(t) = schema.get("type").and_then(Value::as_str) {
+                return Some(t.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Prints run events as they come (stderr, so stdout stays the result).
+struct Progress {
+    json: bool,
+}
+
+impl Progress {
+    fn show(&self, e: &RunEvent) {
+        if self.json {
+            return;
+        }
+        let line = match e {
+            RunEvent::TaskCreated { task_id } => format!("task {task_id}"),
+            RunEvent::StepStarted { name, .. } => format!("▶ {name}"),
+            RunEvent::Log { step, line } => {
+                let prefix = step
+                    .as_deref()
+                    .map(|s| format!("  [{s}] "))
+                    .unwrap_or_else(|| "  ".into());
+                line.lines()
+                    .map(|l| format!("{prefix}{l}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            }
+            RunEvent::StepFinished { id, status } => match status {
+                StepStatus::Completed => format!("✓ {id}"),
+                other => format!("✗ {id} {}", other.as_str()),
+            },
+            RunEvent::Skipped { id, reason } => format!("– {id} skipped: {reason}"),
+            RunEvent::Completed { .. } => "completed".into(),
+            RunEvent::Failed { message } => format!("failed: {message}"),
+        };
+        eprintln!("{}", callboard_core::text::sanitize(&line));
+    }
+}
+
+fn step_json(outcome: &Outcome) -> Vec<Value> {
+    outcome
+        .steps
+        .iter()
+        .map(|s| json!({"id": s.id, "name": s.name, "action": s.action, "status": s.status, "reason": s.reason}))
+        .collect()
+}
+
+fn print_output(out: &mut dyn Write, output: &Value) -> Result<()> {
+    for link in output
+        .get("links")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let title = link.get("title").and_then(Value::as_str).unwrap_or("link");
+        let target = link
+            .get("url")
+            .or_else(|| link.get("entityRef"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        writeln!(out, "{}: {}", clean(title), clean(target))?;
+    }
+    for text in output
+        .get("text")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(t) = text.get("title").and_then(Value::as_str) {
+            writeln!(out, "{}", clean(t))?;
+        }
+        if let Some(c) = text.get("content").and_then(Value::as_str) {
+            writeln!(out, "{}", callboard_core::text::sanitize(c))?;
+        }
+    }
+    Ok(())
+}
+
+fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
+    let (namespace, name) = split_template_ref(&args.name);
+    let template_ref = format!("template:{namespace}/{name}");
+    let store = ctx.store()?;
+    let (templates, _) = catalog_templates(&store);
+    let local = templates.into_iter().find(|t| {
+        t.template.namespace.eq_ignore_ascii_case(&namespace)
+            && t.template.name.eq_ignore_ascii_case(&name)
+    });
+    let remote = match &args.remote {
+        Some(ep) => Some(scaffolder_for(ctx, ep)?),
+        None => None,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let found = match (local, &remote) {
+        (Some(t), _) => t,
+        (None, Some(client)) => {
+            // Not in the local catalog: ask the backend's catalog.
+            let entity = match rt.block_on(client.catalog_entity("template", &namespace, &name)) {
+                Ok(e) => e,
+                Err(e) => return usage(format!("template {template_ref}: {e}")),
+            };
+            match Template::from_entity(&entity) {
+                Ok(template) => CatalogTemplate {
+                    template,
+                    origin: Origin {
+                        source: "remote".into(),
+                        location: "url:remote".into(),
+                        line: None,
+                    },
+                },
+                Err(e) => return usage(e.to_string()),
+            }
+        }
+        (None, None) => {
+            return usage(format!(
+                "no template '{}' in the catalog; `callboard template list` shows them",
+                args.name
+            ))
+        }
+    };
+    let template = &found.template;
+    let pages = template.parameter_steps();
+    let mut values = match collect_values(&args, pages) {
+        Ok(v) => v,
+        Err(e) => return usage(e),
+    };
+    // The server does not apply schema defaults: callboard does.
+    schema::apply_defaults(pages, &mut values);
+    let errors = schema::validate(pages, &values);
+    if !errors.is_empty() {
+        if ctx.json {
+            let errs: Vec<Value> = errors
+                .iter()
+                .map(|e| json!({"path": e.path, "message": e.message}))
+                .collect();
+            print_json(
+                out,
+                &json!({"template": template.entity_ref(), "status": "invalid", "errors": errs}),
+            )?;
+        }
+        eprintln!(
+            "callboard: invalid values for {}:",
+            clean(&template.entity_ref())
+        );
+        for e in &errors {
+            eprintln!("  {}: {}", clean(&e.path), clean(&e.message));
+        }
+        return Ok(EXIT_ERROR);
+    }
+    let (plain, secrets) = schema::split_secrets(pages, &values);
+    let progress = Progress { json: ctx.json };
+
+    match (&remote, args.dry_run) {
+        (Some(client), false) => {
+            let (tx, rx) = tokio::sync::watch::channel(false);
+            let mut events = Vec::new();
+            let result = rt.block_on(async {
+                // Ctrl-C cancels the task on the server; the run then ends.
+                let cancel = tokio::spawn(async move {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("callboard: cancelling the task…");
+                        let _ = tx.send(true);
+                    }
+                });
+                let r = run_remote(
+                    client,
+                    &template.entity_ref(),
+                    &plain,
+                    &secrets,
+                    &mut |e| {
+                        progress.show(&e);
+                        events.push(e);
+                    },
+                    rx,
+                )
+                .await;
+                cancel.abort();
+                r
+            });
+            let outcome = match result {
+                Ok(o) => o,
+                Err(e) if !e.validation.is_empty() => {
+                    eprintln!("callboard: the backend refused the values:");
+                    for v in &e.validation {
+                        eprintln!("  {}", clean(v));
+                    }
+                    return Ok(EXIT_ERROR);
+                }
+                Err(e) => {
+                    eprintln!("callboard: {}", clean(&e.message));
+                    return Ok(EXIT_NO);
+                }
+            };
+            let status = if outcome.succeeded {
+                "completed"
+            } else if outcome.cancelled {
+                "cancelled"
+            } else {
+                "failed"
+            };
+            if ctx.json {
+                print_json(
+                    out,
+                    &json!({"template": template.entity_ref(), "mode": "remote", "task_id": outcome.task_id,
+                    "status": status, "output": outcome.output, "error": outcome.error}),
+                )?;
+            } else {
+                print_output(out, &outcome.output)?;
+                if let Some(e) = &outcome.error {
+                    eprintln!("callboard: {}", clean(e));
+                }
+            }
+            Ok(if outcome.succeeded { EXIT_OK } else { EXIT_NO })
+        }
+        (Some(client), true) => {
+            let files = match found.base_dir() {
+                Some(dir) => skeleton_files(template, &dir)?,
+                None if reads_template_folder(template) => {
+                    return usage(format!(
+                        "{} reads files from its own folder, which is not on this machine; \
+                         the server's dry-run needs them: point --source at a local copy of the template",
+                        template.entity_ref()
+                    ))
+                }
+                None => Vec::new(),
+            };
+            let dry = match rt.block_on(client.dry_run(template, &plain, &secrets, &files)) {
+                Ok(d) => d,
+                Err(e) if !e.validation.is_empty() => {
+                    eprintln!("callboard: the backend refused the values:");
+                    for v in &e.validation {
+                        eprintln!("  {}", clean(v));
+                    }
+                    return Ok(EXIT_ERROR);
+                }
+                Err(e) => {
+                    eprintln!("callboard: {}", clean(&e.message));
+                    return Ok(EXIT_NO);
+                }
+            };
+            for e in &dry.log {
+                progress.show(e);
+            }
+            let failed = dry.log.iter().any(|e| {
+                matches!(
+                    e,
+                    RunEvent::StepFinished {
+                        status: StepStatus::Failed,
+                        ..
+                    }
+                )
+            });
+            if ctx.json {
+                let files: Vec<Value> = dry
+                    .files
+                    .iter()
+                    .map(|(p, b, x)| json!({"path": p, "size": b.len(), "executable": x}))
+                    .collect();
+                print_json(
+                    out,
+                    &json!({"template": template.entity_ref(), "mode": "remote-dry-run",
+                    "status": if failed {"failed"} else {"completed"}, "files": files, "output": dry.output}),
+                )?;
+            } else {
+                for line in file_tree_lines(dry.files.iter().map(|(p, b, _)| (p.as_str(), b.len())))
+                {
+                    writeln!(out, "{line}")?;
+                }
+                print_output(out, &dry.output)?;
+            }
+            Ok(if failed { EXIT_NO } else { EXIT_OK })
+        }
+        (None, dry_run) => {
+            let Some(base_dir) = found.base_dir() else {
+                return usage(format!(
+                    "{} comes from {}; its files are not on this machine: use --remote",
+                    template.entity_ref(),
+                    found.origin.location
+                ));
+            };
+            if !dry_run && args.out.is_none() {
+                return usage("a local run needs --out DIR (or --dry-run to preview)".into());
+            }
+            let run = LocalRun {
+                base_dir,
+                values: plain,
+                secrets,
+                user: json!({}),
+                dry_run,
+                template_ref: template.entity_ref(),
+            };
+            let mut outcome = plan_local(template, &run, &mut |e| progress.show(&e));
+            let files: Vec<(String, usize)> = outcome
+                .files()
+                .map(|(p, b)| (p.to_string(), b.len()))
+                .collect();
+            if !ctx.json && outcome.error.is_none() {
+                match &args.out {
+                    Some(dir) if !dry_run => writeln!(
+                        out,
+                        "{} files into {}:",
+                        files.len(),
+                        clean(&dir.display().to_string())
+                    )?,
+                    _ => writeln!(out, "{} files would be written:", files.len())?,
+                }
+                for line in file_tree_lines(files.iter().map(|(p, n)| (p.as_str(), *n))) {
+                    writeln!(out, "{line}")?;
+                }
+            }
+            let mut written = false;
+            if let (Some(dir), false, None) = (&args.out, dry_run, &outcome.error) {
+                match callboard_io::template::fs_guard::write_tree(
+                    dir,
+                    outcome.workspace.iter().map(|(p, e)| (p.as_str(), e)),
+                    args.force,
+                ) {
+                    Ok(_) => written = true,
+                    Err(e) => outcome.error = Some(format!("writing into {}: {e}", dir.display())),
+                }
+            }
+            let status = if outcome.error.is_some() {
+                "failed"
+            } else {
+                "completed"
+            };
+            if ctx.json {
+                let files: Vec<Value> = files
+                    .iter()
+                    .map(|(p, n)| json!({"path": p, "size": n}))
+                    .collect();
+                print_json(
+                    out,
+                    &json!({"template": template.entity_ref(), "mode": if dry_run {"dry-run"} else {"local"},
+                    "status": status, "written": written, "out": args.out, "steps": step_json(&outcome),
+                    "files": files, "output": outcome.output, "error": outcome.error}),
+                )?;
+            } else {
+                if outcome.error.is_none() {
+                    print_output(out, &outcome.output)?;
+                }
+                if let Some(e) = &outcome.error {
+                    eprintln!("callboard: {}", clean(e));
+                }
+            }
+            Ok(if outcome.error.is_some() {
+                EXIT_NO
+            } else {
+                EXIT_OK
+            })
+        }
+    }
+}

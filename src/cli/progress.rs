@@ -1,0 +1,111 @@
+//! What `callboard sync` shows as it goes: a progress line on stderr, and
+//! one summary line per remote source.
+
+use std::time::{Duration, Instant};
+
+use callboard_io::source::backstage::{ProgressFn, RemoteStats};
+use callboard_io::sync::SyncReport;
+
+/// One line per remote sync for `callboard sync`.
+pub fn describe_remote_sync(r: &SyncReport, remote: &RemoteStats) -> String {
+    let detail = if remote.mode == "incremental" {
+        format!(
+            "incremental: {} fetched, {} unchanged, {} removed",
+            remote.fetched, remote.unchanged, remote.removed
+        )
+    } else {
+        "full".to_string()
+    };
+    let skipped = if remote.skipped > 0 {
+        format!(", {} left out by rules.allow", remote.skipped)
+    } else {
+        String::new()
+    };
+    format!(
+        "{}: {} entities ({detail}{skipped}), {} in {} requests, {} errors, {} ms",
+        r.source,
+        r.snapshot.entity_count,
+        human_bytes(remote.bytes_received + remote.bytes_sent),
+        remote.requests,
+        r.error_count(),
+        r.elapsed.as_millis()
+    )
+}
+
+/// `1.4 MB`, `830 kB`, `120 B`.
+pub fn human_bytes(n: u64) -> String {
+    match n {
+        0..=999 => format!("{n} B"),
+        1_000..=999_999 => format!("{:.0} kB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
+}
+
+/// The progress line of `callboard sync` on stderr: redrawn in place on a
+/// terminal, a plain line every few seconds otherwise.
+pub struct StderrProgress {
+    enabled: bool,
+    state: std::sync::Arc<std::sync::Mutex<ProgressState>>,
+}
+
+#[derive(Default)]
+struct ProgressState {
+    drawn: bool,
+    last_plain: Option<Instant>,
+}
+
+impl StderrProgress {
+    pub fn new(enabled: bool) -> StderrProgress {
+        StderrProgress {
+            enabled,
+            state: Default::default(),
+        }
+    }
+
+    pub fn callback(&self) -> ProgressFn {
+        let enabled = self.enabled;
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let state = self.state.clone();
+        std::sync::Arc::new(move |p: &callboard_io::source::backstage::SyncProgress| {
+            if !enabled {
+                return;
+            }
+            use callboard_io::source::backstage::Phase;
+            let what = match p.phase {
+                Phase::Pages => "downloading",
+                Phase::Listing => "listing changes",
+                Phase::Fetching => "fetching changed",
+                Phase::Writing => "writing",
+            };
+            let count = match p.total {
+                Some(t) => format!("{}/{t}", p.entities),
+                None => p.entities.to_string(),
+            };
+            let line = format!(
+                "{}: {what}: {count} entities, {}",
+                crate::cli::output::clean(&p.source),
+                human_bytes(p.bytes)
+            );
+            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
+            if tty {
+                eprint!("\r\x1b[2K{line}");
+                st.drawn = true;
+            } else if st
+                .last_plain
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
+            {
+                eprintln!("{line}");
+                st.last_plain = Some(Instant::now());
+            }
+        })
+    }
+
+    /// Clear the line (on a terminal).
+    pub fn finish(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if st.drawn {
+            eprint!("\r\x1b[2K");
+            st.drawn = false;
+        }
+    }
+}
