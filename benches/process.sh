@@ -16,7 +16,7 @@ URL="${BACKSTAGE_URL:-http://127.0.0.1:${BACKSTAGE_PORT:-7007}}"
 TOKEN="${BACKSTAGE_TOKEN:-test-token-0123456789}"
 mkdir -p "$WORK"
 
-cargo build --release --bin callboard --bin callboard-gen
+cargo build --release -p callboard -p callboard-gen
 BIN="$PWD/target/release/callboard"
 GEN="$PWD/target/release/callboard-gen"
 

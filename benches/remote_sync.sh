@@ -26,7 +26,7 @@ FIXTURES="$(cd ../shared/fixtures && pwd)"
 BWORK="${BACKSTAGE_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backstage-test-backend}"
 mkdir -p "$WORK"
 
-cargo build --release --bin callboard --bin callboard-gen
+cargo build --release -p callboard -p callboard-gen
 BIN="$PWD/target/release/callboard"
 GEN="$PWD/target/release/callboard-gen"
 
