@@ -97,6 +97,7 @@ fn first_frame(cache_dir: &Path, sources: &[Source], size: (u16, u16)) -> Durati
             cache: Cache::new(cache_dir),
             sources: sources.to_vec(),
             allowed_kinds: None,
+            remotes: Default::default(),
         },
         tx.clone(),
     );

@@ -201,6 +201,7 @@ fn local_harness(repo: &std::path::Path, size: (u16, u16)) -> Harness {
             },
         }],
         allowed_kinds: None,
+        remotes: Default::default(),
     };
     Harness::start(config, dir, size, Theme::default_theme())
 }
@@ -267,6 +268,7 @@ fn remote_docs_from_the_recorded_techdocs_backend() {
             kind: SourceKind::Remote(endpoint),
         }],
         allowed_kinds: None,
+        remotes: Default::default(),
     };
     let mut h = Harness::start(config, dir, (80, 24), Theme::default_theme());
     h.press("<esc>:open component:default/tui-web<enter>6");
@@ -295,6 +297,7 @@ fn mono_theme_docs_have_no_colour_even_in_code() {
             kind: SourceKind::Demo,
         }],
         allowed_kinds: None,
+        remotes: Default::default(),
     };
     let mut h = Harness::start(config, dir, (120, 40), Theme::mono());
     h.press("<esc>:open component:booking-api<enter>6");

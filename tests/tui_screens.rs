@@ -405,6 +405,7 @@ fn mono_theme_and_no_color_keep_the_selection_visible() {
             },
         }],
         allowed_kinds: None,
+        remotes: Default::default(),
     };
     let theme = Theme::from_config(Some("default"), true).unwrap();
     let mut h = Harness::start(config, dir, (120, 40), theme);

@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use callboard_io::source::backstage::{ProgressFn, RemoteStats};
-use callboard_io::sync::SyncReport;
+use callboard_io::source::backstage::{Phase, RemoteStats, SyncProgress};
+use callboard_io::sync::{SyncEvent, SyncReport};
 
 /// One line per remote sync for `callboard sync`.
 pub fn describe_remote_sync(r: &SyncReport, remote: &RemoteStats) -> String {
@@ -45,7 +45,8 @@ pub fn human_bytes(n: u64) -> String {
 /// terminal, a plain line every few seconds otherwise.
 pub struct StderrProgress {
     enabled: bool,
-    state: std::sync::Arc<std::sync::Mutex<ProgressState>>,
+    tty: bool,
+    state: std::sync::Mutex<ProgressState>,
 }
 
 #[derive(Default)]
@@ -58,51 +59,64 @@ impl StderrProgress {
     pub fn new(enabled: bool) -> StderrProgress {
         StderrProgress {
             enabled,
+            tty: std::io::IsTerminal::is_terminal(&std::io::stderr()),
             state: Default::default(),
         }
     }
 
-    pub fn callback(&self) -> ProgressFn {
-        let enabled = self.enabled;
-        let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
-        let state = self.state.clone();
-        std::sync::Arc::new(move |p: &callboard_io::source::backstage::SyncProgress| {
-            if !enabled {
-                return;
+    /// Show one event of `callboard sync`: a source's progress line, cleared
+    /// when the source is done.
+    pub fn show(&self, event: &SyncEvent) {
+        match event {
+            SyncEvent::Source { .. } => {
+                // Each source's first line shows at once.
+                self.lock().last_plain = None;
             }
-            use callboard_io::source::backstage::Phase;
-            let what = match p.phase {
-                Phase::Pages => "downloading",
-                Phase::Listing => "listing changes",
-                Phase::Fetching => "fetching changed",
-                Phase::Writing => "writing",
-            };
-            let count = match p.total {
-                Some(t) => format!("{}/{t}", p.entities),
-                None => p.entities.to_string(),
-            };
-            let line = format!(
-                "{}: {what}: {count} entities, {}",
-                crate::cli::output::clean(&p.source),
-                human_bytes(p.bytes)
-            );
-            let mut st = state.lock().unwrap_or_else(|e| e.into_inner());
-            if tty {
-                eprint!("\r\x1b[2K{line}");
-                st.drawn = true;
-            } else if st
-                .last_plain
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
-            {
-                eprintln!("{line}");
-                st.last_plain = Some(Instant::now());
-            }
-        })
+            SyncEvent::Progress(p) => self.draw(p),
+            SyncEvent::SourceDone { .. } => self.finish(),
+            SyncEvent::Started { .. } | SyncEvent::Finished { .. } => {}
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ProgressState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn draw(&self, p: &SyncProgress) {
+        if !self.enabled {
+            return;
+        }
+        let what = match p.phase {
+            Phase::Pages => "downloading",
+            Phase::Listing => "listing changes",
+            Phase::Fetching => "fetching changed",
+            Phase::Writing => "writing",
+        };
+        let count = match p.total {
+            Some(t) => format!("{}/{t}", p.entities),
+            None => p.entities.to_string(),
+        };
+        let line = format!(
+            "{}: {what}: {count} entities, {}",
+            crate::cli::output::clean(&p.source),
+            human_bytes(p.bytes)
+        );
+        let mut st = self.lock();
+        if self.tty {
+            eprint!("\r\x1b[2K{line}");
+            st.drawn = true;
+        } else if st
+            .last_plain
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(5))
+        {
+            eprintln!("{line}");
+            st.last_plain = Some(Instant::now());
+        }
     }
 
     /// Clear the line (on a terminal).
     pub fn finish(&self) {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut st = self.lock();
         if st.drawn {
             eprint!("\r\x1b[2K");
             st.drawn = false;

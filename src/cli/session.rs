@@ -8,7 +8,8 @@ use callboard_io::cache::{Cache, Store};
 use callboard_io::config::{
     default_cache_dir, default_config_path, resolve_path, Config, Source, SourceKind,
 };
-use callboard_io::sync::{problems_note, sync_source};
+use callboard_io::remotes::Remotes;
+use callboard_io::sync::{problems_note, sync_source_in, SyncOptions};
 
 use super::output::{clean, Style};
 use super::GlobalArgs;
@@ -20,6 +21,9 @@ pub struct Session {
     pub sources: Vec<Source>,
     pub allowed_kinds: Option<Vec<String>>,
     pub cache: Cache,
+    /// The Backstage connections (one client and one token per endpoint)
+    /// every command and the TUI's workers share.
+    pub remotes: Remotes,
     pub json: bool,
     pub style: Style,
 }
@@ -85,6 +89,7 @@ impl Session {
             allowed_kinds: config.rules.allow.clone(),
             config,
             cache: Cache::new(cache_dir),
+            remotes: Remotes::new(),
             json: global.json,
             style: Style::detect(),
         })
@@ -101,6 +106,7 @@ impl Session {
         for source in &self.sources {
             if let SourceKind::Remote(endpoint) = &source.kind {
                 let opened = callboard_io::sync::open_remote(
+                    &self.remotes,
                     &self.cache,
                     source,
                     endpoint,
@@ -116,7 +122,13 @@ impl Session {
             let snapshot = match self.cache.open_snapshot(&source.name)? {
                 Some(s) => s,
                 None => {
-                    let report = sync_source(&self.cache, source, self.allowed_kinds.as_deref())?;
+                    let report = sync_source_in(
+                        &self.remotes,
+                        &self.cache,
+                        source,
+                        self.allowed_kinds.as_deref(),
+                        &SyncOptions::default(),
+                    )?;
                     if let Some(note) = problems_note(&report) {
                         eprintln!("callboard: {}", clean(&note));
                     }
@@ -138,6 +150,7 @@ impl Session {
             cache: self.cache.clone(),
             sources: self.sources.clone(),
             allowed_kinds: self.allowed_kinds.clone(),
+            remotes: self.remotes.clone(),
         }
     }
 }

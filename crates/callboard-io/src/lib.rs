@@ -8,6 +8,8 @@
 //! - [`cache`]: one SQLite snapshot per source, replaced atomically.
 //! - [`source`]: local repos (YAML with positions, Locations), Backstage
 //!   backends (REST client, full and incremental sync), tokens.
+//! - [`remotes`]: the registry of Backstage connections (one runtime, one
+//!   HTTP client and one token per endpoint) everything remote goes through.
 //! - [`sync`]: sources into the cache.
 //! - [`docs`]: finding and reading TechDocs, local or remote.
 //! - [`template`]: local template runs, drafts, the scaffolder client.
@@ -16,6 +18,10 @@ pub mod cache;
 pub mod config;
 pub mod demo;
 pub mod docs;
+pub mod remotes;
 pub mod source;
 pub mod sync;
 pub mod template;
+
+#[cfg(test)]
+mod test_server;

@@ -2,9 +2,13 @@
 //!
 //! A local source is read whole; a remote one (a Backstage backend) is
 //! synced incrementally against its previous snapshot when it can be (see
-//! [`crate::source::backstage`]). Either way the new snapshot replaces the
-//! old one only when complete: a failed or killed sync keeps the last good
-//! one.
+//! [`crate::source::backstage`]), through the registry's connection to it
+//! ([`Remotes`]). Either way the new snapshot replaces the old one only
+//! when complete: a failed or killed sync keeps the last good one.
+//!
+//! [`sync_all`] is the one loop over several sources: `callboard sync`,
+//! the TUI's `s` and its first sync of never-synced sources all use it and
+//! hear about it through [`SyncEvent`]s.
 
 use std::time::{Duration, Instant};
 
@@ -13,8 +17,9 @@ use serde::Serialize;
 
 use crate::cache::{Cache, SnapshotInfo};
 use crate::config::{Endpoint, Source, SourceKind};
+use crate::remotes::Remotes;
 use crate::source::backstage::{
-    block_on, ProgressFn, Remote, RemoteError, RemoteStats, RetryPolicy,
+    Phase, ProgressFn, RemoteError, RemoteStats, RetryPolicy, SyncProgress,
 };
 use crate::source::local::{load_local, LocalOptions};
 use crate::source::{Problem, Severity};
@@ -66,6 +71,8 @@ impl SyncReport {
 
 /// Sync one source. A source that yields nothing readable at all (every
 /// root missing, say) fails and leaves the previous snapshot in place.
+/// One-off: a remote source gets a registry of its own; long-lived
+/// callers use [`sync_source_in`].
 pub fn sync_source(
     cache: &Cache,
     source: &Source,
@@ -76,14 +83,41 @@ pub fn sync_source(
 
 /// [`sync_source`] with options (progress, full, retries). A failed remote
 /// sync's error is a [`RemoteError`] (`err.downcast_ref`), or [`SyncBusy`].
-///
-/// Blocking: a remote sync runs its own small tokio runtime, so call this
-/// from synchronous code or `tokio::task::spawn_blocking`.
 pub fn sync_source_with(
     cache: &Cache,
     source: &Source,
     allowed_kinds: Option<&[String]>,
     options: &SyncOptions,
+) -> Result<SyncReport> {
+    sync_source_in(&Remotes::new(), cache, source, allowed_kinds, options)
+}
+
+/// [`sync_source_with`] through `remotes` (its runtime, client and token).
+///
+/// Blocking: call it from synchronous code, never from inside a tokio
+/// runtime.
+pub fn sync_source_in(
+    remotes: &Remotes,
+    cache: &Cache,
+    source: &Source,
+    allowed_kinds: Option<&[String]>,
+    options: &SyncOptions,
+) -> Result<SyncReport> {
+    let progress = |p: &SyncProgress| {
+        if let Some(f) = &options.progress {
+            f(p)
+        }
+    };
+    sync_one(remotes, cache, source, allowed_kinds, options, &progress)
+}
+
+fn sync_one(
+    remotes: &Remotes,
+    cache: &Cache,
+    source: &Source,
+    allowed_kinds: Option<&[String]>,
+    options: &SyncOptions,
+    progress: &dyn Fn(&SyncProgress),
 ) -> Result<SyncReport> {
     let started = Instant::now();
     let roots = match &source.kind {
@@ -91,12 +125,13 @@ pub fn sync_source_with(
         SourceKind::Demo => vec![crate::demo::materialize(cache.dir())?],
         SourceKind::Remote(endpoint) => {
             return sync_remote(
+                remotes,
                 cache,
                 &source.name,
                 endpoint,
                 allowed_kinds,
                 options,
-                started,
+                progress,
             )
         }
     };
@@ -140,14 +175,16 @@ pub fn sync_source_with(
 }
 
 fn sync_remote(
+    remotes: &Remotes,
     cache: &Cache,
     name: &str,
     endpoint: &Endpoint,
     allowed_kinds: Option<&[String]>,
     options: &SyncOptions,
-    started: Instant,
+    progress: &dyn Fn(&SyncProgress),
 ) -> Result<SyncReport> {
-    let remote = Remote::new(name, endpoint, options.retry.clone());
+    let started = Instant::now();
+    let remote = remotes.remote(name, endpoint, options.retry.clone());
     let mut writer = if options.no_wait {
         match cache.try_begin_snapshot(name, &endpoint.url)? {
             Some(w) => w,
@@ -171,23 +208,19 @@ fn sync_remote(
         }
     };
     let remote = remote.map_err(kept)?;
-    let progress = |p: &crate::source::backstage::SyncProgress| {
-        if let Some(f) = &options.progress {
-            f(p)
-        }
-    };
-    let (stats, problems) = block_on(remote.sync(
-        &mut writer,
-        previous.as_ref(),
-        allowed_kinds,
-        options.full,
-        &progress,
-    ))
-    .map_err(kept)?;
+    let (stats, problems) = remotes
+        .block_on(remote.sync(
+            &mut writer,
+            previous.as_ref(),
+            allowed_kinds,
+            options.full,
+            progress,
+        ))
+        .map_err(kept)?;
     drop(previous);
-    progress(&crate::source::backstage::SyncProgress {
+    progress(&SyncProgress {
         source: name.to_string(),
-        phase: crate::source::backstage::Phase::Writing,
+        phase: Phase::Writing,
         entities: stats.entities,
         total: None,
         bytes: stats.bytes_received,
@@ -201,6 +234,103 @@ fn sync_remote(
         elapsed: started.elapsed(),
         remote: Some(stats),
     })
+}
+
+/// How a run of [`sync_all`] goes, as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SyncEvent {
+    /// `total` sources are about to be synced.
+    Started {
+        total: usize,
+    },
+    /// Source `index` (0-based) starts.
+    Source {
+        index: usize,
+        name: String,
+    },
+    /// A remote source's download so far.
+    Progress(SyncProgress),
+    /// A source is done: a one-line summary, or why it failed (the
+    /// error's whole chain).
+    SourceDone {
+        name: String,
+        result: Result<String, String>,
+    },
+    Finished {
+        failed: usize,
+    },
+}
+
+/// What [`sync_all`] did: a report per source synced, in order, and the
+/// sources that failed with why.
+#[derive(Debug, Default)]
+pub struct SyncOutcome {
+    pub reports: Vec<SyncReport>,
+    pub failed: Vec<SyncFailure>,
+}
+
+#[derive(Debug)]
+pub struct SyncFailure {
+    pub source: String,
+    pub error: anyhow::Error,
+}
+
+/// Sync `sources` one after the other, telling `on_event` about each
+/// start, progress and end (and calling `options.progress` too, when
+/// set). A failed source does not stop the others. Blocking, like
+/// [`sync_source_in`].
+pub fn sync_all(
+    remotes: &Remotes,
+    cache: &Cache,
+    sources: &[Source],
+    allowed_kinds: Option<&[String]>,
+    options: &SyncOptions,
+    on_event: &dyn Fn(&SyncEvent),
+) -> SyncOutcome {
+    on_event(&SyncEvent::Started {
+        total: sources.len(),
+    });
+    let progress = |p: &SyncProgress| {
+        if let Some(f) = &options.progress {
+            f(p)
+        }
+        on_event(&SyncEvent::Progress(p.clone()));
+    };
+    let mut outcome = SyncOutcome::default();
+    for (index, source) in sources.iter().enumerate() {
+        on_event(&SyncEvent::Source {
+            index,
+            name: source.name.clone(),
+        });
+        let result = match sync_one(remotes, cache, source, allowed_kinds, options, &progress) {
+            Ok(report) => {
+                let summary = format!(
+                    "{} entities from {} files, {} errors",
+                    report.snapshot.entity_count,
+                    report.files_read,
+                    report.error_count()
+                );
+                outcome.reports.push(report);
+                Ok(summary)
+            }
+            Err(error) => {
+                let text = format!("{error:#}");
+                outcome.failed.push(SyncFailure {
+                    source: source.name.clone(),
+                    error,
+                });
+                Err(text)
+            }
+        };
+        on_event(&SyncEvent::SourceDone {
+            name: source.name.clone(),
+            result,
+        });
+    }
+    on_event(&SyncEvent::Finished {
+        failed: outcome.failed.len(),
+    });
+    outcome
 }
 
 /// A remote source's snapshot for a command, with what the user should be
@@ -219,6 +349,7 @@ pub struct OpenedRemote {
 /// another process's sync). When the endpoint cannot be reached, the cached
 /// snapshot answers and a note says how old it is.
 pub fn open_remote(
+    remotes: &Remotes,
     cache: &Cache,
     source: &Source,
     endpoint: &Endpoint,
@@ -247,7 +378,7 @@ pub fn open_remote(
         no_wait: cached.is_some(),
         ..Default::default()
     };
-    let snapshot = match sync_source_with(cache, source, allowed_kinds, &options) {
+    let snapshot = match sync_source_in(remotes, cache, source, allowed_kinds, &options) {
         Ok(report) => {
             if let Some(note) = problems_note(&report) {
                 notes.push(note);
@@ -292,4 +423,106 @@ pub fn problems_note(report: &SyncReport) -> Option<String> {
             report.source
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TokenSource;
+    use crate::test_server::{Answer, TestServer};
+    use std::sync::Mutex;
+
+    #[test]
+    fn sync_all_reports_each_source_in_order_and_goes_on_after_a_failure() {
+        let server = TestServer::start(|_| {
+            Answer::json(
+                200,
+                serde_json::json!({
+                    "items": [{"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                               "metadata": {"name": "team-a", "etag": "1"}, "spec": {"type": "team"}}],
+                    "pageInfo": {}
+                }),
+            )
+        });
+        let mut endpoint = Endpoint::from_url(&server.url());
+        endpoint.token = TokenSource::Env {
+            var: "CALLBOARD_TEST_SURELY_UNSET_VAR".into(),
+            required: false,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().join("cache"));
+        let sources = vec![
+            Source {
+                name: "demo".into(),
+                kind: SourceKind::Demo,
+            },
+            Source {
+                name: "gone".into(),
+                kind: SourceKind::Local {
+                    roots: vec![dir.path().join("missing")],
+                },
+            },
+            Source {
+                name: "prod".into(),
+                kind: SourceKind::Remote(endpoint),
+            },
+        ];
+        let events = Mutex::new(Vec::new());
+        let outcome = sync_all(
+            &Remotes::new(),
+            &cache,
+            &sources,
+            None,
+            &SyncOptions::default(),
+            &|e| events.lock().unwrap().push(e.clone()),
+        );
+        let names: Vec<_> = outcome.reports.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(names, ["demo", "prod"]);
+        assert_eq!(outcome.failed.len(), 1);
+        assert_eq!(outcome.failed[0].source, "gone");
+        let events = events.into_inner().unwrap();
+        // Progress comes from the remote source only, between its start
+        // and its end.
+        let (progress, steps): (Vec<_>, Vec<_>) = events
+            .iter()
+            .partition(|e| matches!(e, SyncEvent::Progress(_)));
+        assert!(progress
+            .iter()
+            .all(|e| matches!(e, SyncEvent::Progress(p) if p.source == "prod")));
+        assert!(!progress.is_empty());
+        let shown: Vec<String> = steps
+            .iter()
+            .map(|e| match e {
+                SyncEvent::Started { total } => format!("started {total}"),
+                SyncEvent::Source { index, name } => format!("{index} {name}"),
+                SyncEvent::SourceDone { name, result } => match result {
+                    Ok(_) => format!("{name} ok"),
+                    Err(e) => format!("{name} failed: {}", e.contains("read no catalog files")),
+                },
+                SyncEvent::Finished { failed } => format!("finished {failed}"),
+                SyncEvent::Progress(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                "started 3",
+                "0 demo",
+                "demo ok",
+                "1 gone",
+                "gone failed: true",
+                "2 prod",
+                "prod ok",
+                "finished 1"
+            ]
+        );
+        let last_progress = events
+            .iter()
+            .rposition(|e| matches!(e, SyncEvent::Progress(_)))
+            .unwrap();
+        assert!(matches!(
+            events[last_progress + 1],
+            SyncEvent::SourceDone { ref name, .. } if name == "prod"
+        ));
+    }
 }

@@ -1309,6 +1309,9 @@ impl App {
                     s.current = name;
                 }
             }
+            // The workers do not forward it: the status bar names the
+            // source being synced, not how far it is.
+            SyncEvent::Progress(_) => {}
             SyncEvent::SourceDone { name, result } => {
                 let failed = result.is_err();
                 if let Some(s) = &mut self.sync {

@@ -113,7 +113,13 @@ pub fn handle(
             parsed.clone()
         }
         None => {
-            let page = match docs::load_page(&located, &site, &path, config.cache.dir()) {
+            let page = match docs::load_page(
+                &located,
+                &site,
+                &path,
+                config.cache.dir(),
+                &config.remotes,
+            ) {
                 Ok(p) => p,
                 Err(e) => return reply(Err(e)),
             };
@@ -155,7 +161,11 @@ fn site_of(
         .get(key)
         .ok_or_else(|| DocsError::new(ErrorKind::NoDocs, format!("{key} is not in the catalog")))?;
     let located = docs::locate(store, &entity, &config.sources)?;
-    let site = Arc::new(docs::load_site(&located, config.cache.dir())?);
+    let site = Arc::new(docs::load_site(
+        &located,
+        config.cache.dir(),
+        &config.remotes,
+    )?);
     cache
         .sites
         .insert(key.to_string(), (located.clone(), site.clone()));

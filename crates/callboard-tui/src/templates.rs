@@ -43,38 +43,7 @@ impl std::fmt::Debug for SecretValues {
 }
 
 /// Asks a remote run to cancel; compared by identity.
-#[derive(Clone)]
-pub struct CancelHandle(pub Arc<tokio::sync::watch::Sender<bool>>);
-
-impl CancelHandle {
-    pub fn new() -> CancelHandle {
-        CancelHandle(Arc::new(tokio::sync::watch::channel(false).0))
-    }
-
-    pub fn cancel(&self) {
-        let _ = self.0.send(true);
-    }
-}
-
-impl Default for CancelHandle {
-    fn default() -> Self {
-        CancelHandle::new()
-    }
-}
-
-impl PartialEq for CancelHandle {
-    fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
-    }
-}
-
-impl Eq for CancelHandle {}
-
-impl std::fmt::Debug for CancelHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CancelHandle")
-    }
-}
+pub use callboard_io::remotes::Cancel as CancelHandle;
 
 /// What a run needs from the form.
 #[derive(Clone, PartialEq, Eq)]
@@ -422,6 +391,7 @@ pub fn serve(
                 _ => None,
             });
             let drafts = drafts(cache);
+            let remotes = config.remotes.clone();
             std::thread::spawn(move || {
                 let send = |e: RunEvent| {
                     let _ = ui.send(Msg::Template(Box::new(TemplateMsg::Event(e))));
@@ -431,31 +401,17 @@ pub fn serve(
                         message: format!("source '{source}' is not a Backstage endpoint"),
                     });
                 };
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(r) => r,
-                    Err(e) => {
-                        return send(RunEvent::Failed {
-                            message: format!("cannot start the run: {e}"),
-                        })
-                    }
-                };
                 let template_ref = input.key.clone();
-                let result = runtime.block_on(async {
-                    let client =
-                        callboard_io::template::remote::Scaffolder::new(&source, &endpoint)?;
-                    let mut emit = |e: RunEvent| send(e);
-                    callboard_io::template::remote::run_remote(
+                let mut emit = |e: RunEvent| send(e);
+                let result = remotes.scaffolder(&source, &endpoint).and_then(|client| {
+                    remotes.run_template(
                         &client,
                         &template_ref,
                         &input.values,
                         &input.secrets.0,
                         &mut emit,
-                        cancel.0.subscribe(),
+                        &cancel,
                     )
-                    .await
                 });
                 match result {
                     Ok(outcome) => {

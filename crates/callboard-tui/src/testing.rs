@@ -75,6 +75,7 @@ impl Harness {
                 },
             }],
             allowed_kinds: None,
+            remotes: Default::default(),
         };
         Harness::start(config, dir, size, Theme::default_theme())
     }
@@ -89,6 +90,7 @@ impl Harness {
                 kind: SourceKind::Demo,
             }],
             allowed_kinds: None,
+            remotes: Default::default(),
         };
         Harness::start(config, dir, size, Theme::default_theme())
     }
@@ -100,6 +102,7 @@ impl Harness {
             cache: Cache::new(cache_dir),
             sources,
             allowed_kinds: None,
+            remotes: Default::default(),
         };
         Harness::start(config, dir, size, Theme::default_theme())
     }

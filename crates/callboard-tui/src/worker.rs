@@ -28,7 +28,10 @@ use callboard_core::report::{ShowReport, ShownLink};
 use callboard_core::search::Corpus;
 use callboard_io::cache::{Cache, Store};
 use callboard_io::config::{Source, SourceKind};
-use callboard_io::sync::sync_source;
+use callboard_io::remotes::Remotes;
+/// How a sync goes, as the status bar shows it.
+pub use callboard_io::sync::SyncEvent;
+use callboard_io::sync::{sync_all, SyncOptions};
 
 /// Where the UI hears from the workers. Unbounded: workers never block on
 /// the UI, and every message is small.
@@ -41,6 +44,9 @@ pub struct WorkerConfig {
     pub cache: Cache,
     pub sources: Vec<Source>,
     pub allowed_kinds: Option<Vec<String>>,
+    /// The Backstage connections the sync, the docs and the remote runs
+    /// share (one client and one token per endpoint).
+    pub remotes: Remotes,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -118,24 +124,6 @@ pub struct SourceStatus {
     pub problem_count: usize,
     /// The last sync of this source failed: what is shown is the old cache.
     pub stale: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SyncEvent {
-    Started {
-        total: usize,
-    },
-    Source {
-        index: usize,
-        name: String,
-    },
-    SourceDone {
-        name: String,
-        result: Result<String, String>,
-    },
-    Finished {
-        failed: usize,
-    },
 }
 
 /// Everything the entity screen shows, computed off the UI thread.
@@ -264,33 +252,28 @@ impl Workers {
 }
 
 fn run_sync(config: &WorkerConfig, ui: &UiSender) {
-    let _ = ui.send(Msg::Sync(SyncEvent::Started {
-        total: config.sources.len(),
-    }));
-    let mut failed = 0;
-    for (index, source) in config.sources.iter().enumerate() {
-        let _ = ui.send(Msg::Sync(SyncEvent::Source {
-            index,
-            name: source.name.clone(),
-        }));
-        let result = match sync_source(&config.cache, source, config.allowed_kinds.as_deref()) {
-            Ok(report) => Ok(format!(
-                "{} entities from {} files, {} errors",
-                report.snapshot.entity_count,
-                report.files_read,
-                report.error_count()
-            )),
-            Err(e) => {
-                failed += 1;
-                Err(format!("{e:#}"))
+    sync_sources(config, &config.sources, ui);
+}
+
+/// Sync `sources` in order, telling the UI how it goes (the status bar
+/// does not show the download's progress).
+fn sync_sources(
+    config: &WorkerConfig,
+    sources: &[Source],
+    ui: &UiSender,
+) -> callboard_io::sync::SyncOutcome {
+    sync_all(
+        &config.remotes,
+        &config.cache,
+        sources,
+        config.allowed_kinds.as_deref(),
+        &SyncOptions::default(),
+        &|event| {
+            if !matches!(event, SyncEvent::Progress(_)) {
+                let _ = ui.send(Msg::Sync(event.clone()));
             }
-        };
-        let _ = ui.send(Msg::Sync(SyncEvent::SourceDone {
-            name: source.name.clone(),
-            result,
-        }));
-    }
-    let _ = ui.send(Msg::Sync(SyncEvent::Finished { failed }));
+        },
+    )
 }
 
 struct Worker {
@@ -432,33 +415,20 @@ fn load_catalog(config: &WorkerConfig, ui: &UiSender, sync_missing: bool) -> (St
     if sync_missing {
         // First run (or a new source): sync what was never synced, as the
         // headless commands do, reporting progress like `s` does.
-        let missing: Vec<&Source> = config
+        let missing: Vec<Source> = config
             .sources
             .iter()
             .filter(|s| matches!(config.cache.open_snapshot(&s.name), Ok(None)))
+            .cloned()
             .collect();
         if !missing.is_empty() {
-            let _ = ui.send(Msg::Sync(SyncEvent::Started {
-                total: missing.len(),
-            }));
-            for (index, source) in missing.iter().enumerate() {
-                let _ = ui.send(Msg::Sync(SyncEvent::Source {
-                    index,
-                    name: source.name.clone(),
-                }));
-                let result = sync_source(&config.cache, source, config.allowed_kinds.as_deref())
-                    .map(|r| format!("{} entities", r.snapshot.entity_count))
-                    .map_err(|e| format!("{e:#}"));
-                if let Err(e) = &result {
-                    errors.push(format!("first sync of '{}' failed: {e}", source.name));
-                }
-                let _ = ui.send(Msg::Sync(SyncEvent::SourceDone {
-                    name: source.name.clone(),
-                    result,
-                }));
-            }
-            let failed = errors.len();
-            let _ = ui.send(Msg::Sync(SyncEvent::Finished { failed }));
+            let outcome = sync_sources(config, &missing, ui);
+            errors.extend(
+                outcome
+                    .failed
+                    .iter()
+                    .map(|f| format!("first sync of '{}' failed: {:#}", f.source, f.error)),
+            );
         }
     }
     let (store, sources, open_errors) = open_store(config);

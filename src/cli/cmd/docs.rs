@@ -2,14 +2,12 @@
 //! terminal, plain text in a pipe), as Markdown (`--raw`) or as JSON.
 
 use std::io::Write;
-use std::path::Path;
 
 use anyhow::Result;
 use serde_json::json;
 
 use callboard_core::catalog::{CatalogEntity, EntityLookup};
 use callboard_core::docs::ErrorKind;
-use callboard_io::config::Source;
 use callboard_io::docs::{load_page, load_site, locate};
 use callboard_tui::docs_render::{self as render, RenderOptions};
 
@@ -40,22 +38,22 @@ pub fn run(ctx: &Session, input: &str, req: &DocsRequest<'_>, out: &mut dyn Writ
         Err(code) => return Ok(code),
     };
     report_store_errors(&store);
-    show_page(&store, &found, &ctx.sources, ctx.cache.dir(), req, out)
+    show_page(ctx, &store, &found, req, out)
 }
 
 fn show_page(
+    ctx: &Session,
     lookup: &dyn EntityLookup,
     found: &CatalogEntity,
-    sources: &[Source],
-    cache_dir: &Path,
     req: &DocsRequest<'_>,
     out: &mut dyn Write,
 ) -> Result<u8> {
-    let located = match locate(lookup, found, sources) {
+    let cache_dir = ctx.cache.dir();
+    let located = match locate(lookup, found, &ctx.sources) {
         Ok(l) => l,
         Err(e) => return Ok(fail(&e.message)),
     };
-    let site = match load_site(&located, cache_dir) {
+    let site = match load_site(&located, cache_dir, &ctx.remotes) {
         Ok(s) => s,
         Err(e) if e.kind == ErrorKind::NotBuilt => return Ok(fail(&e.message)),
         Err(e) => return Ok(fail(&e.message)),
@@ -82,7 +80,7 @@ fn show_page(
             None => format!("the docs of {} have no pages", located.owner_ref),
         }));
     };
-    let page = match load_page(&located, &site, &path, cache_dir) {
+    let page = match load_page(&located, &site, &path, cache_dir, &ctx.remotes) {
         Ok(p) => p,
         Err(e) => return Ok(fail(&e.message)),
     };

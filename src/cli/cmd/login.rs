@@ -6,7 +6,6 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::{bail, Result};
 use callboard_io::config::{Source, SourceKind};
 use callboard_io::source::auth::Secret;
-use callboard_io::source::backstage::{block_on, Remote, RetryPolicy};
 
 use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
 use crate::cli::output::clean;
@@ -49,8 +48,7 @@ pub fn login(session: &Session, name: &str) -> Result<u8> {
         }
     };
     if let Some(ep) = endpoint {
-        let checked = Remote::with_token(name, ep, Some(token.clone()), RetryPolicy::quick())
-            .and_then(|remote| block_on(remote.count()));
+        let checked = session.remotes.check_token(name, ep, token.clone());
         match checked {
             Ok(n) => say(&format!(
                 "{} accepted the token ({n} entities)",

@@ -12,27 +12,25 @@ use crate::cli::progress::{describe_remote_sync, StderrProgress};
 use crate::cli::session::Session;
 
 pub fn run(ctx: &Session, full: bool, out: &mut dyn Write) -> Result<u8> {
-    let mut reports = Vec::new();
-    let mut failed = Vec::new();
-    for source in &ctx.sources {
-        let progress = StderrProgress::new(!ctx.json);
-        let options = callboard_io::sync::SyncOptions {
-            progress: Some(progress.callback()),
-            full,
-            ..Default::default()
-        };
-        let result = callboard_io::sync::sync_source_with(
-            &ctx.cache,
-            source,
-            ctx.allowed_kinds.as_deref(),
-            &options,
-        );
-        progress.finish();
-        match result {
-            Ok(report) => reports.push(report),
-            Err(e) => failed.push((source.name.clone(), clean_error(&e))),
-        }
-    }
+    let progress = StderrProgress::new(!ctx.json);
+    let options = callboard_io::sync::SyncOptions {
+        full,
+        ..Default::default()
+    };
+    let outcome = callboard_io::sync::sync_all(
+        &ctx.remotes,
+        &ctx.cache,
+        &ctx.sources,
+        ctx.allowed_kinds.as_deref(),
+        &options,
+        &|event| progress.show(event),
+    );
+    let reports = outcome.reports;
+    let failed: Vec<(String, String)> = outcome
+        .failed
+        .iter()
+        .map(|f| (f.source.clone(), clean_error(&f.error)))
+        .collect();
     if ctx.json {
         let failures: Vec<_> = failed
             .iter()

@@ -13,7 +13,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
@@ -21,11 +21,12 @@ use callboard_core::catalog::Origin;
 use callboard_core::template::tree::file_tree_lines;
 use callboard_core::template::{schema, RunEvent, StepStatus, Template};
 use callboard_io::config::{Endpoint, SourceKind};
+use callboard_io::remotes::Cancel;
 use callboard_io::template::actions::{plan_local, LocalRun, Outcome};
 use callboard_io::template::catalog::{
     catalog_templates, reads_template_folder, skeleton_files, CatalogTemplate,
 };
-use callboard_io::template::remote::{run_remote, Scaffolder};
+use callboard_io::template::remote::Scaffolder;
 
 use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
 use crate::cli::json::escape_json_controls;
@@ -164,13 +165,18 @@ fn scaffolder_for(ctx: &Session, endpoint: &str) -> Result<Scaffolder> {
     for source in &ctx.sources {
         if let SourceKind::Remote(ep) = &source.kind {
             if source.name == endpoint || ep.url == wanted {
-                return Scaffolder::new(&source.name, ep).map_err(anyhow::Error::from);
+                return ctx
+                    .remotes
+                    .scaffolder(&source.name, ep)
+                    .map_err(anyhow::Error::from);
             }
         }
     }
     callboard_io::config::check_url("--remote", &wanted)?;
     let ep = Endpoint::from_url(endpoint);
-    Scaffolder::new(&ep.url.clone(), &ep).map_err(anyhow::Error::from)
+    ctx.remotes
+        .scaffolder(&ep.url, &ep)
+        .map_err(anyhow::Error::from)
 }
 
 /// Read `--values` and apply `--set`, typed by the schema.
@@ -321,15 +327,14 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
         Some(ep) => Some(scaffolder_for(ctx, ep)?),
         None => None,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
     let found = match (local, &remote) {
         (Some(t), _) => t,
         (None, Some(client)) => {
             // Not in the local catalog: ask the backend's catalog.
-            let entity = match rt.block_on(client.catalog_entity("template", &namespace, &name)) {
+            let entity = match ctx
+                .remotes
+                .block_on(client.catalog_entity("template", &namespace, &name))
+            {
                 Ok(e) => e,
                 Err(e) => return usage(format!("template {template_ref}: {e}")),
             };
@@ -386,31 +391,24 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
 
     match (&remote, args.dry_run) {
         (Some(client), false) => {
-            let (tx, rx) = tokio::sync::watch::channel(false);
             let mut events = Vec::new();
-            let result = rt.block_on(async {
-                // Ctrl-C cancels the task on the server; the run then ends.
-                let cancel = tokio::spawn(async move {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        eprintln!("callboard: cancelling the task…");
-                        let _ = tx.send(true);
-                    }
-                });
-                let r = run_remote(
-                    client,
-                    &template.entity_ref(),
-                    &plain,
-                    &secrets,
-                    &mut |e| {
-                        progress.show(&e);
-                        events.push(e);
-                    },
-                    rx,
-                )
-                .await;
-                cancel.abort();
-                r
+            // Ctrl-C cancels the task on the server; the run then ends.
+            let cancel = Cancel::new();
+            let ctrl_c = ctx.remotes.cancel_on_ctrl_c(&cancel, || {
+                eprintln!("callboard: cancelling the task…");
             });
+            let result = ctx.remotes.run_template(
+                client,
+                &template.entity_ref(),
+                &plain,
+                &secrets,
+                &mut |e| {
+                    progress.show(&e);
+                    events.push(e);
+                },
+                &cancel,
+            );
+            drop(ctrl_c);
             let outcome = match result {
                 Ok(o) => o,
                 Err(e) if !e.validation.is_empty() => {
@@ -458,7 +456,10 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
                 }
                 None => Vec::new(),
             };
-            let dry = match rt.block_on(client.dry_run(template, &plain, &secrets, &files)) {
+            let dry = match ctx
+                .remotes
+                .block_on(client.dry_run(template, &plain, &secrets, &files))
+            {
                 Ok(d) => d,
                 Err(e) if !e.validation.is_empty() => {
                     eprintln!("callboard: the backend refused the values:");

@@ -15,6 +15,7 @@ use callboard_core::docs::{
 };
 
 use crate::config::{Endpoint, Source, SourceKind};
+use crate::remotes::Remotes;
 
 /// Where an entity's docs are read from.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,15 +156,20 @@ pub fn locate(
     }
 }
 
-/// Load a site from where it was located.
-pub fn load_site(located: &Located, cache_dir: &Path) -> Result<Site, DocsError> {
+/// Load a site from where it was located (a remote one through the
+/// registry's connection to its source).
+pub fn load_site(
+    located: &Located,
+    cache_dir: &Path,
+    remotes: &Remotes,
+) -> Result<Site, DocsError> {
     match &located.source {
         DocsSource::Local { project_dir } => local::load_site(project_dir, &located.owner_ref),
         DocsSource::Remote {
             source,
             endpoint,
             triplet,
-        } => remote::load_site(cache_dir, source, endpoint, triplet),
+        } => remote::load_site(remotes, cache_dir, source, endpoint, triplet),
     }
 }
 
@@ -173,6 +179,7 @@ pub fn load_page(
     site: &Site,
     page: &str,
     cache_dir: &Path,
+    remotes: &Remotes,
 ) -> Result<Page, DocsError> {
     if !site.pages.iter().any(|p| p == page) {
         return Err(DocsError::new(
@@ -190,7 +197,7 @@ pub fn load_page(
             source,
             endpoint,
             triplet,
-        } => remote::load_page(cache_dir, source, endpoint, triplet, page)?,
+        } => remote::load_page(remotes, cache_dir, source, endpoint, triplet, page)?,
     };
     if let Some(title) = site.title_of(page) {
         if loaded.title.is_empty() {

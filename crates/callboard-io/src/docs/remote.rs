@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::config::Endpoint;
-use crate::source::backstage::{
-    block_on, ErrorKind as RemoteKind, Remote, RemoteError, RetryPolicy,
-};
+use crate::remotes::Remotes;
+use crate::source::backstage::{ErrorKind as RemoteKind, RemoteError};
 use callboard_core::docs::{
     normalize_rel, page_text, DocsError, ErrorKind, NavEntry, Page, Site, MAX_PAGE_BYTES,
 };
@@ -87,11 +86,6 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
-fn fetch(endpoint: &Endpoint, source: &str, path: &str) -> Result<Vec<u8>, RemoteError> {
-    let remote = Remote::new(source, endpoint, RetryPolicy::quick())?;
-    block_on(remote.get_techdocs(path))
-}
-
 /// Turn a fetch failure into the docs error, or fall back to the cache.
 fn failed(e: RemoteError, what: &str, endpoint: &Endpoint) -> DocsError {
     let text = e.to_string();
@@ -109,6 +103,7 @@ fn failed(e: RemoteError, what: &str, endpoint: &Endpoint) -> DocsError {
 
 /// The site's metadata and page list.
 pub fn load_site(
+    remotes: &Remotes,
     cache_dir: &Path,
     source: &str,
     endpoint: &Endpoint,
@@ -117,9 +112,9 @@ pub fn load_site(
     let root = cache_root(cache_dir, source, triplet);
     let cached = root.join("techdocs_metadata.json");
     let what = triplet.join("/");
-    let (bytes, offline) = match fetch(
-        endpoint,
+    let (bytes, offline) = match remotes.techdocs(
         source,
+        endpoint,
         &format!("/metadata/techdocs/{}", triplet_path(triplet)),
     ) {
         Ok(bytes) => {
@@ -248,6 +243,7 @@ fn title_from_path(page: &str) -> String {
 
 /// One built page, as Markdown.
 pub fn load_page(
+    remotes: &Remotes,
     cache_dir: &Path,
     source: &str,
     endpoint: &Endpoint,
@@ -271,7 +267,7 @@ pub fn load_page(
         rel.split('/').map(encode).collect::<Vec<_>>().join("/")
     );
     let mut notes = Vec::new();
-    let bytes = match fetch(endpoint, source, &url_path) {
+    let bytes = match remotes.techdocs(source, endpoint, &url_path) {
         Ok(bytes) => {
             let _ = write_atomic(&cached, &bytes);
             bytes

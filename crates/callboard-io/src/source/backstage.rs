@@ -30,7 +30,8 @@ use serde_json::Value;
 
 use crate::cache::{Snapshot, SnapshotWriter};
 use crate::config::{Endpoint, TokenSource};
-use crate::source::auth::{resolve_token, Secret};
+use crate::remotes::Connection;
+use crate::source::auth::Secret;
 use crate::source::Problem;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
@@ -136,7 +137,7 @@ pub struct RemoteError {
 }
 
 impl RemoteError {
-    fn new(kind: ErrorKind, message: String) -> RemoteError {
+    pub(crate) fn new(kind: ErrorKind, message: String) -> RemoteError {
         RemoteError { kind, message }
     }
 
@@ -242,10 +243,13 @@ enum Attempt {
     Fatal(RemoteError),
 }
 
-/// A client for one endpoint.
+/// A catalog client for one operation (a sync, a docs fetch, a token
+/// check) over an endpoint's shared [`Connection`]: its own retry policy
+/// and byte counts. Made by [`crate::remotes::Remotes::remote`].
 pub struct Remote {
     name: String,
     endpoint: Endpoint,
+    connection: Arc<Connection>,
     http: reqwest::Client,
     token: Option<Secret>,
     retry: RetryPolicy,
@@ -265,54 +269,19 @@ impl std::fmt::Debug for Remote {
 }
 
 impl Remote {
-    /// Set up a client: get the token, load the extra CA, set timeouts.
-    /// Proxies come from the environment (`HTTPS_PROXY`, `HTTP_PROXY`,
-    /// `ALL_PROXY`, `NO_PROXY`).
-    pub fn new(name: &str, endpoint: &Endpoint, retry: RetryPolicy) -> Result<Remote, RemoteError> {
-        let at = format!("endpoint '{name}' ({})", endpoint.url);
-        let token = resolve_token(name, &endpoint.token)
-            .map_err(|e| RemoteError::new(ErrorKind::Token, format!("{at}: {e}")))?;
-        Self::with_token(name, endpoint, token, retry)
-    }
-
-    /// [`Remote::new`] with the token already in hand (`login` checks one).
-    pub fn with_token(
-        name: &str,
-        endpoint: &Endpoint,
+    /// A client over `connection` sending `token`: the shared HTTP client
+    /// (built now if it is the first use), the URL checked.
+    pub(crate) fn over(
+        connection: Arc<Connection>,
         token: Option<Secret>,
         retry: RetryPolicy,
     ) -> Result<Remote, RemoteError> {
+        let (name, endpoint) = (connection.name(), connection.endpoint());
         let at = format!("endpoint '{name}' ({})", endpoint.url);
         let setup = |what: String| RemoteError::new(ErrorKind::Setup, format!("{at}: {what}"));
         Url::parse(&endpoint.url)
             .map_err(|e| setup(format!("'{}' is not a URL: {e}", endpoint.url)))?;
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("callboard/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(endpoint.timeout)
-            .read_timeout(endpoint.timeout);
-        if let Some(ca) = &endpoint.ca_cert {
-            let pem = std::fs::read(ca)
-                .map_err(|e| setup(format!("cannot read ca_cert {}: {e}", ca.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                setup(format!(
-                    "ca_cert {} holds no usable PEM certificate: {e}",
-                    ca.display()
-                ))
-            })?;
-            if certs.is_empty() {
-                return Err(setup(format!(
-                    "ca_cert {} holds no PEM certificate",
-                    ca.display()
-                )));
-            }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let http = builder.build().map_err(|e| {
-            setup(format!(
-                "cannot set up the HTTP client: {}",
-                error_chain(&e)
-            ))
-        })?;
+        let http = connection.http().map_err(setup)?;
         Ok(Remote {
             name: name.to_string(),
             endpoint: endpoint.clone(),
@@ -322,6 +291,7 @@ impl Remote {
             requests: AtomicU64::new(0),
             received: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            connection,
         })
     }
 
@@ -518,7 +488,26 @@ impl Remote {
                 .body(body);
         }
         let what = format!("{method} {}", url.path());
-        let mut response = request.send().await.map_err(|e| self.send_error(&e))?;
+        // The client has no read timeout (the scaffolder's event streams
+        // share it): the wait for the answer and each read are bounded
+        // here, as a client read timeout would.
+        let timeout = self.endpoint.timeout;
+        let mut response = match tokio::time::timeout(timeout, request.send()).await {
+            Ok(sent) => sent.map_err(|e| self.send_error(&e))?,
+            Err(_) => {
+                return Err(Attempt::Retry {
+                    error: RemoteError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "{}: no answer within {} s (timeout_secs), connecting or waiting for the server: {what} timed out",
+                            self.at(),
+                            timeout.as_secs()
+                        ),
+                    ),
+                    wait: None,
+                })
+            }
+        };
         let status = response.status();
         if !status.is_success() {
             return Err(self.status_error(status, response, &what).await);
@@ -544,37 +533,38 @@ impl Remote {
         let expected = response.content_length().unwrap_or(0).min(64 << 20) as usize;
         let mut buf = Vec::with_capacity(expected);
         loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) => {
+            // `None`: no data within the timeout.
+            let broken = match tokio::time::timeout(timeout, response.chunk()).await {
+                Ok(Ok(Some(chunk))) => {
                     self.received
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     on_bytes(chunk.len() as u64);
                     buf.extend_from_slice(&chunk);
+                    continue;
                 }
-                Ok(None) => return Ok(buf),
-                Err(e) => {
-                    let how = if e.is_timeout() || error_chain(&e).contains("timed out") {
-                        format!(
-                            "the answer stalled: no data for {} s after {} bytes (timeout_secs)",
-                            self.endpoint.timeout.as_secs(),
-                            buf.len()
-                        )
-                    } else {
-                        format!(
-                            "the connection broke after {} bytes: {}",
-                            buf.len(),
-                            error_chain(&e)
-                        )
-                    };
-                    return Err(Attempt::Retry {
-                        error: RemoteError::new(
-                            ErrorKind::Timeout,
-                            self.safe(&format!("{}: {what}: {how}", self.at())),
-                        ),
-                        wait: None,
-                    });
-                }
-            }
+                Ok(Ok(None)) => return Ok(buf),
+                Ok(Err(e)) => Some(e),
+                Err(_) => None,
+            };
+            let how = match broken {
+                Some(e) if !(e.is_timeout() || error_chain(&e).contains("timed out")) => format!(
+                    "the connection broke after {} bytes: {}",
+                    buf.len(),
+                    error_chain(&e)
+                ),
+                _ => format!(
+                    "the answer stalled: no data for {} s after {} bytes (timeout_secs)",
+                    timeout.as_secs(),
+                    buf.len()
+                ),
+            };
+            return Err(Attempt::Retry {
+                error: RemoteError::new(
+                    ErrorKind::Timeout,
+                    self.safe(&format!("{}: {what}: {how}", self.at())),
+                ),
+                wait: None,
+            });
         }
     }
 
@@ -661,6 +651,9 @@ impl Remote {
         let reason = status.canonical_reason().unwrap_or("");
         match code {
             401 => {
+                // A renewed token (`callboard login`, a command's
+                // short-lived one) is fetched on the next attempt.
+                self.connection.forget_token(&self.token);
                 let (what_sent, fix) = match (&self.token, &self.endpoint.token) {
                     (None, TokenSource::Env { var, .. }) => (
                         format!("no token was sent ({var} is not set)"),
@@ -1145,7 +1138,7 @@ impl PageStream<'_> {
 }
 
 /// Every message in an error's source chain, joined, without repeats.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current: Option<&dyn std::error::Error> = Some(e);
     while let Some(err) = current {
@@ -1210,17 +1203,6 @@ async fn error_detail(mut response: reqwest::Response) -> String {
         out.push('…');
     }
     out
-}
-
-/// Run a future to completion on a private current-thread runtime. Call it
-/// from synchronous code (the CLI, or the TUI's `spawn_blocking`), never
-/// from inside a runtime.
-pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime can be built")
-        .block_on(future)
 }
 
 #[cfg(test)]

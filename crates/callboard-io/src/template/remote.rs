@@ -13,13 +13,14 @@
 //! The token is only put in the `Authorization` header and is redacted from
 //! any server text that reaches an error message.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Map, Value};
 
-use crate::config::Endpoint;
-use crate::source::auth::{resolve_token, Secret};
+use crate::remotes::Connection;
+use crate::source::auth::Secret;
 use crate::source::backstage::ErrorKind;
 use base64::Engine as _;
 use callboard_core::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
@@ -36,6 +37,12 @@ pub struct ScaffolderError {
     pub validation: Vec<String>,
 }
 
+impl ScaffolderError {
+    pub(crate) fn new(kind: ErrorKind, message: String) -> ScaffolderError {
+        error(kind, message)
+    }
+}
+
 fn error(kind: ErrorKind, message: String) -> ScaffolderError {
     ScaffolderError {
         kind,
@@ -50,6 +57,9 @@ pub struct Scaffolder {
     http: reqwest::Client,
     token: Option<Secret>,
     timeout: Duration,
+    /// The registry's connection this client shares, when it does: a
+    /// refused token is resolved again next time.
+    connection: Option<Arc<Connection>>,
 }
 
 impl std::fmt::Debug for Scaffolder {
@@ -71,18 +81,35 @@ pub struct DryRun {
 }
 
 impl Scaffolder {
-    /// Set up a client for an endpoint from the config (token resolved the
-    /// usual way: keyring, env or command).
-    pub fn new(name: &str, endpoint: &Endpoint) -> Result<Scaffolder, ScaffolderError> {
-        let token = resolve_token(name, &endpoint.token).map_err(|e| {
+    /// A client over the registry's connection to an endpoint (see
+    /// [`crate::remotes::Remotes::scaffolder`]).
+    pub(crate) fn over(
+        connection: Arc<Connection>,
+        token: Option<Secret>,
+    ) -> Result<Scaffolder, ScaffolderError> {
+        let endpoint = connection.endpoint();
+        let at = format!("endpoint '{}' ({})", connection.name(), endpoint.url);
+        let base = crate::config::normalize_url(&endpoint.url);
+        Url::parse(&base).map_err(|e| {
             error(
-                ErrorKind::Token,
-                format!("endpoint '{name}' ({}): {e}", endpoint.url),
+                ErrorKind::Setup,
+                format!("{at}: '{}' is not a URL: {e}", endpoint.url),
             )
         })?;
-        Self::with_token(&endpoint.url, token, endpoint.timeout)
+        let http = connection
+            .http()
+            .map_err(|e| error(ErrorKind::Setup, format!("{at}: {e}")))?;
+        Ok(Scaffolder {
+            base,
+            http,
+            token,
+            timeout: endpoint.timeout,
+            connection: Some(connection),
+        })
     }
 
+    /// A client of its own for `url` (one-off uses and tests; the
+    /// application goes through the registry).
     pub fn with_token(
         url: &str,
         token: Option<Secret>,
@@ -108,6 +135,7 @@ impl Scaffolder {
             http,
             token,
             timeout,
+            connection: None,
         })
     }
 
@@ -187,6 +215,11 @@ impl Scaffolder {
             .map(str::to_string)
             .or_else(|| body.as_str().map(str::to_string))
             .unwrap_or_default();
+        if status == StatusCode::UNAUTHORIZED {
+            if let Some(connection) = &self.connection {
+                connection.forget_token(&self.token);
+            }
+        }
         let (kind, advice) = match status {
             StatusCode::UNAUTHORIZED => (
                 ErrorKind::Unauthorized,
