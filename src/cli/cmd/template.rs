@@ -28,7 +28,7 @@ use callboard_io::template::catalog::{
 use callboard_io::template::remote::{run_remote, Scaffolder};
 
 use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
-use crate::cli::json::escape_json_controls;
+use crate::cli::json::print_json;
 use crate::cli::output::clean;
 use crate::cli::session::Session;
 
@@ -134,12 +134,6 @@ fn cmd_list(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
     } else {
         EXIT_OK
     })
-}
-
-fn print_json(out: &mut dyn Write, v: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(v)?;
-    writeln!(out, "{}", escape_json_controls(&text))?;
-    Ok(())
 }
 
 fn usage(message: String) -> Result<u8> {
