@@ -4,6 +4,7 @@
 use indexmap::IndexMap;
 
 use super::super::value::Val;
+use crate::catalog::entity_ref::split_ref;
 
 /// The scaffolder's `parseRepoUrl`: `host?owner=o&repo=r` → parts. The
 /// host must be one the backend has an integration for; offline, callboard
@@ -87,20 +88,16 @@ pub fn parse_entity_ref(v: &Val, context: &Val) -> Result<Val, String> {
     };
     let (kind, namespace, name) = match v {
         Val::Str(r) => {
-            let (kind, rest) = match r.split_once(':') {
-                Some((k, rest)) => (Some(k.to_string()), rest),
-                None => (None, r.as_str()),
-            };
-            let (ns, name) = match rest.split_once('/') {
-                Some((ns, name)) => (Some(ns.to_string()), name.to_string()),
-                None => (None, rest.to_string()),
-            };
-            if kind.as_deref() == Some("") || ns.as_deref() == Some("") || name.is_empty() {
-                return Err(format!(
+            let parts = split_ref(r).map_err(|_| {
+                format!(
                     "Entity reference \"{r}\" was not on the form [<kind>:][<namespace>/]<name>"
-                ));
-            }
-            (kind, ns, name)
+                )
+            })?;
+            (
+                parts.kind.map(str::to_string),
+                parts.namespace.map(str::to_string),
+                parts.name.to_string(),
+            )
         }
         Val::Object(_) => {
             let field = |k: &str| match v.member(&Val::Str(k.into())) {
@@ -147,4 +144,27 @@ pub fn pick(v: &Val, path: &str) -> Val {
         cur = cur.member(&key);
     }
     cur
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(r: &str) -> Result<Vec<String>, String> {
+        let v = parse_entity_ref(&Val::from(r), &Val::Undefined)?;
+        Ok(["kind", "namespace", "name"]
+            .iter()
+            .map(|k| v.member(&Val::from(*k)).js_string())
+            .collect())
+    }
+
+    #[test]
+    fn entity_refs_split_as_catalog_model_does() {
+        assert_eq!(parsed("group:ops/team-a").unwrap(), ["group", "ops", "team-a"]);
+        assert_eq!(parsed("user:jo").unwrap(), ["user", "default", "jo"]);
+        // A '/' before the ':' means no kind (the old split took "ns/na" as one).
+        assert!(parsed("ns/na:me").unwrap_err().contains("missing or empty kind"));
+        assert!(parsed("component:/x").unwrap_err().contains("was not on the form"));
+        assert!(parsed("team-a").unwrap_err().contains("missing or empty kind"));
+    }
 }
