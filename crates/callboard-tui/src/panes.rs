@@ -433,7 +433,11 @@ fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
         .kind
         .as_deref()
         .map(|k| one_line(k).to_lowercase())
-        .unwrap_or_else(|| entity_ref::ref_kind(&o.owner_ref).unwrap_or_default().to_string());
+        .unwrap_or_else(|| {
+            entity_ref::ref_kind(&o.owner_ref)
+                .unwrap_or_default()
+                .to_string()
+        });
     let name = o
         .display_name
         .as_deref()
@@ -509,7 +513,10 @@ fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
             let email = match &m.email {
                 Some(e) => Span::styled(one_line(e).into_owned(), t.link),
                 None => Span::styled(
-                    format!("no email · {}", entity_ref::short_ref(&one_line(&m.entity_ref))),
+                    format!(
+                        "no email · {}",
+                        entity_ref::short_ref(&one_line(&m.entity_ref))
+                    ),
                     t.dim,
                 ),
             };

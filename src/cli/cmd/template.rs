@@ -147,10 +147,16 @@ fn usage(message: String) -> Result<u8> {
 /// taken whole as a name, which no template has.
 fn split_template_ref(input: &str) -> (String, String) {
     match split_ref(input) {
-        Ok(parts) if parts.kind.is_none_or(|k| k.eq_ignore_ascii_case("template")) => (
-            parts.namespace.unwrap_or(DEFAULT_NAMESPACE).to_lowercase(),
-            parts.name.to_string(),
-        ),
+        Ok(parts)
+            if parts
+                .kind
+                .is_none_or(|k| k.eq_ignore_ascii_case("template")) =>
+        {
+            (
+                parts.namespace.unwrap_or(DEFAULT_NAMESPACE).to_lowercase(),
+                parts.name.to_string(),
+            )
+        }
         _ => (DEFAULT_NAMESPACE.into(), input.to_string()),
     }
 }
@@ -594,7 +600,10 @@ mod tests {
         assert_eq!(split_template_ref("template:ops/svc"), pair("ops", "svc"));
         // The kind compares ignoring case, as Backstage's refs do.
         assert_eq!(split_template_ref("TEMPLATE:svc"), pair("default", "svc"));
-        assert_eq!(split_template_ref("component:svc"), pair("default", "component:svc"));
+        assert_eq!(
+            split_template_ref("component:svc"),
+            pair("default", "component:svc")
+        );
         assert_eq!(split_template_ref("ops/na:me"), pair("ops", "na:me"));
     }
 }

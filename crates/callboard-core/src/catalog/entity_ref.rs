@@ -357,7 +357,10 @@ mod tests {
         assert_eq!(short_ref("default/web"), "web");
         assert_eq!(short_ref("web"), "web");
         // A ':default/' inside the name is not the namespace.
-        assert_eq!(short_ref("component:ns/a:default/b"), "component:ns/a:default/b");
+        assert_eq!(
+            short_ref("component:ns/a:default/b"),
+            "component:ns/a:default/b"
+        );
         assert_eq!(short_ref("ns/x:default/y"), "ns/x:default/y");
     }
 }

@@ -506,8 +506,14 @@ echo done</code></pre>
     #[test]
     fn named_entities_come_from_the_full_html5_table() {
         assert_eq!(decode("a &rarr; b&hellip;"), "a \u{2192} b\u{2026}");
-        assert_eq!(decode("&#x2192;&#8594;&#X2192;"), "\u{2192}\u{2192}\u{2192}");
-        assert_eq!(decode("&nbsp;&copy;&para;&mdash;"), "\u{a0}\u{a9}\u{b6}\u{2014}");
+        assert_eq!(
+            decode("&#x2192;&#8594;&#X2192;"),
+            "\u{2192}\u{2192}\u{2192}"
+        );
+        assert_eq!(
+            decode("&nbsp;&copy;&para;&mdash;"),
+            "\u{a0}\u{a9}\u{b6}\u{2014}"
+        );
         // Unknown names, a missing `;` and escaped entities stay as written.
         assert_eq!(
             decode("&notanentity; &rarr &amp;rarr; AT&T"),

@@ -113,7 +113,10 @@ mod tests {
             dump(&v, &Val::Num(2.0)).unwrap(),
             "{\n  \"a\": [\n    1,\n    \"x\\\"y\\\\z\\n\\u0001\"\n  ],\n  \"b\": {},\n  \"c\": []\n}"
         );
-        assert_eq!(dump(&val(serde_json::json!([1])), &Val::from("\t")).unwrap(), "[\n\t1\n]");
+        assert_eq!(
+            dump(&val(serde_json::json!([1])), &Val::from("\t")).unwrap(),
+            "[\n\t1\n]"
+        );
     }
 
     #[test]
@@ -139,7 +142,10 @@ mod tests {
         o.insert("gone".to_string(), Val::Undefined);
         o.insert("kept".to_string(), Val::Null);
         let v = Val::Array(vec![Val::Undefined, Val::Object(o)]);
-        assert_eq!(dump(&v, &Val::Undefined).unwrap(), r#"[null,{"kept":null}]"#);
+        assert_eq!(
+            dump(&v, &Val::Undefined).unwrap(),
+            r#"[null,{"kept":null}]"#
+        );
         assert_eq!(dump(&Val::Undefined, &Val::Undefined), None);
     }
 }

@@ -160,11 +160,20 @@ mod tests {
 
     #[test]
     fn entity_refs_split_as_catalog_model_does() {
-        assert_eq!(parsed("group:ops/team-a").unwrap(), ["group", "ops", "team-a"]);
+        assert_eq!(
+            parsed("group:ops/team-a").unwrap(),
+            ["group", "ops", "team-a"]
+        );
         assert_eq!(parsed("user:jo").unwrap(), ["user", "default", "jo"]);
         // A '/' before the ':' means no kind (the old split took "ns/na" as one).
-        assert!(parsed("ns/na:me").unwrap_err().contains("missing or empty kind"));
-        assert!(parsed("component:/x").unwrap_err().contains("was not on the form"));
-        assert!(parsed("team-a").unwrap_err().contains("missing or empty kind"));
+        assert!(parsed("ns/na:me")
+            .unwrap_err()
+            .contains("missing or empty kind"));
+        assert!(parsed("component:/x")
+            .unwrap_err()
+            .contains("was not on the form"));
+        assert!(parsed("team-a")
+            .unwrap_err()
+            .contains("missing or empty kind"));
     }
 }

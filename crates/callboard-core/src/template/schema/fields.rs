@@ -88,7 +88,11 @@ impl Resolved {
     }
 }
 
-pub(super) fn resolve_object(schema: &Value, values: &Map<String, Value>, depth: usize) -> Resolved {
+pub(super) fn resolve_object(
+    schema: &Value,
+    values: &Map<String, Value>,
+    depth: usize,
+) -> Resolved {
     let mut out = Resolved::default();
     // Malicious or cyclic-looking templates cannot recurse forever.
     if depth > 16 {
@@ -340,9 +344,9 @@ pub(super) fn make_field(path: Vec<String>, prop: &Value, required: bool, depth:
 
 #[cfg(test)]
 mod tests {
+    use super::super::{apply_defaults, review_lines, validate, FieldError};
     use super::*;
     use serde_json::json;
-    use super::super::{apply_defaults, review_lines, validate, FieldError};
 
     fn fixtures() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")

@@ -88,10 +88,10 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::super::{validate, FieldError};
     use super::*;
     use serde_json::json;
     use serde_json::{Map, Value};
-    use super::super::{validate, FieldError};
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()

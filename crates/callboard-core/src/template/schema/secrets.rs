@@ -105,9 +105,9 @@ pub fn without_masked(steps: &[Value], values: &Map<String, Value>) -> Map<Strin
 
 #[cfg(test)]
 mod tests {
+    use super::super::review_lines;
     use super::*;
     use serde_json::json;
-    use super::super::review_lines;
 
     fn obj(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()

@@ -9,7 +9,9 @@ use crate::catalog::validate::{is_valid_object_name, is_valid_tag};
 use crate::text::sanitize::sanitize_line;
 
 use super::fields::{display_scalar, resolve_object, str_of, type_of};
-use super::{build_steps, get_path, is_present, Field, FieldError, FieldKind, FormStep, PickerKind, RepoUrl};
+use super::{
+    build_steps, get_path, is_present, Field, FieldError, FieldKind, FormStep, PickerKind, RepoUrl,
+};
 
 /// Every value problem across all pages. The backend checks each page's
 /// schema against the whole values object, hidden pages included, so this
