@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
+use callboard_core::catalog::entity_ref::DEFAULT_NAMESPACE;
 use callboard_core::catalog::relations::{emit_relations, EmittedRelation};
 use callboard_core::catalog::validate::validate_document;
-use callboard_core::catalog::entity_ref::DEFAULT_NAMESPACE;
 use callboard_core::catalog::Entity;
 use serde_json::Value;
 
@@ -178,7 +178,9 @@ pub(super) fn entity_label_of(entity: &Entity) -> String {
 pub(super) fn label(kind: Option<&str>, name: Option<&str>, namespace: Option<&str>) -> String {
     match (kind, name) {
         (Some(k), Some(n)) => match namespace {
-            Some(ns) if !ns.is_empty() && !ns.eq_ignore_ascii_case(DEFAULT_NAMESPACE) => format!("{k} {ns}/{n}"),
+            Some(ns) if !ns.is_empty() && !ns.eq_ignore_ascii_case(DEFAULT_NAMESPACE) => {
+                format!("{k} {ns}/{n}")
+            }
             _ => format!("{k} {n}"),
         },
         (Some(k), None) => format!("this {k}"),
