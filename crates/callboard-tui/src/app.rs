@@ -19,6 +19,7 @@ use crate::panes::{self, PaneLine, Target};
 use crate::picker::{Picker, Progress, Row};
 use crate::theme::Theme;
 use crate::worker::{CatalogLoad, DepsDetail, EntityDetail, Msg, Request, SourceStatus, SyncEvent};
+use callboard_core::catalog::entity_ref;
 use callboard_core::catalog::index::Resolved;
 use callboard_core::text;
 
@@ -1121,7 +1122,7 @@ impl App {
             .report
             .owner
             .as_ref()
-            .map(|o| format!(" or its owner {}", text::short_ref(&o.owner_ref)))
+            .map(|o| format!(" or its owner {}", entity_ref::short_ref(&o.owner_ref)))
             .unwrap_or_default();
         self.say(format!(
             "no runbook link on {}{owner}",

@@ -19,6 +19,7 @@ use crate::keymap::Action;
 use crate::layout;
 use crate::panes::fit_spans;
 use crate::worker::Request;
+use callboard_core::catalog::entity_ref;
 use callboard_core::docs::runbook::DocsRunbook;
 use callboard_core::docs::{resolve_link, LinkTarget};
 use callboard_core::text::{self, one_line};
@@ -264,7 +265,7 @@ pub fn open_runbook(app: &mut App, runbook: &DocsRunbook) {
     app.say(format!(
         "runbook: {} in the docs of {}",
         one_line(&runbook.title),
-        text::short_ref(&runbook.docs_of)
+        entity_ref::short_ref(&runbook.docs_of)
     ));
 }
 

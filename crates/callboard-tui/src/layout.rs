@@ -4,6 +4,7 @@
 use ratatui::layout::Rect;
 
 use crate::app::{App, PANES};
+use callboard_core::catalog::entity_ref;
 use callboard_core::text;
 
 /// Below this width the preview pane folds away and a two-line summary of
@@ -138,7 +139,7 @@ pub fn tab_at_width(x: u16, width: u16) -> Option<usize> {
 pub fn crumbs(app: &App) -> Vec<String> {
     let mut out = vec!["Catalog".to_string()];
     for view in &app.stack {
-        out.push(text::one_line(text::ref_name(&view.key)).into_owned());
+        out.push(text::one_line(entity_ref::ref_name(&view.key)).into_owned());
     }
     out
 }

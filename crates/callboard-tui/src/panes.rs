@@ -13,6 +13,7 @@ use crate::app::{
 };
 use crate::theme::Theme;
 use crate::worker::{ApiView, DepsDetail, EntityDetail};
+use callboard_core::catalog::entity_ref;
 use callboard_core::catalog::index::{DepNode, DepTree, RelatedRef};
 use callboard_core::report::ShownLink;
 use callboard_core::text::{self, one_line};
@@ -263,7 +264,7 @@ fn overview(b: &mut Lines<'_>, app: &App, d: &EntityDetail) {
     b.field("Kind", &facts.join(" · "), t.text, None);
     match &r.owner {
         Some(o) => {
-            let mut value = text::short_ref(&o.owner_ref).into_owned();
+            let mut value = entity_ref::short_ref(&o.owner_ref).into_owned();
             if let Some(name) = &o.display_name {
                 value = format!("{} ({value})", one_line(name));
             }
@@ -297,7 +298,7 @@ fn overview(b: &mut Lines<'_>, app: &App, d: &EntityDetail) {
     if let Some(system) = &r.system {
         b.field(
             "System",
-            &text::short_ref(&one_line(system)),
+            &entity_ref::short_ref(&one_line(system)),
             t.text,
             Some(Target::Entity {
                 key: system.clone(),
@@ -308,7 +309,7 @@ fn overview(b: &mut Lines<'_>, app: &App, d: &EntityDetail) {
     if let Some(domain) = &r.domain {
         b.field(
             "Domain",
-            &text::short_ref(&one_line(domain)),
+            &entity_ref::short_ref(&one_line(domain)),
             t.text,
             Some(Target::Entity {
                 key: domain.clone(),
@@ -432,12 +433,16 @@ fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
         .kind
         .as_deref()
         .map(|k| one_line(k).to_lowercase())
-        .unwrap_or_else(|| text::ref_kind(&o.owner_ref).to_string());
+        .unwrap_or_else(|| {
+            entity_ref::ref_kind(&o.owner_ref)
+                .unwrap_or_default()
+                .to_string()
+        });
     let name = o
         .display_name
         .as_deref()
         .map(|n| one_line(n).into_owned())
-        .unwrap_or_else(|| one_line(text::ref_name(&o.owner_ref)).into_owned());
+        .unwrap_or_else(|| one_line(entity_ref::ref_name(&o.owner_ref)).into_owned());
     b.push(
         vec![
             Span::styled(format!("Owner: {name}"), t.title),
@@ -447,7 +452,7 @@ fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
     );
     b.field(
         "Ref",
-        &text::short_ref(&one_line(&o.owner_ref)),
+        &entity_ref::short_ref(&one_line(&o.owner_ref)),
         if o.resolved { t.accent } else { t.dangling },
         Some(Target::Entity {
             key: o.owner_ref.clone(),
@@ -471,7 +476,7 @@ fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
         let arrow = if i == 0 { "" } else { "› " };
         b.field(
             label,
-            &format!("{arrow}{}", text::short_ref(&one_line(parent))),
+            &format!("{arrow}{}", entity_ref::short_ref(&one_line(parent))),
             t.text,
             Some(Target::Entity {
                 key: parent.clone(),
@@ -508,7 +513,10 @@ fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
             let email = match &m.email {
                 Some(e) => Span::styled(one_line(e).into_owned(), t.link),
                 None => Span::styled(
-                    format!("no email · {}", text::short_ref(&one_line(&m.entity_ref))),
+                    format!(
+                        "no email · {}",
+                        entity_ref::short_ref(&one_line(&m.entity_ref))
+                    ),
                     t.dim,
                 ),
             };
@@ -682,7 +690,7 @@ fn tree_nodes(
             Span::styled(format!("{prefix}{branch}"), t.dim),
             Span::styled(marker.to_string(), t.accent),
             Span::styled(
-                text::short_ref(&one_line(&node.entity_ref)).into_owned(),
+                entity_ref::short_ref(&one_line(&node.entity_ref)).into_owned(),
                 style,
             ),
             Span::styled(format!("  {}", one_line(&node.via)), t.dim),
@@ -724,7 +732,7 @@ fn related_row(b: &mut Lines<'_>, r: &RelatedRef) {
     let mut spans = vec![
         Span::raw("  "),
         Span::styled(
-            text::short_ref(&one_line(&r.target_ref)).into_owned(),
+            entity_ref::short_ref(&one_line(&r.target_ref)).into_owned(),
             if r.dangling { t.dangling } else { t.text },
         ),
     ];

@@ -14,6 +14,7 @@ use crate::keymap::Action;
 use crate::layout::{self, BRAND, CRUMB_SEP};
 use crate::panes::fit_spans;
 use crate::picker::Row;
+use callboard_core::catalog::entity_ref;
 use callboard_core::search::RecordView;
 use callboard_core::text::{self, one_line};
 
@@ -560,7 +561,7 @@ fn list_row(
     spans.push(Span::raw(" "));
     if owner_w > 0 {
         spans.push(Span::styled(
-            text::fit(&one_line(text::ref_name(view.owner())), owner_w),
+            text::fit(&one_line(entity_ref::ref_name(view.owner())), owner_w),
             t.label,
         ));
         spans.push(Span::raw(" "));
@@ -672,7 +673,7 @@ fn draw_preview(frame: &mut Frame, app: &App, area: Rect) {
     )));
     lines.push(Line::default());
     if !view.owner().is_empty() {
-        let mut owner = text::short_ref(&one_line(view.owner())).into_owned();
+        let mut owner = entity_ref::short_ref(&one_line(view.owner())).into_owned();
         if let Some(name) = detail
             .and_then(|d| d.report.owner.as_ref())
             .and_then(|o| o.display_name.as_deref())
@@ -691,7 +692,7 @@ fn draw_preview(frame: &mut Frame, app: &App, area: Rect) {
         field(
             &mut lines,
             "System",
-            text::short_ref(&one_line(view.system())).into_owned(),
+            entity_ref::short_ref(&one_line(view.system())).into_owned(),
             t.text,
         );
     }
@@ -701,7 +702,7 @@ fn draw_preview(frame: &mut Frame, app: &App, area: Rect) {
                 .report
                 .owner
                 .as_ref()
-                .map(|o| text::ref_name(&o.owner_ref).to_string())
+                .map(|o| entity_ref::ref_name(&o.owner_ref).to_string())
                 .unwrap_or_default();
             let on_call = d
                 .report
@@ -785,7 +786,7 @@ fn draw_summary(frame: &mut Frame, app: &App, area: Rect) {
     };
     let w = area.width as usize;
     let mut facts: Vec<Span<'static>> = vec![Span::styled("─ ".to_string(), t.border)];
-    let owner = text::ref_name(view.owner());
+    let owner = entity_ref::ref_name(view.owner());
     let mut first = true;
     if !owner.is_empty() {
         facts.push(Span::styled("owner ".to_string(), t.dim));

@@ -13,7 +13,7 @@ use callboard_tui::docs_render::{self as render, RenderOptions};
 
 use super::{report_store_errors, resolve_or_explain};
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
-use crate::cli::json::escape_json_controls;
+use crate::cli::json::print_json;
 use crate::cli::output::clean;
 use crate::cli::session::Session;
 
@@ -116,8 +116,7 @@ fn show_page(
                 "text": render::plain_text(&rendered.lines),
             }
         });
-        let text = serde_json::to_string_pretty(&value)?;
-        writeln!(out, "{}", escape_json_controls(&text))?;
+        print_json(out, &value)?;
         return Ok(EXIT_OK);
     }
     if req.raw {

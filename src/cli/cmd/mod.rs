@@ -22,10 +22,6 @@ pub mod sync;
 pub mod template;
 pub mod validate;
 
-pub fn short_ref(key: &str) -> String {
-    key.replacen(":default/", ":", 1)
-}
-
 /// Resolve REF or explain why not; `Err(code)` after printing the reason.
 pub fn resolve_or_explain(
     ctx: &Session,

@@ -3,9 +3,9 @@
 use std::io::Write;
 
 use anyhow::Result;
+use callboard_core::catalog::entity_ref::{ref_name, short_ref};
 use callboard_core::search::{parse_query, Corpus};
 
-use super::short_ref;
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
 use crate::cli::json::print_json;
 use crate::cli::output::clean;
@@ -50,7 +50,7 @@ pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Res
         let rows: Vec<[String; 4]> = hits
             .iter()
             .map(|(_, r)| {
-                let owner = r.owner().rsplit('/').next().unwrap_or_default();
+                let owner = ref_name(r.owner());
                 [
                     clean(&short_ref(&r.entity_ref())),
                     clean(r.spec_type()),

@@ -17,6 +17,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use serde_json::{json, Map, Value};
 
+use callboard_core::catalog::entity_ref::{split_ref, DEFAULT_NAMESPACE};
 use callboard_core::catalog::Origin;
 use callboard_core::template::tree::file_tree_lines;
 use callboard_core::template::{schema, RunEvent, StepStatus, Template};
@@ -29,7 +30,7 @@ use callboard_io::template::catalog::{
 use callboard_io::template::remote::Scaffolder;
 
 use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
-use crate::cli::json::escape_json_controls;
+use crate::cli::json::print_json;
 use crate::cli::output::clean;
 use crate::cli::session::Session;
 
@@ -137,26 +138,27 @@ fn cmd_list(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
     })
 }
 
-fn print_json(out: &mut dyn Write, v: &Value) -> Result<()> {
-    let text = serde_json::to_string_pretty(v)?;
-    writeln!(out, "{}", escape_json_controls(&text))?;
-    Ok(())
-}
-
 fn usage(message: String) -> Result<u8> {
     eprintln!("callboard: {}", clean(&message));
     Ok(EXIT_ERROR)
 }
 
-/// `name`, `ns/name` or `template:ns/name` → (namespace, name).
+/// `name`, `ns/name` or `template:ns/name` (kind in any case) →
+/// (namespace, name). Another kind, or a string that is not a ref, is
+/// taken whole as a name, which no template has.
 fn split_template_ref(input: &str) -> (String, String) {
-    let rest = input
-        .strip_prefix("template:")
-        .or_else(|| input.strip_prefix("Template:"))
-        .unwrap_or(input);
-    match rest.split_once('/') {
-        Some((ns, name)) => (ns.to_lowercase(), name.to_string()),
-        None => ("default".into(), rest.to_string()),
+    match split_ref(input) {
+        Ok(parts)
+            if parts
+                .kind
+                .is_none_or(|k| k.eq_ignore_ascii_case("template")) =>
+        {
+            (
+                parts.namespace.unwrap_or(DEFAULT_NAMESPACE).to_lowercase(),
+                parts.name.to_string(),
+            )
+        }
+        _ => (DEFAULT_NAMESPACE.into(), input.to_string()),
     }
 }
 
@@ -584,5 +586,25 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
                 EXIT_OK
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_template_ref;
+
+    #[test]
+    fn template_refs_split_like_entity_refs() {
+        let pair = |ns: &str, name: &str| (ns.to_string(), name.to_string());
+        assert_eq!(split_template_ref("svc"), pair("default", "svc"));
+        assert_eq!(split_template_ref("Ops/svc"), pair("ops", "svc"));
+        assert_eq!(split_template_ref("template:ops/svc"), pair("ops", "svc"));
+        // The kind compares ignoring case, as Backstage's refs do.
+        assert_eq!(split_template_ref("TEMPLATE:svc"), pair("default", "svc"));
+        assert_eq!(
+            split_template_ref("component:svc"),
+            pair("default", "component:svc")
+        );
+        assert_eq!(split_template_ref("ops/na:me"), pair("ops", "na:me"));
     }
 }

@@ -5,6 +5,7 @@
 //! split the parts (a `/` before the `:` means there is no kind), empty parts
 //! are errors, and the canonical form is lower-cased.
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// The namespace used when neither the ref nor its context names one.
@@ -194,6 +195,42 @@ pub fn canonical_key(input: &str, ctx: RefContext<'_>) -> Result<String, RefErro
     EntityRef::parse_with(input, ctx).map(|r| r.canonical())
 }
 
+/// The name part of a ref: `group:default/team-a` -> `team-a`, and
+/// `ns/na:me` -> `na:me` (a `/` before the `:` means no kind). The input
+/// itself when it is not a valid ref.
+pub fn ref_name(input: &str) -> &str {
+    split_ref(input).map_or(input, |parts| parts.name)
+}
+
+/// The kind as written: `group:default/team-a` -> `Some("group")`; `None`
+/// when the ref names no kind or is not a valid ref.
+pub fn ref_kind(input: &str) -> Option<&str> {
+    split_ref(input).ok().and_then(|parts| parts.kind)
+}
+
+/// True when the ref's kind is `kind`, compared ignoring case.
+pub fn ref_kind_is(input: &str, kind: &str) -> bool {
+    ref_kind(input).is_some_and(|k| k.eq_ignore_ascii_case(kind))
+}
+
+/// The short form people read: the `default` namespace (any case) goes
+/// without saying, so `component:default/web` -> `component:web` and
+/// `default/web` -> `web`. Other refs, and strings that are not refs, come
+/// back as written.
+pub fn short_ref(input: &str) -> Cow<'_, str> {
+    match split_ref(input) {
+        Ok(RefParts {
+            kind,
+            namespace: Some(ns),
+            name,
+        }) if ns.eq_ignore_ascii_case(DEFAULT_NAMESPACE) => Cow::Owned(match kind {
+            Some(kind) => format!("{kind}:{name}"),
+            None => name.to_string(),
+        }),
+        _ => Cow::Borrowed(input),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +322,45 @@ mod tests {
                 .display_short(),
             "component:legacy/x"
         );
+    }
+
+    #[test]
+    fn helpers_split_at_the_first_colon_and_slash() {
+        // The old helpers split at the last '/' or at any ':'.
+        assert_eq!(ref_name("group:default/team-a"), "team-a");
+        assert_eq!(ref_name("ns/na:me"), "na:me");
+        assert_eq!(ref_name("component:default/a/b"), "a/b");
+        assert_eq!(ref_name("user:jo"), "jo");
+        assert_eq!(ref_name("team-a"), "team-a");
+        assert_eq!(ref_kind("group:default/team-a"), Some("group"));
+        assert_eq!(ref_kind("ns/na:me"), None);
+        assert_eq!(ref_kind("team-a"), None);
+        assert!(ref_kind_is("Template:default/x", "template"));
+        assert!(!ref_kind_is("ns/template:x", "template"));
+    }
+
+    #[test]
+    fn helpers_leave_strings_that_are_not_refs_alone() {
+        for junk in ["", ":x", "component:/x", "component:ns/"] {
+            assert_eq!(ref_name(junk), junk);
+            assert_eq!(ref_kind(junk), None);
+            assert_eq!(short_ref(junk), junk);
+        }
+    }
+
+    #[test]
+    fn short_ref_elides_only_a_default_namespace() {
+        assert_eq!(short_ref("component:default/web"), "component:web");
+        assert_eq!(short_ref("component:prod/web"), "component:prod/web");
+        // Case-insensitive, as Backstage compares namespaces.
+        assert_eq!(short_ref("Component:Default/Web"), "Component:Web");
+        assert_eq!(short_ref("default/web"), "web");
+        assert_eq!(short_ref("web"), "web");
+        // A ':default/' inside the name is not the namespace.
+        assert_eq!(
+            short_ref("component:ns/a:default/b"),
+            "component:ns/a:default/b"
+        );
+        assert_eq!(short_ref("ns/x:default/y"), "ns/x:default/y");
     }
 }

@@ -432,52 +432,10 @@ fn attribute(tag: &str, key: &str) -> Option<String> {
     None
 }
 
-/// Decode HTML character references.
+/// Decode HTML character references: every HTML5 named entity and numeric
+/// references; unknown or malformed ones stay as written.
 pub fn decode(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('&') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i..];
-        let end = rest[..rest.len().min(12)].find(';');
-        let decoded = end.and_then(|e| {
-            let name = &rest[1..e];
-            let c = match name {
-                "amp" => Some('&'),
-                "lt" => Some('<'),
-                "gt" => Some('>'),
-                "quot" => Some('"'),
-                "apos" | "#39" => Some('\''),
-                "nbsp" => Some(' '),
-                "para" => Some('¶'),
-                "copy" => Some('©'),
-                "mdash" => Some('—'),
-                "ndash" => Some('–'),
-                "hellip" => Some('…'),
-                n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
-                    .ok()
-                    .and_then(char::from_u32),
-                n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
-                _ => None,
-            };
-            c.map(|c| (c, e))
-        });
-        match decoded {
-            Some((c, e)) => {
-                out.push(c);
-                rest = &rest[e + 1..];
-            }
-            None => {
-                out.push('&');
-                rest = &rest[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    html_escape::decode_html_entities(s).into_owned()
 }
 
 #[cfg(test)]
@@ -543,5 +501,27 @@ echo done</code></pre>
         ] {
             let _ = to_markdown(junk);
         }
+    }
+
+    #[test]
+    fn named_entities_come_from_the_full_html5_table() {
+        assert_eq!(decode("a &rarr; b&hellip;"), "a \u{2192} b\u{2026}");
+        assert_eq!(
+            decode("&#x2192;&#8594;&#X2192;"),
+            "\u{2192}\u{2192}\u{2192}"
+        );
+        assert_eq!(
+            decode("&nbsp;&copy;&para;&mdash;"),
+            "\u{a0}\u{a9}\u{b6}\u{2014}"
+        );
+        // Unknown names, a missing `;` and escaped entities stay as written.
+        assert_eq!(
+            decode("&notanentity; &rarr &amp;rarr; AT&T"),
+            "&notanentity; &rarr &rarr; AT&T"
+        );
+        assert_eq!(
+            to_markdown("<p>next &rarr; page</p>").trim(),
+            "next \u{2192} page"
+        );
     }
 }

@@ -16,6 +16,7 @@ pub mod filters;
 pub mod schema;
 pub mod sse;
 pub mod tree;
+pub mod value;
 pub mod yaml;
 
 use serde::Serialize;

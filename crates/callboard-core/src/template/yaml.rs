@@ -120,7 +120,7 @@ fn scalar(v: &Value, ctx: Ctx) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => match n.as_f64() {
-            Some(f) if n.is_f64() => super::expr::js_number(f),
+            Some(f) if n.is_f64() => super::value::js_number(f),
             _ => n.to_string(),
         },
         Value::String(s) => string_scalar(s, ctx),
@@ -232,23 +232,10 @@ fn newline_runs(s: &str, suffix: &str) -> String {
     out
 }
 
+/// `JSON.stringify(s)`: the escapes `yaml` starts its double-quoted
+/// strings from.
 fn json_quote(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    Value::String(s.to_owned()).to_string()
 }
 
 /// `yaml`'s `doubleQuotedString`: JSON escapes, a few YAML short forms.

@@ -11,6 +11,11 @@ pub mod sanitize;
 
 pub use sanitize::{sanitize, sanitize_line};
 
+// The entity-ref helpers live in `catalog::entity_ref`; these re-exports
+// keep `text::short_ref` / `text::ref_name` callers building until they
+// import them from there.
+pub use crate::catalog::entity_ref::{ref_name, short_ref};
+
 /// A catalog string made safe for one line: control sequences stripped,
 /// newlines and tabs turned into spaces.
 pub fn one_line(s: &str) -> Cow<'_, str> {
@@ -127,28 +132,6 @@ pub fn age(ms: u64) -> String {
     }
 }
 
-/// `component:default/name` -> `component:name` (the default namespace
-/// goes without saying).
-pub fn short_ref(key: &str) -> Cow<'_, str> {
-    match key.split_once(":default/") {
-        Some((kind, name)) if !kind.contains('/') => Cow::Owned(format!("{kind}:{name}")),
-        _ => Cow::Borrowed(key),
-    }
-}
-
-/// The name part of a ref: `group:default/team-a` -> `team-a`.
-pub fn ref_name(key: &str) -> &str {
-    let after_kind = key.split_once(':').map_or(key, |(_, rest)| rest);
-    after_kind
-        .rsplit_once('/')
-        .map_or(after_kind, |(_, name)| name)
-}
-
-/// The kind part of a ref: `group:default/team-a` -> `group`.
-pub fn ref_kind(key: &str) -> &str {
-    key.split_once(':').map_or("", |(kind, _)| kind)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,14 +162,10 @@ mod tests {
     }
 
     #[test]
-    fn ages_and_refs() {
+    fn ages() {
         assert_eq!(age(5_000), "just now");
         assert_eq!(age(3 * 60_000), "3 min ago");
         assert_eq!(age(2 * 3_600_000 + 5), "2 h ago");
         assert_eq!(age(3 * 86_400_000), "3 d ago");
-        assert_eq!(short_ref("component:default/web"), "component:web");
-        assert_eq!(short_ref("component:prod/web"), "component:prod/web");
-        assert_eq!(ref_name("group:default/team-a"), "team-a");
-        assert_eq!(ref_kind("group:default/team-a"), "group");
     }
 }

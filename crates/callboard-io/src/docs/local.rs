@@ -117,7 +117,7 @@ pub fn load_site(project_dir: &Path, owner_ref: &str) -> Result<Site, DocsError>
         .site_name
         .clone()
         .filter(|s| !s.trim().is_empty())
-        .unwrap_or_else(|| callboard_core::text::ref_name(owner_ref).to_string());
+        .unwrap_or_else(|| callboard_core::catalog::entity_ref::ref_name(owner_ref).to_string());
     if files.is_empty() {
         problems.push(format!("{} holds no Markdown pages", docs_dir.display()));
     }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use callboard_core::catalog::entity_ref::ref_kind_is;
 use callboard_core::catalog::Origin;
 use callboard_core::template::Template;
 use serde_json::Value;
@@ -35,7 +36,7 @@ pub fn catalog_templates(store: &Store) -> (Vec<CatalogTemplate>, Vec<String>) {
     for snapshot in &store.snapshots {
         let mut keys = Vec::new();
         let listed = snapshot.for_each_json(|key, _| {
-            if key.starts_with("template:") {
+            if ref_kind_is(key, "template") {
                 keys.push(key.to_string());
             }
             Ok(())

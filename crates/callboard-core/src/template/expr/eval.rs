@@ -1,0 +1,190 @@
+//! Evaluating expressions against a scope: lookups, operators with
+//! JavaScript semantics, filters, tests and method calls.
+
+use indexmap::IndexMap;
+
+use super::super::filters;
+use super::parser::Expr;
+use super::{err, loose_eq, strict_eq, Val};
+
+/// The variables an expression sees: the context, then `set` and loop
+/// frames over it.
+pub(super) struct Scope<'a> {
+    root: &'a Val,
+    pub(super) frames: Vec<IndexMap<String, Val>>,
+    /// Nodes rendered so far, against the render's work bound.
+    pub(super) work: u64,
+}
+
+impl<'a> Scope<'a> {
+    pub(super) fn new(root: &'a Val) -> Self {
+        Scope {
+            root,
+            frames: vec![IndexMap::new()],
+            work: 0,
+        }
+    }
+
+    pub(super) fn lookup(&self, name: &str) -> Val {
+        for frame in self.frames.iter().rev() {
+            if let Some(v) = frame.get(name) {
+                return v.clone();
+            }
+        }
+        self.root.member(&Val::Str(name.to_string()))
+    }
+
+    pub(super) fn set(&mut self, name: &str, v: Val) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.insert(name.to_string(), v);
+        }
+    }
+}
+
+pub(super) fn eval(e: &Expr, scope: &mut Scope<'_>) -> Result<Val, String> {
+    Ok(match e {
+        Expr::Lit(v) => v.clone(),
+        Expr::Name(n) => scope.lookup(n),
+        Expr::Array(items) => Val::Array(
+            items
+                .iter()
+                .map(|i| eval(i, scope))
+                .collect::<Result<_, _>>()?,
+        ),
+        Expr::Dict(items) => {
+            let mut map = IndexMap::new();
+            for (k, v) in items {
+                let k = eval(k, scope)?.js_string();
+                map.insert(k, eval(v, scope)?);
+            }
+            Val::Object(map)
+        }
+        Expr::Member(obj, key) => {
+            let obj = eval(obj, scope)?;
+            let key = eval(key, scope)?;
+            obj.member(&key)
+        }
+        Expr::Call(callee, args) => {
+            let args: Vec<Val> = args
+                .iter()
+                .map(|a| eval(a, scope))
+                .collect::<Result<_, _>>()?;
+            match callee.as_ref() {
+                Expr::Member(obj, key) => {
+                    let obj = eval(obj, scope)?;
+                    let key = eval(key, scope)?.js_string();
+                    filters::call_method(&obj, &key, &args)?
+                }
+                Expr::Name(name) => filters::call_global(name, &args)?,
+                _ => return err("this value cannot be called"),
+            }
+        }
+        Expr::Filter(value, name, args) => {
+            let value = eval(value, scope)?;
+            let args: Vec<Val> = args
+                .iter()
+                .map(|a| eval(a, scope))
+                .collect::<Result<_, _>>()?;
+            filters::apply(name, value, &args)?
+        }
+        Expr::Unary(op, inner) => {
+            let v = eval(inner, scope)?;
+            match *op {
+                "not" => Val::Bool(!v.truthy()),
+                "-" => Val::Num(-v.js_number()),
+                _ => Val::Num(v.js_number()),
+            }
+        }
+        Expr::Binary("and", l, r) => {
+            let l = eval(l, scope)?;
+            if !l.truthy() {
+                l
+            } else {
+                eval(r, scope)?
+            }
+        }
+        Expr::Binary("or", l, r) => {
+            let l = eval(l, scope)?;
+            if l.truthy() {
+                l
+            } else {
+                eval(r, scope)?
+            }
+        }
+        Expr::Binary(op, l, r) => {
+            let l = eval(l, scope)?;
+            let r = eval(r, scope)?;
+            binary(op, &l, &r)?
+        }
+        Expr::Is(v, test, args, negated) => {
+            let v = eval(v, scope)?;
+            let args: Vec<Val> = args
+                .iter()
+                .map(|a| eval(a, scope))
+                .collect::<Result<_, _>>()?;
+            Val::Bool(filters::test(test, &v, &args)? != *negated)
+        }
+        Expr::InlineIf(cond, body, otherwise) => {
+            if eval(cond, scope)?.truthy() {
+                eval(body, scope)?
+            } else {
+                match otherwise {
+                    Some(o) => eval(o, scope)?,
+                    None => Val::Undefined,
+                }
+            }
+        }
+    })
+}
+
+fn is_primitive_string(v: &Val) -> bool {
+    matches!(v, Val::Str(_) | Val::Array(_) | Val::Object(_))
+}
+
+fn binary(op: &str, l: &Val, r: &Val) -> Result<Val, String> {
+    Ok(match op {
+        "==" => Val::Bool(loose_eq(l, r)),
+        "!=" => Val::Bool(!loose_eq(l, r)),
+        "===" => Val::Bool(strict_eq(l, r)),
+        "!==" => Val::Bool(!strict_eq(l, r)),
+        "<" | ">" | "<=" | ">=" => {
+            let ord = match (l, r) {
+                (Val::Str(a), Val::Str(b)) => Some(a.encode_utf16().cmp(b.encode_utf16())),
+                _ => l.js_number().partial_cmp(&r.js_number()),
+            };
+            Val::Bool(match (op, ord) {
+                (_, None) => false,
+                ("<", Some(o)) => o.is_lt(),
+                (">", Some(o)) => o.is_gt(),
+                ("<=", Some(o)) => o.is_le(),
+                (_, Some(o)) => o.is_ge(),
+            })
+        }
+        "~" => Val::Str(format!("{}{}", l.js_string(), r.js_string())),
+        "+" => {
+            if is_primitive_string(l) || is_primitive_string(r) {
+                Val::Str(format!("{}{}", l.js_string(), r.js_string()))
+            } else {
+                Val::Num(l.js_number() + r.js_number())
+            }
+        }
+        "-" => Val::Num(l.js_number() - r.js_number()),
+        "*" => Val::Num(l.js_number() * r.js_number()),
+        "/" => Val::Num(l.js_number() / r.js_number()),
+        "//" => Val::Num((l.js_number() / r.js_number()).floor()),
+        "%" => Val::Num(l.js_number() % r.js_number()),
+        "**" => Val::Num(l.js_number().powf(r.js_number())),
+        "in" => Val::Bool(match r {
+            Val::Array(a) => a.iter().any(|x| strict_eq(x, l)),
+            Val::Str(s) => s.contains(&l.js_string()),
+            Val::Object(o) => o.contains_key(&l.js_string()),
+            _ => {
+                return err(format!(
+                    "cannot use `in` with a {} on the right",
+                    r.type_name()
+                ))
+            }
+        }),
+        other => return err(format!("unknown operator `{other}`")),
+    })
+}

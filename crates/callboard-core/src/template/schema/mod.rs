@@ -1,0 +1,182 @@
+//! The form model of a template's `spec.parameters`: JSON Schema pages plus
+//! the `ui:*` hints of the Backstage frontend.
+//!
+//! Everything here is pure and re-evaluated from the current values: which
+//! fields exist (conditional `dependencies`, `oneOf` branches, `if`/`then`/
+//! `else`, `allOf`), their defaults, their validation messages, the review
+//! lines and which values are secrets. The TUI form and the headless
+//! `template run` share these functions so both accept exactly the same input.
+
+mod fields;
+mod repo_url;
+mod review;
+mod secrets;
+mod validate;
+mod values;
+
+use serde_json::{Map, Value};
+
+pub use fields::{build_steps, is_present, parameter_steps};
+pub use repo_url::RepoUrl;
+pub use review::{display_value, review_lines, ReviewLine, MASK};
+pub use secrets::{secret_keys, split_secrets, without_masked};
+pub use validate::{check_field, json_matches, validate, validate_step};
+pub use values::{apply_defaults, get_path, set_path};
+
+/// A problem with one value, shown next to its field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// Dotted path from the values root, e.g. `name` or `owner.displayName`.
+    pub path: String,
+    pub message: String,
+}
+
+/// How the value of a field is edited.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    Text,
+    Number,
+    Integer,
+    Boolean,
+    /// One value out of `enum` (or `oneOf` consts).
+    Choice,
+    /// An array whose items are an enum: a multi-select.
+    MultiChoice,
+    /// An array of free strings.
+    StringList,
+    /// A nested object: a header; its properties follow as their own fields.
+    Object,
+    /// Anything else (arrays of objects, …): edited as JSON text.
+    Json,
+    Picker(PickerKind),
+}
+
+/// The `ui:field` extensions the form knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PickerKind {
+    Entity,
+    MultiEntity,
+    Owner,
+    OwnedEntity,
+    MyGroups,
+    EntityName,
+    EntityTags,
+    RepoUrl,
+}
+
+impl PickerKind {
+    fn from_ui_field(name: &str) -> Option<PickerKind> {
+        Some(match name {
+            "EntityPicker" => PickerKind::Entity,
+            "MultiEntityPicker" => PickerKind::MultiEntity,
+            "OwnerPicker" => PickerKind::Owner,
+            "OwnedEntityPicker" => PickerKind::OwnedEntity,
+            "MyGroupsPicker" => PickerKind::MyGroups,
+            "EntityNamePicker" => PickerKind::EntityName,
+            "EntityTagsPicker" => PickerKind::EntityTags,
+            "RepoUrlPicker" => PickerKind::RepoUrl,
+            _ => return None,
+        })
+    }
+
+    /// Pickers that open a list from the catalog (entities, or tags).
+    pub fn has_popup(self) -> bool {
+        self.searches_entities() || self == PickerKind::EntityTags
+    }
+
+    /// Pickers that search catalog entities.
+    pub fn searches_entities(self) -> bool {
+        matches!(
+            self,
+            PickerKind::Entity
+                | PickerKind::MultiEntity
+                | PickerKind::Owner
+                | PickerKind::OwnedEntity
+                | PickerKind::MyGroups
+        )
+    }
+}
+
+/// `ui:widget`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Widget {
+    Default,
+    Password,
+    Textarea,
+    Select,
+    Radio,
+    Checkboxes,
+    Hidden,
+}
+
+/// One option of a choice field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    pub value: Value,
+    /// `enumNames` entry or `oneOf[].title`, else the value itself.
+    pub label: String,
+}
+
+/// One field of a form step, resolved against the current values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Key path from the values root.
+    pub path: Vec<String>,
+    pub title: String,
+    pub description: Option<String>,
+    pub help: Option<String>,
+    pub placeholder: Option<String>,
+    pub kind: FieldKind,
+    pub widget: Widget,
+    /// The raw `ui:field`, if any.
+    pub ui_field: Option<String>,
+    /// `ui:field` named an extension this client does not know: the field
+    /// falls back to a plain input and says so.
+    pub unknown_field: bool,
+    pub required: bool,
+    pub autofocus: bool,
+    pub readonly: bool,
+    /// `ui:field: Secret`: sent as `secrets`, never in `values`.
+    pub secret: bool,
+    /// Secret or `password`: never drawn, saved or printed.
+    pub masked: bool,
+    pub review_show: bool,
+    pub review_mask: Option<String>,
+    pub choices: Vec<Choice>,
+    /// `ui:options`.
+    pub options: Map<String, Value>,
+    /// The property's own schema, for validation.
+    pub schema: Value,
+    /// Nesting level (0 for top-level properties).
+    pub depth: usize,
+}
+
+impl Field {
+    pub fn key(&self) -> String {
+        self.path.join(".")
+    }
+
+    /// Whether the user can focus and edit it.
+    pub fn is_visible(&self) -> bool {
+        self.widget != Widget::Hidden
+    }
+
+    pub fn picker(&self) -> Option<PickerKind> {
+        match self.kind {
+            FieldKind::Picker(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+/// One wizard page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormStep {
+    /// Position in `spec.parameters`.
+    pub index: usize,
+    pub title: String,
+    pub description: Option<String>,
+    /// Page-level `when: ${{ … }}` (a form feature, evaluated by the caller).
+    pub when: Option<String>,
+    pub fields: Vec<Field>,
+}

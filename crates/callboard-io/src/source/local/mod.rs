@@ -1,0 +1,764 @@
+//! The local source: descriptor files on disk, read the way Backstage's
+//! file locations read them.
+//!
+//! Per document: placeholders (`$text`, `$json`, `$yaml`) are resolved first
+//! (Backstage's `PlaceholderProcessor` runs before validation), then the
+//! catalog rules, validation, relations and duplicate refs are checked; an
+//! entity failing any of these is dropped with a [`Problem`] pointing at the
+//! offending value, and every other document carries on. `Location` entities
+//! are kept and their `file` targets followed. At the end all relations are
+//! stitched at once, so reverse edges land only on entities that exist.
+//!
+//! Reading, parsing and checking a file does not depend on the loader's
+//! state, so worker threads do it ahead of the loader (`Prefetch`) for the
+//! files it is about to read (a folder's descriptors, a Location's targets);
+//! the loader still takes every decision in its own order, so the result
+//! does not depend on timing.
+
+mod files;
+mod placeholders;
+mod prefetch;
+mod prepare;
+mod stitch;
+#[cfg(test)]
+mod test_support;
+
+use std::collections::HashMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use callboard_core::catalog::relations::EmittedRelation;
+use callboard_core::catalog::{CatalogEntity, Entity, Kind, Origin};
+
+use super::yaml::Document;
+use super::{LoadResult, Problem, Severity};
+use files::{absolute, has_glob, is_remote, normalize, target_files, walker, ReadProblem};
+use placeholders::{resolve_placeholder, resolve_placeholders, PlaceholderSpec};
+use prefetch::{CloseOnDrop, Prefetch};
+use prepare::{
+    check_entity, entity_label, json_type, prepare_file, prepare_text, refused_kind, Accepted,
+    Check, Checked, Content, PreparedDoc,
+};
+use stitch::stitch_kept;
+
+/// Files a folder walk picks up.
+pub const DESCRIPTOR_NAMES: [&str; 2] = ["catalog-info.yaml", "catalog-info.yml"];
+
+/// Folders a walk never enters (besides hidden ones and ignored paths).
+pub const SKIPPED_DIRS: [&str; 5] = ["node_modules", "target", ".git", "dist", "vendor"];
+
+/// The default size limit of one file: 10 MiB.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Locations nested deeper than this are not followed.
+const MAX_LOCATION_DEPTH: usize = 64;
+
+/// Most worker threads reading files ahead of the loader.
+const MAX_WORKERS: usize = 8;
+
+/// Stitch on several threads from this many reverse relations.
+const PARALLEL_STITCH: usize = 20_000;
+
+/// Workers stop reading ahead while this much text waits for the loader.
+const PREFETCH_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalOptions {
+    /// Kinds allowed by the rules (Backstage `catalog.rules[].allow`,
+    /// compared case-insensitively); `None` allows every kind.
+    pub allowed_kinds: Option<Vec<String>>,
+    /// Files larger than this are not read.
+    pub max_file_bytes: u64,
+}
+
+impl Default for LocalOptions {
+    fn default() -> Self {
+        LocalOptions {
+            allowed_kinds: None,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+}
+
+impl LocalOptions {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+/// Load every entity reachable from `roots` (files, or folders walked for
+/// `catalog-info.yaml`/`.yml`). Never fails: problems are collected.
+pub fn load_local(source_name: &str, roots: &[PathBuf], options: &LocalOptions) -> LoadResult {
+    // The loader thread reads files too while it waits for one.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_WORKERS + 1)
+        - 1;
+    let prefetch = Prefetch::new(options);
+    let started = std::cell::Cell::new(false);
+    std::thread::scope(|scope| {
+        // Workers start when there is something to read ahead.
+        let start_workers = || {
+            if !started.replace(true) {
+                for _ in 0..workers {
+                    scope.spawn(|| prefetch.work());
+                }
+            }
+        };
+        // Let the workers go even if loading panics.
+        let _close = CloseOnDrop(&prefetch);
+        let mut loader = Loader {
+            source_name,
+            options,
+            prefetch: (workers > 0).then_some((&prefetch, &start_workers)),
+            problems: Vec::new(),
+            read: HashMap::new(),
+            kept: Vec::new(),
+            by_ref: HashMap::new(),
+            reverse: Vec::new(),
+            files_read: 0,
+        };
+        for root in roots {
+            loader.load_root(root);
+        }
+        prefetch.close();
+        loader.finish()
+    })
+}
+
+/// A folder everything read from one root must stay inside.
+struct Root {
+    /// Canonical folder: the root folder, or a root file's parent.
+    dir: PathBuf,
+}
+
+/// The file a document is in, as the loader reached it.
+struct FileContext<'f> {
+    /// Its path as shown in problems.
+    display: &'f str,
+    /// Its [`Origin::location`] (`file:` and the display path).
+    location: String,
+    /// The folder its relative paths start from.
+    base_dir: &'f Path,
+    root: &'f Root,
+    /// The ref of the Location entity that led to it (none for a root).
+    emitter: Option<&'f str>,
+}
+
+/// A Location target to follow once its file is done.
+struct Target {
+    /// Path of the target value in the Location document (for positions).
+    line: u32,
+    column: u32,
+    value: String,
+    optional: bool,
+    /// The Location entity's ref and where it is.
+    location: String,
+    via: String,
+    /// The files the target names (resolved before following any, so that
+    /// they can be read ahead), or why it names none.
+    files: Result<Vec<PathBuf>, String>,
+}
+
+struct Loader<'a> {
+    source_name: &'a str,
+    options: &'a LocalOptions,
+    /// Workers reading files ahead (and how to start them), when there
+    /// are any.
+    prefetch: Option<(&'a Prefetch<'a>, &'a dyn Fn())>,
+    problems: Vec<Problem>,
+    /// Canonical path of every file read → how it was reached.
+    read: HashMap<PathBuf, String>,
+    /// The entities kept, each with the relations it emitted from itself.
+    kept: Vec<CatalogEntity>,
+    /// Canonical ref → index in `kept` of the entity kept for it.
+    by_ref: HashMap<String, usize>,
+    /// The relations kept entities emitted from other refs, stitched at the
+    /// end.
+    reverse: Vec<EmittedRelation>,
+    files_read: usize,
+}
+
+impl Loader<'_> {
+    fn load_root(&mut self, root: &Path) {
+        let shown = absolute(root);
+        let display = shown.display().to_string();
+        let meta = match fs::metadata(&shown) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.problems.push(Problem::error(
+                    display,
+                    "catalog root not found: no such file or folder",
+                ));
+                return;
+            }
+            Err(e) => {
+                self.problems.push(Problem::error(
+                    display,
+                    format!("cannot read catalog root: {e}"),
+                ));
+                return;
+            }
+        };
+        let canonical = match fs::canonicalize(&shown) {
+            Ok(c) => c,
+            Err(e) => {
+                self.problems.push(Problem::error(
+                    display,
+                    format!("cannot resolve catalog root: {e}"),
+                ));
+                return;
+            }
+        };
+        if meta.is_dir() {
+            let root = Root { dir: canonical };
+            let mut files = Vec::new();
+            for entry in walker(&shown).build() {
+                match entry {
+                    Ok(entry) => {
+                        let is_file = entry.file_type().is_some_and(|t| t.is_file());
+                        let name = entry.file_name().to_string_lossy();
+                        if is_file && DESCRIPTOR_NAMES.contains(&name.as_ref()) {
+                            files.push(entry.into_path());
+                        }
+                    }
+                    Err(e) => self.problems.push(Problem {
+                        location: display.clone(),
+                        line: None,
+                        column: None,
+                        severity: Severity::Warning,
+                        message: format!("part of the folder could not be walked: {e}"),
+                    }),
+                }
+            }
+            files.sort();
+            self.read_ahead(&files, |file| fs::canonicalize(file).ok());
+            if files.is_empty() {
+                self.problems.push(Problem {
+                    location: display,
+                    line: None,
+                    column: None,
+                    severity: Severity::Warning,
+                    message: "no catalog-info.yaml or catalog-info.yml found in this folder".into(),
+                });
+                return;
+            }
+            let mut skeletons = 0;
+            for file in files {
+                let file = absolute(&file);
+                if let Ok(c) = fs::canonicalize(&file) {
+                    if self.read.contains_key(&c) {
+                        continue;
+                    }
+                }
+                if self.load_file(
+                    &file,
+                    &root,
+                    "the catalog root",
+                    None,
+                    true,
+                    &mut Vec::new(),
+                ) == Loaded::Skeleton
+                {
+                    skeletons += 1;
+                }
+            }
+            if skeletons > 0 {
+                self.problems.push(Problem {
+                    location: display,
+                    line: None,
+                    column: None,
+                    severity: Severity::Warning,
+                    message: format!(
+                        "skipped {skeletons} catalog-info file(s) holding scaffolder template syntax (${{{{ … }}}}): \
+                         they are Software Template skeletons, not entities"
+                    ),
+                });
+            }
+        } else {
+            let dir = canonical
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| canonical.clone());
+            if self.read.contains_key(&canonical) {
+                return;
+            }
+            self.load_file(
+                &shown,
+                &Root { dir },
+                "the catalog root",
+                None,
+                false,
+                &mut Vec::new(),
+            );
+        }
+    }
+
+    /// Read one file (already known not to be read), its documents, then the
+    /// targets of its Locations. `via` says how it was reached, `emitter` is
+    /// the ref of the Location entity that led here (none for a root), and
+    /// `chain` holds the canonical files of the Locations that led here, for
+    /// cycle detection. With `skip_skeletons` (folder walks), a file holding
+    /// scaffolder template syntax is left alone.
+    fn load_file(
+        &mut self,
+        path: &Path,
+        root: &Root,
+        via: &str,
+        emitter: Option<&str>,
+        skip_skeletons: bool,
+        chain: &mut Vec<PathBuf>,
+    ) -> Loaded {
+        let display = path.display().to_string();
+        let canonical = match fs::canonicalize(path) {
+            Ok(c) => c,
+            Err(e) => {
+                self.problems
+                    .push(Problem::error(display, format!("cannot open file: {e}")));
+                return Loaded::Failed;
+            }
+        };
+        self.read.insert(canonical.clone(), via.to_string());
+        let prepared = self
+            .prefetch
+            .and_then(|(p, _)| p.take(&canonical))
+            .unwrap_or_else(|| prepare_file(path, self.options));
+        let (docs, errors) = match prepared.content {
+            Content::Unreadable(ReadProblem { position, message }) => {
+                self.problems.push(match position {
+                    Some((l, c)) => Problem::error_at(display, l, c, message),
+                    None => Problem::error(display, message),
+                });
+                return Loaded::Failed;
+            }
+            Content::Skeleton(_) if skip_skeletons => return Loaded::Skeleton,
+            Content::Skeleton(text) => prepare_text(text, self.options),
+            Content::Parsed(docs, errors) => (docs, errors),
+        };
+        self.files_read += 1;
+        for e in errors {
+            self.problems
+                .push(Problem::error_at(&display, e.line, e.column, e.message));
+        }
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut targets = Vec::new();
+        let file = FileContext {
+            display: &display,
+            location: format!("file:{display}"),
+            base_dir: &base_dir,
+            root,
+            emitter,
+        };
+        for doc in docs {
+            self.load_document(doc, &file, &mut targets);
+        }
+        if targets.is_empty() {
+            return Loaded::Read;
+        }
+        if chain.len() >= MAX_LOCATION_DEPTH {
+            self.problems.push(Problem::error(
+                display,
+                format!("Locations nested more than {MAX_LOCATION_DEPTH} deep; targets of this file were not followed"),
+            ));
+            return Loaded::Read;
+        }
+        for target in &mut targets {
+            target.files = target_files(&base_dir, &target.value);
+        }
+        let wanted: Vec<&PathBuf> = targets
+            .iter()
+            .filter_map(|t| t.files.as_ref().ok())
+            .flatten()
+            .collect();
+        self.read_ahead(&wanted, |file| {
+            fs::canonicalize(file)
+                .ok()
+                .filter(|c| c.starts_with(&root.dir))
+        });
+        chain.push(canonical);
+        for target in targets {
+            self.follow_target(&target, &display, &base_dir, root, chain);
+        }
+        chain.pop();
+        Loaded::Read
+    }
+
+    /// Have the workers read `files` (canonical paths as `canonical` gives
+    /// them, `None` to leave a file out) next, except those already read.
+    fn read_ahead<P>(&self, files: &[P], canonical: impl Fn(&P) -> Option<PathBuf>) {
+        let Some((prefetch, start_workers)) = self.prefetch else {
+            return;
+        };
+        let wanted = files
+            .iter()
+            .filter_map(canonical)
+            .filter(|c| !self.read.contains_key(c));
+        if prefetch.schedule(wanted) {
+            start_workers();
+        }
+    }
+
+    /// Load one document of a file: finish checking it if the file was not
+    /// able to (rules, placeholders), then keep it unless its ref is taken.
+    fn load_document(
+        &mut self,
+        prepared: PreparedDoc,
+        file: &FileContext,
+        targets: &mut Vec<Target>,
+    ) {
+        let display = file.display;
+        let PreparedDoc { mut doc, check } = prepared;
+        let checked = match check {
+            Check::Done(checked) => checked,
+            Check::Pending => match self.check_pending(&mut doc, file) {
+                Some(checked) => checked,
+                None => return,
+            },
+        };
+        let Accepted {
+            entity,
+            others,
+            key,
+        } = match checked {
+            Ok(accepted) => *accepted,
+            Err(issues) => {
+                for (path, message) in issues {
+                    let (line, column) = doc.position(&path);
+                    self.problems
+                        .push(Problem::error_at(display, line, column, message));
+                }
+                return;
+            }
+        };
+        if let Some(&first) = self.by_ref.get(&key) {
+            let first = &self.kept[first].origin;
+            let first_location = first
+                .location
+                .strip_prefix("file:")
+                .unwrap_or(&first.location);
+            let message = format!(
+                "duplicate entity {key}: already defined at {first_location}:{}; this one was not loaded (Backstage reports a conflict)",
+                first.line.unwrap_or_default()
+            );
+            let (line, column) = doc.position("metadata.name");
+            self.problems
+                .push(Problem::error_at(display, line, column, message));
+            return;
+        }
+        if entity.known_kind() == Some(Kind::Location) {
+            self.collect_targets(&entity, &doc, display, &key, targets);
+        }
+        self.by_ref.insert(key, self.kept.len());
+        self.reverse.extend(others);
+        self.kept.push(CatalogEntity {
+            entity,
+            origin: Origin {
+                source: self.source_name.to_string(),
+                location: file.location.clone(),
+                line: Some(doc.line),
+            },
+        });
+    }
+
+    /// The checks of a document that the file could not make on its own:
+    /// what it is, the catalog rules and placeholders. `None` when it was
+    /// dropped (with its problems reported).
+    fn check_pending(&mut self, doc: &mut Document, file: &FileContext) -> Option<Checked> {
+        let FileContext {
+            display,
+            base_dir,
+            root,
+            emitter,
+            ..
+        } = *file;
+        let at = |doc: &Document, path: &str| doc.position(path);
+        let err = |doc: &Document, path: &str, message: String| {
+            let (line, column) = at(doc, path);
+            Problem::error_at(display, line, column, message)
+        };
+        if !doc.value.is_object() {
+            let (line, column) = at(doc, "");
+            self.problems.push(Problem::error_at(
+                display,
+                line,
+                column,
+                format!(
+                    "expected an entity (a mapping with apiVersion, kind, metadata and spec), found {}; document skipped",
+                    json_type(&doc.value)
+                ),
+            ));
+            return None;
+        }
+        let label = entity_label(&doc.value);
+
+        // Catalog rules come first: Backstage rejects a disallowed kind when
+        // the parent location emits it, before processing it.
+        if let Some(kind) = refused_kind(&doc.value, self.options) {
+            let (line, column) = at(doc, "kind");
+            // Backstage goes further: the entity that emitted this one
+            // fails processing as a whole (NotAllowedError).
+            let backstage = match emitter {
+                Some(location) => {
+                    format!("Backstage would also refuse {location}, which leads here")
+                }
+                None => "Backstage would refuse everything in this registered location".to_string(),
+            };
+            self.problems.push(Problem::warning_at(
+                display,
+                line,
+                column,
+                format!(
+                    "kind {kind} is not allowed by the rules; {label} was not loaded ({backstage})"
+                ),
+            ));
+            return None;
+        }
+
+        // Placeholders, before validation (`definition: {$text: …}` is a
+        // string once resolved).
+        let mut placeholder_problems = Vec::new();
+        let mut value = std::mem::take(&mut doc.value);
+        resolve_placeholders(&mut value, "", &mut |path: &str, spec: &PlaceholderSpec| {
+            match resolve_placeholder(spec, base_dir, root, self.options.max_file_bytes) {
+                Ok(v) => Some(v),
+                Err(message) => {
+                    placeholder_problems.push(err(
+                        doc,
+                        path,
+                        format!("{message}; {label} was not loaded"),
+                    ));
+                    None
+                }
+            }
+        });
+        if !placeholder_problems.is_empty() {
+            self.problems.extend(placeholder_problems);
+            return None;
+        }
+        Some(check_entity(value))
+    }
+
+    fn collect_targets(
+        &mut self,
+        entity: &Entity,
+        doc: &Document,
+        display: &str,
+        key: &str,
+        targets: &mut Vec<Target>,
+    ) {
+        let location_type = entity.spec_str("type").unwrap_or("file");
+        let optional = entity.spec_str("presence") == Some("optional");
+        let mut raw: Vec<(String, &str)> = Vec::new();
+        if let Some(t) = entity.spec_str("target") {
+            raw.push(("spec.target".into(), t));
+        }
+        for (i, t) in entity.spec_strs("targets").into_iter().enumerate() {
+            raw.push((format!("spec.targets[{i}]"), t));
+        }
+        for (path, value) in raw {
+            let (line, column) = doc.position(&path);
+            if location_type == "url" || is_remote(value) {
+                self.problems.push(Problem::warning_at(
+                    display,
+                    line,
+                    column,
+                    format!("remote Location target not followed: {value}"),
+                ));
+                continue;
+            }
+            if location_type != "file" {
+                self.problems.push(Problem::warning_at(
+                    display,
+                    line,
+                    column,
+                    format!("Location type '{location_type}' is not supported by the local source; target {value} not followed"),
+                ));
+                continue;
+            }
+            targets.push(Target {
+                line,
+                column,
+                value: value.to_string(),
+                optional,
+                location: key.to_string(),
+                via: format!("{key} ({display}:{})", doc.line),
+                files: Ok(Vec::new()),
+            });
+        }
+    }
+
+    fn follow_target(
+        &mut self,
+        target: &Target,
+        display: &str,
+        base_dir: &Path,
+        root: &Root,
+        chain: &mut Vec<PathBuf>,
+    ) {
+        let problem = |severity: Severity, message: String| Problem {
+            location: display.to_string(),
+            line: Some(target.line),
+            column: Some(target.column),
+            severity,
+            message,
+        };
+        let files = match &target.files {
+            Ok(files) => files,
+            Err(message) => {
+                self.problems
+                    .push(problem(Severity::Error, message.clone()));
+                return;
+            }
+        };
+        if files.is_empty() {
+            if !target.optional {
+                let resolved = normalize(&base_dir.join(&target.value));
+                self.problems.push(problem(
+                    Severity::Error,
+                    format!(
+                        "Location target not found: {} (resolved to {}); fix the path or add 'presence: optional'",
+                        target.value,
+                        resolved.display()
+                    ),
+                ));
+            }
+            return;
+        }
+        for file in files {
+            let canonical = match fs::canonicalize(file) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.problems.push(problem(
+                        Severity::Error,
+                        format!("cannot open Location target {}: {e}", file.display()),
+                    ));
+                    continue;
+                }
+            };
+            if !canonical.starts_with(&root.dir) {
+                self.problems.push(problem(
+                    Severity::Error,
+                    format!(
+                        "Location target leaves the catalog root: {} is outside {}",
+                        file.display(),
+                        root.dir.display()
+                    ),
+                ));
+                continue;
+            }
+            if let Some(first) = self.read.get(&canonical) {
+                // A glob that matches the Location's own file is not a cycle.
+                let own_file = chain.last() == Some(&canonical);
+                if chain.contains(&canonical) && !(own_file && has_glob(&target.value)) {
+                    self.problems.push(problem(
+                        Severity::Warning,
+                        format!(
+                            "Location cycle: {} already read via {first}",
+                            file.display()
+                        ),
+                    ));
+                }
+                // Reached again without a cycle (two Locations, or a folder
+                // walk and a Location, naming the same file): read once.
+                continue;
+            }
+            self.load_file(
+                file,
+                root,
+                &target.via,
+                Some(&target.location),
+                false,
+                chain,
+            );
+        }
+    }
+
+    fn finish(mut self) -> LoadResult {
+        let threads = if self.reverse.len() < PARALLEL_STITCH {
+            1
+        } else {
+            std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+        };
+        stitch_kept(&mut self.kept, self.reverse, &self.by_ref, threads);
+        self.problems
+            .sort_by(|a, b| (&a.location, a.line, a.column).cmp(&(&b.location, b.line, b.column)));
+        LoadResult {
+            entities: self.kept,
+            problems: self.problems,
+            files_read: self.files_read,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Loaded {
+    Read,
+    Failed,
+    Skeleton,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_support::{write, GROUP};
+
+    #[test]
+    fn allowed_kinds_are_case_insensitive() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = write(dir.path(), "x.yaml", GROUP);
+        let options = LocalOptions {
+            allowed_kinds: Some(vec!["group".into()]),
+            ..LocalOptions::new()
+        };
+        assert_eq!(
+            load_local("t", std::slice::from_ref(&file), &options)
+                .entities
+                .len(),
+            1
+        );
+        let options = LocalOptions {
+            allowed_kinds: Some(vec!["User".into()]),
+            ..LocalOptions::new()
+        };
+        let result = load_local("t", &[file], &options);
+        assert!(result.entities.is_empty());
+        assert_eq!(result.problems[0].severity, Severity::Warning);
+        assert_eq!(
+            result.problems[0].message,
+            "kind Group is not allowed by the rules; Group team-a was not loaded \
+             (Backstage would refuse everything in this registered location)"
+        );
+    }
+
+    #[test]
+    fn walks_skip_ignored_hidden_and_dependency_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let user = |n: &str| {
+            format!("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: {n}\nspec:\n  memberOf: []\n")
+        };
+        write(dir.path(), "catalog-info.yaml", &user("a"));
+        write(dir.path(), "svc/catalog-info.yml", &user("b"));
+        write(dir.path(), "node_modules/x/catalog-info.yaml", &user("c"));
+        write(dir.path(), ".hidden/catalog-info.yaml", &user("d"));
+        write(dir.path(), "ignored/catalog-info.yaml", &user("e"));
+        write(dir.path(), "other.yaml", &user("f"));
+        write(dir.path(), ".gitignore", "ignored/\n");
+        let result = load_local("t", &[dir.path().to_path_buf()], &LocalOptions::new());
+        assert!(result.problems.is_empty(), "{:?}", result.problems);
+        let names: Vec<&str> = result.entities.iter().map(|e| e.entity.name()).collect();
+        assert_eq!(names, vec!["a", "b"]);
+        assert_eq!(result.files_read, 2);
+    }
+
+    #[test]
+    fn missing_root_is_a_problem() {
+        let result = load_local(
+            "t",
+            &[PathBuf::from("/definitely/not/here")],
+            &LocalOptions::new(),
+        );
+        assert_eq!(result.problems.len(), 1);
+        assert_eq!(result.problems[0].location, "/definitely/not/here");
+        assert_eq!(result.files_read, 0);
+    }
+}
