@@ -26,6 +26,8 @@ impl Env {
             .env_remove("CALLBOARD_CACHE_DIR")
             .env("CALLBOARD_TOKEN", crate::support::TOKEN)
             .env("NO_COLOR", "1")
+            // Debug builds: retry at once instead of waiting out backoffs.
+            .env("CALLBOARD_TEST_RETRY_DELAY_MS", "0")
             .output()
             .unwrap()
     }

@@ -1,15 +1,20 @@
 //! Faults of a remote source, each injected by a loopback fake of the
 //! Backstage catalog API (tests/support): what callboard does, what it says,
 //! and that it never loses the last good snapshot or leaks the token.
+//!
+//! Retry waits pass on a manual clock (no test sleeps for them); only the
+//! socket timeouts take real time.
 
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::{Fault, Server, TOKEN};
 use callboard_io::cache::Cache;
+use callboard_io::clock::{Clock, ManualClock};
 use callboard_io::config::{Endpoint, Source, SourceKind, TokenSource};
 use callboard_io::source::backstage::{ErrorKind, RemoteError, RetryPolicy};
-use callboard_io::sync::{sync_source_with, SyncOptions};
+use callboard_io::sync::{open_remote, sync_source_with, SyncOptions};
 
 const SECRET: &str = "s3cret-wrong-token-value-777";
 
@@ -22,28 +27,42 @@ fn endpoint(url: &str, token: &str) -> Endpoint {
     }
 }
 
-fn fast() -> SyncOptions {
-    SyncOptions {
-        retry: RetryPolicy {
-            max_attempts: 3,
-            base_delay: Duration::from_millis(50),
-            max_delay: Duration::from_millis(200),
-            max_retry_after: Duration::from_secs(5),
-        },
-        ..Default::default()
-    }
-}
-
 struct Case {
     _tmp: tempfile::TempDir,
     cache: Cache,
+    clock: Clock,
+    time: Arc<ManualClock>,
 }
 
 impl Case {
     fn new() -> Case {
         let tmp = tempfile::tempdir().unwrap();
         let cache = Cache::new(tmp.path());
-        Case { _tmp: tmp, cache }
+        let (clock, time) = Clock::manual();
+        Case {
+            _tmp: tmp,
+            cache,
+            clock,
+            time,
+        }
+    }
+
+    fn options(&self) -> SyncOptions {
+        SyncOptions {
+            retry: RetryPolicy {
+                max_attempts: 3,
+                base_delay: Duration::from_millis(50),
+                max_delay: Duration::from_millis(200),
+                max_retry_after: Duration::from_secs(5),
+            },
+            clock: self.clock.clone(),
+            ..Default::default()
+        }
+    }
+
+    /// The retry waits so far (on the manual clock).
+    fn sleeps(&self) -> Vec<Duration> {
+        self.time.sleeps()
     }
 
     fn sync(&self, ep: Endpoint) -> Result<callboard_io::sync::SyncReport, (RemoteError, String)> {
@@ -51,7 +70,7 @@ impl Case {
             name: "prod".into(),
             kind: SourceKind::Remote(ep),
         };
-        sync_source_with(&self.cache, &source, None, &fast()).map_err(|e| {
+        sync_source_with(&self.cache, &source, None, &self.options()).map_err(|e| {
             let text = format!("{e:#}");
             let remote = e
                 .downcast_ref::<RemoteError>()
@@ -168,12 +187,11 @@ fn too_many_requests_waits_for_retry_after_within_bounds() {
         .state
         .fault("/by-query", status(429, &[("Retry-After", "1")], ""));
     let case = Case::new();
-    let started = Instant::now();
     let report = case.sync(endpoint(&server.url(), TOKEN)).unwrap();
-    assert!(
-        started.elapsed() >= Duration::from_secs(1),
-        "{:?}",
-        started.elapsed()
+    assert_eq!(
+        case.sleeps(),
+        [Duration::from_secs(1)],
+        "what Retry-After asked"
     );
     assert_eq!(report.snapshot.entity_count, 78);
 
@@ -181,9 +199,8 @@ fn too_many_requests_waits_for_retry_after_within_bounds() {
     server
         .state
         .fault("/by-query", status(429, &[("Retry-After", "3600")], ""));
-    let started = Instant::now();
     let (err, text) = case.sync(endpoint(&server.url(), TOKEN)).unwrap_err();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(case.sleeps(), [Duration::from_secs(1)], "no wait at all");
     assert_eq!(err.kind, ErrorKind::RateLimited);
     assert!(
         text.contains("3600 s") && text.contains("try again later"),
@@ -208,6 +225,14 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
     assert_eq!(report.snapshot.entity_count, 78);
     // Two failures then the four pages.
     assert_eq!(report.remote.unwrap().requests, 6);
+    // Backoffs of 50 ms doubling, each jittered to 50-100 %.
+    let within =
+        |wait: Duration, full_ms: u64| (full_ms / 2..=full_ms).contains(&(wait.as_millis() as u64));
+    let waits = case.sleeps();
+    assert!(
+        waits.len() == 2 && within(waits[0], 50) && within(waits[1], 100),
+        "{waits:?}"
+    );
 
     for _ in 0..5 {
         server.state.fault(
@@ -220,7 +245,6 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
         );
     }
     server.state.reset_counters();
-    let started = Instant::now();
     let (err, text) = case.sync(endpoint(&server.url(), TOKEN)).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Server);
     assert!(
@@ -235,9 +259,72 @@ fn server_errors_are_retried_a_bounded_number_of_times() {
             .load(std::sync::atomic::Ordering::SeqCst),
         3
     );
-    assert!(started.elapsed() < Duration::from_secs(3));
+    let waits = case.sleeps();
+    assert!(
+        waits.len() == 4 && within(waits[2], 50) && within(waits[3], 100),
+        "{waits:?}"
+    );
     assert!(err.is_unreachable());
     assert_eq!(case.count(), Some(78), "a failed sync keeps the snapshot");
+}
+
+#[test]
+fn a_stale_snapshot_is_refreshed_or_answers_offline_saying_how_old_it_is() {
+    let server = Server::start();
+    let case = Case::new();
+    let ep = Endpoint {
+        refresh_after: Some(Duration::from_secs(3600)),
+        ..endpoint(&server.url(), TOKEN)
+    };
+    let source = |ep: &Endpoint| Source {
+        name: "prod".into(),
+        kind: SourceKind::Remote(ep.clone()),
+    };
+    case.sync(ep.clone()).unwrap();
+    server.state.reset_counters();
+    let requests = || {
+        server
+            .state
+            .requests
+            .load(std::sync::atomic::Ordering::SeqCst)
+    };
+
+    // 59 min later it is fresh: the cache answers, the server is not asked.
+    case.time.advance(Duration::from_secs(59 * 60));
+    let opened = open_remote(&case.cache, &source(&ep), &ep, None, false, &case.clock).unwrap();
+    assert!(opened.snapshot.is_some() && opened.notes.is_empty());
+    assert_eq!(requests(), 0);
+
+    // 61 min later it is stale: refreshed on the way.
+    case.time.advance(Duration::from_secs(2 * 60));
+    let opened = open_remote(&case.cache, &source(&ep), &ep, None, false, &case.clock).unwrap();
+    assert!(opened.snapshot.is_some() && opened.notes.is_empty());
+    assert!(requests() > 0);
+
+    // Two hours after that refresh, with the endpoint gone: the snapshot
+    // answers, and the notes say why and how old it is.
+    case.time.advance(Duration::from_secs(2 * 3600 + 30));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let gone = Endpoint {
+        url: format!("http://127.0.0.1:{port}"),
+        ..ep
+    };
+    let opened = open_remote(&case.cache, &source(&gone), &gone, None, false, &case.clock).unwrap();
+    assert_eq!(opened.snapshot.unwrap().info.entity_count, 78);
+    let notes = opened.notes.join("\n");
+    assert!(notes.contains("cannot connect"), "{notes}");
+    assert!(
+        notes.contains("the snapshot from 2 h ago is kept")
+            && notes
+                .contains("offline: answering from the cached snapshot of 'prod', synced 2 h ago"),
+        "{notes}"
+    );
+    // A command refreshes quickly: two attempts, one (simulated) wait.
+    assert_eq!(case.sleeps().len(), 1, "{:?}", case.sleeps());
 }
 
 #[test]

@@ -8,11 +8,13 @@
 //! - [`cache`]: one SQLite snapshot per source, replaced atomically.
 //! - [`source`]: local repos (YAML with positions, Locations), Backstage
 //!   backends (REST client, full and incremental sync), tokens.
-//! - [`sync`]: sources into the cache.
+//! - [`sync`]: sources into the cache; [`clock`]: the time it reads and
+//!   waits on (a manual one in tests).
 //! - [`docs`]: finding and reading TechDocs, local or remote.
 //! - [`template`]: local template runs, drafts, the scaffolder client.
 
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod docs;
