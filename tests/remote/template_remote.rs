@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::support::{Fault, Server, TOKEN};
 use callboard_core::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
 use callboard_core::template::{RunEvent, StepStatus};
+use callboard_io::clock::Clock;
 use callboard_io::source::auth::Secret;
 use callboard_io::template::remote::{run_remote, Scaffolder};
 use serde_json::{json, Map};
@@ -250,8 +251,11 @@ fn dropped_eventstream_is_resumed_after_the_last_event() {
             let _ = conn.write_all(payload.as_bytes());
         }
     });
-    let client =
-        Scaffolder::with_token(&format!("http://{addr}"), None, Duration::from_secs(5)).unwrap();
+    // The reconnect waits pass on a manual clock.
+    let (clock, time) = Clock::manual();
+    let client = Scaffolder::with_token(&format!("http://{addr}"), None, Duration::from_secs(5))
+        .unwrap()
+        .with_clock(clock);
     // Nobody can cancel this run: the sender is gone from the start.
     let (tx, rx) = tokio::sync::watch::channel(false);
     drop(tx);
@@ -267,6 +271,7 @@ fn dropped_eventstream_is_resumed_after_the_last_event() {
         ))
         .unwrap();
     assert!(outcome.succeeded, "{outcome:?}");
+    assert_eq!(time.sleeps(), [Duration::from_millis(250)], "one reconnect");
     let targets = seen.lock().unwrap().clone();
     assert!(
         targets.contains(&"/api/scaffolder/v2/tasks/t1/eventstream?after=8".to_string()),

@@ -18,6 +18,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Map, Value};
 
+use crate::clock::Clock;
 use crate::config::Endpoint;
 use crate::source::auth::{resolve_token, Secret};
 use crate::source::backstage::ErrorKind;
@@ -50,6 +51,8 @@ pub struct Scaffolder {
     http: reqwest::Client,
     token: Option<Secret>,
     timeout: Duration,
+    /// Waits between reconnects of a dropped event stream.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Scaffolder {
@@ -108,7 +111,14 @@ impl Scaffolder {
             http,
             token,
             timeout,
+            clock: Clock::System,
         })
+    }
+
+    /// The same client waiting on `clock` between event-stream reconnects.
+    pub fn with_clock(mut self, clock: Clock) -> Scaffolder {
+        self.clock = clock;
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -533,7 +543,10 @@ pub async fn run_remote(
                 format!("the event stream of task {task_id} kept closing before the task ended"),
             ));
         }
-        tokio::time::sleep(Duration::from_millis(250 * reconnects)).await;
+        client
+            .clock
+            .sleep(Duration::from_millis(250 * reconnects))
+            .await;
     }
     // The final state from the task itself.
     let task = client.task(&task_id).await?;
