@@ -1,7 +1,7 @@
-//! The TUI against the live Backstage backend: pick
-//! `hello-offline` from the synced catalog, fill its form from the keyboard,
-//! run it on the server with the event stream in the run-log pane, and
-//! cancel a second run half way with `c`.
+//! The TUI against the live Backstage backend: pick `hello-offline` from
+//! the synced catalog, fill its form from the keyboard, run it on the
+//! server with the event stream in the run-log pane, and cancel a second
+//! run half way with `c`.
 
 use std::time::{Duration, Instant};
 
