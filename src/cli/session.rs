@@ -112,6 +112,7 @@ impl Session {
                     endpoint,
                     self.allowed_kinds.as_deref(),
                     several,
+                    &callboard_io::clock::Clock::System,
                 )?;
                 for note in &opened.notes {
                     eprintln!("callboard: {}", clean(note));

@@ -11,12 +11,13 @@
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
+use crate::clock::system_now_ms;
 use crate::source::Problem;
 use callboard_core::catalog::{CatalogEntity, EntityLookup, Origin};
 use callboard_core::search::{encode_corpus, SearchRecord};
@@ -40,17 +41,24 @@ pub struct SnapshotInfo {
 }
 
 impl SnapshotInfo {
+    /// How old the snapshot is now (the wall clock).
     pub fn age(&self) -> Duration {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
-        Duration::from_millis(now.saturating_sub(self.synced_at_ms))
+        self.age_at(system_now_ms())
+    }
+
+    /// How old the snapshot is at `now_ms` ([`crate::clock::Clock::now_ms`]).
+    pub fn age_at(&self, now_ms: u64) -> Duration {
+        Duration::from_millis(now_ms.saturating_sub(self.synced_at_ms))
     }
 
     /// The age in words: "40 s", "12 min", "3 h", "2 days".
     pub fn age_text(&self) -> String {
         age_words(self.age())
+    }
+
+    /// [`SnapshotInfo::age_text`] at `now_ms`.
+    pub fn age_text_at(&self, now_ms: u64) -> String {
+        age_words(self.age_at(now_ms))
     }
 }
 
@@ -310,11 +318,13 @@ impl SnapshotWriter {
 
     /// Write the problems, the search corpus and the meta data, then move
     /// the snapshot into place and release the lock.
-    pub fn finish(mut self, problems: &[Problem]) -> Result<SnapshotInfo> {
-        let synced_at_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_millis() as u64;
+    pub fn finish(self, problems: &[Problem]) -> Result<SnapshotInfo> {
+        self.finish_at(problems, system_now_ms())
+    }
+
+    /// [`SnapshotWriter::finish`], recording the sync as done at
+    /// `synced_at_ms` ([`crate::clock::Clock::now_ms`]).
+    pub fn finish_at(mut self, problems: &[Problem], synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
         let conn = self.conn.take().expect("the writer is open until finish");
         let write = || -> Result<()> {

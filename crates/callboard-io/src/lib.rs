@@ -10,11 +10,13 @@
 //!   backends (REST client, full and incremental sync), tokens.
 //! - [`remotes`]: the registry of Backstage connections (one runtime, one
 //!   HTTP client and one token per endpoint) everything remote goes through.
-//! - [`sync`]: sources into the cache.
+//! - [`sync`]: sources into the cache; [`clock`]: the time it reads and
+//!   waits on (a manual one in tests).
 //! - [`docs`]: finding and reading TechDocs, local or remote.
 //! - [`template`]: local template runs, drafts, the scaffolder client.
 
 pub mod cache;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod docs;

@@ -16,6 +16,7 @@ use anyhow::{bail, Result};
 use serde::Serialize;
 
 use crate::cache::{Cache, SnapshotInfo};
+use crate::clock::Clock;
 use crate::config::{Endpoint, Source, SourceKind};
 use crate::remotes::Remotes;
 use crate::source::backstage::{
@@ -49,6 +50,9 @@ pub struct SyncOptions {
     /// Give up at once (with [`SyncBusy`]) when another process is syncing
     /// the same source, instead of waiting for it.
     pub no_wait: bool,
+    /// What a remote sync waits on (retries) and stamps and ages its
+    /// snapshot by; the wall clock unless a test passes a manual one.
+    pub clock: Clock,
 }
 
 /// Another process holds the source's sync lock.
@@ -184,7 +188,9 @@ fn sync_remote(
     progress: &dyn Fn(&SyncProgress),
 ) -> Result<SyncReport> {
     let started = Instant::now();
-    let remote = remotes.remote(name, endpoint, options.retry.clone());
+    let remote = remotes
+        .remote(name, endpoint, options.retry.clone())
+        .map(|r| r.with_clock(options.clock.clone()));
     let mut writer = if options.no_wait {
         match cache.try_begin_snapshot(name, &endpoint.url)? {
             Some(w) => w,
@@ -201,7 +207,7 @@ fn sync_remote(
             Some(p) => e
                 .with_note(&format!(
                     "the snapshot from {} ago is kept",
-                    p.info.age_text()
+                    p.info.age_text_at(options.clock.now_ms())
                 ))
                 .into(),
             None => e.into(),
@@ -225,7 +231,7 @@ fn sync_remote(
         total: None,
         bytes: stats.bytes_received,
     });
-    let snapshot = writer.finish(&problems)?;
+    let snapshot = writer.finish_at(&problems, options.clock.now_ms())?;
     Ok(SyncReport {
         source: name.to_string(),
         snapshot,
@@ -347,7 +353,8 @@ pub struct OpenedRemote {
 /// A remote source's snapshot for a command: the cached one while fresh;
 /// otherwise refreshed first (quickly: short retries, no waiting for
 /// another process's sync). When the endpoint cannot be reached, the cached
-/// snapshot answers and a note says how old it is.
+/// snapshot answers and a note says how old it is. Ages are read from
+/// `clock`.
 pub fn open_remote(
     remotes: &Remotes,
     cache: &Cache,
@@ -355,10 +362,11 @@ pub fn open_remote(
     endpoint: &Endpoint,
     allowed_kinds: Option<&[String]>,
     skip_if_unreachable: bool,
+    clock: &Clock,
 ) -> Result<OpenedRemote> {
     let cached = cache.open_snapshot(&source.name).unwrap_or(None);
     let stale = match (&cached, endpoint.refresh_after) {
-        (Some(s), Some(max)) => s.info.age() > max,
+        (Some(s), Some(max)) => s.info.age_at(clock.now_ms()) > max,
         (Some(_), None) => false,
         (None, _) => true,
     };
@@ -376,6 +384,7 @@ pub fn open_remote(
             RetryPolicy::default()
         },
         no_wait: cached.is_some(),
+        clock: clock.clone(),
         ..Default::default()
     };
     let snapshot = match sync_source_in(remotes, cache, source, allowed_kinds, &options) {
@@ -397,7 +406,7 @@ pub fn open_remote(
                     "{}answering from the cached snapshot of '{}', synced {} ago",
                     if offline { "offline: " } else { "" },
                     source.name,
-                    snapshot.info.age_text()
+                    snapshot.info.age_text_at(clock.now_ms())
                 ));
                 Some(snapshot)
             }

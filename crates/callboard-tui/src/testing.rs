@@ -1,6 +1,6 @@
 //! A test harness: the real [`App`], the real workers and a real cache in a
 //! temp dir, driven synchronously and drawn into ratatui's `TestBackend`.
-//! Used by `tests/tui_*.rs` and the benchmarks; not part of the UI itself.
+//! Used by `tests/tui/` and the benchmarks; not part of the UI itself.
 
 use std::path::Path;
 use std::time::{Duration, Instant};

@@ -21,7 +21,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::cache::{Snapshot, SnapshotWriter};
+use crate::clock::Clock;
 use crate::config::{Endpoint, TokenSource};
 use crate::remotes::Connection;
 use crate::source::auth::Secret;
@@ -85,18 +86,35 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before attempt `attempt + 1` (after `attempt` failures).
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// Debug builds only: `CALLBOARD_TEST_RETRY_DELAY_MS=N` makes every
+    /// backoff N ms, so process tests of the binary need not wait out real
+    /// backoffs (library tests pass a manual [`Clock`] instead). Release
+    /// builds ignore it.
+    fn with_test_delay(self) -> Self {
+        #[cfg(debug_assertions)]
+        if let Some(ms) = std::env::var("CALLBOARD_TEST_RETRY_DELAY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            let delay = Duration::from_millis(ms);
+            return RetryPolicy {
+                base_delay: delay,
+                max_delay: delay,
+                ..self
+            };
+        }
+        self
+    }
+
+    /// The wait before attempt `attempt + 1` (after `attempt` failures);
+    /// `seed` picks the jitter ([`Clock::jitter_seed`]).
+    fn backoff(&self, attempt: u32, seed: u64) -> Duration {
         let exp = self
             .base_delay
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
             .min(self.max_delay);
         // Full-ish jitter: 50–100 % of the exponential delay.
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .subsec_nanos() as u64;
-        let mut x = nanos ^ (u64::from(attempt) << 32) ^ 0x9E37_79B9_7F4A_7C15;
+        let mut x = seed ^ (u64::from(attempt) << 32) ^ 0x9E37_79B9_7F4A_7C15;
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
@@ -253,6 +271,8 @@ pub struct Remote {
     http: reqwest::Client,
     token: Option<Secret>,
     retry: RetryPolicy,
+    /// Retry waits and `Retry-After` dates.
+    clock: Clock,
     requests: AtomicU64,
     received: AtomicU64,
     sent: AtomicU64,
@@ -287,12 +307,19 @@ impl Remote {
             endpoint: endpoint.clone(),
             http,
             token,
-            retry,
+            retry: retry.with_test_delay(),
+            clock: Clock::System,
             requests: AtomicU64::new(0),
             received: AtomicU64::new(0),
             sent: AtomicU64::new(0),
             connection,
         })
+    }
+
+    /// The same client waiting on (and reading the time from) `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Remote {
+        self.clock = clock;
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -448,8 +475,9 @@ impl Remote {
                             format!("{} (gave up after {attempt} attempts)", error.message),
                         ));
                     }
-                    let wait = wait.unwrap_or_else(|| self.retry.backoff(attempt));
-                    tokio::time::sleep(wait).await;
+                    let wait = wait
+                        .unwrap_or_else(|| self.retry.backoff(attempt, self.clock.jitter_seed()));
+                    self.clock.sleep(wait).await;
                 }
             }
         }
@@ -639,7 +667,7 @@ impl Remote {
             .headers()
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
+            .and_then(|v| parse_retry_after(v, self.clock.now_ms()));
         let detail = self.safe(&error_detail(response).await);
         let detail_sep = if detail.is_empty() {
             String::new()
@@ -1151,8 +1179,8 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// `Retry-After`: seconds, or an HTTP date.
-fn parse_retry_after(value: &str) -> Option<Duration> {
+/// `Retry-After`: seconds, or an HTTP date (compared with `now_ms`).
+fn parse_retry_after(value: &str, now_ms: u64) -> Option<Duration> {
     let value = value.trim();
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
@@ -1163,7 +1191,8 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
     let at = time::PrimitiveDateTime::parse(value, &format)
         .ok()?
         .assume_utc();
-    let now = time::OffsetDateTime::now_utc();
+    let now =
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(now_ms) * 1_000_000).ok()?;
     Some(if at > now {
         Duration::from_secs((at - now).whole_seconds().max(0) as u64)
     } else {
@@ -1228,24 +1257,38 @@ mod tests {
 
     #[test]
     fn retry_after_takes_seconds_or_a_date() {
-        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        // Wed, 21 Oct 2015 07:28:00 GMT
+        let then_ms = 1_445_412_480_000;
+        let date = "Wed, 21 Oct 2015 07:28:00 GMT";
         assert_eq!(
-            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
-            Some(Duration::ZERO)
+            parse_retry_after("7", then_ms),
+            Some(Duration::from_secs(7))
         );
-        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(
+            parse_retry_after(date, then_ms - 90_000),
+            Some(Duration::from_secs(90))
+        );
+        assert_eq!(parse_retry_after(date, then_ms), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(date, then_ms + 1), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", then_ms), None);
     }
 
     #[test]
     fn backoff_grows_is_jittered_and_capped() {
         let p = RetryPolicy::default();
-        for attempt in 1..10 {
-            let d = p.backoff(attempt);
-            let exp = p
-                .base_delay
-                .saturating_mul(1 << (attempt - 1))
-                .min(p.max_delay);
-            assert!(d >= exp / 2 && d <= exp, "{attempt}: {d:?}");
+        let mut seen = std::collections::HashSet::new();
+        for seed in 0..20 {
+            for attempt in 1..10 {
+                let d = p.backoff(attempt, seed);
+                let exp = p
+                    .base_delay
+                    .saturating_mul(1 << (attempt - 1))
+                    .min(p.max_delay);
+                assert!(d >= exp / 2 && d <= exp, "{attempt}: {d:?}");
+                assert_eq!(d, p.backoff(attempt, seed), "the seed decides");
+                seen.insert(d);
+            }
         }
+        assert!(seen.len() > 20, "jittered: {seen:?}");
     }
 }

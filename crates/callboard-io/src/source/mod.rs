@@ -9,6 +9,8 @@ use callboard_core::catalog::CatalogEntity;
 pub mod auth;
 pub mod backstage;
 pub mod local;
+#[cfg(all(debug_assertions, target_os = "linux"))]
+mod test_keyring;
 pub mod yaml;
 
 /// A problem in a source, pointing at a file position or an endpoint.

@@ -19,6 +19,7 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode, Url};
 use serde_json::{json, Map, Value};
 
+use crate::clock::Clock;
 use crate::remotes::Connection;
 use crate::source::auth::Secret;
 use crate::source::backstage::ErrorKind;
@@ -60,6 +61,8 @@ pub struct Scaffolder {
     /// The registry's connection this client shares, when it does: a
     /// refused token is resolved again next time.
     connection: Option<Arc<Connection>>,
+    /// Waits between reconnects of a dropped event stream.
+    clock: Clock,
 }
 
 impl std::fmt::Debug for Scaffolder {
@@ -105,6 +108,7 @@ impl Scaffolder {
             token,
             timeout: endpoint.timeout,
             connection: Some(connection),
+            clock: Clock::System,
         })
     }
 
@@ -136,7 +140,14 @@ impl Scaffolder {
             token,
             timeout,
             connection: None,
+            clock: Clock::System,
         })
+    }
+
+    /// The same client waiting on `clock` between event-stream reconnects.
+    pub fn with_clock(mut self, clock: Clock) -> Scaffolder {
+        self.clock = clock;
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -566,7 +577,10 @@ pub async fn run_remote(
                 format!("the event stream of task {task_id} kept closing before the task ended"),
             ));
         }
-        tokio::time::sleep(Duration::from_millis(250 * reconnects)).await;
+        client
+            .clock
+            .sleep(Duration::from_millis(250 * reconnects))
+            .await;
     }
     // The final state from the task itself.
     let task = client.task(&task_id).await?;

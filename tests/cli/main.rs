@@ -1,0 +1,17 @@
+//! Offline integration tests: the `callboard` binary's commands over the
+//! demo catalog and the fixtures, and the library crates' loaders, parsers
+//! and local template runs. One test binary (each file a module) so the
+//! suite links once, not once per file.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod cache_crash;
+mod cli;
+mod docs_cli;
+mod local_source;
+mod proptest_parsers;
+mod relations_oracle;
+mod template_cli;
+mod template_expr;
+mod template_local;

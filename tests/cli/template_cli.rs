@@ -1,0 +1,179 @@
+//! `callboard template list|run` end to end (the real binary, a temp
+//! cache, the embedded demo catalog's `new-service` template). The live
+//! remote runs are in `tests/live/template_cli.rs`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn callboard(cache: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_callboard"))
+        .args(args)
+        .env("CALLBOARD_CACHE_DIR", cache)
+        .env_remove("CALLBOARD_CONFIG")
+        .env("XDG_CONFIG_HOME", cache.join("no-config"))
+        .env_remove("CALLBOARD_TOKEN")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn list_shows_templates_with_title_owner_and_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = callboard(dir.path(), &["template", "list"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let line = text(&o)
+        .lines()
+        .find(|l| l.starts_with("new-service"))
+        .unwrap()
+        .to_string();
+    assert!(
+        line.contains("team-platform")
+            && line.contains("offline")
+            && line.contains("New Northwind service"),
+        "{line}"
+    );
+    let o = callboard(dir.path(), &["--json", "template", "list"]);
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let t = &v["templates"][0];
+    assert_eq!(t["ref"], "template:default/new-service");
+    assert_eq!(t["owner"], "team-platform");
+    assert!(t["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x == "recommended"));
+}
+
+#[test]
+fn local_dry_run_then_run_then_refuse_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let values = dir.path().join("values.yaml");
+    std::fs::write(
+        &values,
+        "name: seat-map\nowner: group:default/team-platform\n",
+    )
+    .unwrap();
+    let values_s = values.to_str().unwrap();
+
+    let o = callboard(
+        dir.path(),
+        &[
+            "template",
+            "run",
+            "new-service",
+            "--values",
+            values_s,
+            "--dry-run",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(text(&o).contains("seat-map/\n  README.md"), "{}", text(&o));
+    assert!(!out.exists());
+
+    let o = callboard(
+        dir.path(),
+        &[
+            "template",
+            "run",
+            "new-service",
+            "--values",
+            values_s,
+            "--out",
+            out_s,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let catalog = std::fs::read_to_string(out.join("seat-map/catalog-info.yaml")).unwrap();
+    assert!(catalog.contains("seat-map"));
+
+    let o = callboard(
+        dir.path(),
+        &[
+            "template",
+            "run",
+            "new-service",
+            "--values",
+            values_s,
+            "--set",
+            "description=changed",
+            "--out",
+            out_s,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("exists already"), "{}", err(&o));
+    let o = callboard(
+        dir.path(),
+        &[
+            "--json",
+            "template",
+            "run",
+            "new-service",
+            "--values",
+            values_s,
+            "--set",
+            "description=changed",
+            "--out",
+            out_s,
+            "--force",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "completed");
+    assert_eq!(v["written"], true);
+    assert!(
+        std::fs::read_to_string(out.join("seat-map/catalog-info.yaml"))
+            .unwrap()
+            .contains("changed")
+    );
+}
+
+#[test]
+fn usage_and_validation_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["template", "run", "new-service", "--dry-run"],
+        vec![
+            "template",
+            "run",
+            "new-service",
+            "--set",
+            "name=Bad_Name",
+            "--dry-run",
+        ],
+        vec![
+            "template",
+            "run",
+            "new-service",
+            "--set",
+            "noequals",
+            "--dry-run",
+        ],
+        vec!["template", "run", "no-such-template", "--dry-run"],
+        vec!["template", "run", "new-service", "--set", "name=ok"],
+    ] {
+        let o = callboard(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", err(&o));
+        assert!(err(&o).starts_with("callboard: "), "{args:?}: {}", err(&o));
+    }
+    let o = callboard(
+        dir.path(),
+        &["--json", "template", "run", "new-service", "--dry-run"],
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "invalid");
+    assert_eq!(v["errors"][0]["path"], "name");
+}

@@ -1,0 +1,12 @@
+//! Remote sources against the loopback fake of the Backstage API
+//! (`tests/support`): the binary's remote commands, faults and retries,
+//! incremental syncs and Scaffolder runs. One test binary, each file a
+//! module.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod remote_cli;
+mod remote_faults;
+mod remote_sync;
+mod template_remote;
