@@ -10,11 +10,13 @@
 //!   backends (REST client, full and incremental sync), tokens.
 //! - [`sync`]: sources into the cache.
 //! - [`docs`]: finding and reading TechDocs, local or remote.
+//! - [`detail`]: one entity as the TUI's entity screen shows it.
 //! - [`template`]: local template runs, drafts, the scaffolder client.
 
 pub mod cache;
 pub mod config;
 pub mod demo;
+pub mod detail;
 pub mod docs;
 pub mod source;
 pub mod sync;
