@@ -31,9 +31,10 @@ use ratatui::Terminal;
 use crate::app::{App, Effect, Env};
 use crate::clipboard::{self, Desktop, OpenPlan};
 use crate::keymap::{Action, Keymap};
+use crate::messages::{Msg, UiReceiver, UiSender};
 use crate::theme::Theme;
 use crate::view;
-use crate::worker::{Msg, UiReceiver, UiSender, WorkerConfig, Workers};
+use crate::workers::{WorkerConfig, Workers};
 use callboard_io::config::Config;
 
 /// How long a resize burst may go on before the frame is drawn.

@@ -1,0 +1,232 @@
+//! Background work, so the UI thread never does I/O: threads and routing.
+//!
+//! Three worker threads each own a [`Store`] (SQLite connections are not
+//! shared across threads): the *detail* worker loads the catalog (the
+//! search corpus blob only, not the entities) and answers entity lookups
+//! and template requests; the *graph* worker computes dependency trees,
+//! which can walk thousands of entities, so a big blast radius never holds
+//! up the preview; the *docs* worker reads and renders TechDocs pages. A
+//! sync runs on a thread of its own. Everything reports back as a
+//! [`Msg`] on one channel that the event loop selects on. What a request
+//! computes lives in `callboard-io` and `callboard-core` (the entity
+//! detail, trees) or in the job modules here ([`catalog`], [`docs`],
+//! [`templates`]).
+
+pub mod catalog;
+pub mod docs;
+pub mod templates;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crate::messages::{DepsDetail, Msg, Request, UiSender};
+use callboard_core::catalog::index::{resolve, Resolved};
+use callboard_io::cache::{Cache, Store};
+use callboard_io::config::Source;
+
+pub use catalog::{display_order, load_corpus_now};
+
+/// What the workers need to open (and sync) the sources.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub cache: Cache,
+    pub sources: Vec<Source>,
+    pub allowed_kinds: Option<Vec<String>>,
+}
+
+/// How many workers answer a [`Request::Ping`].
+pub const PONGS: usize = 3;
+
+/// The worker threads and the sync thread, seen from the UI.
+pub struct Workers {
+    detail: Worker,
+    graph: Worker,
+    /// Docs: reading pages (maybe over the network) and rendering them.
+    docs: Worker,
+    config: WorkerConfig,
+    ui: UiSender,
+    syncing: Arc<AtomicBool>,
+}
+
+impl Workers {
+    pub fn spawn(config: WorkerConfig, ui: UiSender) -> Workers {
+        Workers {
+            detail: Worker::spawn("callboard-detail", config.clone(), ui.clone(), true),
+            graph: Worker::spawn("callboard-graph", config.clone(), ui.clone(), false),
+            docs: Worker::spawn("callboard-docs", config.clone(), ui.clone(), false),
+            config,
+            ui,
+            syncing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Route a request: trees to the graph worker, docs to the docs worker,
+    /// the rest to the detail worker; pings to all (each answers).
+    pub fn send(&self, request: Request) {
+        match request {
+            Request::Deps(_) => self.graph.send(request),
+            Request::Docs(_) => self.docs.send(request),
+            Request::Reopen => {
+                self.graph.send(Request::Reopen);
+                self.docs.send(Request::Reopen);
+            }
+            Request::Ping(n) => {
+                self.detail.send(Request::Ping(n));
+                self.graph.send(Request::Ping(n));
+                self.docs.send(Request::Ping(n));
+            }
+            other => self.detail.send(other),
+        }
+    }
+
+    /// Start a background sync of every source, unless one is running.
+    /// Returns false when one already is.
+    pub fn start_sync(&self) -> bool {
+        if self.syncing.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        let config = self.config.clone();
+        let ui = self.ui.clone();
+        let flag = self.syncing.clone();
+        let spawned = std::thread::Builder::new()
+            .name("callboard-sync".into())
+            .spawn(move || {
+                catalog::run_sync(&config, &ui);
+                flag.store(false, Ordering::SeqCst);
+            });
+        if spawned.is_err() {
+            self.syncing.store(false, Ordering::SeqCst);
+            let _ = self.ui.send(Msg::Notice {
+                text: "cannot start a sync thread".into(),
+                error: true,
+            });
+        }
+        true
+    }
+
+    pub fn syncing(&self) -> bool {
+        self.syncing.load(Ordering::SeqCst)
+    }
+}
+
+struct Worker {
+    tx: mpsc::Sender<Request>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Worker {
+    fn spawn(name: &str, config: WorkerConfig, ui: UiSender, loads: bool) -> Worker {
+        let (tx, rx) = mpsc::channel();
+        let handle = std::thread::Builder::new()
+            .name(name.to_string())
+            .spawn(move || worker_loop(&config, &rx, &ui, loads))
+            .expect("spawn a worker thread");
+        Worker {
+            tx,
+            handle: Some(handle),
+        }
+    }
+
+    fn send(&self, request: Request) {
+        let _ = self.tx.send(request);
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Request::Shutdown);
+        // A long tree walk may still be running; it ends with the process.
+        drop(self.handle.take());
+    }
+}
+
+/// What one worker thread keeps between requests.
+#[derive(Default)]
+struct WorkerState {
+    store: Option<Store>,
+    docs: docs::DocsCache,
+}
+
+fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSender, loads: bool) {
+    let mut state = WorkerState::default();
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        // Only the newest preview is worth answering.
+        let newest_preview = batch
+            .iter()
+            .rposition(|r| matches!(r, Request::Detail { preview: true, .. }));
+        for (i, request) in batch.into_iter().enumerate() {
+            match request {
+                Request::Shutdown => return,
+                Request::Detail { preview: true, .. } if Some(i) != newest_preview => {}
+                request => serve(&mut state, config, request, ui, loads),
+            }
+            if let Some(store) = &state.store {
+                for e in store.take_errors() {
+                    let _ = ui.send(Msg::Notice {
+                        text: e,
+                        error: true,
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Answer one request.
+fn serve(
+    state: &mut WorkerState,
+    config: &WorkerConfig,
+    request: Request,
+    ui: &UiSender,
+    loads: bool,
+) {
+    match request {
+        Request::Shutdown => {}
+        Request::Load => {
+            let (opened, load) = catalog::load_catalog(config, ui, loads);
+            state.store = Some(opened);
+            let _ = ui.send(Msg::Loaded(Box::new(load)));
+        }
+        Request::Reopen => {
+            state.store = Some(catalog::open_store(config).0);
+            state.docs = Default::default();
+        }
+        Request::Docs(request) => {
+            docs::handle(state.store.as_ref(), config, &mut state.docs, request, ui)
+        }
+        Request::Detail { key, .. } => {
+            let detail = match &state.store {
+                Some(store) => callboard_io::detail::entity_detail(
+                    store,
+                    &config.sources,
+                    config.cache.dir(),
+                    &key,
+                )
+                .map(Arc::new),
+                None => Err("the catalog is not loaded yet".to_string()),
+            };
+            let _ = ui.send(Msg::Detail { key, detail });
+        }
+        Request::Deps(key) => {
+            if let Some(store) = &state.store {
+                let deps = Ok(Arc::new(DepsDetail::build(store, &key)));
+                let _ = ui.send(Msg::Deps { key, deps });
+            }
+        }
+        Request::Resolve(input) => {
+            let result = match &state.store {
+                Some(store) => resolve(store, &input),
+                None => Resolved::NotFound(input.clone()),
+            };
+            let _ = ui.send(Msg::Resolved { input, result });
+        }
+        Request::Ping(n) => {
+            let _ = ui.send(Msg::Pong(n));
+        }
+        Request::Template(r) => templates::serve(*r, config, state.store.as_ref(), ui),
+    }
+}
