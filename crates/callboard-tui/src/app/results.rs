@@ -17,7 +17,9 @@ impl App {
             Msg::Loaded(load) => self.loaded(*load),
             Msg::LoadFailed(e) => {
                 if self.catalog.picker.is_none() {
+                    // The first load (and its first sync) ended there.
                     self.load = Loadable::Failed(e.clone());
+                    self.sync = None;
                 }
                 self.fail(e);
             }

@@ -10,10 +10,12 @@
 //! [`Msg`] on one channel that the event loop selects on. What a request
 //! computes lives in `callboard-io` and `callboard-core` (the entity
 //! detail, trees) or in the job modules here ([`catalog`], [`docs`],
-//! [`templates`]).
+//! [`templates`]). A request that panics is answered with the error
+//! ([`guard`]) and the worker goes on.
 
 pub mod catalog;
 pub mod docs;
+pub mod guard;
 pub mod templates;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,8 +23,10 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use crate::messages::{DepsDetail, Msg, Request, UiSender};
+use crate::messages::templates::{TemplateMsg, TemplateRequest};
+use crate::messages::{DepsDetail, DocsReply, DocsRequest, Msg, Request, SyncEvent, UiSender};
 use callboard_core::catalog::index::{resolve, Resolved};
+use callboard_core::docs::{DocsError, ErrorKind};
 use callboard_io::cache::{Cache, Store};
 use callboard_io::config::Source;
 
@@ -93,7 +97,14 @@ impl Workers {
         let spawned = std::thread::Builder::new()
             .name("callboard-sync".into())
             .spawn(move || {
-                catalog::run_sync(&config, &ui);
+                if let Err(e) = guard::guarded(|| catalog::run_sync(&config, &ui)) {
+                    // The progress stops here: end it, and say why.
+                    let _ = ui.send(Msg::Sync(SyncEvent::Finished { failed: 1 }));
+                    let _ = ui.send(Msg::Notice {
+                        text: e,
+                        error: true,
+                    });
+                }
                 flag.store(false, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -162,7 +173,16 @@ fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSende
             match request {
                 Request::Shutdown => return,
                 Request::Detail { preview: true, .. } if Some(i) != newest_preview => {}
-                request => serve(&mut state, config, request, ui, loads),
+                request => {
+                    let waiter = Waiter::of(&request);
+                    let served = guard::guarded(|| serve(&mut state, config, request, ui, loads));
+                    if let Err(e) = served {
+                        if matches!(waiter, Waiter::Docs(_)) {
+                            state.docs = Default::default();
+                        }
+                        let _ = ui.send(waiter.answer(e));
+                    }
+                }
             }
             if let Some(store) = &state.store {
                 for e in store.take_errors() {
@@ -199,6 +219,8 @@ fn serve(
             docs::handle(state.store.as_ref(), config, &mut state.docs, request, ui)
         }
         Request::Detail { key, .. } => {
+            #[cfg(debug_assertions)]
+            test_panic::check(&key);
             let detail = match &state.store {
                 Some(store) => callboard_io::detail::entity_detail(
                     store,
@@ -229,4 +251,112 @@ fn serve(
         }
         Request::Template(r) => templates::serve(*r, config, state.store.as_ref(), ui),
     }
+}
+
+/// Who waits for the answer to a request, so that a request that panics
+/// can be answered with the error where the UI shows it.
+enum Waiter {
+    Catalog,
+    Detail(String),
+    Deps(String),
+    Docs(DocsRequest),
+    TemplateForm(String),
+    TemplatePlan(String),
+    /// Nobody in particular: the status bar.
+    StatusBar,
+}
+
+impl Waiter {
+    fn of(request: &Request) -> Waiter {
+        match request {
+            Request::Load => Waiter::Catalog,
+            Request::Detail { key, .. } => Waiter::Detail(key.clone()),
+            Request::Deps(key) => Waiter::Deps(key.clone()),
+            Request::Docs(r) => Waiter::Docs(r.clone()),
+            Request::Template(r) => match r.as_ref() {
+                TemplateRequest::Open(key) => Waiter::TemplateForm(key.clone()),
+                TemplateRequest::Plan(input) => Waiter::TemplatePlan(input.key.clone()),
+                _ => Waiter::StatusBar,
+            },
+            _ => Waiter::StatusBar,
+        }
+    }
+
+    fn answer(self, error: String) -> Msg {
+        match self {
+            Waiter::Catalog => Msg::LoadFailed(error),
+            Waiter::Detail(key) => Msg::Detail {
+                key,
+                detail: Err(error),
+            },
+            Waiter::Deps(key) => Msg::Deps {
+                key,
+                deps: Err(error),
+            },
+            Waiter::Docs(r) => Msg::Docs(Box::new(DocsReply {
+                key: r.key,
+                asked: r.page,
+                width: r.width,
+                result: Err(DocsError::new(ErrorKind::Io, error)),
+            })),
+            Waiter::TemplateForm(key) => Msg::Template(Box::new(TemplateMsg::Opened {
+                key,
+                result: Err(error),
+            })),
+            Waiter::TemplatePlan(key) => Msg::Template(Box::new(TemplateMsg::Planned {
+                key,
+                result: Err(error),
+            })),
+            Waiter::StatusBar => Msg::Notice {
+                text: error,
+                error: true,
+            },
+        }
+    }
+}
+
+/// Debug builds: a detail request for an entity named by
+/// `CALLBOARD_TEST_PANIC_ENTITY` (or given to [`panic_on_detail_for_tests`])
+/// panics, so tests can check that a worker panic becomes an error on
+/// screen and the worker goes on.
+#[cfg(debug_assertions)]
+mod test_panic {
+    use std::sync::{Mutex, OnceLock};
+
+    fn refs() -> &'static Mutex<Vec<String>> {
+        static REFS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+        REFS.get_or_init(|| {
+            Mutex::new(
+                std::env::var("CALLBOARD_TEST_PANIC_ENTITY")
+                    .ok()
+                    .into_iter()
+                    .collect(),
+            )
+        })
+    }
+
+    pub fn add(key: &str) {
+        refs()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(key.to_string());
+    }
+
+    pub fn check(key: &str) {
+        let hit = refs()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|k| k == key);
+        if hit {
+            panic!("test panic (CALLBOARD_TEST_PANIC_ENTITY={key})");
+        }
+    }
+}
+
+/// Debug builds: make detail requests for `key` panic (see `test_panic`).
+#[cfg(debug_assertions)]
+#[doc(hidden)]
+pub fn panic_on_detail_for_tests(key: &str) {
+    test_panic::add(key);
 }

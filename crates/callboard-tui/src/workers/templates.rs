@@ -119,7 +119,7 @@ pub fn serve(
                 _ => None,
             });
             let drafts = drafts(cache);
-            std::thread::spawn(move || {
+            run_thread(ui.clone(), move || {
                 let send = |e: RunEvent| {
                     let _ = ui.send(Msg::Template(Box::new(TemplateMsg::Event(e))));
                 };
@@ -178,7 +178,7 @@ pub fn serve(
         TemplateRequest::Run { input, target } => {
             let ui = ui.clone();
             let drafts = drafts(cache);
-            std::thread::spawn(move || {
+            run_thread(ui.clone(), move || {
                 let send = |e: RunEvent| {
                     let _ = ui.send(Msg::Template(Box::new(TemplateMsg::Event(e))));
                 };
@@ -210,6 +210,16 @@ pub fn serve(
             });
         }
     }
+}
+
+/// A run on a thread of its own; if it panics, the run fails with the error.
+fn run_thread(ui: UiSender, run: impl FnOnce() + Send + 'static) {
+    std::thread::spawn(move || {
+        if let Err(message) = super::guard::guarded(run) {
+            let failed = RunEvent::Failed { message };
+            let _ = ui.send(Msg::Template(Box::new(TemplateMsg::Event(failed))));
+        }
+    });
 }
 
 fn local_run(input: &RunInput) -> Result<(Template, LocalRun), String> {
