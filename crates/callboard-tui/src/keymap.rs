@@ -21,7 +21,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use callboard_io::config::KeyList;
 
-/// Something a key can do. The bindable ones are listed in [`Action::ALL`]
+/// Something a key can do. The bindable ones are listed in [`Action::bindings`]
 /// with their config names; the rest come from typing and the mouse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {

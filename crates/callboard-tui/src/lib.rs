@@ -7,7 +7,7 @@
 //!                      → Cmds the app applies        clipboard, browser, sync
 //! ```
 //!
-//! - [`run`]: the tokio event loop, terminal setup and restore, the panic
+//! - [`run`](mod@run): the tokio event loop, terminal setup and restore, the panic
 //!   hook.
 //! - [`app`]: the state root, the dispatch of actions to the screens, what
 //!   the workers answered.

@@ -3,13 +3,13 @@
 //!
 //! Keys become [`Action`]s (through the [`Keymap`], with the bindings of the
 //! screen that has the keys, or as text in the lines being typed into);
-//! worker results arrive as [`Msg`]s ([`results`]). [`App::update`] hands an
-//! action to the screen it is for ([`crate::screens`]), which changes its
-//! own state and asks for the rest as [`Cmd`]s, applied here in order.
-//! Anything that needs I/O (a worker request, the clipboard, a browser, a
-//! sync) is queued as an [`Effect`] for the event loop to run. Drawing
-//! ([`crate::view::draw`]) only reads this state.
-
+//! worker results arrive as [`Msg`](crate::messages::Msg)s (`results`).
+//! [`App::update`] hands an action to the screen it is for
+//! ([`crate::screens`]), which changes its own state and asks for the rest
+//! as [`Cmd`]s, applied here in order. Anything that needs I/O (a worker
+//! request, the clipboard, a browser, a sync) is queued as an [`Effect`]
+//! for the event loop to run. Drawing ([`crate::view::draw`]) only reads
+//! this state.
 mod commands;
 mod results;
 
@@ -38,7 +38,6 @@ pub use crate::screens::entity::{
     EntityStack, EntityView, NodeId, Pending, API, DEFAULT_EXPAND, DEPENDENCIES, DOCS, OVERVIEW,
     OWNER, PANES, RELATIONS,
 };
-pub use crate::widgets::list::clamp_offset;
 
 /// How long an informational message stays in the status bar.
 const MESSAGE_MS: u64 = 8_000;
@@ -413,13 +412,15 @@ impl App {
         r
     }
 
-    fn with_templates(&mut self, f: impl FnOnce(&mut TemplateScreen, &mut Cx) -> Outcome) {
+    fn with_templates<R>(
+        &mut self,
+        f: impl FnOnce(&mut TemplateScreen, &mut Cx) -> R,
+    ) -> Option<R> {
         let mut cx = cx!(self);
-        if let Some(screen) = &mut self.templates {
-            f(screen, &mut cx);
-        }
+        let r = self.templates.as_mut().map(|screen| f(screen, &mut cx));
         let out = cx.out;
         self.apply(out);
+        r
     }
 
     /// Carry out what a screen asked for, in order.

@@ -12,8 +12,8 @@
 //! next page (validating this one), Ctrl-P/PageUp goes back, Esc leaves (the
 //! draft is kept).
 //!
-//! The entity pickers are in [`picker`], drawing in [`draw`], the screen
-//! that holds the form (and what it came from) in [`screen`].
+//! The entity pickers are in `picker`, drawing in [`draw`], the screen
+//! that holds the form (and what it came from) in [`FormScreen`].
 
 mod draw;
 mod picker;
