@@ -12,5 +12,6 @@ mod template_run_log;
 mod tui_docs;
 mod tui_e2e;
 mod tui_keys;
+mod tui_panics;
 mod tui_screens;
 mod vhs_tapes;

@@ -1,9 +1,14 @@
-//! The answers the headless commands (and later the TUI panes) show, built
-//! from any [`EntityLookup`]: plain data, serialisable for `--json`.
+//! The answers the headless commands and the TUI's entity screen show,
+//! built from any [`EntityLookup`]: plain data ([`ShowReport`] serialisable
+//! for `--json`).
 
 use serde::Serialize;
 
-use crate::catalog::index::{on_call_annotations, owner_of, related, OwnerInfo, RelatedRef};
+use crate::catalog::api::ApiView;
+use crate::catalog::index::{
+    dependency_tree, on_call_annotations, owner_of, related, DepTree, Direction, OwnerInfo,
+    RelatedRef,
+};
 use crate::catalog::{CatalogEntity, EntityLookup, EntityRef, Link, RefContext};
 use crate::docs::runbook::DocsRunbook;
 
@@ -118,6 +123,60 @@ impl ShowReport {
                 .filter(|s| **s != found.origin.source)
                 .cloned()
                 .collect(),
+        }
+    }
+}
+
+/// Everything the entity screen shows of one entity: the show report, where
+/// it was read from, the owner's links and the API view.
+#[derive(Debug, Clone)]
+pub struct EntityDetail {
+    pub report: ShowReport,
+    /// Where it was read from, for people: `demo · services/x/catalog-info.yaml:3`.
+    pub source_line: String,
+    /// The owner's own links (its runbook, chat channel…), runbooks first.
+    pub owner_links: Vec<ShownLink>,
+    pub api: ApiView,
+}
+
+impl EntityDetail {
+    /// The detail of `found`, whose `report` was built (with its docs
+    /// runbook) by the caller, who also words where it was read from.
+    pub fn build(
+        lookup: &dyn EntityLookup,
+        found: &CatalogEntity,
+        report: ShowReport,
+        source_line: String,
+    ) -> EntityDetail {
+        let owner_links = report
+            .owner
+            .as_ref()
+            .filter(|o| o.resolved)
+            .and_then(|o| lookup.get(&o.owner_ref))
+            .map(|o| o.entity.links().into_iter().map(ShownLink::from).collect())
+            .unwrap_or_default();
+        let api = ApiView::of(&found.entity, &report.relations);
+        EntityDetail {
+            report,
+            source_line,
+            owner_links,
+            api,
+        }
+    }
+}
+
+/// The dependency trees of one entity, both ways (the blast radius).
+#[derive(Debug, Clone)]
+pub struct DepsDetail {
+    pub depends_on: DepTree,
+    pub depended_on_by: DepTree,
+}
+
+impl DepsDetail {
+    pub fn build(lookup: &dyn EntityLookup, key: &str) -> DepsDetail {
+        DepsDetail {
+            depends_on: dependency_tree(lookup, key, Direction::DependsOn, None),
+            depended_on_by: dependency_tree(lookup, key, Direction::DependedOnBy, None),
         }
     }
 }

@@ -13,12 +13,14 @@
 //! - [`sync`]: sources into the cache; [`clock`]: the time it reads and
 //!   waits on (a manual one in tests).
 //! - [`docs`]: finding and reading TechDocs, local or remote.
+//! - [`detail`]: one entity as the TUI's entity screen shows it.
 //! - [`template`]: local template runs, drafts, the scaffolder client.
 
 pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod detail;
 pub mod docs;
 pub mod remotes;
 pub mod source;

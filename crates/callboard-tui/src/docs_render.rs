@@ -526,7 +526,7 @@ pub fn wrap(line: Line<'static>, width: usize) -> Vec<(Line<'static>, usize)> {
         return vec![(line, last)];
     }
     if is_table_line(&line) {
-        let cut = crate::panes::fit_spans(line.spans, width);
+        let cut = crate::widgets::spans::fit_spans(line.spans, width);
         return vec![(Line::from(cut), last)];
     }
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();

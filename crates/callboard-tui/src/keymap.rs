@@ -1,5 +1,7 @@
-//! Key bindings: the actions a key can trigger, their default keys, and the
-//! user's overrides from the config file's `keys:` map.
+//! Key bindings: the actions a key can trigger, the screens each one is
+//! bound on ([`Scope`]), their default keys, and the user's overrides from
+//! the config file's `keys:` map. A key means one action within a screen;
+//! the same key may mean another on another screen.
 //!
 //! ```yaml
 //! keys:
@@ -19,7 +21,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use callboard_io::config::KeyList;
 
-/// Something a key can do. The bindable ones are listed in [`Action::ALL`]
+/// Something a key can do. The bindable ones are listed in [`Action::bindings`]
 /// with their config names; the rest come from typing and the mouse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
@@ -80,65 +82,98 @@ pub enum Action {
         row: u16,
     },
     // ---- not bindable: the terminal ----
+    /// A key as pressed, for the screens that read keys themselves (the
+    /// template screens, where letters type into the form).
+    Key(Key),
     Resize(u16, u16),
     /// Periodic: the clock moved (milliseconds since the epoch).
     Tick(u64),
 }
 
-/// A bindable action with its config name, help text and default keys.
+/// The screens whose keys go through the key map. (The template screens
+/// read keys themselves: letters type into their fields.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// The query line (when not typing) and the result list.
+    Catalog,
+    /// An entity's panes, but for Docs.
+    Entity,
+    /// The Docs pane of an entity.
+    Docs,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 3] = [Scope::Catalog, Scope::Entity, Scope::Docs];
+}
+
+/// A bindable action with its config name, help text, default keys and the
+/// screens it is bound on.
 pub struct Binding {
     pub action: Action,
     pub name: &'static str,
     pub help: &'static str,
     pub defaults: &'static [&'static str],
+    pub scopes: &'static [Scope],
 }
 
+const ALL: &[Scope] = &Scope::ALL;
+const ENTITY: &[Scope] = &[Scope::Entity];
+const DOCS: &[Scope] = &[Scope::Docs];
+/// Both kinds of entity pane (`*` in Docs shows the expanded dependencies).
+const PANES: &[Scope] = &[Scope::Entity, Scope::Docs];
+
 macro_rules! bindings {
-    ($($action:expr, $name:literal, $help:literal, [$($key:literal),*];)*) => {
+    ($($action:expr, $name:literal, $help:literal, [$($key:literal),*], $scopes:expr;)*) => {
         fn all_bindings() -> Vec<Binding> {
-            vec![$(Binding { action: $action, name: $name, help: $help, defaults: &[$($key),*] }),*]
+            vec![$(Binding {
+                action: $action,
+                name: $name,
+                help: $help,
+                defaults: &[$($key),*],
+                scopes: $scopes,
+            }),*]
         }
     };
 }
 
 bindings! {
-    Action::Search, "search", "search the catalog (focus the query line)", ["/"];
-    Action::Command, "command", "command line: :kind api  :owner team-a  :sync  :q", [":"];
-    Action::Open, "open", "open the selected entity or link", ["enter"];
-    Action::Back, "back", "back (leave the query line, close, previous entity)", ["esc"];
-    Action::Down, "down", "move down", ["j", "down", "ctrl-j", "ctrl-n"];
-    Action::Up, "up", "move up", ["k", "up", "ctrl-k", "ctrl-p"];
-    Action::Top, "top", "go to the top", ["g", "home"];
-    Action::Bottom, "bottom", "go to the bottom", ["G", "end"];
-    Action::HalfPageDown, "half_page_down", "half a page down", ["ctrl-d"];
-    Action::HalfPageUp, "half_page_up", "half a page up", ["ctrl-u"];
-    Action::PageDown, "page_down", "a page down", ["pagedown", "ctrl-f"];
-    Action::PageUp, "page_up", "a page up", ["pageup", "ctrl-b"];
-    Action::NextPane, "next_pane", "next pane", ["tab"];
-    Action::PrevPane, "prev_pane", "previous pane", ["backtab"];
-    Action::Pane(0), "pane_overview", "Overview pane", ["1"];
-    Action::Pane(1), "pane_owner", "Owner pane: group, members, emails, on-call", ["2"];
-    Action::Pane(2), "pane_relations", "Relations pane", ["3"];
-    Action::Pane(3), "pane_dependencies", "Dependencies pane (blast radius)", ["4"];
-    Action::Pane(4), "pane_api", "API pane", ["5"];
-    Action::Pane(5), "pane_docs", "Docs pane: the entity's TechDocs", ["6"];
-    Action::Copy, "copy", "copy the ref, URL or email under the cursor", ["y"];
-    Action::OpenLink, "open_link", "open the link (over SSH: show and copy it)", ["o"];
-    Action::Runbook, "runbook", "jump to the runbook (the entity's link, its docs, else its owner's)", ["r"];
-    Action::Toggle, "toggle", "expand or collapse a dependency", ["space"];
-    Action::Expand, "expand", "expand a dependency", ["l", "right"];
-    Action::Collapse, "collapse", "collapse a dependency", ["h", "left"];
-    Action::ExpandAll, "expand_all", "expand or collapse every dependency", ["*"];
-    Action::Templates, "templates", "software templates: pick one and fill in its form", ["t"];
-    Action::DocsPages, "docs_pages", "Docs: the pages (nav tree)", ["p"];
-    Action::Outline, "outline", "Docs: the page's headings, to jump to", ["O"];
-    Action::PrevPage, "prev_page", "Docs: previous page", ["["];
-    Action::NextPage, "next_page", "Docs: next page", ["]"];
-    Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"];
-    Action::FindPrev, "find_prev", "Docs: previous match", ["N"];
-    Action::Sync, "sync", "sync the sources in the background", ["s"];
-    Action::Help, "help", "this help", ["?", "f1"];
-    Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"];
+    Action::Search, "search", "search the catalog (focus the query line)", ["/"], ALL;
+    Action::Command, "command", "command line: :kind api  :owner team-a  :sync  :q", [":"], ALL;
+    Action::Open, "open", "open the selected entity or link", ["enter"], ALL;
+    Action::Back, "back", "back (leave the query line, close, previous entity)", ["esc"], ALL;
+    Action::Down, "down", "move down", ["j", "down", "ctrl-j", "ctrl-n"], ALL;
+    Action::Up, "up", "move up", ["k", "up", "ctrl-k", "ctrl-p"], ALL;
+    Action::Top, "top", "go to the top", ["g", "home"], ALL;
+    Action::Bottom, "bottom", "go to the bottom", ["G", "end"], ALL;
+    Action::HalfPageDown, "half_page_down", "half a page down", ["ctrl-d"], ALL;
+    Action::HalfPageUp, "half_page_up", "half a page up", ["ctrl-u"], ALL;
+    Action::PageDown, "page_down", "a page down", ["pagedown", "ctrl-f"], ALL;
+    Action::PageUp, "page_up", "a page up", ["pageup", "ctrl-b"], ALL;
+    Action::NextPane, "next_pane", "next pane", ["tab"], ALL;
+    Action::PrevPane, "prev_pane", "previous pane", ["backtab"], ALL;
+    Action::Pane(0), "pane_overview", "Overview pane", ["1"], ALL;
+    Action::Pane(1), "pane_owner", "Owner pane: group, members, emails, on-call", ["2"], ALL;
+    Action::Pane(2), "pane_relations", "Relations pane", ["3"], ALL;
+    Action::Pane(3), "pane_dependencies", "Dependencies pane (blast radius)", ["4"], ALL;
+    Action::Pane(4), "pane_api", "API pane", ["5"], ALL;
+    Action::Pane(5), "pane_docs", "Docs pane: the entity's TechDocs", ["6"], ALL;
+    Action::Copy, "copy", "copy the ref, URL or email under the cursor", ["y"], ALL;
+    Action::OpenLink, "open_link", "open the link (over SSH: show and copy it)", ["o"], ALL;
+    Action::Runbook, "runbook", "jump to the runbook (the entity's link, its docs, else its owner's)", ["r"], ALL;
+    Action::Toggle, "toggle", "expand or collapse a dependency", ["space"], ENTITY;
+    Action::Expand, "expand", "expand a dependency", ["l", "right"], ENTITY;
+    Action::Collapse, "collapse", "collapse a dependency", ["h", "left"], ENTITY;
+    Action::ExpandAll, "expand_all", "expand or collapse every dependency", ["*"], PANES;
+    Action::Templates, "templates", "software templates: pick one and fill in its form", ["t"], ALL;
+    Action::DocsPages, "docs_pages", "Docs: the pages (nav tree)", ["p"], DOCS;
+    Action::Outline, "outline", "Docs: the page's headings, to jump to", ["O"], DOCS;
+    Action::PrevPage, "prev_page", "Docs: previous page", ["["], DOCS;
+    Action::NextPage, "next_page", "Docs: next page", ["]"], DOCS;
+    Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"], DOCS;
+    Action::FindPrev, "find_prev", "Docs: previous match", ["N"], DOCS;
+    Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
+    Action::Help, "help", "this help", ["?", "f1"], ALL;
+    Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"], ALL;
 }
 
 impl Action {
@@ -320,9 +355,24 @@ impl fmt::Display for Key {
 /// The live key map: defaults with the user's overrides applied.
 #[derive(Debug, Clone)]
 pub struct Keymap {
-    by_key: HashMap<Key, Action>,
-    /// In help order: (action, config name, help, keys).
-    rows: Vec<(Action, &'static str, &'static str, Vec<Key>)>,
+    by_key: HashMap<(Scope, Key), Action>,
+    /// In help order.
+    rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone)]
+struct Row {
+    action: Action,
+    name: &'static str,
+    help: &'static str,
+    keys: Vec<Key>,
+    scopes: &'static [Scope],
+}
+
+impl Row {
+    fn shares_a_screen_with(&self, scopes: &[Scope]) -> bool {
+        self.scopes.iter().any(|s| scopes.contains(s))
+    }
 }
 
 impl Default for Keymap {
@@ -334,73 +384,105 @@ impl Default for Keymap {
 impl Keymap {
     /// Apply `keys:` from the config: each listed action gets exactly the
     /// keys given (its defaults are dropped), and a key taken by a listed
-    /// action is removed from whichever action had it by default.
+    /// action is removed from whichever action had it by default on the
+    /// same screens.
     pub fn with_overrides(
         overrides: &indexmap::IndexMap<String, KeyList>,
     ) -> Result<Keymap, String> {
-        let mut rows: Vec<(Action, &'static str, &'static str, Vec<Key>)> = Vec::new();
+        let mut rows: Vec<Row> = Vec::new();
         for b in Action::bindings() {
             let keys = b
                 .defaults
                 .iter()
                 .map(|k| Key::parse(k))
                 .collect::<Result<Vec<_>, _>>()?;
-            rows.push((b.action, b.name, b.help, keys));
+            rows.push(Row {
+                action: b.action,
+                name: b.name,
+                help: b.help,
+                keys,
+                scopes: b.scopes,
+            });
         }
-        let mut taken: HashMap<Key, (Action, &str)> = HashMap::new();
+        // Keys the user gave, with the action (its row) and name.
+        let mut taken: Vec<(Key, usize, &str)> = Vec::new();
         for (name, list) in overrides {
             let action = Action::from_name(name).ok_or_else(|| {
-                let names: Vec<&str> = rows.iter().map(|r| r.1).collect();
+                let names: Vec<&str> = rows.iter().map(|r| r.name).collect();
                 format!(
                     "keys: '{name}' is not an action; the actions are {}",
                     names.join(", ")
                 )
             })?;
+            let row = rows
+                .iter()
+                .position(|r| r.action == action)
+                .expect("known action");
             let mut keys = Vec::new();
             for k in list.keys() {
                 let key = Key::parse(k).map_err(|e| format!("keys.{name}: {e}"))?;
                 if key.code == KeyCode::Char('c') && key.mods == KeyModifiers::CONTROL {
                     return Err(format!("keys.{name}: Ctrl-C is reserved for quitting"));
                 }
-                if let Some((other, other_name)) = taken.insert(key, (action.clone(), name)) {
-                    if other != action {
-                        return Err(format!(
-                            "keys: {key} is bound to both '{other_name}' and '{name}'"
-                        ));
-                    }
+                let clash = taken.iter().find(|(k, other, _)| {
+                    *k == key
+                        && *other != row
+                        && rows[*other].shares_a_screen_with(rows[row].scopes)
+                });
+                if let Some((_, _, other_name)) = clash {
+                    return Err(format!(
+                        "keys: {key} is bound to both '{other_name}' and '{name}'"
+                    ));
                 }
+                taken.push((key, row, name));
                 keys.push(key);
             }
-            let row = rows
-                .iter_mut()
-                .find(|r| r.0 == action)
-                .expect("known action");
-            row.3 = keys;
+            rows[row].keys = keys;
         }
-        // Keys the user gave to one action leave the defaults of the others.
-        for row in &mut rows {
-            row.3
-                .retain(|k| taken.get(k).is_none_or(|(owner, _)| *owner == row.0));
-        }
+        // A key the user gave to one action leaves the defaults of the
+        // others on that action's screens.
+        let stolen = |row: usize, scope: Scope, key: &Key| {
+            taken.iter().any(|(k, owner, _)| {
+                k == key && *owner != row && rows[*owner].scopes.contains(&scope)
+            })
+        };
         let mut by_key = HashMap::new();
-        for row in &rows {
-            for key in &row.3 {
-                by_key.insert(*key, row.0.clone());
+        for (i, row) in rows.iter().enumerate() {
+            for scope in row.scopes {
+                for key in row.keys.iter().filter(|k| !stolen(i, *scope, k)) {
+                    by_key.insert((*scope, *key), row.action.clone());
+                }
             }
+        }
+        // The keys listed for an action are those it has on some screen.
+        let kept: Vec<Vec<Key>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, row)| {
+                row.keys
+                    .iter()
+                    .filter(|k| row.scopes.iter().any(|s| !stolen(i, *s, k)))
+                    .copied()
+                    .collect()
+            })
+            .collect();
+        for (row, keys) in rows.iter_mut().zip(kept) {
+            row.keys = keys;
         }
         Ok(Keymap { by_key, rows })
     }
 
-    pub fn action(&self, key: &Key) -> Option<Action> {
-        self.by_key.get(key).cloned()
+    /// What `key` does on the screen `scope`.
+    pub fn action(&self, scope: Scope, key: &Key) -> Option<Action> {
+        self.by_key.get(&(scope, *key)).cloned()
     }
 
     /// The keys bound to an action, in the order given.
     pub fn keys_for(&self, action: &Action) -> &[Key] {
         self.rows
             .iter()
-            .find(|r| &r.0 == action)
-            .map(|r| r.3.as_slice())
+            .find(|r| &r.action == action)
+            .map(|r| r.keys.as_slice())
             .unwrap_or_default()
     }
 
@@ -415,8 +497,8 @@ impl Keymap {
     fn name_of(&self, action: &Action) -> &'static str {
         self.rows
             .iter()
-            .find(|r| &r.0 == action)
-            .map(|r| r.1)
+            .find(|r| &r.action == action)
+            .map(|r| r.name)
             .unwrap_or("?")
     }
 
@@ -424,14 +506,14 @@ impl Keymap {
     pub fn help_rows(&self) -> Vec<(String, &'static str, &'static str)> {
         self.rows
             .iter()
-            .map(|(_, name, help, keys)| {
-                let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            .map(|row| {
+                let keys: Vec<String> = row.keys.iter().map(|k| k.to_string()).collect();
                 let keys = if keys.is_empty() {
                     "(unbound)".to_string()
                 } else {
                     keys.join(" ")
                 };
-                (keys, *name, *help)
+                (keys, row.name, row.help)
             })
             .collect()
     }
@@ -516,14 +598,19 @@ mod tests {
     }
 
     #[test]
-    fn no_default_key_is_bound_to_two_actions() {
-        // A later default silently wins over an earlier one in the map.
+    fn no_default_key_has_two_actions_within_one_screen() {
+        // A later default would silently win over an earlier one.
         let keymap = Keymap::default();
-        let mut seen: HashMap<Key, &str> = HashMap::new();
-        for (_, name, _, keys) in &keymap.rows {
-            for key in keys {
-                if let Some(other) = seen.insert(*key, name) {
-                    panic!("{key} is bound to both '{other}' and '{name}'");
+        for scope in Scope::ALL {
+            let mut seen: HashMap<Key, &str> = HashMap::new();
+            for row in keymap.rows.iter().filter(|r| r.scopes.contains(&scope)) {
+                for key in &row.keys {
+                    if let Some(other) = seen.insert(*key, row.name) {
+                        panic!(
+                            "{key} is bound to both '{other}' and '{}' on {scope:?}",
+                            row.name
+                        );
+                    }
                 }
             }
         }
@@ -563,7 +650,7 @@ mod tests {
     #[test]
     fn defaults_cover_the_documented_keys() {
         let map = Keymap::default();
-        let a = |k: &str| map.action(&Key::parse(k).unwrap());
+        let a = |k: &str| map.action(Scope::Catalog, &Key::parse(k).unwrap());
         assert_eq!(a("/"), Some(Action::Search));
         assert_eq!(a(":"), Some(Action::Command));
         assert_eq!(a("j"), Some(Action::Down));
@@ -586,6 +673,12 @@ mod tests {
         assert_eq!(a("2"), Some(Action::Pane(1)));
         assert_eq!(a("5"), Some(Action::Pane(4)));
         assert_eq!(a("x"), None);
+        // Keys of one screen only.
+        let on = |scope, k: &str| map.action(scope, &Key::parse(k).unwrap());
+        assert_eq!(on(Scope::Catalog, "p"), None);
+        assert_eq!(on(Scope::Docs, "p"), Some(Action::DocsPages));
+        assert_eq!(on(Scope::Docs, "space"), None);
+        assert_eq!(on(Scope::Entity, "space"), Some(Action::Toggle));
     }
 
     #[test]
@@ -598,7 +691,7 @@ mod tests {
         );
         o.insert("runbook".to_string(), KeyList::One("j".into()));
         let map = Keymap::with_overrides(&o).unwrap();
-        let a = |k: &str| map.action(&Key::parse(k).unwrap());
+        let a = |k: &str| map.action(Scope::Catalog, &Key::parse(k).unwrap());
         assert_eq!(a("ctrl-f"), Some(Action::PageDown));
         assert_eq!(
             a("pagedown"),
@@ -632,6 +725,23 @@ mod tests {
         o.insert("quit".to_string(), KeyList::One("x".into()));
         o.insert("sync".to_string(), KeyList::One("x".into()));
         assert!(Keymap::with_overrides(&o).unwrap_err().contains("both"));
+        // Actions of different screens may share a key.
+        let mut o = indexmap::IndexMap::new();
+        o.insert("expand".to_string(), KeyList::One("x".into()));
+        o.insert("outline".to_string(), KeyList::One("x".into()));
+        assert!(Keymap::with_overrides(&o).is_ok());
+    }
+
+    #[test]
+    fn an_override_takes_a_key_only_on_its_screens() {
+        let mut o = indexmap::IndexMap::new();
+        o.insert("find_next".to_string(), KeyList::One("j".into()));
+        let map = Keymap::with_overrides(&o).unwrap();
+        let on = |scope, k: &str| map.action(scope, &Key::parse(k).unwrap());
+        assert_eq!(on(Scope::Docs, "j"), Some(Action::FindNext));
+        assert_eq!(on(Scope::Catalog, "j"), Some(Action::Down));
+        assert_eq!(on(Scope::Entity, "j"), Some(Action::Down));
+        assert_eq!(on(Scope::Docs, "n"), None, "the default is replaced");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use ratatui::layout::Rect;
 
-use crate::app::{App, PANES};
+use crate::screens::entity::{EntityView, PANES};
 use callboard_core::catalog::entity_ref;
 use callboard_core::text;
 
@@ -23,6 +23,11 @@ pub struct CatalogAreas {
     pub preview: Option<Rect>,
     pub summary: Option<Rect>,
     pub status: Rect,
+}
+
+/// The bottom row: the status bar (or the command line).
+pub fn status_row(area: Rect) -> Rect {
+    row(area, area.height.saturating_sub(1))
 }
 
 pub fn too_small(area: Rect) -> bool {
@@ -136,9 +141,9 @@ pub fn tab_at_width(x: u16, width: u16) -> Option<usize> {
 }
 
 /// The breadcrumbs: `Catalog`, then the name of each entity on the stack.
-pub fn crumbs(app: &App) -> Vec<String> {
+pub fn crumbs(stack: &[EntityView]) -> Vec<String> {
     let mut out = vec!["Catalog".to_string()];
-    for view in &app.stack {
+    for view in stack {
         out.push(text::one_line(entity_ref::ref_name(&view.key)).into_owned());
     }
     out
@@ -148,15 +153,16 @@ pub const BRAND: &str = " callboard ";
 pub const CRUMB_SEP: &str = " › ";
 
 /// Which stack depth a click on the header at `column` goes back to
-/// (0 = the catalog), when the crumbs are drawn in full.
-pub fn crumb_at(app: &App, column: u16) -> Option<usize> {
-    let crumbs = crumbs(app);
+/// (0 = the catalog), when the crumbs are drawn in full on a screen `width`
+/// columns wide.
+pub fn crumb_at(stack: &[EntityView], width: u16, column: u16) -> Option<usize> {
+    let crumbs = crumbs(stack);
     let mut x = text::width(BRAND) + 1;
     let total: usize = x + crumbs
         .iter()
         .map(|c| text::width(c) + CRUMB_SEP.len())
         .sum::<usize>();
-    if total > app.size.0 as usize {
+    if total > width as usize {
         return None;
     }
     for (depth, c) in crumbs.iter().enumerate() {

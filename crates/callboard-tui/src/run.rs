@@ -6,8 +6,9 @@
 //! the burst to end), and a frame is drawn only when the state changed,
 //! inside a synchronized update so the terminal shows it whole. Raw mode,
 //! the alternate screen and mouse capture are undone on every way out: a
-//! normal quit, an error, a panic (hook), Ctrl-C (a key in raw mode),
-//! SIGINT, SIGTERM and SIGHUP.
+//! normal quit, an error, a panic of the UI thread (hook), Ctrl-C (a key
+//! in raw mode), SIGINT, SIGTERM and SIGHUP. A panic on another thread
+//! leaves the UI running and is shown in it.
 
 use std::io::{self, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,9 +32,10 @@ use ratatui::Terminal;
 use crate::app::{App, Effect, Env};
 use crate::clipboard::{self, Desktop, OpenPlan};
 use crate::keymap::{Action, Keymap};
+use crate::messages::{Msg, UiReceiver, UiSender};
 use crate::theme::Theme;
 use crate::view;
-use crate::worker::{Msg, UiReceiver, UiSender, WorkerConfig, Workers};
+use crate::workers::{guard, WorkerConfig, Workers};
 use callboard_io::config::Config;
 
 /// How long a resize burst may go on before the frame is drawn.
@@ -82,7 +84,7 @@ pub fn run(workers: WorkerConfig, config: &Config) -> Result<()> {
     };
     app.set_notify(notify, wake_pending);
 
-    install_panic_hook();
+    install_panic_hook(tx.clone());
     let _guard = TerminalGuard::enter().context("cannot set up the terminal")?;
     let backend = CrosstermBackend::new(io::stdout());
     let mut terminal = Terminal::new(backend).context("cannot set up the terminal")?;
@@ -130,11 +132,36 @@ pub fn restore_terminal() {
     let _ = out.flush();
 }
 
-fn install_panic_hook() {
+/// A panic on the UI thread gives the terminal back, then says what
+/// happened. A panic on another thread must not write over the screen: a
+/// worker request that panics is answered with the error
+/// ([`workers::guard`]); any other thread's panic is said in the status
+/// bar.
+fn install_panic_hook(ui: UiSender) {
+    let ui_thread = std::thread::current().id();
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        restore_terminal();
-        previous(info);
+        if std::thread::current().id() == ui_thread {
+            restore_terminal();
+            previous(info);
+            return;
+        }
+        if guard::caught(info.location()) {
+            return;
+        }
+        let thread = std::thread::current();
+        let at = info
+            .location()
+            .map(|l| format!(" (at {l})"))
+            .unwrap_or_default();
+        let _ = ui.send(Msg::Notice {
+            text: format!(
+                "internal error on thread {}: {}{at}",
+                thread.name().unwrap_or("unnamed"),
+                guard::panic_message(info.payload())
+            ),
+            error: true,
+        });
     }));
 }
 

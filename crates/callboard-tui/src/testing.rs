@@ -12,8 +12,9 @@ use ratatui::Terminal;
 
 use crate::app::{App, Effect, Env};
 use crate::keymap::{Key, Keymap};
+use crate::messages::{Msg, Request, UiReceiver};
 use crate::theme::Theme;
-use crate::worker::{Msg, Request, UiReceiver, WorkerConfig, Workers};
+use crate::workers::{WorkerConfig, Workers};
 use callboard_core::catalog::relations::{emit_relations, stitch};
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 use callboard_io::cache::Cache;
@@ -164,7 +165,7 @@ impl Harness {
             let ping = self.pings;
             self.workers.send(Request::Ping(ping));
             let mut pongs = 0;
-            while pongs < crate::worker::PONGS {
+            while pongs < crate::workers::PONGS {
                 assert!(
                     Instant::now() < deadline,
                     "the workers did not answer in time"
@@ -175,7 +176,7 @@ impl Harness {
                     Err(_) => std::thread::sleep(Duration::from_millis(1)),
                 }
             }
-            if let Some(p) = &mut self.app.picker {
+            if let Some(p) = &mut self.app.catalog.picker {
                 p.settle();
             }
             self.app.prepare_frame(0);

@@ -1,6 +1,7 @@
 //! The pure catalog model: entities, refs, relations, validation and the
 //! in-memory graph. Knows nothing of sources, the cache or the UI.
 
+pub mod api;
 pub mod entity;
 pub mod entity_ref;
 pub mod index;

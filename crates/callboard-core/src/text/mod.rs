@@ -11,11 +11,6 @@ pub mod sanitize;
 
 pub use sanitize::{sanitize, sanitize_line};
 
-// The entity-ref helpers live in `catalog::entity_ref`; these re-exports
-// keep `text::short_ref` / `text::ref_name` callers building until they
-// import them from there.
-pub use crate::catalog::entity_ref::{ref_name, short_ref};
-
 /// A catalog string made safe for one line: control sequences stripped,
 /// newlines and tabs turned into spaces.
 pub fn one_line(s: &str) -> Cow<'_, str> {

@@ -1,12 +1,8 @@
-//! The run-log pane of a template run (local or remote): state that
-//! applies [`RunEvent`]s in order, and a pure render function. Steps are
+//! The run log of a template run (local or remote): the screen
+//! ([`RunScreen`]: where it runs, cancel, scroll) over a log that applies
+//! [`RunEvent`]s in order ([`RunLog`]) and a pure render function. Steps are
 //! listed with their status, the log below follows the end unless scrolled,
-//! and when the run ends its output links and text are shown. The caller
-//! owns the keys (cancel, scroll) and calls [`RunLog::scroll`] / starts the
-//! cancel itself.
-//!
-//! Also the file-tree preview shown before a local run writes anything
-//! ([`render_file_tree`], over `callboard_core::template::tree`).
+//! and when the run ends its output links and text are shown.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -15,10 +11,157 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Widget};
 use serde_json::Value;
 
+use crossterm::event::KeyCode;
+use ratatui::Frame;
+
+use super::form::FormScreen;
+use super::{footer, Flow};
+use crate::keymap::{Action, Keymap};
+use crate::messages::templates::{CancelHandle, TemplateRequest};
+use crate::screens::{Cx, Hint, Keys, Screen};
 use crate::theme::Theme;
-use callboard_core::template::{RunEvent, StepStatus};
+use crate::widgets::spans::{clean, line_at as put};
+use callboard_core::template::{RunEvent, StepStatus, Template};
 use callboard_core::text::sanitize::{sanitize, sanitize_line};
 use callboard_core::text::{truncate, wrap};
+
+/// A run in progress or done.
+#[derive(Debug, Clone)]
+pub struct RunScreen {
+    pub form: Box<FormScreen>,
+    /// The directory written, or the endpoint.
+    pub target: String,
+    pub log: RunLog,
+    /// Remote runs can be cancelled.
+    pub cancel: Option<CancelHandle>,
+}
+
+impl RunScreen {
+    fn new(form: Box<FormScreen>, target: String, cancel: Option<CancelHandle>) -> RunScreen {
+        let steps: Vec<(String, String)> = Template::from_entity(&form.entity)
+            .map(|t| {
+                t.steps
+                    .iter()
+                    .map(|s| (s.id.clone(), s.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let log = RunLog::new(&form.form.title, steps);
+        RunScreen {
+            form,
+            target,
+            log,
+            cancel,
+        }
+    }
+
+    /// Start writing the form's run into `target`.
+    pub fn local(form: Box<FormScreen>, target: String, cx: &mut Cx) -> RunScreen {
+        super::request(
+            cx,
+            TemplateRequest::Run {
+                input: Box::new(form.run_input()),
+                target: target.clone(),
+            },
+        );
+        RunScreen::new(form, target, None)
+    }
+
+    /// Start the form's run on the Backstage backend of `source`.
+    pub fn remote(form: Box<FormScreen>, source: String, cx: &mut Cx) -> RunScreen {
+        let cancel = CancelHandle::new();
+        super::request(
+            cx,
+            TemplateRequest::RunRemote {
+                input: Box::new(form.run_input()),
+                source: source.clone(),
+                cancel: cancel.clone(),
+            },
+        );
+        RunScreen::new(form, source, Some(cancel))
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.log.is_finished()
+    }
+
+    /// An event of the run. A second end (the task's final state) does
+    /// not replace the first.
+    pub fn apply(&mut self, event: &RunEvent) {
+        if !(self.is_finished()
+            && matches!(event, RunEvent::Completed { .. } | RunEvent::Failed { .. }))
+        {
+            self.log.apply(event);
+        }
+    }
+}
+
+impl Screen for RunScreen {
+    type Output = Flow;
+
+    fn keys(&self) -> Keys {
+        Keys::Raw
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx) -> Flow {
+        let Action::Key(key) = action else {
+            return Flow::Stay;
+        };
+        match key.code {
+            KeyCode::Esc if self.is_finished() => return Flow::Back,
+            KeyCode::Esc => cx.say("the run is still going (c cancels it)"),
+            KeyCode::Char('c') if !self.is_finished() => match &self.cancel {
+                Some(c) => {
+                    c.cancel();
+                    self.log.cancelling = true;
+                }
+                None => cx.say("a local run cannot be cancelled half way"),
+            },
+            KeyCode::Up => self.log.scroll(1),
+            KeyCode::Down => self.log.scroll(-1),
+            KeyCode::PageUp => self.log.scroll(10),
+            KeyCode::PageDown => self.log.scroll(-10),
+            _ => {}
+        }
+        Flow::Stay
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, cx: &Cx) {
+        let t = cx.theme;
+        let place = if self.cancel.is_some() { "on" } else { "into" };
+        put(
+            frame,
+            area,
+            area.y,
+            vec![
+                Span::styled(" Run ", t.tab_active),
+                Span::styled(format!("  {place} {}", clean(&self.target)), t.title),
+                Span::styled(format!("  {}", clean(&self.log.status_line())), t.dim),
+            ],
+        );
+        let body = Rect::new(
+            area.x,
+            area.y + 1,
+            area.width,
+            area.height.saturating_sub(2),
+        );
+        render(&self.log, body, frame.buffer_mut(), t);
+        footer(frame, area, cx, self.hints(cx.keymap));
+    }
+
+    fn hints(&self, _keymap: &Keymap) -> Vec<Hint> {
+        if self.is_finished() {
+            vec![("↑/↓".into(), "scroll the log"), ("Esc".into(), "close")]
+        } else if self.cancel.is_some() {
+            vec![
+                ("c".into(), "cancel the task"),
+                ("↑/↓".into(), "scroll the log"),
+            ]
+        } else {
+            vec![("↑/↓".into(), "scroll the log")]
+        }
+    }
+}
 
 /// Where a step is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -376,45 +519,4 @@ pub fn render(log: &RunLog, area: Rect, buf: &mut Buffer, theme: &Theme) {
     Paragraph::new(wrapped[start..end].to_vec()).render(log_area, buf);
 
     Paragraph::new(outcome).render(outcome_area, buf);
-}
-
-/// Draw the file-tree preview (before a local run writes): the target
-/// directory in the title, then the tree, scrolled by `offset` lines.
-pub fn render_file_tree(
-    target: &str,
-    lines: &[String],
-    offset: usize,
-    area: Rect,
-    buf: &mut Buffer,
-    theme: &Theme,
-) {
-    let title = format!(
-        " {} files → {} ",
-        lines.iter().filter(|l| !l.ends_with('/')).count(),
-        sanitize_line(target)
-    );
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(Span::styled(
-            truncate(&title, area.width.saturating_sub(2) as usize).into_owned(),
-            theme.title,
-        ));
-    let inner = block.inner(area);
-    block.render(area, buf);
-    let width = inner.width as usize;
-    let shown: Vec<Line> = lines
-        .iter()
-        .skip(offset)
-        .take(inner.height as usize)
-        .map(|l| {
-            let style = if l.ends_with('/') {
-                theme.heading
-            } else {
-                theme.text
-            };
-            Line::styled(truncate(l, width).into_owned(), style)
-        })
-        .collect();
-    Paragraph::new(shown).render(inner, buf);
 }

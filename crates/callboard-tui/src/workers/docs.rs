@@ -1,51 +1,22 @@
-//! The docs worker's side of the Docs pane: locate an entity's docs, read
-//! the site and the page (maybe over the network), render it for the
-//! pane's width. A big page is answered twice: its first screens at once,
-//! then the whole of it. Sites and parsed pages are kept for re-renders
-//! (a resize) and for going back and forth between pages.
+//! The docs worker's job: locate an entity's docs, read the site and the
+//! page (maybe over the network), render it for the pane's width. A big
+//! page is answered twice: its first screens at once, then the whole of
+//! it. Sites and parsed pages are kept for re-renders (a resize) and for
+//! going back and forth between pages.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::docs_render::{self, Prepared, RenderOptions, Rendered};
-use crate::worker::{Msg, UiSender, WorkerConfig};
+use super::WorkerConfig;
+use crate::docs_render::{self, Prepared, RenderOptions, Rendered, FIRST_LINES};
+use crate::messages::{DocsDoc, DocsReply, DocsRequest, Msg, UiSender};
 use callboard_core::catalog::EntityLookup;
 use callboard_core::docs::{DocsError, ErrorKind, Page, Site};
 use callboard_io::cache::Store;
 use callboard_io::docs::{self, Located};
 
-pub use crate::docs_render::FIRST_LINES;
 /// Parsed pages kept.
 const KEEP_PAGES: usize = 16;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocsRequest {
-    pub key: String,
-    /// None: the home page.
-    pub page: Option<String>,
-    pub width: u16,
-    pub mono: bool,
-}
-
-#[derive(Debug, Clone)]
-pub struct DocsDoc {
-    pub site: Arc<Site>,
-    /// The entity whose docs these are.
-    pub docs_of: String,
-    pub page: String,
-    pub title: String,
-    pub notes: Vec<String>,
-    pub rendered: Arc<Rendered>,
-}
-
-#[derive(Debug, Clone)]
-pub struct DocsReply {
-    pub key: String,
-    /// The page asked for (None: home).
-    pub asked: Option<String>,
-    pub width: u16,
-    pub result: Result<DocsDoc, DocsError>,
-}
 
 /// A page read and parsed, ready to render at any width.
 type Parsed = Arc<(Page, Prepared)>;

@@ -1,0 +1,356 @@
+//! The catalog screen: the query line (fuzzy text and filters) over the
+//! result list, with a preview of the selection beside it (or a two-line
+//! summary under it on narrow screens). The matcher ([`Picker`]) runs on
+//! its own threads; the list shows the rows it read before the frame.
+
+mod draw;
+
+use std::sync::Arc;
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use super::entity::{open_best_link, Pending, OVERVIEW};
+use super::templates::is_template_ref;
+use super::{Cmd, Cx, Hint, Keys, Outcome, Screen};
+use crate::command;
+use crate::keymap::{Action, Keymap, Scope};
+use crate::layout;
+use crate::picker::{Picker, Progress, Row};
+use crate::widgets::list::clamp_offset;
+use crate::widgets::LineEdit;
+use callboard_core::search::Corpus;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Letters type into the query line.
+    Query,
+    /// Letters are commands.
+    List,
+}
+
+/// The catalog screen's state.
+pub struct CatalogScreen {
+    pub query: LineEdit,
+    pub focus: Focus,
+    /// Index of the selected match.
+    pub cursor: usize,
+    pub offset: usize,
+    /// The visible rows, read from the matcher before each frame.
+    pub rows: Vec<Row>,
+    pub progress: Progress,
+    /// The matcher over the loaded corpus; None until the catalog loads.
+    pub picker: Option<Picker>,
+    /// `o` on a selection whose details had not arrived yet.
+    pending_link: Option<String>,
+    /// The selection the preview was last requested for.
+    previewed: Option<String>,
+}
+
+impl Default for CatalogScreen {
+    fn default() -> Self {
+        CatalogScreen {
+            query: LineEdit::default(),
+            focus: Focus::Query,
+            cursor: 0,
+            offset: 0,
+            rows: Vec::new(),
+            progress: Progress::default(),
+            picker: None,
+            pending_link: None,
+            previewed: None,
+        }
+    }
+}
+
+impl CatalogScreen {
+    pub fn corpus(&self) -> Option<&Arc<Corpus>> {
+        self.picker.as_ref().map(|p| p.corpus())
+    }
+
+    /// Filters are set: their chips take a row.
+    fn chips(&self) -> bool {
+        self.picker
+            .as_ref()
+            .is_some_and(|p| !p.filters().is_empty())
+    }
+
+    fn list_height(&self, area: Rect) -> usize {
+        layout::catalog(area, self.chips()).list.height as usize
+    }
+
+    /// The corpus index of the selected match.
+    pub fn selected_index(&self) -> Option<u32> {
+        self.picker.as_ref()?.matched_index(self.cursor as u32)
+    }
+
+    /// The canonical ref of the selected match.
+    pub fn selected_key(&self) -> Option<String> {
+        let picker = self.picker.as_ref()?;
+        let index = picker.matched_index(self.cursor as u32)?;
+        Some(
+            picker
+                .corpus()
+                .get(index as usize)?
+                .entity_ref()
+                .into_owned(),
+        )
+    }
+
+    /// A new corpus (first load or after a sync): a new matcher, the query
+    /// kept. `notify` wakes the event loop when the matcher has news.
+    pub fn load(
+        &mut self,
+        corpus: Arc<Corpus>,
+        order: Arc<Vec<u32>>,
+        notify: Arc<dyn Fn() + Send + Sync>,
+    ) {
+        let reload = self.picker.is_some();
+        let mut picker = Picker::new(corpus, order, notify);
+        picker.set_query(&self.query.text);
+        self.picker = Some(picker);
+        if reload {
+            self.previewed = None;
+        } else if self.cursor > 0 {
+            self.cursor = 0;
+        }
+    }
+
+    pub fn scroll_into_view(&mut self, area: Rect) {
+        let height = self.list_height(area).max(1);
+        self.offset = clamp_offset(self.offset, self.cursor, height);
+    }
+
+    fn move_list(&mut self, delta: isize, area: Rect) {
+        let matched = self.progress.matched as usize;
+        if matched == 0 {
+            self.cursor = 0;
+            return;
+        }
+        let cursor = (self.cursor as isize + delta).clamp(0, matched as isize - 1);
+        self.cursor = cursor as usize;
+        self.scroll_into_view(area);
+    }
+
+    fn query_changed(&mut self) {
+        if let Some(picker) = &mut self.picker {
+            picker.set_query(&self.query.text);
+        }
+        self.cursor = 0;
+        self.offset = 0;
+    }
+
+    /// Show this query, the list focused.
+    pub fn show_query(&mut self, query: &str) {
+        self.query = LineEdit::new(query);
+        self.focus = Focus::List;
+        self.query_changed();
+    }
+
+    /// `/`: a new search. The filters stay, the text goes (Tab gets back
+    /// to the query as it was).
+    pub fn new_search(&mut self) {
+        self.focus = Focus::Query;
+        let query = command::with_text(&self.query.text, "");
+        let query = if query.is_empty() {
+            query
+        } else {
+            format!("{query} ")
+        };
+        if query != self.query.text {
+            self.query = LineEdit::new(&query);
+            self.query_changed();
+        }
+        self.query.cursor = self.query.text.len();
+    }
+
+    /// Before a frame: tick the matcher (waiting up to `timeout_ms`), read
+    /// the visible rows, and, when `shown`, ask for the preview of the
+    /// selection. True when anything visible changed; `dirty` says the
+    /// frame is drawn anyway.
+    pub fn prepare(&mut self, timeout_ms: u64, dirty: bool, shown: bool, cx: &mut Cx) -> bool {
+        let height = self.list_height(cx.area);
+        let Some(picker) = &mut self.picker else {
+            return false;
+        };
+        let ticked = picker.tick(timeout_ms);
+        let progress = picker.progress();
+        let changed = ticked || progress != self.progress;
+        self.progress = progress;
+        let matched = progress.matched as usize;
+        if self.cursor >= matched {
+            self.cursor = matched.saturating_sub(1);
+        }
+        self.offset = clamp_offset(self.offset, self.cursor, height.max(1));
+        if dirty || changed || self.rows.is_empty() {
+            self.rows = picker.rows(self.offset as u32, height as u32);
+        }
+        if shown {
+            let selected = self.selected_key();
+            if selected != self.previewed {
+                self.previewed = selected.clone();
+                if let Some(key) = selected {
+                    if layout::catalog(cx.area, false).preview.is_some() {
+                        cx.out.push(Cmd::Detail { key, preview: true });
+                    }
+                }
+            }
+        }
+        changed
+    }
+
+    /// An entity's details arrived: an `o` may have waited for them.
+    pub fn detail_arrived(&mut self, key: &str, cx: &mut Cx) {
+        if self.pending_link.as_deref() != Some(key) {
+            return;
+        }
+        self.pending_link = None;
+        if let Some(d) = cx.details.get(key).and_then(|d| d.ready()).cloned() {
+            open_best_link(&d, cx);
+        }
+    }
+
+    fn open_selected(&mut self, pane: usize, pending: Option<Pending>, cx: &mut Cx) {
+        let selected = self.selected_key();
+        if pane == OVERVIEW && pending.is_none() {
+            // Enter on a template fills in its form (its entity page is
+            // still on 1-6).
+            if let Some(key) = selected.as_ref().filter(|k| is_template_ref(k)) {
+                cx.out.push(Cmd::OpenTemplateForm(key.clone()));
+                return;
+            }
+        }
+        match selected {
+            Some(key) => cx.out.push(Cmd::OpenEntity { key, pane, pending }),
+            None => cx.say(if self.picker.is_some() {
+                "no entity selected"
+            } else {
+                "the catalog is still loading"
+            }),
+        }
+    }
+
+    fn click(&mut self, column: u16, row: u16, cx: &mut Cx) {
+        let l = layout::catalog(cx.area, self.chips());
+        if l.query.contains((column, row).into()) {
+            self.focus = Focus::Query;
+        } else if l.list.contains((column, row).into()) {
+            let index = self.offset + (row - l.list.y) as usize;
+            if index < self.progress.matched as usize {
+                if index == self.cursor {
+                    self.open_selected(OVERVIEW, None, cx);
+                } else {
+                    self.cursor = index;
+                    self.focus = Focus::List;
+                }
+            }
+        }
+    }
+}
+
+impl Screen for CatalogScreen {
+    type Output = Outcome;
+
+    fn keys(&self) -> Keys {
+        match self.focus {
+            Focus::Query => Keys::Typing(Scope::Catalog),
+            Focus::List => Keys::Map(Scope::Catalog),
+        }
+    }
+
+    fn update(&mut self, action: Action, cx: &mut Cx) -> Outcome {
+        let area = cx.area;
+        let page = self.list_height(area).max(1) as isize;
+        match action {
+            Action::Down => self.move_list(1, area),
+            Action::Up => self.move_list(-1, area),
+            Action::ScrollDown => self.move_list(3, area),
+            Action::ScrollUp => self.move_list(-3, area),
+            Action::HalfPageDown => self.move_list(page / 2, area),
+            Action::HalfPageUp => self.move_list(-page / 2, area),
+            Action::PageDown => self.move_list(page, area),
+            Action::PageUp => self.move_list(-page, area),
+            Action::Top => self.move_list(isize::MIN / 2, area),
+            Action::Bottom => self.move_list(isize::MAX / 2, area),
+            Action::Click { column, row } => self.click(column, row, cx),
+            Action::Open => self.open_selected(OVERVIEW, None, cx),
+            Action::Pane(n) => self.open_selected(n, None, cx),
+            Action::Runbook => self.open_selected(OVERVIEW, Some(Pending::Runbook), cx),
+            Action::Back => match self.focus {
+                Focus::Query => self.focus = Focus::List,
+                Focus::List if !self.query.text.is_empty() => {
+                    self.query = LineEdit::default();
+                    self.query_changed();
+                    cx.say("query cleared");
+                }
+                Focus::List => {
+                    let quit = cx.keymap.hint(&Action::Quit);
+                    cx.say(format!("{quit} quits"));
+                }
+            },
+            Action::NextPane | Action::PrevPane => {
+                self.focus = match self.focus {
+                    Focus::Query => Focus::List,
+                    Focus::List => Focus::Query,
+                };
+            }
+            Action::Copy => match self.selected_key() {
+                Some(key) => cx.copy(&key, "ref"),
+                None => cx.say("nothing selected"),
+            },
+            Action::OpenLink => {
+                let Some(key) = self.selected_key() else {
+                    cx.say("nothing selected");
+                    return Outcome::Consumed;
+                };
+                match cx.details.get(&key).and_then(|d| d.ready()).cloned() {
+                    Some(detail) => open_best_link(&detail, cx),
+                    None => {
+                        self.pending_link = Some(key.clone());
+                        cx.out.push(Cmd::Detail { key, preview: true });
+                    }
+                }
+            }
+            edit @ (Action::Input(_)
+            | Action::Paste(_)
+            | Action::Backspace
+            | Action::DeleteChar
+            | Action::DeleteWord
+            | Action::ClearLine
+            | Action::CursorLeft
+            | Action::CursorRight
+            | Action::CursorHome
+            | Action::CursorEnd) => {
+                if self.query.edit(&edit) {
+                    self.query_changed();
+                }
+            }
+            other => return Outcome::Ignored(other),
+        }
+        Outcome::Consumed
+    }
+
+    fn draw(&self, frame: &mut Frame, area: Rect, cx: &Cx) {
+        draw::draw(self, frame, area, cx);
+    }
+
+    fn hints(&self, keymap: &Keymap) -> Vec<Hint> {
+        let k = |a: Action| keymap.hint(&a);
+        match self.focus {
+            Focus::Query => vec![
+                ("↑↓".to_string(), "move"),
+                (k(Action::Open), "open"),
+                (k(Action::Back), "list keys"),
+                (k(Action::Command), "cmd"),
+            ],
+            Focus::List => vec![
+                (k(Action::Search), "search"),
+                (k(Action::Pane(1)), "owner"),
+                (k(Action::Runbook), "runbook"),
+                (k(Action::Sync), "sync"),
+                (k(Action::Help), "help"),
+                (k(Action::Quit), "quit"),
+            ],
+        }
+    }
+}

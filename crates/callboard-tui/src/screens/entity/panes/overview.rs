@@ -1,0 +1,172 @@
+//! The Overview pane: what the entity is, who owns it, its links, on-call
+//! keys, tags, labels and annotations, the blast radius, where it is from.
+
+use ratatui::text::Span;
+
+use super::{has_owner_field, link_line, Lines, Target};
+use crate::messages::EntityDetail;
+use crate::model::Loadable;
+use crate::screens::Cx;
+use callboard_core::catalog::entity_ref;
+use callboard_core::text::{self, one_line};
+
+pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
+    let r = &d.report;
+    let t = b.theme;
+    let title = r
+        .title
+        .as_deref()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&r.name);
+    b.push(
+        vec![Span::styled(one_line(title).into_owned(), t.title)],
+        None,
+    );
+    b.push(
+        vec![Span::styled(one_line(&r.entity_ref).into_owned(), t.dim)],
+        Some(Target::Value(r.entity_ref.clone())),
+    );
+    b.blank();
+    let facts: Vec<String> = [
+        Some(r.kind.as_str()),
+        r.spec_type.as_deref(),
+        r.lifecycle.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|s| one_line(s).into_owned())
+    .collect();
+    b.field("Kind", &facts.join(" · "), t.text, None);
+    match &r.owner {
+        Some(o) => {
+            let mut value = entity_ref::short_ref(&o.owner_ref).into_owned();
+            if let Some(name) = &o.display_name {
+                value = format!("{} ({value})", one_line(name));
+            }
+            if !o.resolved {
+                value.push_str("  ✗ not in the catalog");
+            }
+            let style = if o.resolved { t.accent } else { t.dangling };
+            b.field(
+                "Owner",
+                &one_line(&value),
+                style,
+                Some(Target::Entity {
+                    key: o.owner_ref.clone(),
+                    dangling: !o.resolved,
+                }),
+            );
+            if let Some(email) = &o.email {
+                b.field(
+                    "",
+                    &one_line(email),
+                    t.text,
+                    Some(Target::Email(email.clone())),
+                );
+            }
+        }
+        None if has_owner_field(&r.kind) => {
+            b.field("Owner", "none declared (spec.owner)", t.warn, None)
+        }
+        None => {}
+    }
+    if let Some(system) = &r.system {
+        b.field(
+            "System",
+            &entity_ref::short_ref(&one_line(system)),
+            t.text,
+            Some(Target::Entity {
+                key: system.clone(),
+                dangling: false,
+            }),
+        );
+    }
+    if let Some(domain) = &r.domain {
+        b.field(
+            "Domain",
+            &entity_ref::short_ref(&one_line(domain)),
+            t.text,
+            Some(Target::Entity {
+                key: domain.clone(),
+                dangling: false,
+            }),
+        );
+    }
+    if let Some(desc) = r.description.as_deref().filter(|s| !s.trim().is_empty()) {
+        let clean = text::lines(desc).join("\n");
+        b.field("Description", clean.trim(), t.text, None);
+    }
+    if !r.on_call.is_empty() {
+        for (i, (k, v)) in r.on_call.iter().enumerate() {
+            let label = if i == 0 { "On-call" } else { "" };
+            b.field(
+                label,
+                &format!("{}: {}", one_line(k), one_line(v)),
+                t.accent,
+                Some(Target::Value(v.clone())),
+            );
+        }
+    }
+    for (i, link) in r.links.iter().enumerate() {
+        link_line(b, if i == 0 { "Links" } else { "" }, link);
+    }
+    if !r.tags.is_empty() {
+        let tags: Vec<String> = r.tags.iter().map(|s| one_line(s).into_owned()).collect();
+        b.field("Tags", &tags.join(" · "), t.text, None);
+    }
+    for (label, pairs) in [("Labels", &r.labels), ("Annotations", &r.annotations)] {
+        for (i, (k, v)) in pairs.iter().enumerate() {
+            let line = format!("{}: {}", one_line(k), one_line(v));
+            b.field(
+                if i == 0 { label } else { "" },
+                &line,
+                t.text,
+                Some(Target::Value(v.clone())),
+            );
+        }
+    }
+    let deps = cx.deps.get(&r.entity_ref).and_then(Loadable::ready);
+    let kind = r.kind.to_ascii_lowercase();
+    if let Some(deps) = deps.filter(|d| {
+        d.depended_on_by.count > 0 || matches!(kind.as_str(), "component" | "resource" | "api")
+    }) {
+        let direct = deps.depended_on_by.children.len();
+        b.field(
+            "Blast radius",
+            &format!(
+                "{} {} on it ({direct} directly); 4 shows them",
+                deps.depended_on_by.count,
+                if deps.depended_on_by.count == 1 {
+                    "entity depends"
+                } else {
+                    "entities depend"
+                }
+            ),
+            if deps.depended_on_by.count > 0 {
+                t.warn
+            } else {
+                t.text
+            },
+            None,
+        );
+    }
+    b.field(
+        "Source",
+        &one_line(&d.source_line),
+        t.dim,
+        Some(Target::Value(r.location.clone())),
+    );
+    if !r.shadowed_in.is_empty() {
+        let names: Vec<String> = r
+            .shadowed_in
+            .iter()
+            .map(|s| one_line(s).into_owned())
+            .collect();
+        b.field(
+            "Also in",
+            &format!("{} (lower priority, not shown)", names.join(", ")),
+            t.dim,
+            None,
+        );
+    }
+}

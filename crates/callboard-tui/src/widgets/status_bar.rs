@@ -1,0 +1,201 @@
+//! The bottom row: the status message (or the focused screen's key hints)
+//! on the left, the sources' freshness on the right; the `:` command line in
+//! its place while it is open; and the footers of the template screens.
+
+use ratatui::layout::{Position, Rect};
+use ratatui::style::Style;
+use ratatui::text::Span;
+use ratatui::Frame;
+
+use super::spans::{clean, fit_spans, line_at, put};
+use super::LineEdit;
+use crate::messages::SourceStatus;
+use crate::model::{Message, SyncState};
+use crate::screens::Hint;
+use crate::theme::Theme;
+use callboard_core::text::{self, one_line};
+
+/// At most this many rows above the status bar hold a long message.
+const MESSAGE_ROWS: u16 = 4;
+
+/// "demo · synced 3 min ago", or per source when there are several; true
+/// when it is a warning (not synced, offline).
+pub fn freshness(
+    sync: Option<&SyncState>,
+    sources: &[SourceStatus],
+    now_ms: u64,
+    spinner: usize,
+) -> (String, bool) {
+    if let Some(s) = sync {
+        let current = if s.current.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", one_line(&s.current))
+        };
+        return (
+            format!(
+                "{} syncing{current} ({}/{})",
+                super::spinner(spinner),
+                (s.index + 1).min(s.total),
+                s.total
+            ),
+            false,
+        );
+    }
+    if sources.is_empty() {
+        return (String::new(), false);
+    }
+    let mut warn = false;
+    let parts: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let name = one_line(&s.name).into_owned();
+            match s.synced_at_ms {
+                None => {
+                    warn = true;
+                    format!("{name} not synced")
+                }
+                Some(at) => {
+                    let age = text::age(now_ms.saturating_sub(at));
+                    if s.stale {
+                        warn = true;
+                        format!(
+                            "{name} offline — cache {}",
+                            age.replace(" ago", " old").replace("just now", "fresh")
+                        )
+                    } else if sources.len() == 1 {
+                        format!("{name} · synced {age}")
+                    } else {
+                        format!("{name} {age}")
+                    }
+                }
+            }
+        })
+        .collect();
+    (parts.join(" · "), warn)
+}
+
+/// The status bar in `area`: the message or the hints, and `fresh` (with
+/// whether it warns) on the right.
+pub fn draw(
+    frame: &mut Frame,
+    area: Rect,
+    message: Option<&Message>,
+    hints: Vec<Hint>,
+    (fresh, warn): (String, bool),
+    t: &Theme,
+) {
+    let right_w = text::width(&fresh);
+    let left_room = (area.width as usize).saturating_sub(right_w + 2);
+    let mut left: Vec<Span<'static>> = Vec::new();
+    match message {
+        Some(m) => {
+            let (mark, style) = if m.error {
+                ("✗ ", t.error)
+            } else {
+                ("", t.status)
+            };
+            let mut message = format!(" {mark}{}", one_line(&m.text));
+            if text::width(&message) > left_room {
+                // A URL shown over SSH or an error must be readable in
+                // full: what the bar cannot hold goes on the rows above.
+                message = draw_message_above(frame, &message, style, area, left_room);
+            }
+            left.push(Span::styled(message, style));
+        }
+        None => {
+            left.push(Span::raw(" "));
+            for (key, what) in hints {
+                left.push(Span::styled(key, t.key));
+                left.push(Span::styled(format!(" {what}  "), t.dim));
+            }
+        }
+    }
+    let mut left = fit_spans(left, left_room);
+    let used: usize = left.iter().map(|s| text::width(&s.content)).sum();
+    let pad = (area.width as usize).saturating_sub(used + right_w + 1);
+    left.push(Span::raw(" ".repeat(pad)));
+    left.push(Span::styled(fresh, if warn { t.warn } else { t.dim }));
+    put(frame, area, left);
+}
+
+/// Wrap `message` to the width of `area` (the status bar), draw all but its
+/// last line on the rows above the bar, and return that last line (with
+/// its leading space), which fits in `last_room` columns.
+fn draw_message_above(
+    frame: &mut Frame,
+    message: &str,
+    style: Style,
+    area: Rect,
+    last_room: usize,
+) -> String {
+    let width = area.width.saturating_sub(1) as usize;
+    let last_room = last_room.saturating_sub(1);
+    let mut lines = text::wrap(message.trim_start(), width.max(1));
+    if lines.last().is_some_and(|l| text::width(l) > last_room) {
+        lines.push(String::new());
+    }
+    let rows = lines
+        .len()
+        .min(MESSAGE_ROWS as usize + 1)
+        .min(area.y as usize + 1);
+    if lines.len() > rows {
+        lines.truncate(rows);
+        if let Some(last) = lines.last_mut() {
+            *last = text::truncate(&format!("{last}…"), last_room).into_owned();
+        }
+    }
+    let last = lines.pop().unwrap_or_default();
+    let top = area.y - lines.len() as u16;
+    for (i, line) in lines.iter().enumerate() {
+        let row = Rect::new(area.x, top + i as u16, area.width, 1);
+        frame.render_widget(ratatui::widgets::Clear, row);
+        put(
+            frame,
+            row,
+            vec![Span::styled(format!(" {}", text::fit(line, width)), style)],
+        );
+    }
+    format!(" {last}")
+}
+
+/// The `:` line in place of the status bar, with the terminal's cursor in it.
+pub fn draw_command(frame: &mut Frame, area: Rect, line: &LineEdit, t: &Theme) {
+    let mut spans = vec![
+        Span::styled(":".to_string(), t.key),
+        Span::raw(one_line(&line.text).into_owned()),
+    ];
+    if line.text.is_empty() {
+        spans.push(Span::styled(format!("  {}", crate::command::USAGE), t.dim));
+    }
+    put(frame, area, spans);
+    let x = area.x + 1 + text::width(&line.text[..line.cursor]) as u16;
+    frame.set_cursor_position(Position::new(x.min(area.right().saturating_sub(1)), area.y));
+}
+
+/// A template screen's last row (`area`'s, or row `y`): the message, else
+/// its key hints.
+pub fn footer(
+    frame: &mut Frame,
+    area: Rect,
+    y: u16,
+    message: Option<(&str, bool)>,
+    hints: &[Hint],
+    t: &Theme,
+) {
+    let spans = match message {
+        Some((text, error)) => vec![Span::styled(
+            format!(" {}{}", if error { "✗ " } else { "" }, clean(text)),
+            if error { t.error } else { t.status },
+        )],
+        None => {
+            let mut spans = vec![Span::raw(" ")];
+            for (k, what) in hints {
+                spans.push(Span::styled(k.to_string(), t.key));
+                spans.push(Span::styled(format!(" {what}  "), t.dim));
+            }
+            spans
+        }
+    };
+    line_at(frame, area, y, spans);
+}
