@@ -1267,7 +1267,7 @@ impl App {
         for s in &mut self.sources {
             s.stale = stale.contains(&s.name) && self.sync.is_none();
         }
-        let mut picker = Picker::new(load.corpus, load.order, self.notify.clone());
+        let mut picker = Picker::new(load.corpus, self.notify.clone());
         picker.set_query(&self.catalog.query.text);
         self.picker = Some(picker);
         self.load = Loadable::Ready(count);

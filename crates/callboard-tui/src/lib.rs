@@ -9,7 +9,7 @@
 //!
 //! - [`run`]: the tokio event loop, terminal setup and restore.
 //! - [`app`]: all state and the update functions.
-//! - [`picker`]: the nucleo-backed catalog list.
+//! - [`picker`]: the catalog list, ranked on a worker thread.
 //! - [`worker`]: background threads owning their own cache `Store`s.
 //! - [`view`], [`panes`], [`layout`]: drawing, pure over the state.
 //! - [`keymap`], [`command`], [`theme`], [`clipboard`]: the parts.
