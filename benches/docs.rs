@@ -19,10 +19,10 @@ use std::time::Instant;
 use callboard_core::docs::Site;
 use callboard_io::docs::local;
 use callboard_tui::app::{App, EntityView, Env, DOCS};
-use callboard_tui::docs_pane::DocsPane;
 use callboard_tui::docs_render::{self as render, RenderOptions};
-use callboard_tui::docs_worker::DocsDoc;
 use callboard_tui::keymap::{Action, Keymap};
+use callboard_tui::messages::DocsDoc;
+use callboard_tui::screens::docs::DocsPane;
 use callboard_tui::theme::Theme;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ratatui::backend::TestBackend;
@@ -116,7 +116,9 @@ fn docs_benches(c: &mut Criterion) {
         );
         let mut app = app;
         app.stack.push(EntityView::new(KEY, DOCS));
-        callboard_tui::docs_pane::areas(&app).page.width
+        callboard_tui::screens::docs::areas(callboard_tui::layout::entity(app.area()).body)
+            .page
+            .width
     };
 
     let t = Instant::now();

@@ -146,8 +146,8 @@ impl Session {
     }
 
     /// What the TUI's workers need to open and sync the sources.
-    pub fn worker_config(&self) -> callboard_tui::worker::WorkerConfig {
-        callboard_tui::worker::WorkerConfig {
+    pub fn worker_config(&self) -> callboard_tui::workers::WorkerConfig {
+        callboard_tui::workers::WorkerConfig {
             cache: self.cache.clone(),
             sources: self.sources.clone(),
             allowed_kinds: self.allowed_kinds.clone(),

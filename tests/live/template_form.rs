@@ -6,8 +6,8 @@
 use std::time::{Duration, Instant};
 
 use callboard_io::config::{Endpoint, Source, SourceKind, TokenSource};
-use callboard_tui::run_log::Finish;
-use callboard_tui::templates::TemplateScreen;
+use callboard_tui::screens::templates::run_log::Finish;
+use callboard_tui::screens::templates::TemplateScreen;
 use callboard_tui::testing::Harness;
 
 use crate::backend::require_live;

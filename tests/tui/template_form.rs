@@ -3,7 +3,7 @@
 //! list, form navigation, validation messages, conditional fields,
 //! pickers, masked secrets, drafts, review and a local run.
 
-use callboard_tui::templates::TemplateScreen;
+use callboard_tui::screens::templates::TemplateScreen;
 use callboard_tui::testing::{fixture, Harness};
 use serde_json::{json, Value};
 
@@ -462,7 +462,7 @@ fn leaving_a_changed_field_saves_the_draft() {
 #[test]
 fn every_fixture_template_draws_every_page() {
     use callboard_core::template::schema::parameter_steps;
-    use callboard_tui::form::{self, FormState};
+    use callboard_tui::screens::templates::form::{self, FormState};
     use callboard_tui::theme::Theme;
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;

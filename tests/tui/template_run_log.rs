@@ -4,7 +4,8 @@
 use callboard_core::template::sse::{task_event, to_run_events, SseParser, TaskEvent};
 use callboard_core::template::tree::file_tree_lines;
 use callboard_core::template::{RunEvent, StepStatus};
-use callboard_tui::run_log::{render, render_file_tree, RunLog, StepState};
+use callboard_tui::screens::templates::plan::render_file_tree;
+use callboard_tui::screens::templates::run_log::{render, RunLog, StepState};
 use callboard_tui::testing::buffer_text;
 use callboard_tui::theme::Theme;
 use ratatui::buffer::Buffer;

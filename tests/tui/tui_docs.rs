@@ -7,7 +7,7 @@ use callboard_io::config::{Endpoint, Source, SourceKind};
 use callboard_tui::app::{Loadable, DOCS};
 use callboard_tui::testing::Harness;
 use callboard_tui::theme::Theme;
-use callboard_tui::worker::WorkerConfig;
+use callboard_tui::workers::WorkerConfig;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
 
@@ -26,7 +26,7 @@ fn booking_docs(size: (u16, u16)) -> Harness {
     h
 }
 
-fn pane(h: &Harness) -> &callboard_tui::docs_pane::DocsPane {
+fn pane(h: &Harness) -> &callboard_tui::screens::docs::DocsPane {
     &h.app.docs[&h.app.top().unwrap().key]
 }
 

@@ -35,7 +35,9 @@ fn search_open_follow_back_owner_quit() {
                 .nth(2)
                 .is_some_and(|l| l.contains("› component payments-service"))
     });
-    assert!(screen.contains("1 / "), "{screen}");
+    // The service by name, and fraud-check by its description (which
+    // names payments-service).
+    assert!(screen.contains("2 / "), "{screen}");
 
     // Open it.
     t.keys(&["Enter"]);

@@ -17,7 +17,9 @@ fn typing_filters_and_enter_opens_the_top_match() {
     let mut h = h80();
     assert_eq!(h.app.catalog.focus, Focus::Query, "start in the query line");
     h.press("checkout");
-    assert_eq!(h.app.catalog.progress.matched, 1);
+    // The component by name, and team-a by its description ("Payments
+    // and checkout."): the exact name comes first.
+    assert_eq!(h.app.catalog.progress.matched, 2);
     h.press("<enter>");
     assert_eq!(top_key(&h).as_deref(), Some("component:default/checkout"));
     assert!(h.render().contains("Catalog › checkout"));
@@ -475,7 +477,12 @@ fn copies_never_carry_control_characters() {
     let lines = h.app.current_lines();
     let link = lines
         .iter()
-        .position(|l| matches!(l.target, Some(callboard_tui::panes::Target::Link { .. })))
+        .position(|l| {
+            matches!(
+                l.target,
+                Some(callboard_tui::screens::entity::panes::Target::Link { .. })
+            )
+        })
         .unwrap();
     h.app.stack.last_mut().unwrap().cursor[OVERVIEW] = Some(link);
     h.press("y");

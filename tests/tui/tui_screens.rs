@@ -5,9 +5,9 @@
 
 use callboard_tui::app::{App, Env, Loadable};
 use callboard_tui::keymap::Keymap;
+use callboard_tui::messages::{Msg, SourceStatus, SyncEvent};
 use callboard_tui::testing::{buffer_text, fixture, Harness};
 use callboard_tui::theme::Theme;
-use callboard_tui::worker::{Msg, SourceStatus, SyncEvent};
 use ratatui::style::{Color, Modifier};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
@@ -396,7 +396,7 @@ fn mono_theme_and_no_color_keep_the_selection_visible() {
             &[],
         )
         .unwrap();
-    let config = callboard_tui::worker::WorkerConfig {
+    let config = callboard_tui::workers::WorkerConfig {
         cache,
         sources: vec![callboard_io::config::Source {
             name: "test".into(),

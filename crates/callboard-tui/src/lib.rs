@@ -17,7 +17,8 @@
 //!   help.
 //! - [`keymap`] (per-screen bindings), [`command`] (the `:` line),
 //!   [`theme`], [`layout`], [`clipboard`].
-//! - [`picker`]: the nucleo-backed matcher of the catalog list.
+//! - [`picker`]: the catalog list, ranked on a worker thread by the
+//!   core's one ranking.
 //! - [`workers`]: background threads owning their own cache `Store`s, and
 //!   the routing of requests to them; [`messages`]: what they are asked
 //!   and what they answer.
@@ -46,59 +47,3 @@ pub mod widgets;
 pub mod workers;
 
 pub use run::run;
-
-// The paths from before the screens, widgets and workers were split out,
-// still used by the tests and benchmarks.
-
-#[doc(hidden)]
-pub mod worker {
-    pub use crate::messages::{
-        ApiDefinition, ApiView, CatalogLoad, DepsDetail, EntityDetail, Msg, Operation, Request,
-        SourceStatus, SyncEvent, UiReceiver, UiSender,
-    };
-    pub use crate::workers::{display_order, load_corpus_now, WorkerConfig, Workers, PONGS};
-}
-
-#[doc(hidden)]
-pub mod docs_worker {
-    pub use crate::messages::{DocsDoc, DocsReply, DocsRequest};
-}
-
-#[doc(hidden)]
-pub mod docs_pane {
-    pub use crate::screens::docs::{DocsAreas, DocsPane, Overlay, NAV_MIN_WIDTH, NAV_WIDTH};
-
-    /// Where the Docs pane's parts go on the app's screen.
-    pub fn areas(app: &crate::app::App) -> DocsAreas {
-        crate::screens::docs::areas(crate::layout::entity(app.area()).body)
-    }
-}
-
-#[doc(hidden)]
-pub mod panes {
-    pub use crate::screens::entity::panes::{tree_text, PaneLine, Target, LABEL};
-    pub use crate::widgets::spans::fit_spans;
-}
-
-#[doc(hidden)]
-pub mod templates {
-    pub use crate::messages::templates::{
-        CancelHandle, Opened, Plan, RunInput, SecretValues, TemplateMsg, TemplateRequest,
-    };
-    pub use crate::screens::templates::form::FormScreen;
-    pub use crate::screens::templates::list::{template_items, TemplateItem, TemplateList};
-    pub use crate::screens::templates::plan::PlanScreen;
-    pub use crate::screens::templates::run_log::RunScreen;
-    pub use crate::screens::templates::TemplateScreen;
-}
-
-#[doc(hidden)]
-pub mod form {
-    pub use crate::screens::templates::form::*;
-}
-
-#[doc(hidden)]
-pub mod run_log {
-    pub use crate::screens::templates::plan::render_file_tree;
-    pub use crate::screens::templates::run_log::*;
-}

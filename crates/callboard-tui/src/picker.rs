@@ -1,36 +1,29 @@
-//! The catalog list: fuzzy matching with nucleo's pattern and scoring over
-//! every record, on a worker thread.
+//! The catalog list: [`callboard_core::search::rank`] (the ranking the
+//! command line, the pickers and the template list use too) on a worker
+//! thread, so the UI never waits for a keystroke's answer.
 //!
-//! Each record's haystack (its name and title, see [`haystack_into`]) is
-//! built once, into one contiguous arena, in display order, together with
-//! what [`callboard_core::search::fuzzy`] needs to score it fast (lower-cased text, bonuses,
-//! the set of characters it holds). A keystroke only re-parses the
-//! pattern; when the new text extends the old one the worker re-scores
-//! only the previous matches (append-optimised). A change of the *filters*
-//! (`kind:api owner:team-a`, same syntax as `callboard search`) recomputes
-//! which records pass them (decided once per distinct field value) and
-//! matches those. Results are ranked like nucleo's own picker: score, then
-//! shorter haystack, then display order.
+//! The worker keeps the corpus's [`Index`]: the display order at once (it
+//! answers the empty query, the first frame), names and titles prepared for
+//! fast scoring in the background right after. A keystroke compiles a
+//! [`Plan`]; when it narrows the previous one (the text typed further,
+//! same filters) only the previous hits are ranked. Several threads share
+//! the work in blocks; a superseded query is cancelled between blocks, so
+//! fast typing never queues work. The UI keeps showing the previous
+//! results until the new ones are complete, and never waits for the worker
+//! beyond a frame's tick.
 //!
 //! Why not `nucleo::Nucleo` itself: at 100k records its worker re-sorts
 //! every item, matched or not, with a tie-break that chases a pointer per
 //! comparison, and does not use the second core for one short pattern; a
-//! keystroke took 20–35 ms there. Scoring is what is left: fuzzy atoms
-//! over ASCII haystacks go through [`callboard_core::search::fuzzy`] (nucleo's scores,
-//! computed from prepared haystacks, about twice as fast), the rest
-//! through nucleo's `Atom::score`; two threads share the work in blocks.
-//! A superseded query is cancelled mid-way, so fast typing never queues
-//! work; the UI keeps showing the previous results until the new ones are
-//! complete, and never waits for the worker beyond a frame's tick.
+//! keystroke took 20–35 ms there.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use nucleo::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo::{Config, Matcher, Utf32Str};
-
-use callboard_core::search::{parse_query, CompiledFilters, Corpus, Filter, RecordView};
+use callboard_core::search::{
+    ascending, parse_query, rank, Corpus, Filter, Highlighter, Index, Options, Plan, Query, Scope,
+};
 
 /// One visible row: the record and which characters of its name and title
 /// the query matched (char indices, sorted).
@@ -55,15 +48,14 @@ pub struct Progress {
 #[derive(Clone)]
 struct Job {
     generation: u64,
-    text: String,
-    filters: Vec<Filter>,
+    query: Query,
 }
 
-/// A complete answer to one [`Job`]: positions in display order.
+/// A complete answer to one [`Job`]: corpus indices, best first.
 struct Answer {
     generation: u64,
-    text: String,
-    matched: Arc<Vec<u32>>,
+    plan: Option<Arc<Plan>>,
+    hits: Arc<Vec<u32>>,
     total: u32,
 }
 
@@ -76,72 +68,59 @@ struct Shared {
     /// The newest generation asked for: the worker abandons older work.
     wanted: AtomicU64,
     stop: AtomicBool,
-    /// The haystacks are built: a text query needs no more preparation.
-    indexed: AtomicBool,
+    /// The newest index of the corpus (for the form pickers too).
+    index: Mutex<Option<Arc<Index>>>,
 }
 
 pub struct Picker {
     corpus: Arc<Corpus>,
-    order: Arc<Vec<u32>>,
     shared: Arc<Shared>,
     filters: Vec<Filter>,
     text: String,
     generation: u64,
     /// What the list shows.
     shown: Answer,
-    pattern: Option<Pattern>,
-    matcher: Matcher,
-    indices: Vec<u32>,
-    haystack: String,
+    highlighter: Highlighter,
     threads: Option<usize>,
 }
 
 impl Picker {
     /// `notify` is called (from the worker) when there is something new to
     /// draw; it should only wake the event loop.
-    pub fn new(
-        corpus: Arc<Corpus>,
-        order: Arc<Vec<u32>>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) -> Picker {
-        Picker::with_threads(corpus, order, notify, None)
+    pub fn new(corpus: Arc<Corpus>, notify: Arc<dyn Fn() + Send + Sync>) -> Picker {
+        Picker::with_threads(corpus, notify, None)
     }
 
     /// `threads`: how many threads score one query (None: one per core).
     pub fn with_threads(
         corpus: Arc<Corpus>,
-        order: Arc<Vec<u32>>,
         notify: Arc<dyn Fn() + Send + Sync>,
         threads: Option<usize>,
     ) -> Picker {
         // The empty query is queued before the worker starts, so it is
-        // answered before the haystacks are built (the first frame).
+        // answered before the fields are prepared (the first frame).
         let shared = Arc::new(Shared {
             job: Mutex::new(Some(Job {
                 generation: 1,
-                text: String::new(),
-                filters: Vec::new(),
+                query: Query::default(),
             })),
             job_ready: Condvar::new(),
             answer: Mutex::new(None),
             answered: Condvar::new(),
             wanted: AtomicU64::new(1),
             stop: AtomicBool::new(false),
-            indexed: AtomicBool::new(false),
+            index: Mutex::new(None),
         });
         let scorers = threads
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .max(1);
         let worker = Worker {
             corpus: corpus.clone(),
-            order: order.clone(),
             shared: shared.clone(),
             notify,
             scorers,
-            haystacks: None,
-            passing: None,
+            index: None,
             last: None,
-            matchers: Vec::new(),
         };
         std::thread::Builder::new()
             .name("callboard-match".into())
@@ -149,27 +128,29 @@ impl Picker {
             .expect("spawn the matcher thread");
         Picker {
             corpus,
-            order,
             shared,
             filters: Vec::new(),
             text: String::new(),
             generation: 1,
             shown: Answer {
                 generation: 0,
-                text: String::new(),
-                matched: Arc::new(Vec::new()),
+                plan: None,
+                hits: Arc::new(Vec::new()),
                 total: 0,
             },
-            pattern: None,
-            matcher: Matcher::new(Config::DEFAULT),
-            indices: Vec::new(),
-            haystack: String::new(),
+            highlighter: Highlighter::default(),
             threads,
         }
     }
 
     pub fn corpus(&self) -> &Arc<Corpus> {
         &self.corpus
+    }
+
+    /// The corpus's index as far as it is built (None at the very start):
+    /// pickers over the same corpus rank faster with it.
+    pub fn index(&self) -> Option<Arc<Index>> {
+        self.shared.index.lock().unwrap().clone()
     }
 
     /// The filters in force (for the chips).
@@ -192,8 +173,10 @@ impl Picker {
         self.shared.wanted.store(self.generation, Ordering::SeqCst);
         let job = Job {
             generation: self.generation,
-            text: self.text.clone(),
-            filters: self.filters.clone(),
+            query: Query {
+                filters: self.filters.clone(),
+                text: self.text.clone(),
+            },
         };
         *self.shared.job.lock().unwrap() = Some(job);
         self.shared.job_ready.notify_one();
@@ -228,24 +211,20 @@ impl Picker {
             return false;
         };
         drop(answer);
-        if new.text != self.shown.text || self.pattern.is_none() {
-            self.pattern = (!new.text.is_empty())
-                .then(|| Pattern::parse(&new.text, CaseMatching::Smart, Normalization::Smart));
-        }
         self.shown = new;
         true
     }
 
     pub fn progress(&self) -> Progress {
         Progress {
-            matched: self.shown.matched.len() as u32,
+            matched: self.shown.hits.len() as u32,
             total: self.shown.total,
             running: self.shown.generation != self.generation,
         }
     }
 
-    /// Block until the list answers the current query and the haystacks
-    /// are built (tests, benchmarks).
+    /// Block until the list answers the current query and the fields are
+    /// prepared (tests, benchmarks).
     pub fn settle(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while (self.progress().running || !self.indexed()) && Instant::now() < deadline {
@@ -256,55 +235,38 @@ impl Picker {
         }
     }
 
-    /// True once every record's haystack is built (which happens in the
-    /// background right after the first answer).
+    /// True once the index is complete (which happens in the background
+    /// right after the first answer).
     pub fn indexed(&self) -> bool {
-        self.shared.indexed.load(Ordering::SeqCst)
+        self.index().is_some_and(|index| index.is_prepared())
     }
 
     /// The corpus index of the n-th match.
     pub fn matched_index(&self, n: u32) -> Option<u32> {
-        let position = *self.shown.matched.get(n as usize)?;
-        self.order.get(position as usize).copied()
+        self.shown.hits.get(n as usize).copied()
     }
 
     /// The rows `start..start + count` of the matches, with highlights.
     pub fn rows(&mut self, start: u32, count: u32) -> Vec<Row> {
-        let matched = self.shown.matched.clone();
-        let start = (start as usize).min(matched.len());
-        let end = start.saturating_add(count as usize).min(matched.len());
-        let mut rows = Vec::with_capacity(end - start);
-        for &position in &matched[start..end] {
-            let index = self.order[position as usize];
-            let mut name_hits = Vec::new();
-            let mut title_hits = Vec::new();
-            if let (Some(pattern), Some(view)) = (&self.pattern, self.corpus.get(index as usize)) {
-                haystack_into(&view, &mut self.haystack);
-                let mut chars = Vec::new();
-                let haystack = Utf32Str::new(&self.haystack, &mut chars);
-                self.indices.clear();
-                let _ = pattern.indices(haystack, &mut self.matcher, &mut self.indices);
-                self.indices.sort_unstable();
-                self.indices.dedup();
-                let name_len = view.name().chars().count();
-                let title_len = view.title().chars().count();
-                let title_start = name_len + 1;
-                for &i in &self.indices {
-                    let i = i as usize;
-                    if i < name_len {
-                        name_hits.push(i);
-                    } else if title_len > 0 && i >= title_start && i < title_start + title_len {
-                        title_hits.push(i - title_start);
-                    }
+        let hits = self.shown.hits.clone();
+        let start = (start as usize).min(hits.len());
+        let end = start.saturating_add(count as usize).min(hits.len());
+        let plan = self.shown.plan.clone().filter(|plan| plan.has_text());
+        hits[start..end]
+            .iter()
+            .map(|&index| {
+                let highlight = plan
+                    .as_ref()
+                    .map(|plan| self.highlighter.highlight(&self.corpus, plan, index))
+                    .unwrap_or_default();
+                let chars = |v: Vec<u32>| v.into_iter().map(|i| i as usize).collect();
+                Row {
+                    index,
+                    name_hits: chars(highlight.name),
+                    title_hits: chars(highlight.title),
                 }
-            }
-            rows.push(Row {
-                index,
-                name_hits,
-                title_hits,
-            });
-        }
-        rows
+            })
+            .collect()
     }
 
     /// How many threads score a query (None: one per core).
@@ -322,160 +284,25 @@ impl Drop for Picker {
     }
 }
 
-/// Every record's haystack, in display order, in two arenas (most catalog
-/// names are ASCII: one byte per char, no allocation per record). ASCII
-/// haystacks are also kept [`callboard_core::search::fuzzy::prepare`]d (lower-cased, with
-/// their per-position bonuses) at twice their `ascii` offset.
-struct Haystacks {
-    ascii: Vec<u8>,
-    prepared: Vec<u8>,
-    /// Per position: [`callboard_core::search::fuzzy::char_set`] (all ones when not ASCII).
-    char_sets: Vec<u64>,
-    unicode: Vec<char>,
-    /// Per position: start in its arena, length in chars, and which arena.
-    spans: Vec<(u32, u32, bool)>,
-}
-
-impl Haystacks {
-    fn build(corpus: &Corpus, order: &[u32]) -> Haystacks {
-        let mut haystacks = Haystacks {
-            ascii: Vec::new(),
-            prepared: Vec::new(),
-            char_sets: Vec::with_capacity(order.len()),
-            unicode: Vec::new(),
-            spans: Vec::with_capacity(order.len()),
-        };
-        let mut text = String::new();
-        for &index in order {
-            text.clear();
-            if let Some(view) = corpus.get(index as usize) {
-                haystack_into(&view, &mut text);
-            }
-            if text.is_ascii() {
-                haystacks
-                    .spans
-                    .push((haystacks.ascii.len() as u32, text.len() as u32, true));
-                haystacks.ascii.extend_from_slice(text.as_bytes());
-                callboard_core::search::fuzzy::prepare(text.as_bytes(), &mut haystacks.prepared);
-                haystacks
-                    .char_sets
-                    .push(callboard_core::search::fuzzy::char_set(text.as_bytes()));
-            } else {
-                let start = haystacks.unicode.len() as u32;
-                haystacks.unicode.extend(text.chars());
-                let len = haystacks.unicode.len() as u32 - start;
-                haystacks.spans.push((start, len, false));
-                haystacks.char_sets.push(u64::MAX);
-            }
-        }
-        haystacks
-    }
-
-    fn get(&self, position: u32) -> Utf32Str<'_> {
-        let (start, len, ascii) = self.spans[position as usize];
-        let range = start as usize..(start + len) as usize;
-        if ascii {
-            Utf32Str::Ascii(&self.ascii[range])
-        } else {
-            Utf32Str::Unicode(&self.unicode[range])
-        }
-    }
-
-    fn len_of(&self, position: u32) -> u32 {
-        self.spans[position as usize].1
-    }
-
-    /// nucleo's `Pattern::score` of this haystack: fuzzy atoms over ASCII
-    /// haystacks by [`callboard_core::search::fuzzy`] (the same numbers), the rest by nucleo.
-    fn score(
-        &self,
-        position: u32,
-        atoms: &[PlannedAtom<'_>],
-        matcher: &mut Matcher,
-        scratch: &mut callboard_core::search::fuzzy::Scratch,
-    ) -> Option<u32> {
-        let (start, len, ascii) = self.spans[position as usize];
-        let chars = self.char_sets[position as usize];
-        let prepared = 2 * start as usize..2 * (start + len) as usize;
-        let mut total = 0u32;
-        for &(atom, fast) in atoms {
-            let fast_score = match fast {
-                Some((needle, needs)) if ascii => {
-                    if chars & needs != needs {
-                        return None;
-                    }
-                    callboard_core::search::fuzzy::score(
-                        scratch,
-                        &self.prepared[prepared.clone()],
-                        needle,
-                    )
-                }
-                _ => callboard_core::search::fuzzy::Fast::Delegate,
-            };
-            let score = match fast_score {
-                callboard_core::search::fuzzy::Fast::Score(score) => score?,
-                callboard_core::search::fuzzy::Fast::Delegate => {
-                    atom.score(self.get(position), matcher)?
-                }
-            };
-            total += score as u32;
-        }
-        Some(total)
-    }
-}
-
-/// An atom, and when [`callboard_core::search::fuzzy`] can score it, its needle and the
-/// characters a haystack must contain to match.
-type PlannedAtom<'p> = (&'p Atom, Option<(&'p [u8], u64)>);
-
-/// Which atoms of a pattern [`callboard_core::search::fuzzy`] can score: positive fuzzy
-/// atoms with an ASCII, lower-case needle.
-fn plan(pattern: &Pattern) -> Vec<PlannedAtom<'_>> {
-    pattern
-        .atoms
-        .iter()
-        .map(|atom| {
-            let fast = match atom.needle_text() {
-                Utf32Str::Ascii(needle)
-                    if atom.kind == AtomKind::Fuzzy
-                        && !atom.negative
-                        && callboard_core::search::fuzzy::fast_needle(needle) =>
-                {
-                    Some((needle, callboard_core::search::fuzzy::char_set(needle)))
-                }
-                _ => None,
-            };
-            (atom, fast)
-        })
-        .collect()
-}
-
-/// The previous answer, for narrowing when the text grows.
+/// The previous complete answer, for narrowing when the text grows.
 struct Last {
-    text: String,
-    filters: Vec<Filter>,
-    matched: Arc<Vec<u32>>,
+    plan: Arc<Plan>,
+    hits: Arc<Vec<u32>>,
+    total: u32,
 }
 
 struct Worker {
     corpus: Arc<Corpus>,
-    order: Arc<Vec<u32>>,
     shared: Arc<Shared>,
     notify: Arc<dyn Fn() + Send + Sync>,
     scorers: usize,
-    haystacks: Option<Haystacks>,
-    /// The positions passing the last filters.
-    passing: Option<(Vec<Filter>, Arc<Vec<u32>>)>,
+    index: Option<Arc<Index>>,
     last: Option<Last>,
-    matchers: Vec<Matcher>,
 }
-
-/// Positions beyond this do not fit the packed sort key with the length
-/// tie-break; larger catalogs rank ties by display order only.
-const PACKED_POSITIONS: usize = 1 << 20;
 
 impl Worker {
     fn run(mut self) {
+        self.set_index(Index::ordered(&self.corpus));
         loop {
             let job = {
                 let mut slot = self.shared.job.lock().unwrap();
@@ -486,9 +313,9 @@ impl Worker {
                     if let Some(job) = slot.take() {
                         break Some(job);
                     }
-                    // Idle: build the haystacks before the first keystroke
-                    // needs them (the empty query does not).
-                    if self.haystacks.is_none() {
+                    // Idle: prepare the fields before the next keystroke
+                    // needs them (ranking without them is only slower).
+                    if !self.index.as_ref().is_some_and(|i| i.is_prepared()) {
                         break None;
                     }
                     slot = self.shared.job_ready.wait(slot).unwrap();
@@ -496,225 +323,62 @@ impl Worker {
             };
             match job {
                 Some(job) => self.answer(job),
-                None => self.build_haystacks(),
+                None => {
+                    let index = self.index.as_ref().expect("ordered first");
+                    let prepared = index.prepared(&self.corpus);
+                    self.set_index(prepared);
+                }
             }
         }
     }
 
-    fn build_haystacks(&mut self) {
-        self.haystacks = Some(Haystacks::build(&self.corpus, &self.order));
-        self.shared.indexed.store(true, Ordering::SeqCst);
-    }
-
-    fn cancelled(&self, generation: u64) -> bool {
-        self.shared.wanted.load(Ordering::Relaxed) != generation
+    fn set_index(&mut self, index: Index) {
+        let index = Arc::new(index);
+        self.index = Some(index.clone());
+        *self.shared.index.lock().unwrap() = Some(index);
     }
 
     fn answer(&mut self, job: Job) {
-        let passing = self.passing(&job.filters);
-        let total = passing.len() as u32;
-        let pattern = Pattern::parse(&job.text, CaseMatching::Smart, Normalization::Smart);
-        let matched = if pattern.atoms.is_empty() {
-            passing
-        } else {
-            let narrowing = self.last.as_ref().filter(|last| {
-                last.filters == job.filters
-                    && !last.text.is_empty()
-                    && job.text.starts_with(&last.text)
-                    && !last.text.ends_with(['\\', '$'])
-                    && pattern.atoms.iter().all(|a| !a.negative)
-            });
-            // The previous matches, in position order rather than rank:
-            // the haystacks are then read front to back.
-            let base = narrowing.map_or(passing, |last| {
-                Arc::new(in_position_order(&last.matched, self.order.len()))
-            });
-            if self.haystacks.is_none() {
-                self.build_haystacks();
-            }
-            match self.score(&pattern, &base, job.generation) {
-                Some(matched) => Arc::new(matched),
-                None => return,
-            }
+        let plan = Arc::new(Plan::new(&self.corpus, &job.query));
+        let narrowing = self.last.as_ref().filter(|last| plan.narrows(&last.plan));
+        // The previous hits in corpus order: the text is read front to back.
+        let scope_list = narrowing.map(|last| ascending(&last.hits, self.corpus.len()));
+        let scope = scope_list.as_deref().map_or(Scope::All, Scope::Only);
+        let wanted = &self.shared.wanted;
+        let cancel = move || wanted.load(Ordering::Relaxed) != job.generation;
+        let options = Options {
+            limit: usize::MAX,
+            threads: self.scorers,
+            cancel: &cancel,
         };
+        let Some(ranking) = rank(&self.corpus, self.index.as_deref(), &plan, scope, &options)
+        else {
+            return;
+        };
+        // A narrowed scope holds only the previous hits: the number passing
+        // the (same) filters is the previous answer's.
+        let total = narrowing.map_or(ranking.passed as u32, |last| last.total);
+        let hits = Arc::new(ranking.hits);
         self.last = Some(Last {
-            text: job.text.clone(),
-            filters: job.filters.clone(),
-            matched: matched.clone(),
+            plan: plan.clone(),
+            hits: hits.clone(),
+            total,
         });
         *self.shared.answer.lock().unwrap() = Some(Answer {
             generation: job.generation,
-            text: job.text,
-            matched,
+            plan: Some(plan),
+            hits,
             total,
         });
         self.shared.answered.notify_all();
         (self.notify)();
     }
-
-    /// The positions whose records pass every filter.
-    fn passing(&mut self, filters: &[Filter]) -> Arc<Vec<u32>> {
-        if let Some((cached, positions)) = &self.passing {
-            if cached == filters {
-                return positions.clone();
-            }
-        }
-        let compiled = CompiledFilters::new(&self.corpus, filters);
-        let positions: Vec<u32> = (0..self.order.len() as u32)
-            .filter(|&position| {
-                compiled.passes(&self.corpus, self.order[position as usize] as usize)
-            })
-            .collect();
-        let positions = Arc::new(positions);
-        self.passing = Some((filters.to_vec(), positions.clone()));
-        positions
-    }
-
-    /// Score `base` on the scorer threads; None when cancelled.
-    ///
-    /// The threads take blocks of positions from a shared counter rather
-    /// than one half each: records are in display order (grouped by
-    /// kind), and the cost of a haystack varies by kind, so fixed halves
-    /// left one core idle for most of a keystroke.
-    fn score(&mut self, pattern: &Pattern, base: &[u32], generation: u64) -> Option<Vec<u32>> {
-        const BLOCK: usize = 2048;
-        let haystacks = self.haystacks.as_ref().expect("built before scoring");
-        let packed = self.order.len() <= PACKED_POSITIONS;
-        // Small inputs are not worth a thread.
-        let threads = if base.len() < 2 * BLOCK {
-            1
-        } else {
-            self.scorers.min(base.len().div_ceil(BLOCK))
-        };
-        while self.matchers.len() < threads {
-            self.matchers.push(Matcher::new(Config::DEFAULT));
-        }
-        let wanted = &self.shared.wanted;
-        let atoms = plan(pattern);
-        let atoms = &atoms[..];
-        let next_block = std::sync::atomic::AtomicUsize::new(0);
-        let score_blocks = |matcher: &mut Matcher| -> Option<Vec<u64>> {
-            let mut keys = Vec::new();
-            let mut scratch = callboard_core::search::fuzzy::Scratch::default();
-            loop {
-                let start = next_block.fetch_add(1, Ordering::Relaxed) * BLOCK;
-                if start >= base.len() {
-                    break;
-                }
-                if wanted.load(Ordering::Relaxed) != generation {
-                    return None;
-                }
-                for &position in &base[start..(start + BLOCK).min(base.len())] {
-                    if let Some(score) = haystacks.score(position, atoms, matcher, &mut scratch) {
-                        let rank = (u32::MAX - score) as u64;
-                        keys.push(if packed {
-                            (rank << 32)
-                                | ((haystacks.len_of(position).min(0xFFF) as u64) << 20)
-                                | position as u64
-                        } else {
-                            (rank << 32) | position as u64
-                        });
-                    }
-                }
-            }
-            keys.sort_unstable();
-            Some(keys)
-        };
-        let (own, helpers) = self.matchers[..threads]
-            .split_first_mut()
-            .expect("one matcher at least");
-        let mut parts: Vec<Option<Vec<u64>>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = helpers
-                .iter_mut()
-                .map(|matcher| scope.spawn(|| score_blocks(matcher)))
-                .collect();
-            // This thread scores too.
-            let mut parts = vec![score_blocks(own)];
-            parts.extend(
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a scorer thread panicked")),
-            );
-            parts
-        });
-        if self.cancelled(generation) || parts.iter().any(Option::is_none) {
-            return None;
-        }
-        let mut merged: Vec<u64> = parts.pop().flatten().unwrap_or_default();
-        for part in parts.into_iter().flatten() {
-            merged = merge_sorted(&part, &merged);
-        }
-        let mask = if packed { 0xF_FFFF } else { 0xFFFF_FFFF };
-        Some(merged.into_iter().map(|key| (key & mask) as u32).collect())
-    }
-}
-
-/// `positions` (distinct, below `len`) sorted, through a bitmap.
-fn in_position_order(positions: &[u32], len: usize) -> Vec<u32> {
-    let mut bits = vec![0u64; len.div_ceil(64)];
-    for &p in positions {
-        bits[p as usize / 64] |= 1 << (p % 64);
-    }
-    let mut out = Vec::with_capacity(positions.len());
-    for (word_index, &word) in bits.iter().enumerate() {
-        let mut word = word;
-        while word != 0 {
-            out.push((word_index * 64) as u32 + word.trailing_zeros());
-            word &= word - 1;
-        }
-    }
-    out
-}
-
-fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i] <= b[j] {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
-        }
-    }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
-}
-
-/// The text the list matches: the name, then the title unless it only
-/// repeats the name (`Payments Api` for `payments-api`). Only what the list
-/// shows is matched, so every hit can be highlighted; kind, type, owner,
-/// tags and the rest are the filters' job (`kind:api owner:team-a pay`).
-/// Short haystacks are also what keeps a keystroke within a frame at 100k
-/// entities: fuzzy matching costs per character, and over long
-/// concatenations one or two typed characters match nearly everything.
-pub fn haystack_into(view: &RecordView<'_>, out: &mut String) {
-    out.clear();
-    out.push_str(view.name());
-    let title = view.title();
-    if !title.is_empty() && !same_words(title, view.name()) {
-        out.push(' ');
-        out.push_str(title);
-    }
-}
-
-/// Equal once case and separators are ignored.
-fn same_words(a: &str, b: &str) -> bool {
-    let letters = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<Vec<char>>()
-    };
-    letters(a) == letters(b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use callboard_core::search::SearchRecord;
+    use callboard_core::search::{search, SearchRecord};
 
     fn rec(kind: &str, name: &str, title: &str, owner: &str, tags: &[&str]) -> SearchRecord {
         SearchRecord {
@@ -734,8 +398,7 @@ mod tests {
 
     fn picker(records: &[SearchRecord]) -> Picker {
         let corpus = Arc::new(Corpus::new(records));
-        let order = Arc::new(crate::worker::display_order(&corpus));
-        let mut p = Picker::with_threads(corpus, order, Arc::new(|| {}), Some(1));
+        let mut p = Picker::with_threads(corpus, Arc::new(|| {}), Some(1));
         p.settle();
         p
     }
@@ -746,20 +409,6 @@ mod tests {
             .iter()
             .map(|r| p.corpus().get(r.index as usize).unwrap().name().to_string())
             .collect()
-    }
-
-    #[test]
-    fn haystack_is_the_name_and_a_title_that_adds_something() {
-        let haystack = |name: &str, title: &str| {
-            let r = rec("Component", name, title, "group:default/team-a", &["java"]);
-            let corpus = Corpus::new(std::slice::from_ref(&r));
-            let mut out = String::new();
-            haystack_into(&corpus.get(0).unwrap(), &mut out);
-            out
-        };
-        assert_eq!(haystack("pay", "Payments"), "pay Payments");
-        assert_eq!(haystack("payments-api", "Payments API"), "payments-api");
-        assert_eq!(haystack("payments-api", ""), "payments-api");
     }
 
     #[test]
@@ -813,11 +462,10 @@ mod tests {
         let n = names(&mut p);
         assert_eq!(n[0], "payments-service");
         let rows = p.rows(0, 1);
-        // nucleo picks the best-scoring place: the name or the title.
-        assert!(
-            rows[0].name_hits == [0, 1, 2] || rows[0].title_hits == [0, 1, 2],
-            "{rows:?}"
-        );
+        // The field that scored best: the name (it weighs more than an
+        // equal match in the title).
+        assert_eq!(rows[0].name_hits, [0, 1, 2], "{rows:?}");
+        assert!(rows[0].title_hits.is_empty(), "{rows:?}");
         p.set_query("^fraud");
         p.settle();
         assert_eq!(names(&mut p), vec!["fraud-check"]);
@@ -836,15 +484,16 @@ mod tests {
         assert_eq!(p.progress().matched, 3);
     }
 
-    /// The list's order is nucleo's: `Pattern::score` over each haystack,
-    /// then the shorter haystack, then display order, whichever path
-    /// (fast ASCII scoring, nucleo for the rest) scored a record.
+    /// The list's order is core's ranking (the CLI's `search`, no index,
+    /// ties by display order), whichever path scored a record: prepared
+    /// fields, nucleo, narrowed or full scans, two threads.
     #[test]
-    fn ranking_equals_nucleo_pattern_scores() {
+    fn ranking_equals_the_core_ranking() {
         let words = [
             "team", "payments", "api", "svc", "auth", "te", "order", "Ticket", "Édition",
             "gateway", "pay", "Tea", "platform", "x1", "a",
         ];
+        let kinds = ["Component", "API", "System", "Group"];
         let mut records = Vec::new();
         for (i, a) in words.iter().enumerate() {
             for (j, b) in words.iter().enumerate() {
@@ -854,38 +503,46 @@ mod tests {
                 } else {
                     String::new()
                 };
-                records.push(rec("Component", &name, &title, "group:default/t", &[]));
+                let mut r = rec(kinds[(i + j) % 4], &name, &title, "group:default/t", &[b]);
+                r.description = format!("{b} and {a} things");
+                records.push(r);
             }
         }
         let corpus = Arc::new(Corpus::new(&records));
-        let order = Arc::new(crate::worker::display_order(&corpus));
-        let mut p = Picker::with_threads(corpus.clone(), order.clone(), Arc::new(|| {}), Some(2));
+        let mut p = Picker::with_threads(corpus.clone(), Arc::new(|| {}), Some(2));
         p.settle();
-        let mut matcher = Matcher::new(Config::DEFAULT);
         for query in [
-            "t", "te", "tea", "pay", "api", "svc-a", "^pay", "ce$", "!x te", "Te", "'order", "éd",
-            "te pay", "1", "-",
+            "t",
+            "te",
+            "tea",
+            "team",
+            "pay",
+            "api",
+            "svc-a",
+            "^pay",
+            "ce$",
+            "!x te",
+            "Te",
+            "'order",
+            "éd",
+            "te pay",
+            "1",
+            "-",
+            "kind:api te",
+            "kind:api tea",
+            "things",
+            "",
         ] {
             p.set_query(query);
             p.settle();
             let got: Vec<u32> = (0..p.progress().matched)
                 .map(|n| p.matched_index(n).unwrap())
                 .collect();
-            let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
-            let mut expected: Vec<(std::cmp::Reverse<u32>, usize, usize, u32)> = order
+            let expected: Vec<u32> = search(&corpus, &parse_query(query), usize::MAX)
+                .hits
                 .iter()
-                .enumerate()
-                .filter_map(|(position, &index)| {
-                    let mut text = String::new();
-                    haystack_into(&corpus.get(index as usize).unwrap(), &mut text);
-                    let mut chars = Vec::new();
-                    let score = pattern.score(Utf32Str::new(&text, &mut chars), &mut matcher)?;
-                    let len = text.chars().count();
-                    Some((std::cmp::Reverse(score), len, position, index))
-                })
+                .map(|h| h.index as u32)
                 .collect();
-            expected.sort();
-            let expected: Vec<u32> = expected.into_iter().map(|e| e.3).collect();
             assert!(
                 !expected.is_empty(),
                 "{query}: the test should match something"

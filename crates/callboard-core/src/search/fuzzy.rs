@@ -332,7 +332,7 @@ fn next_cell(gap: u16, bonus: u16, m_score: u16, m_bonus: u8) -> (u16, u8) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nucleo::{Config, Matcher, Utf32Str};
+    use nucleo_matcher::{Config, Matcher, Utf32Str};
     use proptest::prelude::*;
 
     fn nucleo_score(haystack: &str, needle: &str) -> Option<u16> {

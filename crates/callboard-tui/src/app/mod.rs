@@ -503,8 +503,9 @@ impl App {
     /// `t` / `:templates`: the list of templates in the catalog.
     fn open_templates(&mut self) {
         let corpus = self.catalog.corpus().cloned();
+        let index = self.catalog.index();
         let mut cx = cx!(self);
-        let screen = templates::open_list(corpus.as_ref(), &mut cx);
+        let screen = templates::open_list(corpus.as_ref(), index, &mut cx);
         let out = cx.out;
         self.apply(out);
         if screen.is_some() {

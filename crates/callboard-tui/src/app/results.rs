@@ -96,8 +96,7 @@ impl App {
         for s in &mut self.sources {
             s.stale = stale.contains(&s.name) && self.sync.is_none();
         }
-        self.catalog
-            .load(load.corpus, load.order, self.notify.clone());
+        self.catalog.load(load.corpus, self.notify.clone());
         self.load = Loadable::Ready(count);
         if let Some(e) = load.errors.last() {
             self.fail(e.clone());
@@ -187,8 +186,9 @@ impl App {
 
     fn template_msg(&mut self, msg: TemplateMsg) {
         let corpus = self.catalog.corpus().cloned();
+        let index = self.catalog.index();
         let mut cx = cx!(self);
-        templates::receive(&mut self.templates, msg, corpus, &mut cx);
+        templates::receive(&mut self.templates, msg, corpus, index, &mut cx);
         let out = cx.out;
         self.apply(out);
     }

@@ -83,8 +83,6 @@ pub enum Msg {
 #[derive(Debug)]
 pub struct CatalogLoad {
     pub corpus: Arc<Corpus>,
-    /// Record indices in display order (kind, then name) for an empty query.
-    pub order: Arc<Vec<u32>>,
     pub sources: Vec<SourceStatus>,
     pub errors: Vec<String>,
 }

@@ -8,7 +8,6 @@ use anyhow::{Context, Result};
 
 use super::WorkerConfig;
 use crate::messages::{CatalogLoad, Msg, SourceStatus, SyncEvent, UiSender};
-use callboard_core::catalog::Kind;
 use callboard_core::search::Corpus;
 use callboard_io::cache::Store;
 use callboard_io::config::Source;
@@ -106,73 +105,14 @@ pub(super) fn load_catalog(
         }
     }
     let corpus = Corpus::merge(parts);
-    let order = display_order(&corpus);
     (
         store,
         CatalogLoad {
             corpus: Arc::new(corpus),
-            order: Arc::new(order),
             sources,
             errors,
         },
     )
-}
-
-/// Record indices ordered by kind (components first, as people look for
-/// them most), then name, ignoring case.
-pub fn display_order(corpus: &Corpus) -> Vec<u32> {
-    fn kind_rank(kind: &str) -> u8 {
-        match Kind::parse(kind) {
-            Some(Kind::Component) => 0,
-            Some(Kind::Api) => 1,
-            Some(Kind::Resource) => 2,
-            Some(Kind::System) => 3,
-            Some(Kind::Domain) => 4,
-            Some(Kind::Group) => 5,
-            Some(Kind::User) => 6,
-            Some(Kind::Template) => 7,
-            Some(Kind::Location) => 8,
-            None => 9,
-        }
-    }
-    // Sort on integers first (kind rank, the first 32 bytes of the name
-    // folded to lower case), then settle the rare ties on the whole name:
-    // no allocation and few string comparisons (100k names in a few ms).
-    let fold = |bytes: &[u8]| {
-        let mut out = [0u8; 16];
-        for (o, b) in out.iter_mut().zip(bytes) {
-            *o = b.to_ascii_lowercase();
-        }
-        u128::from_be_bytes(out)
-    };
-    let mut keys: Vec<(u8, u128, u128, u32)> = corpus
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            let name = v.name().as_bytes();
-            let rest = name.get(16..).unwrap_or_default();
-            (kind_rank(v.kind()), fold(name), fold(rest), i as u32)
-        })
-        .collect();
-    keys.sort_unstable();
-    let name = |i: u32| corpus.get(i as usize).map(|v| v.name()).unwrap_or("");
-    let mut start = 0;
-    while start < keys.len() {
-        let same = |k: &(u8, u128, u128, u32)| {
-            (k.0, k.1, k.2) == (keys[start].0, keys[start].1, keys[start].2)
-        };
-        let mut end = start + 1;
-        while end < keys.len() && same(&keys[end]) {
-            end += 1;
-        }
-        if end - start > 1 {
-            keys[start..end].sort_by(|a, b| {
-                callboard_core::search::cmp_ci(name(a.3), name(b.3)).then(a.3.cmp(&b.3))
-            });
-        }
-        start = end;
-    }
-    keys.into_iter().map(|k| k.3).collect()
 }
 
 /// Open the catalog once on the calling thread, for benchmarks and tests

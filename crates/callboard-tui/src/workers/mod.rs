@@ -31,7 +31,7 @@ use callboard_io::cache::{Cache, Store};
 use callboard_io::config::Source;
 use callboard_io::remotes::Remotes;
 
-pub use catalog::{display_order, load_corpus_now};
+pub use catalog::load_corpus_now;
 
 /// What the workers need to open (and sync) the sources.
 #[derive(Debug, Clone)]

@@ -19,7 +19,7 @@ use crate::layout;
 use crate::picker::{Picker, Progress, Row};
 use crate::widgets::list::clamp_offset;
 use crate::widgets::LineEdit;
-use callboard_core::search::Corpus;
+use callboard_core::search::{Corpus, Index};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -68,6 +68,12 @@ impl CatalogScreen {
         self.picker.as_ref().map(|p| p.corpus())
     }
 
+    /// The list's search index of that corpus, once built: the pickers and
+    /// the template list rank with it.
+    pub fn index(&self) -> Option<Arc<Index>> {
+        self.picker.as_ref().and_then(|p| p.index())
+    }
+
     /// Filters are set: their chips take a row.
     fn chips(&self) -> bool {
         self.picker
@@ -99,14 +105,9 @@ impl CatalogScreen {
 
     /// A new corpus (first load or after a sync): a new matcher, the query
     /// kept. `notify` wakes the event loop when the matcher has news.
-    pub fn load(
-        &mut self,
-        corpus: Arc<Corpus>,
-        order: Arc<Vec<u32>>,
-        notify: Arc<dyn Fn() + Send + Sync>,
-    ) {
+    pub fn load(&mut self, corpus: Arc<Corpus>, notify: Arc<dyn Fn() + Send + Sync>) {
         let reload = self.picker.is_some();
-        let mut picker = Picker::new(corpus, order, notify);
+        let mut picker = Picker::new(corpus, notify);
         picker.set_query(&self.query.text);
         self.picker = Some(picker);
         if reload {

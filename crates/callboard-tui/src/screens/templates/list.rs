@@ -1,9 +1,9 @@
 //! The templates list (`t` or `:templates`): every `Template` entity in the
 //! catalog, filtered as you type; Enter fills in the selected one's form.
 
+use std::sync::Arc;
+
 use crossterm::event::KeyCode;
-use nucleo::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo::{Matcher, Utf32Str};
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::Frame;
@@ -14,7 +14,7 @@ use crate::screens::{Cx, Hint, Keys, Screen};
 use crate::widgets::spans::{clean, line_at as put};
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
-use callboard_core::search::Corpus;
+use callboard_core::search::{self, parse_query, rank, Corpus, Index, Options, Scope};
 use callboard_core::text;
 
 /// One template in the list.
@@ -26,15 +26,17 @@ pub struct TemplateItem {
     pub tags: Vec<String>,
     pub owner: String,
     pub spec_type: String,
-    haystack: String,
+    /// Its index in the corpus.
+    record: u32,
 }
 
-/// Every `Template` entity in the catalog, by title.
+/// Every `Template` entity in the catalog, in corpus order.
 pub fn template_items(corpus: &Corpus) -> Vec<TemplateItem> {
-    let mut items: Vec<TemplateItem> = corpus
+    corpus
         .iter()
-        .filter(|r| r.kind().eq_ignore_ascii_case("template"))
-        .map(|r| {
+        .enumerate()
+        .filter(|(_, r)| r.kind().eq_ignore_ascii_case("template"))
+        .map(|(record, r)| {
             let title = if r.title().is_empty() {
                 r.name().to_string()
             } else {
@@ -43,60 +45,69 @@ pub fn template_items(corpus: &Corpus) -> Vec<TemplateItem> {
             let tags: Vec<String> = r.tags().map(str::to_string).collect();
             TemplateItem {
                 key: r.entity_ref().into_owned(),
-                haystack: format!("{} {} {} {}", r.name(), title, tags.join(" "), r.owner()),
                 title,
                 description: r.description().to_string(),
                 tags,
                 owner: r.owner().to_string(),
                 spec_type: r.spec_type().to_string(),
+                record: record as u32,
             }
         })
-        .collect();
-    items.sort_by_key(|a| a.title.to_lowercase());
-    items
+        .collect()
 }
 
 #[derive(Debug, Clone)]
 pub struct TemplateList {
+    /// In corpus order.
     pub items: Vec<TemplateItem>,
     pub query: LineEdit,
-    /// Indices into `items` that match the query.
+    /// Indices into `items` that match the query, best first.
     pub shown: Vec<usize>,
     pub cursor: usize,
+    corpus: Arc<Corpus>,
+    index: Option<Arc<Index>>,
 }
 
 impl TemplateList {
-    pub fn new(items: Vec<TemplateItem>) -> TemplateList {
-        let shown = (0..items.len()).collect();
-        TemplateList {
+    /// `items` from [`template_items`] over `corpus`; `index` is the
+    /// catalog list's index of it, if built.
+    pub fn new(
+        items: Vec<TemplateItem>,
+        corpus: Arc<Corpus>,
+        index: Option<Arc<Index>>,
+    ) -> TemplateList {
+        let mut list = TemplateList {
             items,
             query: LineEdit::default(),
-            shown,
+            shown: Vec::new(),
             cursor: 0,
-        }
+            corpus,
+            index,
+        };
+        list.refilter();
+        list
     }
 
+    /// Rank the templates for the query, like the catalog list would
+    /// (the display order, by name, when there is no text).
     fn refilter(&mut self) {
         self.cursor = 0;
-        if self.query.text.trim().is_empty() {
-            self.shown = (0..self.items.len()).collect();
-            return;
-        }
-        let pattern = Pattern::parse(&self.query.text, CaseMatching::Smart, Normalization::Smart);
-        let mut matcher = Matcher::new(nucleo::Config::DEFAULT);
-        let mut buf = Vec::new();
-        let mut scored: Vec<(u32, usize)> = self
-            .items
-            .iter()
-            .enumerate()
-            .filter_map(|(i, t)| {
-                pattern
-                    .score(Utf32Str::new(&t.haystack, &mut buf), &mut matcher)
-                    .map(|s| (s, i))
-            })
+        let records: Vec<u32> = self.items.iter().map(|t| t.record).collect();
+        let plan = search::Plan::new(&self.corpus, &parse_query(&self.query.text));
+        let options = Options::limit(usize::MAX);
+        let ranking = rank(
+            &self.corpus,
+            self.index.as_deref(),
+            &plan,
+            Scope::Only(&records),
+            &options,
+        );
+        self.shown = ranking
+            .map(|r| r.hits)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|hit| records.binary_search(&hit).ok())
             .collect();
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        self.shown = scored.into_iter().map(|(_, i)| i).collect();
     }
 
     pub fn selected(&self) -> Option<&TemplateItem> {

@@ -29,7 +29,7 @@ use crate::messages::templates::{TemplateMsg, TemplateRequest};
 use crate::messages::Request;
 use crate::widgets::spans::{clean, line_at};
 use crate::widgets::status_bar;
-use callboard_core::search::Corpus;
+use callboard_core::search::{Corpus, Index};
 use callboard_core::template::Template;
 use form::{FormScreen, FormState};
 use list::{template_items, TemplateList};
@@ -77,7 +77,11 @@ fn request(cx: &mut Cx, r: TemplateRequest) {
 }
 
 /// `t` / `:templates`: the list of templates in the catalog, or why not.
-pub fn open_list(corpus: Option<&Arc<Corpus>>, cx: &mut Cx) -> Option<TemplateScreen> {
+pub fn open_list(
+    corpus: Option<&Arc<Corpus>>,
+    index: Option<Arc<Index>>,
+    cx: &mut Cx,
+) -> Option<TemplateScreen> {
     let Some(corpus) = corpus else {
         cx.say("the catalog is still loading");
         return None;
@@ -87,7 +91,11 @@ pub fn open_list(corpus: Option<&Arc<Corpus>>, cx: &mut Cx) -> Option<TemplateSc
         cx.say("no templates in the catalog (kind: Template)");
         return None;
     }
-    Some(TemplateScreen::List(TemplateList::new(items)))
+    Some(TemplateScreen::List(TemplateList::new(
+        items,
+        corpus.clone(),
+        index,
+    )))
 }
 
 /// A template's form, once its entity is read (`list`: where Esc goes).
@@ -104,6 +112,7 @@ pub fn receive(
     slot: &mut Option<TemplateScreen>,
     msg: TemplateMsg,
     corpus: Option<Arc<Corpus>>,
+    index: Option<Arc<Index>>,
     cx: &mut Cx,
 ) {
     match msg {
@@ -136,7 +145,8 @@ pub fn receive(
                 template.display_title(),
                 template.parameter_steps().to_vec(),
                 corpus,
-            );
+            )
+            .with_index(index);
             if let Some(draft) = opened.draft {
                 form.offer_draft(draft);
             }

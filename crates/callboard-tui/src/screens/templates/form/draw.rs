@@ -593,20 +593,22 @@ fn draw_popup(frame: &mut Frame, body: Rect, popup: &PickerPopup, form: &FormSta
         .unwrap_or_default();
     let room = (inner.y + inner.height).saturating_sub(y) as usize;
     let offset = (popup.cursor + 1).saturating_sub(room);
-    for (n, &i) in popup.matches.iter().enumerate().skip(offset).take(room) {
-        let c = &popup.candidates[i];
-        let on = picked.contains(&Value::String(c.entity_ref.clone()));
+    let corpus = form.corpus.as_deref();
+    for (n, &m) in popup.matches.iter().enumerate().skip(offset).take(room) {
+        let value = popup.candidates.value(corpus, m).unwrap_or_default();
+        let detail = popup.candidates.detail(corpus, m);
+        let on = picked.contains(&Value::String(value.clone()));
         let style = if n == popup.cursor {
             theme.selection
         } else {
             theme.text
         };
         let mut spans = vec![Span::styled(
-            format!("{}{}", if on { "✓ " } else { "  " }, clean(&c.entity_ref)),
+            format!("{}{}", if on { "✓ " } else { "  " }, clean(&value)),
             style,
         )];
-        if !c.title.is_empty() {
-            spans.push(Span::styled(format!("  {}", clean(&c.title)), theme.dim));
+        if !detail.is_empty() {
+            spans.push(Span::styled(format!("  {}", clean(&detail)), theme.dim));
         }
         line_at(frame, inner, y, spans);
         y += 1;

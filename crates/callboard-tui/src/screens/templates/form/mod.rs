@@ -28,7 +28,7 @@ use serde_json::{json, Map, Value};
 
 use crate::keymap::{Action, Key};
 use crate::widgets::LineEdit;
-use callboard_core::search::Corpus;
+use callboard_core::search::{Corpus, Index};
 use callboard_core::template::schema::{
     self, build_steps, get_path, set_path, Field, FieldError, FieldKind, FormStep, PickerKind,
     RepoUrl, ReviewLine, Widget,
@@ -37,7 +37,7 @@ use callboard_core::text::sanitize::sanitize_line;
 
 pub use draw::draw;
 use picker::rematch;
-pub use picker::{entity_candidates, tag_candidates, Candidate, PickerPopup};
+pub use picker::{entity_candidates, tag_candidates, Candidates, PickerPopup};
 pub use screen::FormScreen;
 use values::{cycle, edit_action, edit_text, option_strings, parse_text, plural};
 
@@ -115,6 +115,8 @@ pub struct FormState {
     pub offered_draft: Option<Map<String, Value>>,
     /// The catalog for pickers.
     corpus: Option<Arc<Corpus>>,
+    /// The catalog list's index of that corpus: big pickers rank faster.
+    index: Option<Arc<Index>>,
     /// A one-line note for the footer.
     pub note: Option<String>,
     /// Values changed since the draft was last saved.
@@ -157,6 +159,7 @@ impl FormState {
             popup: None,
             offered_draft: None,
             corpus,
+            index: None,
             note: None,
             unsaved: false,
             review_offset: 0,
@@ -164,6 +167,12 @@ impl FormState {
         form.focus_autofocus();
         form.load_edit();
         form
+    }
+
+    /// Rank pickers with the catalog list's index of the same corpus.
+    pub fn with_index(mut self, index: Option<Arc<Index>>) -> FormState {
+        self.index = index;
+        self
     }
 
     /// Offer a saved draft; the user answers with Enter (resume) or `n`.
@@ -444,7 +453,7 @@ impl FormState {
         let paste = Action::Paste(text.to_string());
         if let Some(popup) = &mut self.popup {
             if popup.query.edit(&paste) {
-                rematch(popup);
+                rematch(popup, self.corpus.as_deref(), self.index.as_deref());
             }
             return;
         }

@@ -3,15 +3,15 @@
 //! offers from the catalog (its `catalogFilter`, applied offline), the
 //! pop-up's keys, and fuzzy re-ranking as the query is typed.
 
-use nucleo::pattern::{CaseMatching, Normalization, Pattern};
-use nucleo::{Matcher, Utf32Str};
 use serde_json::{json, Map, Value};
 
 use super::values::{edit_action, option_strings};
 use super::FormState;
 use crate::keymap::Key;
 use crate::widgets::LineEdit;
-use callboard_core::search::Corpus;
+use callboard_core::search::{
+    parse_query, rank, rank_texts, Corpus, Index, Options, Plan, Scope, NEVER,
+};
 use callboard_core::template::schema::{get_path, Field, PickerKind};
 use callboard_core::text::sanitize::sanitize_line;
 use crossterm::event::KeyCode;
@@ -19,12 +19,49 @@ use crossterm::event::KeyCode;
 /// Entity picker lists show at most this many matches.
 const PICKER_LIMIT: usize = 200;
 
-/// A catalog entity offered by a picker.
+/// What a picker offers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Candidate {
-    pub entity_ref: String,
-    pub title: String,
-    haystack: String,
+pub enum Candidates {
+    /// Catalog entities: corpus indices, ascending.
+    Entities(Vec<u32>),
+    /// The catalog's tags, most used first, with their counts when shown.
+    Tags(Vec<(String, Option<usize>)>),
+}
+
+impl Candidates {
+    pub fn len(&self) -> usize {
+        match self {
+            Candidates::Entities(v) => v.len(),
+            Candidates::Tags(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value a match stands for: an entity's ref, or the tag.
+    pub(super) fn value(&self, corpus: Option<&Corpus>, m: u32) -> Option<String> {
+        match self {
+            Candidates::Entities(_) => Some(corpus?.get(m as usize)?.entity_ref().into_owned()),
+            Candidates::Tags(tags) => tags.get(m as usize).map(|t| t.0.clone()),
+        }
+    }
+
+    /// What a match's row shows after its value: the title, or the count.
+    pub(super) fn detail(&self, corpus: Option<&Corpus>, m: u32) -> String {
+        match self {
+            Candidates::Entities(_) => corpus
+                .and_then(|c| c.get(m as usize))
+                .map(|v| v.title().to_string())
+                .unwrap_or_default(),
+            Candidates::Tags(tags) => tags
+                .get(m as usize)
+                .and_then(|t| t.1)
+                .map(|n| format!("({n})"))
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// The open entity picker.
@@ -33,9 +70,10 @@ pub struct PickerPopup {
     pub path: Vec<String>,
     pub multi: bool,
     pub query: LineEdit,
-    pub candidates: Vec<Candidate>,
-    /// Indices into `candidates`, best match first.
-    pub matches: Vec<usize>,
+    pub candidates: Candidates,
+    /// The best matches first: corpus indices for entities, indices into
+    /// the tags for tags.
+    pub matches: Vec<u32>,
     pub cursor: usize,
     /// Why the list may be incomplete (a filter key we cannot apply).
     pub note: Option<String>,
@@ -46,30 +84,36 @@ impl FormState {
     pub(super) fn open_picker(&mut self, field: &Field, multi: bool) {
         let (candidates, note) = match &self.corpus {
             Some(corpus) if field.picker() == Some(PickerKind::EntityTags) => {
-                (tag_candidates(corpus, field), None)
+                (Candidates::Tags(tag_candidates(corpus, field)), None)
             }
-            Some(corpus) => entity_candidates(corpus, field),
-            None => (Vec::new(), Some("the catalog is still loading".to_string())),
+            Some(corpus) => {
+                let (entities, note) = entity_candidates(corpus, field);
+                (Candidates::Entities(entities), note)
+            }
+            None => (
+                Candidates::Entities(Vec::new()),
+                Some("the catalog is still loading".to_string()),
+            ),
         };
         let mut popup = PickerPopup {
             path: field.path.clone(),
             multi,
             query: LineEdit::default(),
-            matches: (0..candidates.len()).take(PICKER_LIMIT).collect(),
+            matches: Vec::new(),
             candidates,
             cursor: 0,
             note,
         };
+        let corpus = self.corpus.as_deref();
+        rematch(&mut popup, corpus, self.index.as_deref());
         if !multi {
             // Start on the current value, if it is offered.
             if let Some(current) = get_path(&self.values, &field.path).and_then(Value::as_str) {
-                if let Some(i) = popup
-                    .candidates
+                popup.cursor = popup
+                    .matches
                     .iter()
-                    .position(|c| c.entity_ref == current)
-                {
-                    popup.cursor = popup.matches.iter().position(|&m| m == i).unwrap_or(0);
-                }
+                    .position(|&m| popup.candidates.value(corpus, m).as_deref() == Some(current))
+                    .unwrap_or(0);
             }
         }
         self.popup = Some(popup);
@@ -89,11 +133,11 @@ impl FormState {
             }
             KeyCode::Up => popup.cursor = popup.cursor.saturating_sub(1),
             KeyCode::Enter => {
-                let Some(chosen) = popup
+                let chosen = popup
                     .matches
                     .get(popup.cursor)
-                    .map(|&i| popup.candidates[i].entity_ref.clone())
-                else {
+                    .and_then(|&m| popup.candidates.value(self.corpus.as_deref(), m));
+                let Some(chosen) = chosen else {
                     self.popup = Some(popup);
                     return;
                 };
@@ -124,7 +168,7 @@ impl FormState {
             _ => {
                 if let Some(action) = edit_action(key) {
                     if popup.query.edit(&action) {
-                        rematch(&mut popup);
+                        rematch(&mut popup, self.corpus.as_deref(), self.index.as_deref());
                     }
                 }
             }
@@ -135,7 +179,7 @@ impl FormState {
 
 /// The entities a picker offers: its `catalogFilter` (or legacy
 /// `allowedKinds`), else the picker's own default (Group/User for owners).
-pub fn entity_candidates(corpus: &Corpus, field: &Field) -> (Vec<Candidate>, Option<String>) {
+pub fn entity_candidates(corpus: &Corpus, field: &Field) -> (Vec<u32>, Option<String>) {
     let mut filters: Vec<Map<String, Value>> = match field.options.get("catalogFilter") {
         Some(Value::Object(f)) => vec![f.clone()],
         Some(Value::Array(fs)) => fs.iter().filter_map(|f| f.as_object().cloned()).collect(),
@@ -196,7 +240,7 @@ pub fn entity_candidates(corpus: &Corpus, field: &Field) -> (Vec<Candidate>, Opt
         })
         .collect();
     let mut out = Vec::new();
-    for record in corpus.iter() {
+    for (index, record) in corpus.iter().enumerate() {
         let passes = compiled.is_empty()
             || compiled.iter().any(|f| {
                 f.iter().all(|(sel, want)| match want {
@@ -208,16 +252,9 @@ pub fn entity_candidates(corpus: &Corpus, field: &Field) -> (Vec<Candidate>, Opt
                     }),
                 })
             });
-        if !passes {
-            continue;
+        if passes {
+            out.push(index as u32);
         }
-        let entity_ref = record.entity_ref().into_owned();
-        let title = record.title().to_string();
-        out.push(Candidate {
-            haystack: format!("{entity_ref} {title}"),
-            entity_ref,
-            title,
-        });
     }
     let unknown: Vec<&String> = filters
         .iter()
@@ -230,7 +267,6 @@ pub fn entity_candidates(corpus: &Corpus, field: &Field) -> (Vec<Candidate>, Opt
             sanitize_line(k)
         ));
     }
-    out.sort_by(|a, b| a.entity_ref.cmp(&b.entity_ref));
     (out, note)
 }
 
@@ -290,7 +326,7 @@ fn any_value(
 
 /// The tags in use in the catalog (of `ui:options.kinds`, if given), most
 /// used first, with their counts when `showCounts` is set.
-pub fn tag_candidates(corpus: &Corpus, field: &Field) -> Vec<Candidate> {
+pub fn tag_candidates(corpus: &Corpus, field: &Field) -> Vec<(String, Option<usize>)> {
     let kinds: Vec<String> = option_strings(field, "kinds");
     let show_counts = field.options.get("showCounts").and_then(Value::as_bool) == Some(true);
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
@@ -305,44 +341,32 @@ pub fn tag_candidates(corpus: &Corpus, field: &Field) -> Vec<Candidate> {
     let mut tags: Vec<(&str, usize)> = counts.into_iter().collect();
     tags.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     tags.into_iter()
-        .map(|(tag, n)| Candidate {
-            entity_ref: tag.to_string(),
-            title: if show_counts {
-                format!("({n})")
-            } else {
-                String::new()
-            },
-            haystack: tag.to_string(),
-        })
+        .map(|(tag, n)| (tag.to_string(), show_counts.then_some(n)))
         .collect()
 }
 
-/// Re-rank the picker's candidates for its query with nucleo.
-pub(super) fn rematch(popup: &mut PickerPopup) {
+/// Re-rank the picker's candidates for its query: entities by the
+/// catalog's one ranking (filter syntax included), tags by nucleo's score.
+pub(super) fn rematch(popup: &mut PickerPopup, corpus: Option<&Corpus>, index: Option<&Index>) {
     popup.cursor = 0;
-    if popup.query.text.trim().is_empty() {
-        popup.matches = (0..popup.candidates.len()).take(PICKER_LIMIT).collect();
-        return;
-    }
-    let pattern = Pattern::parse(&popup.query.text, CaseMatching::Smart, Normalization::Smart);
-    let mut matcher = Matcher::new(nucleo::Config::DEFAULT);
-    let mut buf = Vec::new();
-    let mut scored: Vec<(u32, usize)> = popup
-        .candidates
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| {
-            pattern
-                .score(Utf32Str::new(&c.haystack, &mut buf), &mut matcher)
-                .map(|s| (s, i))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    popup.matches = scored
-        .into_iter()
-        .take(PICKER_LIMIT)
-        .map(|(_, i)| i)
-        .collect();
+    popup.matches = match (&popup.candidates, corpus) {
+        (Candidates::Entities(entities), Some(corpus)) => {
+            let plan = Plan::new(corpus, &parse_query(&popup.query.text));
+            let options = Options {
+                limit: PICKER_LIMIT,
+                threads: 2,
+                cancel: NEVER,
+            };
+            rank(corpus, index, &plan, Scope::Only(entities), &options)
+                .map(|r| r.hits)
+                .unwrap_or_default()
+        }
+        (Candidates::Entities(_), None) => Vec::new(),
+        (Candidates::Tags(tags), _) => rank_texts(tags, |t| &t.0, &popup.query.text, PICKER_LIMIT)
+            .into_iter()
+            .map(|i| i as u32)
+            .collect(),
+    };
 }
 
 #[cfg(test)]
@@ -386,14 +410,23 @@ mod measure {
             multi: false,
             query: LineEdit::new("svc 4242"),
             matches: Vec::new(),
-            candidates,
+            candidates: Candidates::Entities(candidates),
             cursor: 0,
             note: None,
         };
         let start = std::time::Instant::now();
-        rematch(&mut popup);
+        rematch(&mut popup, Some(&corpus), None);
         let matched = start.elapsed();
         assert!(!popup.matches.is_empty());
-        println!("picker over {n} records: filter {filtered:?}, one keystroke {matched:?}");
+        let without = popup.matches.clone();
+        let index = Index::build(&corpus);
+        let start = std::time::Instant::now();
+        rematch(&mut popup, Some(&corpus), Some(&index));
+        let indexed = start.elapsed();
+        assert_eq!(popup.matches, without);
+        println!(
+            "picker over {n} records: filter {filtered:?}, one keystroke {matched:?} \
+             ({indexed:?} with the list's index)"
+        );
     }
 }

@@ -1,0 +1,720 @@
+//! The one ranking: filters first, then every record scored by its
+//! [`Plan`], best first, ties in the display order. The CLI, the TUI list,
+//! the form pickers and the template list all call [`rank`].
+
+use std::cmp::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+
+use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config, Matcher, Utf32Str};
+
+use super::corpus::{Rec, T_KIND};
+use super::index::{Fields, Index};
+use super::order::{folded_prefix, kind_ranks, names_cmp};
+use super::plan::{Plan, Scorer};
+use super::{Corpus, Query, PAR_MIN_RECORDS};
+
+/// Records scored per unit of work: threads take blocks from a shared
+/// counter (the cost of a record varies with its kind and fields, so fixed
+/// halves left a core idle), and cancellation is checked per block (about
+/// 0.1-0.3 ms of work).
+const BLOCK: usize = 2048;
+/// Threads [`search`] uses at most.
+const MAX_THREADS: usize = 4;
+/// Scan the text of a block for needles once (rather than each record's
+/// description separately) when at least 1/SCAN_SHARE of it passed the filters.
+const SCAN_SHARE: usize = 8;
+
+/// Which records to rank.
+#[derive(Debug, Clone, Copy)]
+pub enum Scope<'a> {
+    All,
+    /// These corpus indices, ascending (say the previous answer's hits, or
+    /// a picker's candidates).
+    Only(&'a [u32]),
+}
+
+impl Scope<'_> {
+    fn len(&self, corpus: &Corpus) -> usize {
+        match self {
+            Scope::All => corpus.len(),
+            Scope::Only(list) => list.len(),
+        }
+    }
+}
+
+/// How to run [`rank`].
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// Keep the best this many hits (`matched` still counts them all).
+    pub limit: usize,
+    /// Threads that score (this one included).
+    pub threads: usize,
+    /// Asked between blocks: true abandons the ranking.
+    pub cancel: &'a (dyn Fn() -> bool + Sync),
+}
+
+/// Never cancels.
+pub const NEVER: &(dyn Fn() -> bool + Sync) = &|| false;
+
+impl Options<'static> {
+    /// `limit` hits, on this thread only, never cancelled.
+    pub fn limit(limit: usize) -> Options<'static> {
+        Options {
+            limit,
+            threads: 1,
+            cancel: NEVER,
+        }
+    }
+}
+
+/// The answer of [`rank`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ranking {
+    /// Corpus indices of the best `limit` hits, best first.
+    pub hits: Vec<u32>,
+    /// The score of each hit (0 for a query with no text).
+    pub scores: Vec<u32>,
+    /// How many records of the scope passed the filters and matched the text.
+    pub matched: usize,
+    /// How many records of the scope passed the filters.
+    pub passed: usize,
+    /// How many records the scope holds.
+    pub total: usize,
+}
+
+/// What one thread found.
+#[derive(Default)]
+struct Part {
+    /// (score, corpus index).
+    hits: Vec<(u32, u32)>,
+    /// With an index: the best `limit` sort keys, sorted (see [`display_key`]).
+    keys: Vec<u64>,
+    matched: usize,
+    passed: usize,
+}
+
+/// Score `scope` against `plan` (filters first) and keep the best
+/// `limit` by score, then display order. None when `cancel` said so.
+///
+/// With and without `index` the answer is the same: the index only
+/// replaces nucleo calls with [`super::fuzzy`] (the same numbers) and name
+/// comparisons with display positions (the same order).
+pub fn rank(
+    corpus: &Corpus,
+    index: Option<&Index>,
+    plan: &Plan,
+    scope: Scope<'_>,
+    options: &Options<'_>,
+) -> Option<Ranking> {
+    if let Some(index) = index {
+        assert_eq!(index.len(), corpus.len(), "an index of another corpus");
+    }
+    let total = scope.len(corpus);
+    if let (false, Some(index), Scope::All) = (plan.has_text(), index, scope) {
+        return Some(in_display_order(corpus, index, plan, options.limit, total));
+    }
+    let fields = index.and_then(Index::fields);
+    let blocks = total.div_ceil(BLOCK);
+    let threads = options.threads.clamp(1, blocks.max(1));
+    let next = AtomicUsize::new(0);
+    let work = || -> Option<Part> {
+        let mut scorer = Scorer::new();
+        let mut part = Part::default();
+        loop {
+            let block = next.fetch_add(1, AtomicOrdering::Relaxed);
+            if block >= blocks {
+                break;
+            }
+            if (options.cancel)() {
+                return None;
+            }
+            let range = block * BLOCK..((block + 1) * BLOCK).min(total);
+            match scope {
+                Scope::All => {
+                    let recs = &corpus.recs[range.clone()];
+                    scan_run(
+                        corpus,
+                        fields,
+                        plan,
+                        range.start,
+                        recs,
+                        &mut scorer,
+                        &mut part,
+                    )
+                }
+                Scope::Only(list) => {
+                    scan_list(corpus, fields, plan, &list[range], &mut scorer, &mut part)
+                }
+            }
+        }
+        part.matched = part.hits.len();
+        if let Some(index) = index {
+            // Sorting here keeps the sort on the scoring threads.
+            let positions = index.positions();
+            part.keys = part
+                .hits
+                .drain(..)
+                .map(|(score, i)| display_key(score, positions[i as usize]))
+                .collect();
+            best_sorted(&mut part.keys, options.limit, u64::cmp);
+        }
+        Some(part)
+    };
+    let parts: Vec<Option<Part>> = if threads == 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|s| {
+            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mut parts = vec![work()];
+            parts.extend(
+                helpers
+                    .into_iter()
+                    .map(|h| h.join().expect("a ranking thread panicked")),
+            );
+            parts
+        })
+    };
+    let parts: Vec<Part> = parts.into_iter().collect::<Option<_>>()?;
+    let passed = parts.iter().map(|p| p.passed).sum();
+    let matched = parts.iter().map(|p| p.matched).sum();
+    let (hits, scores): (Vec<u32>, Vec<u32>) = match index {
+        Some(index) => {
+            let mut keys: Vec<u64> = Vec::new();
+            for part in parts {
+                keys = merge_sorted(&keys, &part.keys);
+            }
+            keys.truncate(options.limit);
+            let order = index.order();
+            keys.into_iter()
+                .map(|key| {
+                    let (score, position) = split_key(key);
+                    (order[position as usize], score)
+                })
+                .unzip()
+        }
+        None => {
+            let hits: Vec<(u32, u32)> = parts.into_iter().flat_map(|p| p.hits).collect();
+            sort_without_index(corpus, hits, options.limit)
+        }
+    };
+    Some(Ranking {
+        hits,
+        scores,
+        matched,
+        passed,
+        total,
+    })
+}
+
+/// Score a contiguous run of records (`first` is the index of the first).
+fn scan_run(
+    corpus: &Corpus,
+    fields: Option<&Fields>,
+    plan: &Plan,
+    first: usize,
+    recs: &[Rec],
+    scorer: &mut Scorer,
+    part: &mut Part,
+) {
+    let passed: Vec<u32> = (0..recs.len() as u32)
+        .filter(|&i| plan.passes_filters(corpus, &recs[i as usize]))
+        .collect();
+    part.passed += passed.len();
+    if !plan.has_text() {
+        part.hits
+            .extend(passed.iter().map(|&i| (0, first as u32 + i)));
+        return;
+    }
+    let marks = if passed.len() * SCAN_SHARE >= recs.len() {
+        plan.marks(corpus, recs)
+    } else {
+        None
+    };
+    for i in passed {
+        let marks = marks.as_ref().map(|m| (m, i as usize));
+        let index = first + i as usize;
+        if let Some(score) = plan.score(corpus, fields, index, marks, scorer) {
+            part.hits.push((score, index as u32));
+        }
+    }
+}
+
+/// Score the listed records.
+fn scan_list(
+    corpus: &Corpus,
+    fields: Option<&Fields>,
+    plan: &Plan,
+    list: &[u32],
+    scorer: &mut Scorer,
+    part: &mut Part,
+) {
+    for &index in list {
+        let Some(rec) = corpus.recs.get(index as usize) else {
+            continue;
+        };
+        if !plan.passes_filters(corpus, rec) {
+            continue;
+        }
+        part.passed += 1;
+        if !plan.has_text() {
+            part.hits.push((0, index));
+        } else if let Some(score) = plan.score(corpus, fields, index as usize, None, scorer) {
+            part.hits.push((score, index));
+        }
+    }
+}
+
+/// A query with no text over the whole corpus: the display order,
+/// filtered; nothing to sort.
+fn in_display_order(
+    corpus: &Corpus,
+    index: &Index,
+    plan: &Plan,
+    limit: usize,
+    total: usize,
+) -> Ranking {
+    let mut hits = Vec::new();
+    let mut passed = 0;
+    for &i in index.order() {
+        if plan.passes_filters(corpus, &corpus.recs[i as usize]) {
+            passed += 1;
+            if hits.len() < limit {
+                hits.push(i);
+            }
+        }
+    }
+    Ranking {
+        scores: vec![0; hits.len()],
+        hits,
+        matched: passed,
+        passed,
+        total,
+    }
+}
+
+/// Better first: score descending, then display position.
+#[inline]
+fn display_key(score: u32, position: u32) -> u64 {
+    (u64::from(u32::MAX - score) << 32) | u64::from(position)
+}
+
+fn split_key(key: u64) -> (u32, u32) {
+    (u32::MAX - (key >> 32) as u32, key as u32)
+}
+
+/// Keep the best `limit` of `items` (by `order`), sorted.
+fn best_sorted<T>(items: &mut Vec<T>, limit: usize, order: impl Fn(&T, &T) -> Ordering) {
+    if limit == 0 {
+        items.clear();
+    } else if items.len() > limit {
+        items.select_nth_unstable_by(limit - 1, &order);
+        items.truncate(limit);
+    }
+    items.sort_unstable_by(order);
+}
+
+/// The CLI's path (no index): sort keys of score, kind rank and the
+/// name's first 8 folded bytes, so most comparisons never touch the names.
+fn sort_without_index(
+    corpus: &Corpus,
+    hits: Vec<(u32, u32)>,
+    limit: usize,
+) -> (Vec<u32>, Vec<u32>) {
+    struct SortKey {
+        score: u32,
+        kind: u8,
+        prefix: u64,
+        index: u32,
+    }
+    let ranks = kind_ranks(corpus);
+    let name = |i: u32| corpus.text(corpus.recs[i as usize].name, corpus.recs[i as usize].title);
+    let mut keys: Vec<SortKey> = hits
+        .into_iter()
+        .map(|(score, index)| SortKey {
+            score,
+            kind: ranks[corpus.recs[index as usize].ids[T_KIND] as usize],
+            prefix: u64::from_be_bytes(folded_prefix::<8>(name(index), 0)),
+            index,
+        })
+        .collect();
+    best_sorted(&mut keys, limit, |a, b| {
+        b.score
+            .cmp(&a.score)
+            .then(a.kind.cmp(&b.kind))
+            .then(a.prefix.cmp(&b.prefix))
+            .then_with(|| names_cmp(name(a.index), name(b.index)))
+            .then(a.index.cmp(&b.index))
+    });
+    keys.into_iter().map(|k| (k.index, k.score)).unzip()
+}
+
+fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if a[i] <= b[j] {
+            out.push(a[i]);
+            i += 1;
+        } else {
+            out.push(b[j]);
+            j += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// `indices` (distinct, below `len`) in ascending order, through a
+/// bitmap: a previous answer's hits as a [`Scope::Only`].
+pub fn ascending(indices: &[u32], len: usize) -> Vec<u32> {
+    let mut bits = vec![0u64; len.div_ceil(64)];
+    for &i in indices {
+        bits[i as usize / 64] |= 1 << (i % 64);
+    }
+    let mut out = Vec::with_capacity(indices.len());
+    for (word_index, &word) in bits.iter().enumerate() {
+        let mut word = word;
+        while word != 0 {
+            out.push((word_index * 64) as u32 + word.trailing_zeros());
+            word &= word - 1;
+        }
+    }
+    out
+}
+
+/// One ranked record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hit {
+    /// Index of the record in the corpus (and in the records it was built from).
+    pub index: usize,
+    pub score: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SearchResults {
+    /// The best `limit` hits, best first.
+    pub hits: Vec<Hit>,
+    /// How many records passed the filters and matched the text.
+    pub matched: usize,
+    /// How many records were searched.
+    pub total: usize,
+}
+
+/// [`rank`] the whole corpus once (the CLI): no index, one thread per
+/// [`PAR_MIN_RECORDS`] records (up to 4 and the cores), never cancelled.
+pub fn search(corpus: &Corpus, query: &Query, limit: usize) -> SearchResults {
+    let available = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads = available
+        .min(corpus.len() / PAR_MIN_RECORDS)
+        .clamp(1, MAX_THREADS);
+    search_with(corpus, query, limit, threads)
+}
+
+fn search_with(corpus: &Corpus, query: &Query, limit: usize, threads: usize) -> SearchResults {
+    let plan = Plan::new(corpus, query);
+    let options = Options {
+        limit,
+        threads,
+        cancel: NEVER,
+    };
+    let ranking = rank(corpus, None, &plan, Scope::All, &options).expect("never cancelled");
+    SearchResults {
+        hits: ranking
+            .hits
+            .iter()
+            .zip(&ranking.scores)
+            .map(|(&index, &score)| Hit {
+                index: index as usize,
+                score,
+            })
+            .collect(),
+        matched: ranking.matched,
+        total: ranking.total,
+    }
+}
+
+/// Rank plain strings (not entities: the tag picker) by nucleo's pattern
+/// score, best first, ties in input order; an empty query keeps them all
+/// in input order. Indices into `items`.
+pub fn rank_texts<T>(
+    items: &[T],
+    text: impl Fn(&T) -> &str,
+    query: &str,
+    limit: usize,
+) -> Vec<usize> {
+    let pattern = Pattern::parse(query, CaseMatching::Smart, Normalization::Smart);
+    if pattern.atoms.is_empty() {
+        return (0..items.len()).take(limit).collect();
+    }
+    let mut matcher = Matcher::new(Config::DEFAULT);
+    let mut buf = Vec::new();
+    let mut scored: Vec<(u32, usize)> = items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| {
+            let score = pattern.score(Utf32Str::new(text(item), &mut buf), &mut matcher)?;
+            Some((score, i))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.into_iter().take(limit).map(|(_, i)| i).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::test_support::{names, rec, sample, search_records, with};
+    use crate::search::{parse_query, SearchRecord};
+
+    fn ranked(
+        corpus: &Corpus,
+        index: Option<&Index>,
+        q: &str,
+        scope: Scope<'_>,
+        limit: usize,
+        threads: usize,
+    ) -> Ranking {
+        let plan = Plan::new(corpus, &parse_query(q));
+        let options = Options {
+            limit,
+            threads,
+            cancel: NEVER,
+        };
+        rank(corpus, index, &plan, scope, &options).unwrap()
+    }
+
+    /// Records in one order, the same ones scattered over kinds, with
+    /// titles, tags, descriptions and a few non-ASCII ones.
+    fn mixed(n: usize) -> Vec<SearchRecord> {
+        let kinds = ["Component", "API", "System", "Group", "Resource"];
+        let mut records = sample();
+        records.extend((0..n).map(|i| {
+            with(
+                rec(
+                    kinds[i % 5],
+                    &format!("svc-{}-pay", i % 97),
+                    "group:default/team-a",
+                ),
+                |r| {
+                    r.title = if i % 3 == 0 {
+                        format!("Service {i}")
+                    } else {
+                        String::new()
+                    };
+                    r.description = format!("item {i} for payments and Refunds, see svc-{}", i + 1);
+                    r.tags = vec![format!("t{}", i % 7)];
+                },
+            )
+        }));
+        records.push(with(rec("Component", "café-pay", ""), |r| {
+            r.description = "Zahlungen für Refunds".into()
+        }));
+        records.push(with(rec("System", "Svc-1-PAY", ""), |r| {
+            r.description = "refunds for svc-1 café".into()
+        }));
+        records
+    }
+
+    const QUERIES: &[&str] = &[
+        "pay",
+        "p",
+        "payments",
+        "Refunds",
+        "refunds",
+        "'nts and",
+        "svc-1 !svc-12",
+        "!item",
+        "!^svc",
+        "!pay$",
+        "^svc pay$",
+        "tag:t3 item",
+        "kind:system,api pay",
+        "ledger !kafka",
+        "java",
+        "s 1 2",
+        "svc-1-pay",
+        "",
+        "kind:component",
+    ];
+
+    #[test]
+    fn empty_text_orders_by_kind_then_name() {
+        let records = sample();
+        let all = search_records(&records, "", usize::MAX);
+        // Components, then APIs, then groups; by name within a kind.
+        assert_eq!(
+            names(&records, &all),
+            vec![
+                "ledger",
+                "payments-api",
+                "ledger-events",
+                "payments",
+                "team-a"
+            ]
+        );
+        assert_eq!((all.matched, all.total), (5, 5));
+        assert!(all.hits.iter().all(|h| h.score == 0));
+    }
+
+    #[test]
+    fn equal_scores_list_components_and_apis_before_systems_and_groups() {
+        let records = vec![
+            rec("Group", "booking", ""),
+            rec("System", "booking-x", ""),
+            rec("API", "booking-y", ""),
+            rec("Component", "booking-z", ""),
+        ];
+        let r = search_records(&records, "book", 10);
+        assert!(r.hits.windows(2).all(|w| w[0].score == w[1].score));
+        assert_eq!(
+            names(&records, &r),
+            ["booking-z", "booking-y", "booking-x", "booking"]
+        );
+        // The exact name still comes first.
+        let r = search_records(&records, "booking", 10);
+        assert_eq!(names(&records, &r)[0], "booking");
+    }
+
+    #[test]
+    fn limit_keeps_the_best_and_counts_all() {
+        let records: Vec<SearchRecord> = (0..50)
+            .map(|i| rec("Component", &format!("svc-{i:02}"), ""))
+            .collect();
+        let all = search_records(&records, "svc", usize::MAX);
+        let top = search_records(&records, "svc", 7);
+        assert_eq!(top.matched, 50);
+        assert_eq!(top.hits, all.hits[..7]);
+        assert_eq!(names(&records, &top)[0], "svc-00");
+        let none = search_records(&records, "svc", 0);
+        assert!(none.hits.is_empty());
+        assert_eq!(none.matched, 50);
+    }
+
+    #[test]
+    fn threads_do_not_change_results() {
+        let corpus = Corpus::new(&mixed(5000));
+        let index = Index::build(&corpus);
+        for q in ["pay", "tag:t3 item", "", "1 !2", "svc-49"] {
+            let one = ranked(&corpus, None, q, Scope::All, 40, 1);
+            for threads in [2, 3, 7] {
+                assert_eq!(ranked(&corpus, None, q, Scope::All, 40, threads), one);
+                let fast = ranked(&corpus, Some(&index), q, Scope::All, 40, threads);
+                assert_eq!(fast, one, "{q:?}");
+            }
+        }
+    }
+
+    /// Byte sets, marks, prepared fields and display positions are
+    /// shortcuts: the answer equals nucleo's over every record, compared
+    /// by name, whatever the scope.
+    #[test]
+    fn byte_fast_paths_and_the_index_agree_with_nucleo() {
+        let records = mixed(3000);
+        let fast = Corpus::new(&records);
+        assert!(!fast.ascii);
+        assert_eq!(fast.recs.iter().filter(|r| !r.ascii).count(), 2);
+        let mut slow = fast.clone();
+        for r in &mut slow.recs {
+            r.ascii = false;
+        }
+        let index = Index::build(&fast);
+        let ordered = Index::ordered(&fast);
+        let every: Vec<u32> = (0..fast.len() as u32).collect();
+        let some: Vec<u32> = (0..fast.len() as u32).filter(|i| i % 3 != 1).collect();
+        for &q in QUERIES {
+            let expected = ranked(&slow, None, q, Scope::All, usize::MAX, 1);
+            assert!(expected.matched > 0, "{q:?} should match something");
+            for threads in [1, 3] {
+                for (index, name) in [
+                    (None, "none"),
+                    (Some(&ordered), "ordered"),
+                    (Some(&index), "built"),
+                ] {
+                    let got = ranked(&fast, index, q, Scope::All, usize::MAX, threads);
+                    assert_eq!(got, expected, "{q:?} index {name}");
+                    let got = ranked(&fast, index, q, Scope::Only(&every), usize::MAX, threads);
+                    assert_eq!(got, expected, "{q:?} index {name}, every record listed");
+                    // A scope is the same ranking restricted to it.
+                    let got = ranked(&fast, index, q, Scope::Only(&some), 30, threads);
+                    let restricted: Vec<u32> = expected
+                        .hits
+                        .iter()
+                        .copied()
+                        .filter(|i| i % 3 != 1)
+                        .take(30)
+                        .collect();
+                    assert_eq!(got.hits, restricted, "{q:?} index {name}, some records");
+                }
+            }
+        }
+    }
+
+    /// The TUI ranks only the previous hits when a query narrows them.
+    #[test]
+    fn narrowed_scans_equal_full_scans() {
+        let corpus = Corpus::new(&mixed(3000));
+        let index = Index::build(&corpus);
+        for typed in ["payments", "svc-1-pay", "kind:api pay x", "^svc-4"] {
+            let mut prev: Option<(Plan, Ranking)> = None;
+            for end in 1..=typed.len() {
+                let plan = Plan::new(&corpus, &parse_query(&typed[..end]));
+                let full = rank(
+                    &corpus,
+                    Some(&index),
+                    &plan,
+                    Scope::All,
+                    &Options::limit(usize::MAX),
+                )
+                .unwrap();
+                if let Some((prev_plan, prev_ranking)) = &prev {
+                    if plan.narrows(prev_plan) {
+                        let scope = ascending(&prev_ranking.hits, corpus.len());
+                        let narrowed = rank(
+                            &corpus,
+                            Some(&index),
+                            &plan,
+                            Scope::Only(&scope),
+                            &Options::limit(usize::MAX),
+                        )
+                        .unwrap();
+                        assert_eq!(narrowed.hits, full.hits, "{}", &typed[..end]);
+                        assert_eq!(narrowed.scores, full.scores, "{}", &typed[..end]);
+                    }
+                }
+                prev = Some((plan, full));
+            }
+        }
+    }
+
+    #[test]
+    fn cancel_abandons_the_ranking() {
+        let corpus = Corpus::new(&mixed(100));
+        let plan = Plan::new(&corpus, &parse_query("pay"));
+        let options = Options {
+            limit: 10,
+            threads: 2,
+            cancel: &|| true,
+        };
+        assert_eq!(rank(&corpus, None, &plan, Scope::All, &options), None);
+    }
+
+    #[test]
+    fn ascending_sorts_through_a_bitmap() {
+        assert_eq!(
+            ascending(&[130, 2, 64, 0, 63], 131),
+            vec![0, 2, 63, 64, 130]
+        );
+        assert!(ascending(&[], 0).is_empty());
+    }
+
+    #[test]
+    fn texts_rank_by_nucleo_score_then_input_order() {
+        let tags = ["java", "javascript", "kafka", "go"];
+        assert_eq!(rank_texts(&tags, |t| t, "ja", 10), vec![0, 1]);
+        assert_eq!(rank_texts(&tags, |t| t, "a", 2).len(), 2);
+        assert_eq!(rank_texts(&tags, |t| t, " ", 10), vec![0, 1, 2, 3]);
+        assert!(rank_texts(&tags, |t| t, "zz", 10).is_empty());
+    }
+}

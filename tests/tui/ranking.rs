@@ -1,0 +1,252 @@
+//! One ranking everywhere: the same query finds the same entities, in the
+//! same order and number, through `callboard search` (the binary and its
+//! search API), the TUI's catalog list (typed key by key) and a form's
+//! entity picker, over the demo, the Backstage example catalogs and the
+//! TUI's test fixture.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use callboard_core::search::{parse_query, search, Corpus};
+use callboard_io::config::{Source, SourceKind};
+use callboard_tui::keymap::{Action, Key};
+use callboard_tui::screens::templates::form::FormState;
+use callboard_tui::testing::{fixture, Harness};
+use crossterm::event::{KeyCode, KeyModifiers};
+use serde_json::{json, Value};
+
+/// Queries of every kind: fuzzy words, filters, fzf syntax, several atoms,
+/// one letter, none, no match.
+const QUERIES: &[&str] = &[
+    "pay",
+    "payments",
+    "payments-serv",
+    "booking",
+    "team-booking",
+    "checkout",
+    "api",
+    "e",
+    "ser",
+    "Team",
+    "post",
+    "kind:resource post",
+    "kind:api,component pay",
+    "owner:team-a",
+    "kind:group",
+    "^pay",
+    "ce$",
+    "'ments",
+    "pay !api",
+    "artist",
+    "guest",
+    "spotify",
+    "backstage",
+    "system",
+    "zzzzq",
+    "",
+];
+
+/// What each front end answered: entity refs, best first.
+#[derive(Debug, PartialEq, Eq)]
+struct Answer {
+    refs: Vec<String>,
+}
+
+fn refs(corpus: &Corpus, indices: impl IntoIterator<Item = u32>) -> Answer {
+    Answer {
+        refs: indices
+            .into_iter()
+            .map(|i| corpus.get(i as usize).unwrap().entity_ref().into_owned())
+            .collect(),
+    }
+}
+
+/// The search API that `callboard search` calls.
+fn via_search_api(corpus: &Corpus, q: &str) -> Answer {
+    let found = search(corpus, &parse_query(q), usize::MAX);
+    assert_eq!(found.matched, found.hits.len());
+    refs(corpus, found.hits.iter().map(|h| h.index as u32))
+}
+
+/// The catalog list, the query typed one key at a time.
+fn via_tui_list(h: &mut Harness, q: &str) -> Answer {
+    h.app.update(Action::ClearLine);
+    h.settle();
+    h.press(q);
+    let picker = h
+        .app
+        .catalog
+        .picker
+        .as_ref()
+        .expect("the catalog is loaded");
+    let progress = picker.progress();
+    assert!(!progress.running, "{q}: settled");
+    let corpus = picker.corpus().clone();
+    refs(
+        &corpus,
+        (0..progress.matched).map(|n| picker.matched_index(n).unwrap()),
+    )
+}
+
+/// An `EntityPicker` with no filter in a template form, the query typed
+/// into its popup.
+fn via_entity_picker(h: &Harness, q: &str) -> Answer {
+    let picker = h
+        .app
+        .catalog
+        .picker
+        .as_ref()
+        .expect("the catalog is loaded");
+    let corpus = picker.corpus().clone();
+    let pages = vec![json!({"properties": {"e": {"type": "string", "ui:field": "EntityPicker"}}})];
+    let mut form = FormState::new("template:default/t", "T", pages, Some(corpus.clone()))
+        .with_index(picker.index());
+    let key = |code| Key::new(code, KeyModifiers::NONE);
+    form.handle_key(&key(KeyCode::Enter));
+    for c in q.chars() {
+        form.handle_key(&key(KeyCode::Char(c)));
+    }
+    let popup = form.popup.as_ref().expect("Enter opens the picker");
+    assert_eq!(popup.query.text, q);
+    refs(&corpus, popup.matches.iter().copied())
+}
+
+/// `callboard search --json` over synced sources.
+fn via_cli(sources: &[PathBuf], cache: &Path, q: &str) -> Answer {
+    let out = callboard(sources, cache, &["search", "--json", "-n", "100000", q]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{q}: {e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    let hits = v["hits"].as_array().unwrap();
+    assert_eq!(v["matched"].as_u64().unwrap() as usize, hits.len(), "{q}");
+    Answer {
+        refs: hits
+            .iter()
+            .map(|h| h["ref"].as_str().unwrap().to_string())
+            .collect(),
+    }
+}
+
+fn callboard(sources: &[PathBuf], cache: &Path, args: &[&str]) -> std::process::Output {
+    let home = cache.join("home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_callboard"));
+    for source in sources {
+        cmd.arg("--source").arg(source);
+    }
+    cmd.arg("--cache-dir")
+        .arg(cache)
+        .args(args)
+        .env("XDG_CONFIG_HOME", &home)
+        .env("HOME", &home)
+        .env_remove("CALLBOARD_CONFIG")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// Every front end agrees on every query; the picker shows at most 200.
+fn check_all(h: &mut Harness, cli: Option<(&[PathBuf], &Path)>) -> usize {
+    let corpus: Arc<Corpus> = h.app.catalog.picker.as_ref().unwrap().corpus().clone();
+    let mut found = 0;
+    for &q in QUERIES {
+        let expected = via_search_api(&corpus, q);
+        found += usize::from(!expected.refs.is_empty());
+        if let Some((sources, cache)) = cli {
+            assert_eq!(
+                via_cli(sources, cache, q),
+                expected,
+                "{q}: callboard search"
+            );
+        }
+        assert_eq!(via_tui_list(h, q), expected, "{q}: the TUI list");
+        let picked = via_entity_picker(h, q);
+        assert!(expected.refs.len() <= 200, "{q}: the picker would cut it");
+        assert_eq!(picked, expected, "{q}: the entity picker");
+    }
+    found
+}
+
+/// YAML sources synced by the binary, and the TUI over the same cache.
+fn synced(paths: &[PathBuf], cache: &Path) -> Harness {
+    let out = callboard(paths, cache, &["sync"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let sources = paths
+        .iter()
+        .map(|path| Source {
+            name: format!("path:{}", path.display()),
+            kind: SourceKind::Local {
+                roots: vec![path.clone()],
+            },
+        })
+        .collect();
+    Harness::over(cache, sources, (120, 40))
+}
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join(rel)
+        .canonicalize()
+        .unwrap()
+}
+
+#[test]
+fn the_demo_ranks_alike_in_the_cli_the_list_and_the_picker() {
+    let sources = [repo("assets/demo")];
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = synced(&sources, cache.path());
+    let found = check_all(&mut h, Some((&sources, cache.path())));
+    assert!(
+        found > QUERIES.len() / 2,
+        "only {found} queries found anything"
+    );
+    // The rule the issue asked for: on equal scores components and APIs
+    // come before systems and groups, and an exact name first.
+    let booking = via_tui_list(&mut h, "booking");
+    assert_eq!(
+        booking.refs[..3],
+        [
+            "component:default/booking-api",
+            "api:default/booking-api",
+            "api:default/booking-events"
+        ],
+        "{booking:?}"
+    );
+    let group = booking
+        .refs
+        .iter()
+        .position(|r| r == "group:default/team-booking");
+    assert!(group > Some(2), "{booking:?}");
+    let payments = via_tui_list(&mut h, "payments");
+    assert_eq!(payments.refs[0], "system:default/payments", "{payments:?}");
+}
+
+#[test]
+fn the_backstage_examples_rank_alike_in_the_cli_the_list_and_the_picker() {
+    // Two sources: the examples and the example organisation.
+    let sources = [
+        repo("../shared/fixtures/backstage-examples/all.yaml"),
+        repo("../shared/fixtures/backstage-examples/acme-corp.yaml"),
+    ];
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = synced(&sources, cache.path());
+    let found = check_all(&mut h, Some((&sources, cache.path())));
+    assert!(
+        found > QUERIES.len() / 2,
+        "only {found} queries found anything"
+    );
+}
+
+#[test]
+fn the_tui_fixture_ranks_alike_in_the_search_api_the_list_and_the_picker() {
+    let mut h = Harness::with_entities(fixture(), (80, 24));
+    let found = check_all(&mut h, None);
+    assert!(
+        found > QUERIES.len() / 3,
+        "only {found} queries found anything"
+    );
+}
