@@ -112,7 +112,6 @@ pub use rank::{
     ascending, rank, rank_texts, search, Hit, Options, Ranking, Scope, SearchResults, NEVER,
 };
 
-use crate::catalog::entity_ref::split_ref;
 use crate::catalog::Entity;
 
 /// Records per thread below which one thread is faster (decoding, ranking).
@@ -169,15 +168,6 @@ fn clip(s: &str) -> String {
         end -= 1;
     }
     s[..end].to_string()
-}
-
-/// The name part of a canonical ref (`group:default/team-a` -> `team-a`);
-/// the input itself when it is not a ref.
-fn ref_name(r: &str) -> &str {
-    match split_ref(r) {
-        Ok(parts) => parts.name,
-        Err(_) => r,
-    }
 }
 
 #[cfg(test)]

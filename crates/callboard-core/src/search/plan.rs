@@ -14,7 +14,8 @@ use super::corpus::{Rec, T_KIND, T_OWNER, T_TAG, T_TYPE};
 use super::fuzzy;
 use super::index::Fields;
 use super::needle::{byte_mask, Needle, IN_DESC, IN_NAME, IN_TITLE};
-use super::{ref_name, CompiledFilters, Corpus, Filter, Query, RecordView};
+use super::{CompiledFilters, Corpus, Filter, Query, RecordView};
+use crate::catalog::entity_ref::ref_name;
 
 /// Field weights: a match in the name counts most, a description substring least.
 pub(super) const W_NAME: u32 = 4;

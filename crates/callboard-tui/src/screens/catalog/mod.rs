@@ -11,7 +11,6 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::entity::{open_best_link, Pending, OVERVIEW};
-use super::templates::is_template_ref;
 use super::{Cmd, Cx, Hint, Keys, Outcome, Screen};
 use crate::command;
 use crate::keymap::{Action, Keymap, Scope};
@@ -19,6 +18,7 @@ use crate::layout;
 use crate::picker::{Picker, Progress, Row};
 use crate::widgets::list::clamp_offset;
 use crate::widgets::LineEdit;
+use callboard_core::catalog::entity_ref;
 use callboard_core::search::{Corpus, Index};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +216,10 @@ impl CatalogScreen {
         if pane == OVERVIEW && pending.is_none() {
             // Enter on a template fills in its form (its entity page is
             // still on 1-6).
-            if let Some(key) = selected.as_ref().filter(|k| is_template_ref(k)) {
+            if let Some(key) = selected
+                .as_ref()
+                .filter(|k| entity_ref::ref_kind_is(k, "template"))
+            {
                 cx.out.push(Cmd::OpenTemplateForm(key.clone()));
                 return;
             }

@@ -66,12 +66,6 @@ pub enum TemplateScreen {
     Run(Box<RunScreen>),
 }
 
-pub fn is_template_ref(key: &str) -> bool {
-    key.split(':')
-        .next()
-        .is_some_and(|k| k.eq_ignore_ascii_case("template"))
-}
-
 fn request(cx: &mut Cx, r: TemplateRequest) {
     cx.request(Request::Template(Box::new(r)));
 }
