@@ -217,7 +217,15 @@ fn core_and_io_never_print() {
         rust_files(&root().join(dir), &mut files);
     }
     assert!(files.len() > 20, "{files:?}");
-    let printing = ["println!", "eprintln!", "print!", "eprint!", "dbg!"];
+    let printing = [
+        "println!",
+        "eprintln!",
+        "print!",
+        "eprint!",
+        "dbg!",
+        "stdout()",
+        "stderr()",
+    ];
     let mut offenders = Vec::new();
     for file in &files {
         let text = std::fs::read_to_string(file).unwrap();
