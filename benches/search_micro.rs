@@ -1,5 +1,6 @@
 //! Micro-benchmarks for `callboard_core::search`: decoding the cached corpus and
-//! ranking it, over 10k and 100k synthetic entities.
+//! ranking it (with and without the TUI list's index), over 10k and 100k
+//! synthetic entities.
 //!
 //! `cargo bench --bench search_micro`
 //!
@@ -11,7 +12,8 @@
 use std::hint::black_box;
 
 use callboard_core::search::{
-    decode_corpus, encode_corpus, parse_query, search, Corpus, SearchRecord,
+    decode_corpus, encode_corpus, parse_query, rank, search, Corpus, Index, Options, Plan, Scope,
+    SearchRecord,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
 
@@ -194,6 +196,20 @@ fn benches(c: &mut Criterion) {
                 &query,
                 |b, query| b.iter(|| search(&corpus, black_box(query), 50)),
             );
+        }
+        // The ranking with and without the index the TUI list builds once
+        // (names and titles prepared for the fast nucleo scorer): one
+        // thread each, so the ratio is the scorer's.
+        let index = Index::build(&corpus);
+        for q in ["pay", "payments", "checkout api", "pmtgw"] {
+            let plan = Plan::new(&corpus, &parse_query(q));
+            let options = Options::limit(50);
+            group.bench_with_input(BenchmarkId::new("rank_nucleo", q), &plan, |b, plan| {
+                b.iter(|| rank(&corpus, None, black_box(plan), Scope::All, &options))
+            });
+            group.bench_with_input(BenchmarkId::new("rank_indexed", q), &plan, |b, plan| {
+                b.iter(|| rank(&corpus, Some(&index), black_box(plan), Scope::All, &options))
+            });
         }
         group.finish();
     }
