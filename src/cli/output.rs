@@ -276,6 +276,30 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
 }
 
 /// A dependency tree with box-drawing branches.
+/// Rows as aligned columns, two spaces apart; the last column is left
+/// ragged (a title or description of any length).
+pub fn render_table<const N: usize>(rows: &[[String; N]]) -> String {
+    let mut widths = [0usize; N];
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < N {
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 pub fn render_deps(tree: &DepTree, direction: Direction, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", style.bold(&clean(&tree.root)));
@@ -317,6 +341,18 @@ pub fn render_deps(tree: &DepTree, direction: Direction, style: Style) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tables_align_all_but_the_last_column() {
+        let rows = [
+            ["a".to_string(), "long-owner".into(), "x".into()],
+            ["longer-name".into(), "o".into(), "".into()],
+        ];
+        assert_eq!(
+            render_table(&rows),
+            "a            long-owner  x\nlonger-name  o\n"
+        );
+    }
 
     #[test]
     fn plain_style_adds_no_escapes() {

@@ -207,7 +207,9 @@ fn remove_stale_temp_files(dir: &Path, prefix: &str) {
     }
 }
 
-fn file_stem(source: &str) -> String {
+/// A name safe as one path segment: a readable slug plus a hash of the
+/// original, so distinct names never collide and none can climb out.
+pub(crate) fn file_stem(source: &str) -> String {
     let slug: String = source
         .chars()
         .map(|c| {

@@ -31,7 +31,7 @@ use callboard_io::template::remote::Scaffolder;
 
 use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
 use crate::cli::json::print_json;
-use crate::cli::output::clean;
+use crate::cli::output::{clean, render_table};
 use crate::cli::session::Session;
 
 #[derive(Debug, Subcommand)]
@@ -113,18 +113,7 @@ fn cmd_list(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
                 ]
             })
             .collect();
-        let widths: Vec<usize> = (0..3)
-            .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-            .collect();
-        for row in &rows {
-            let mut line = String::new();
-            for (i, cell) in row.iter().enumerate().take(3) {
-                line.push_str(cell);
-                line.push_str(&" ".repeat(widths[i] - cell.chars().count() + 2));
-            }
-            line.push_str(&row[3]);
-            writeln!(out, "{}", line.trim_end())?;
-        }
+        out.write_all(render_table(&rows).as_bytes())?;
         writeln!(
             out,
             "{}",

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::cache::file_stem;
 use crate::config::Endpoint;
 use crate::remotes::Remotes;
 use crate::source::backstage::{ErrorKind as RemoteKind, RemoteError};
@@ -28,31 +29,11 @@ struct Metadata {
 
 /// The cache folder of one entity's site: `techdocs/<source>/<ns>/<kind>/<name>`.
 pub fn cache_root(cache_dir: &Path, source: &str, triplet: &[String; 3]) -> PathBuf {
-    let mut p = cache_dir.join("techdocs").join(safe_segment(source));
+    let mut p = cache_dir.join("techdocs").join(file_stem(source));
     for part in triplet {
-        p.push(safe_segment(part));
+        p.push(file_stem(part));
     }
     p
-}
-
-/// A name safe as one path segment: a readable slug plus a hash of the
-/// original, so distinct names never collide and none can climb out.
-fn safe_segment(s: &str) -> String {
-    let slug: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .take(40)
-        .collect();
-    let hash = s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
-        (h ^ b as u64).wrapping_mul(0x100000001b3)
-    });
-    format!("{slug}-{:08x}", hash as u32)
 }
 
 /// Percent-encode one URL path segment.
@@ -211,12 +192,9 @@ pub fn cached_markdown(
     page: &str,
 ) -> Option<String> {
     let rel = normalize_rel(page).filter(|p| !p.is_empty())?;
-    let path = cache_root(cache_dir, source, triplet).join("pages").join(
-        rel.split('/')
-            .map(safe_segment)
-            .collect::<Vec<_>>()
-            .join("/"),
-    );
+    let path = cache_root(cache_dir, source, triplet)
+        .join("pages")
+        .join(rel.split('/').map(file_stem).collect::<Vec<_>>().join("/"));
     let bytes = fs::read(path).ok()?;
     let html = String::from_utf8_lossy(&bytes[..bytes.len().min(2 * MAX_PAGE_BYTES)]);
     Some(callboard_core::docs::html::to_markdown(&html))
@@ -255,12 +233,9 @@ pub fn load_page(
         .ok_or_else(|| {
             DocsError::new(ErrorKind::Invalid, format!("{page} leaves the docs site"))
         })?;
-    let cached = cache_root(cache_dir, source, triplet).join("pages").join(
-        rel.split('/')
-            .map(safe_segment)
-            .collect::<Vec<_>>()
-            .join("/"),
-    );
+    let cached = cache_root(cache_dir, source, triplet)
+        .join("pages")
+        .join(rel.split('/').map(file_stem).collect::<Vec<_>>().join("/"));
     let url_path = format!(
         "/static/docs/{}/{}",
         triplet_path(triplet),
@@ -324,8 +299,8 @@ mod tests {
         .unwrap();
         let page = root
             .join("pages")
-            .join(safe_segment("ops"))
-            .join(safe_segment("index.html"));
+            .join(file_stem("ops"))
+            .join(file_stem("index.html"));
         write_atomic(
             &page,
             b"<html><body><article><h1>Operations</h1><h2 id=\"on-call-runbook\">On-call runbook</h2><p>Restart it.</p></article></body></html>",

@@ -125,6 +125,16 @@ pub fn text_edit_action(key: &Key) -> Option<Action> {
     })
 }
 
+/// [`text_edit_action`] for the text fields the key map does not see (a
+/// form's fields and pickers, the template list's filter, the target
+/// directory): Ctrl-u clears the line there too.
+pub fn field_edit_action(key: &Key) -> Option<Action> {
+    match key.code {
+        KeyCode::Char('u') if key.mods == KeyModifiers::CONTROL => Some(Action::ClearLine),
+        _ => text_edit_action(key),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

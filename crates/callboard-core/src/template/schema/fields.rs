@@ -344,23 +344,13 @@ pub(super) fn make_field(path: Vec<String>, prop: &Value, required: bool, depth:
 
 #[cfg(test)]
 mod tests {
-    use super::super::{apply_defaults, review_lines, validate, FieldError};
+    use super::super::test_support::{obj, paths};
+    use super::super::{apply_defaults, review_lines, validate};
     use super::*;
     use serde_json::json;
 
     fn fixtures() -> std::path::PathBuf {
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures")
-    }
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
-
-    fn paths(errors: &[FieldError]) -> Vec<(&str, &str)> {
-        errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.message.as_str()))
-            .collect()
     }
 
     /// Every template under the fixtures, as (file, spec.parameters pages).

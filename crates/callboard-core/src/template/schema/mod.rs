@@ -156,6 +156,21 @@ impl Field {
         self.path.join(".")
     }
 
+    /// A `ui:options` list of strings (`allowedHosts`, `kinds`, …); empty
+    /// when absent, non-string items left out.
+    pub fn option_strings(&self, key: &str) -> Vec<String> {
+        self.options
+            .get(key)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Whether the user can focus and edit it.
     pub fn is_visible(&self) -> bool {
         self.widget != Widget::Hidden
@@ -179,4 +194,23 @@ pub struct FormStep {
     /// Page-level `when: ${{ … }}` (a form feature, evaluated by the caller).
     pub when: Option<String>,
     pub fields: Vec<Field>,
+}
+
+/// Helpers the tests of this module's files share.
+#[cfg(test)]
+mod test_support {
+    use serde_json::{Map, Value};
+
+    use super::FieldError;
+
+    pub fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    pub fn paths(errors: &[FieldError]) -> Vec<(&str, &str)> {
+        errors
+            .iter()
+            .map(|e| (e.path.as_str(), e.message.as_str()))
+            .collect()
+    }
 }

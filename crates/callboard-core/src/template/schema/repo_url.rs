@@ -88,21 +88,10 @@ fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{validate, FieldError};
+    use super::super::test_support::{obj, paths};
+    use super::super::validate;
     use super::*;
     use serde_json::json;
-    use serde_json::{Map, Value};
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
-
-    fn paths(errors: &[FieldError]) -> Vec<(&str, &str)> {
-        errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.message.as_str()))
-            .collect()
-    }
 
     #[test]
     fn repo_url_parts_round_trip_and_validate() {

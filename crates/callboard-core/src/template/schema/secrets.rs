@@ -106,12 +106,9 @@ pub fn without_masked(steps: &[Value], values: &Map<String, Value>) -> Map<Strin
 #[cfg(test)]
 mod tests {
     use super::super::review_lines;
+    use super::super::test_support::obj;
     use super::*;
     use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
 
     #[test]
     fn secrets_are_split_masked_and_never_reviewed() {

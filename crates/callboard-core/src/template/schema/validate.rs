@@ -114,19 +114,7 @@ pub fn check_field(field: &Field, value: &Value) -> Option<String> {
 
 fn check_repo_url(field: &Field, value: &str) -> Option<String> {
     let parts = RepoUrl::parse(value);
-    let allowed = |key: &str| -> Vec<String> {
-        field
-            .options
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let allowed = |key: &str| field.option_strings(key);
     if parts.host.is_empty() {
         return Some("Host is required".into());
     }
@@ -430,19 +418,9 @@ pub fn json_matches(schema: &Value, value: &Value) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{obj, paths};
     use super::*;
     use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
-
-    fn paths(errors: &[FieldError]) -> Vec<(&str, &str)> {
-        errors
-            .iter()
-            .map(|e| (e.path.as_str(), e.message.as_str()))
-            .collect()
-    }
 
     #[test]
     fn validation_messages_per_field() {

@@ -66,12 +66,9 @@ pub fn apply_defaults(steps: &[Value], values: &mut Map<String, Value>) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::obj;
     use super::*;
     use serde_json::json;
-
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
 
     #[test]
     fn defaults_fill_nested_objects_and_branches() {

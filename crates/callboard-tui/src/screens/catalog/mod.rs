@@ -16,7 +16,7 @@ use crate::command;
 use crate::keymap::{Action, Keymap, Scope};
 use crate::layout;
 use crate::picker::{Picker, Progress, Row};
-use crate::widgets::list::clamp_offset;
+use crate::widgets::list::{clamp_offset, scroll_step};
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
 use callboard_core::search::{Corpus, Index};
@@ -265,17 +265,11 @@ impl Screen for CatalogScreen {
     fn update(&mut self, action: Action, cx: &mut Cx) -> Outcome {
         let area = cx.area;
         let page = self.list_height(area).max(1) as isize;
+        if let Some(step) = scroll_step(&action, page) {
+            self.move_list(step, area);
+            return Outcome::Consumed;
+        }
         match action {
-            Action::Down => self.move_list(1, area),
-            Action::Up => self.move_list(-1, area),
-            Action::ScrollDown => self.move_list(3, area),
-            Action::ScrollUp => self.move_list(-3, area),
-            Action::HalfPageDown => self.move_list(page / 2, area),
-            Action::HalfPageUp => self.move_list(-page / 2, area),
-            Action::PageDown => self.move_list(page, area),
-            Action::PageUp => self.move_list(-page, area),
-            Action::Top => self.move_list(isize::MIN / 2, area),
-            Action::Bottom => self.move_list(isize::MAX / 2, area),
             Action::Click { column, row } => self.click(column, row, cx),
             Action::Open => self.open_selected(OVERVIEW, None, cx),
             Action::Pane(n) => self.open_selected(n, None, cx),

@@ -19,7 +19,7 @@ use crate::keymap::{Action, Keymap, Scope};
 use crate::layout;
 use crate::messages::EntityDetail;
 use crate::model::Loadable;
-use crate::widgets::list::clamp_offset;
+use crate::widgets::list::{clamp_offset, scroll_step};
 use callboard_core::catalog::entity_ref;
 use callboard_core::text;
 use panes::{PaneLine, Target};
@@ -388,17 +388,11 @@ impl Screen for EntityStack {
 
     fn update(&mut self, action: Action, cx: &mut Cx) -> Outcome {
         let page = layout::entity(cx.area).body.height.max(1) as isize;
+        if let Some(step) = scroll_step(&action, page) {
+            self.move_pane(step, cx);
+            return Outcome::Consumed;
+        }
         match action {
-            Action::Down => self.move_pane(1, cx),
-            Action::Up => self.move_pane(-1, cx),
-            Action::ScrollDown => self.move_pane(3, cx),
-            Action::ScrollUp => self.move_pane(-3, cx),
-            Action::HalfPageDown => self.move_pane(page / 2, cx),
-            Action::HalfPageUp => self.move_pane(-page / 2, cx),
-            Action::PageDown => self.move_pane(page, cx),
-            Action::PageUp => self.move_pane(-page, cx),
-            Action::Top => self.move_pane(isize::MIN / 2, cx),
-            Action::Bottom => self.move_pane(isize::MAX / 2, cx),
             Action::Click { column, row } => self.click(column, row, cx),
             Action::Back => {
                 self.pop();

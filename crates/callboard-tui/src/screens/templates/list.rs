@@ -8,9 +8,10 @@ use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::Frame;
 
-use super::{footer, list_edit_action, Flow};
+use super::{footer, Flow};
 use crate::keymap::{Action, Keymap};
 use crate::screens::{Cx, Hint, Keys, Screen};
+use crate::widgets::line_edit::field_edit_action;
 use crate::widgets::spans::{clean, line_at as put};
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
@@ -145,7 +146,7 @@ impl Screen for TemplateList {
                 }
             }
             _ => {
-                if let Some(action) = list_edit_action(&key) {
+                if let Some(action) = field_edit_action(&key) {
                     if self.query.edit(&action) {
                         self.refilter();
                     }

@@ -17,14 +17,14 @@ pub mod run_log;
 
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyModifiers};
+use crossterm::event::KeyCode;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
 use ratatui::widgets::Clear;
 use ratatui::Frame;
 
 use super::{Cmd, Cx, Hint, Keys, Outcome, Screen};
-use crate::keymap::{Action, Key, Keymap};
+use crate::keymap::{Action, Keymap};
 use crate::messages::templates::{TemplateMsg, TemplateRequest};
 use crate::messages::Request;
 use crate::widgets::spans::{clean, line_at};
@@ -271,21 +271,4 @@ fn footer(frame: &mut Frame, area: Rect, cx: &Cx, hints: Vec<Hint>) {
     let y = area.y + area.height.saturating_sub(1);
     let message = cx.message.map(|m| (m.text.as_str(), m.error));
     status_bar::footer(frame, area, y, message, &hints, cx.theme);
-}
-
-/// Editing keys of the list's filter and the plan's directory.
-fn list_edit_action(key: &Key) -> Option<Action> {
-    let ctrl = key.mods.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('u') if ctrl => Action::ClearLine,
-        KeyCode::Char('w') if ctrl => Action::DeleteWord,
-        KeyCode::Char(c) if !ctrl => Action::Input(c),
-        KeyCode::Backspace => Action::Backspace,
-        KeyCode::Delete => Action::DeleteChar,
-        KeyCode::Left => Action::CursorLeft,
-        KeyCode::Right => Action::CursorRight,
-        KeyCode::Home => Action::CursorHome,
-        KeyCode::End => Action::CursorEnd,
-        _ => return None,
-    })
 }

@@ -11,11 +11,12 @@ use ratatui::Frame;
 use serde_json::Value;
 
 use super::form::FormScreen;
-use super::{footer, list_edit_action, request, Flow};
+use super::{footer, request, Flow};
 use crate::keymap::{Action, Keymap};
 use crate::messages::templates::{Plan, TemplateRequest};
 use crate::screens::{Cx, Hint, Keys, Screen};
 use crate::theme::Theme;
+use crate::widgets::line_edit::field_edit_action;
 use crate::widgets::spans::{clean, line_at as put};
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
@@ -113,7 +114,7 @@ impl Screen for PlanScreen {
                 }
             }
             _ => {
-                if let Some(action) = list_edit_action(&key) {
+                if let Some(action) = field_edit_action(&key) {
                     self.target.edit(&action);
                 }
             }

@@ -8,7 +8,7 @@ use ratatui::widgets::Clear;
 use ratatui::Frame;
 use serde_json::Value;
 
-use super::values::{option_strings, plural};
+use super::values::plural;
 use super::{FormState, PickerPopup, RepoPart, Row};
 use crate::screens::Hint;
 use crate::theme::Theme;
@@ -360,7 +360,7 @@ fn value_spans(
             let first = shown.split('\n').next().unwrap_or("").to_string();
             let mut spans = Vec::new();
             let limited = match row {
-                Row::Repo(_, part) => !option_strings(field, part.allowed_key()).is_empty(),
+                Row::Repo(_, part) => !field.option_strings(part.allowed_key()).is_empty(),
                 _ => false,
             };
             if limited {

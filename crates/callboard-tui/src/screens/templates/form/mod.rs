@@ -27,6 +27,7 @@ use crossterm::event::{KeyCode, KeyModifiers};
 use serde_json::{json, Map, Value};
 
 use crate::keymap::{Action, Key};
+use crate::widgets::line_edit::field_edit_action;
 use crate::widgets::LineEdit;
 use callboard_core::search::{Corpus, Index};
 use callboard_core::template::schema::{
@@ -39,7 +40,7 @@ pub use draw::draw;
 use picker::rematch;
 pub use picker::{entity_candidates, tag_candidates, Candidates, PickerPopup};
 pub use screen::FormScreen;
-use values::{cycle, edit_action, edit_text, option_strings, parse_text, plural};
+use values::{cycle, edit_text, parse_text, plural};
 
 /// One focusable (or heading) row of a page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -557,7 +558,7 @@ impl FormState {
         }
         let ctrl = key.mods.contains(KeyModifiers::CONTROL);
         if let Row::Repo(_, part) = row {
-            let hosts = option_strings(&field, part.allowed_key());
+            let hosts = field.option_strings(part.allowed_key());
             if !hosts.is_empty()
                 && matches!(
                     key.code,
@@ -640,7 +641,7 @@ impl FormState {
                     }
                     KeyCode::Enter => self.enter_moves_on(),
                     _ => {
-                        if let Some(action) = edit_action(key) {
+                        if let Some(action) = field_edit_action(key) {
                             if self.edit.edit(&action) {
                                 self.store_edit();
                             }

@@ -5,9 +5,9 @@
 
 use serde_json::{json, Map, Value};
 
-use super::values::{edit_action, option_strings};
 use super::FormState;
 use crate::keymap::Key;
+use crate::widgets::line_edit::field_edit_action;
 use crate::widgets::LineEdit;
 use callboard_core::search::{
     parse_query, rank, rank_texts, Corpus, Index, Options, Plan, Scope, NEVER,
@@ -166,7 +166,7 @@ impl FormState {
                 return;
             }
             _ => {
-                if let Some(action) = edit_action(key) {
+                if let Some(action) = field_edit_action(key) {
                     if popup.query.edit(&action) {
                         rematch(&mut popup, self.corpus.as_deref(), self.index.as_deref());
                     }
@@ -327,7 +327,7 @@ fn any_value(
 /// The tags in use in the catalog (of `ui:options.kinds`, if given), most
 /// used first, with their counts when `showCounts` is set.
 pub fn tag_candidates(corpus: &Corpus, field: &Field) -> Vec<(String, Option<usize>)> {
-    let kinds: Vec<String> = option_strings(field, "kinds");
+    let kinds: Vec<String> = field.option_strings("kinds");
     let show_counts = field.options.get("showCounts").and_then(Value::as_bool) == Some(true);
     let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for record in corpus.iter() {

@@ -1,10 +1,8 @@
 //! Values as the form edits them: typed text to a field's value and back,
-//! the editing keys of its fields, and small helpers.
+//! and small helpers.
 
-use crossterm::event::{KeyCode, KeyModifiers};
 use serde_json::Value;
 
-use crate::keymap::{Action, Key};
 use callboard_core::template::schema::{Field, FieldKind, PickerKind};
 
 pub(super) fn plural(n: usize, what: &str) -> String {
@@ -25,39 +23,6 @@ pub(super) fn cycle(current: Option<usize>, len: usize, forward: bool) -> usize 
         (Some(i), true) => (i + 1) % len,
         (Some(i), false) => (i + len - 1) % len,
     }
-}
-
-pub(super) fn option_strings(field: &Field, key: &str) -> Vec<String> {
-    field
-        .options
-        .get(key)
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Text-editing keys (as the query line uses them).
-pub(super) fn edit_action(key: &Key) -> Option<Action> {
-    let ctrl = key.mods.contains(KeyModifiers::CONTROL);
-    Some(match key.code {
-        KeyCode::Char('w') if ctrl => Action::DeleteWord,
-        KeyCode::Char('u') if ctrl => Action::ClearLine,
-        KeyCode::Char('a') if ctrl => Action::CursorHome,
-        KeyCode::Char('e') if ctrl => Action::CursorEnd,
-        KeyCode::Char(c) if !ctrl && !key.mods.contains(KeyModifiers::ALT) => Action::Input(c),
-        KeyCode::Backspace => Action::Backspace,
-        KeyCode::Delete => Action::DeleteChar,
-        KeyCode::Left => Action::CursorLeft,
-        KeyCode::Right => Action::CursorRight,
-        KeyCode::Home => Action::CursorHome,
-        KeyCode::End => Action::CursorEnd,
-        _ => return None,
-    })
 }
 
 /// A value as editable text.
