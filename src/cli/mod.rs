@@ -80,8 +80,10 @@ pub enum Command {
     },
     /// Fuzzy-search the catalog: `kind:api owner:team-a pay`.
     Search {
-        /// Free text plus filters kind: type: owner: lifecycle: tag: system: namespace:
-        #[arg(num_args = 0.., trailing_var_arg = true, allow_hyphen_values = true)]
+        /// Free text plus filters kind: type: owner: lifecycle: tag: system:
+        /// namespace:. Options may come before, between or after its words;
+        /// `--` ends the options (`search -- -text`).
+        #[arg(value_name = "QUERY")]
         query: Vec<String>,
         /// Show at most this many results.
         #[arg(long, short = 'n', default_value_t = 20)]
