@@ -91,12 +91,19 @@ pub enum Command {
     },
     /// The on-call view of one entity: owner, members, on-call, runbooks.
     Show {
-        /// `kind:namespace/name`, `kind:name` or a bare name that is unique.
+        /// The entity: `[kind:][namespace/]name`, as Backstage writes refs
+        /// (`component:default/payments-service`, `api:booking-api`), compared
+        /// case-insensitively; a bare name (`payments-service`) when only one
+        /// entity has it.
         #[arg(value_name = "REF")]
         entity: String,
     },
     /// Dependency tree of an entity, or with --reverse its dependents.
     Deps {
+        /// The entity: `[kind:][namespace/]name`, as Backstage writes refs
+        /// (`component:default/payments-service`, `api:booking-api`), compared
+        /// case-insensitively; a bare name (`payments-service`) when only one
+        /// entity has it.
         #[arg(value_name = "REF")]
         entity: String,
         /// Walk dependents instead (blast radius).
@@ -114,6 +121,10 @@ pub enum Command {
     /// Read an entity's TechDocs: a page rendered for the terminal
     /// (styled on a terminal, plain text when piped).
     Docs {
+        /// The entity: `[kind:][namespace/]name`, as Backstage writes refs
+        /// (`component:default/payments-service`, `api:booking-api`), compared
+        /// case-insensitively; a bare name (`payments-service`) when only one
+        /// entity has it.
         #[arg(value_name = "REF")]
         entity: String,
         /// The page: a path (runbook.md), a path without .md, or a nav

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use callboard_core::catalog::index::{DepNode, DepTree, Direction};
 use callboard_core::report::ShowReport;
+use callboard_core::text::counted;
 use callboard_core::text::sanitize::{sanitize, sanitize_line};
 
 /// Terminal styling, off when piped or when `NO_COLOR` is set.
@@ -50,6 +51,12 @@ impl Style {
     pub fn heading(&self, s: &str) -> String {
         self.wrap("1;36", s)
     }
+}
+
+/// A footer or note about the answer (counts, summaries): on stderr, so
+/// stdout holds only the answer and `| wc -l` counts it.
+pub fn footer(line: &str) {
+    eprintln!("{}", line.trim_end());
 }
 
 /// One-line safe form of a catalog string.
@@ -300,7 +307,8 @@ pub fn render_table<const N: usize>(rows: &[[String; N]]) -> String {
     out
 }
 
-pub fn render_deps(tree: &DepTree, direction: Direction, style: Style) -> String {
+/// The tree, one entity a line; its count is [`deps_summary`].
+pub fn render_deps(tree: &DepTree, style: Style) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", style.bold(&clean(&tree.root)));
     fn walk(out: &mut String, nodes: &[DepNode], prefix: &str, style: Style) {
@@ -325,17 +333,22 @@ pub fn render_deps(tree: &DepTree, direction: Direction, style: Style) -> String
         }
     }
     walk(&mut out, &tree.children, "", style);
+    out
+}
+
+/// The count under a dependency tree: `2 dependencies`, `9 dependents
+/// (blast radius)`, and whether the depth limit cut it.
+pub fn deps_summary(tree: &DepTree, direction: Direction) -> String {
     let what = match direction {
-        Direction::DependsOn => "dependencies",
-        Direction::DependedOnBy => "dependents (blast radius)",
+        Direction::DependsOn => "dependency",
+        Direction::DependedOnBy => "dependent (blast radius)",
     };
     let cut = if tree.truncated {
         ", more beyond the depth limit"
     } else {
         ""
     };
-    let _ = writeln!(out, "{} {what}{cut}", tree.count);
-    out
+    format!("{}{cut}", counted(tree.count, what))
 }
 
 #[cfg(test)]
@@ -383,10 +396,20 @@ mod tests {
                 }],
             }],
         };
-        let text = render_deps(&tree, Direction::DependsOn, Style::plain());
+        let text = render_deps(&tree, Style::plain());
         assert_eq!(
             text,
-            "component:default/a\n└─ dependsOn component:default/b\n   └─ dependsOn resource:default/db  (missing)\n2 dependencies\n"
+            "component:default/a\n└─ dependsOn component:default/b\n   └─ dependsOn resource:default/db  (missing)\n"
+        );
+        assert_eq!(deps_summary(&tree, Direction::DependsOn), "2 dependencies");
+        let one = DepTree {
+            count: 1,
+            truncated: true,
+            ..tree
+        };
+        assert_eq!(
+            deps_summary(&one, Direction::DependedOnBy),
+            "1 dependent (blast radius), more beyond the depth limit"
         );
     }
 }

@@ -43,7 +43,13 @@ fn a_global_option_after_the_query_picks_the_source() {
     let env = Env::new();
     let file = env.path("one.yaml");
     std::fs::write(&file, ONE).unwrap();
-    let out = env.run(&["search", "only", "--source", file.to_str().unwrap(), "--json"]);
+    let out = env.run(&[
+        "search",
+        "only",
+        "--source",
+        file.to_str().unwrap(),
+        "--json",
+    ]);
     assert!(out.status.success(), "{}{}", stdout(&out), stderr(&out));
     let v = json(&out);
     assert_eq!(v["query"], "only");
@@ -61,20 +67,24 @@ fn double_dash_ends_the_options() {
     // Without `--`, an unknown option is an error (exit 2), not query text.
     let out = env.run(&["search", "pay", "--no-such-option"]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
-    assert!(stderr(&out).contains("--no-such-option"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--no-such-option"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
 fn options_after_a_ref_are_options_too() {
     let env = Env::new();
     let out = env.run(&["show", "payments-service", "--json"]);
-    assert_eq!(json(&out)["entity_ref"], "component:default/payments-service");
+    assert_eq!(
+        json(&out)["entity_ref"],
+        "component:default/payments-service"
+    );
     let out = env.run(&["deps", "booking-api", "--json", "-d", "1"]);
     // booking-api is ambiguous: the answer is still JSON.
     json(&out);
     let out = env.run(&["deps", "component:booking-api", "-d", "1", "--json"]);
-    assert_eq!(
-        json(&out)["tree"]["root"],
-        "component:default/booking-api"
-    );
+    assert_eq!(json(&out)["tree"]["root"], "component:default/booking-api");
 }

@@ -9,7 +9,7 @@ use callboard_core::catalog::index::{dependency_tree, Direction};
 use super::{report_store_errors, resolve_or_explain};
 use crate::cli::exit::EXIT_OK;
 use crate::cli::json::print_json;
-use crate::cli::output::render_deps;
+use crate::cli::output::{deps_summary, footer, render_deps};
 use crate::cli::session::Session;
 
 pub fn run(
@@ -39,7 +39,8 @@ pub fn run(
             }),
         )?;
     } else {
-        write!(out, "{}", render_deps(&tree, direction, ctx.style))?;
+        write!(out, "{}", render_deps(&tree, ctx.style))?;
+        footer(&deps_summary(&tree, direction));
     }
     report_store_errors(&store);
     Ok(EXIT_OK)

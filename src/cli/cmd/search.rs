@@ -4,26 +4,16 @@ use std::io::Write;
 
 use anyhow::Result;
 use callboard_core::catalog::entity_ref::{ref_name, short_ref};
-use callboard_core::search::{parse_query, Corpus};
+use callboard_core::search::parse_query;
 
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
 use crate::cli::json::print_json;
-use crate::cli::output::{clean, render_table};
+use crate::cli::output::{clean, footer, render_table};
 use crate::cli::session::Session;
 
 pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Result<u8> {
     let store = ctx.store()?;
-    let mut parts = Vec::with_capacity(store.snapshots.len());
-    for snapshot in &store.snapshots {
-        parts.push(Corpus::decode(snapshot.corpus_bytes()?).map_err(|e| {
-            anyhow::anyhow!(
-                "search index of '{}' is unreadable ({e}); run `callboard sync`",
-                snapshot.info.source
-            )
-        })?);
-    }
-    // A ref from a higher-priority source hides the same ref below it.
-    let corpus = Corpus::merge(parts);
+    let corpus = super::merged_corpus(&store)?;
     let parsed = parse_query(query);
     let results = corpus.search(&parsed, limit);
     let hits: Vec<_> = results
@@ -64,16 +54,12 @@ pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Res
             })
             .collect();
         out.write_all(render_table(&rows).as_bytes())?;
-        writeln!(
-            out,
-            "{}",
-            ctx.style.dim(&format!(
-                "{} / {} shown, {} matched",
-                rows.len(),
-                results.total,
-                results.matched
-            ))
-        )?;
+        footer(&format!(
+            "{} / {} shown, {} matched",
+            rows.len(),
+            results.total,
+            results.matched
+        ));
     }
     Ok(if results.matched == 0 {
         EXIT_NO

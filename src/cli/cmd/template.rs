@@ -31,8 +31,9 @@ use callboard_io::template::remote::Scaffolder;
 
 use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
 use crate::cli::json::print_json;
-use crate::cli::output::{clean, render_table};
+use crate::cli::output::{clean, footer, render_table};
 use crate::cli::session::Session;
+use callboard_core::text::counted;
 
 #[derive(Debug, Subcommand)]
 pub enum TemplateCommand {
@@ -114,11 +115,7 @@ fn cmd_list(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
             })
             .collect();
         out.write_all(render_table(&rows).as_bytes())?;
-        writeln!(
-            out,
-            "{}",
-            ctx.style.dim(&format!("{} templates", rows.len()))
-        )?;
+        footer(&counted(rows.len(), "template"));
     }
     Ok(if templates.is_empty() {
         EXIT_NO

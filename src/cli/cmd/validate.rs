@@ -8,14 +8,22 @@ use callboard_io::source::Severity;
 
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
 use crate::cli::json::print_json;
-use crate::cli::output::clean;
+use crate::cli::output::{clean, footer};
 use crate::cli::session::Session;
+use callboard_core::text::counted;
 
 pub fn run(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Write) -> Result<u8> {
     use callboard_core::catalog::index::owner_of;
     use callboard_io::source::local::{load_local, LocalOptions};
     use callboard_io::source::Problem;
 
+    // A path that is not there is a mistake in the command, not a finding.
+    if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+        anyhow::bail!(
+            "cannot validate {}: no such file or folder",
+            missing.display()
+        );
+    }
     let options = LocalOptions {
         allowed_kinds: ctx.allowed_kinds.clone(),
         ..LocalOptions::default()
@@ -93,14 +101,13 @@ pub fn run(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Write) 
                 .iter()
                 .filter(|p| p.severity == Severity::Error)
                 .count();
-        writeln!(
-            out,
-            "{} files, {} entities: {} errors, {} warnings",
-            loaded.files_read,
-            catalog.len(),
-            problems.len() - warnings,
-            warnings
-        )?;
+        footer(&format!(
+            "{}, {}: {}, {}",
+            counted(loaded.files_read, "file"),
+            counted(catalog.len(), "entity"),
+            counted(problems.len() - warnings, "error"),
+            counted(warnings, "warning"),
+        ));
     }
     Ok(if errors > 0 || loaded.files_read == 0 {
         EXIT_NO

@@ -7,9 +7,13 @@ use std::borrow::Cow;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+pub mod plural;
 pub mod sanitize;
+pub mod suggest;
 
+pub use plural::counted;
 pub use sanitize::{sanitize, sanitize_line};
+pub use suggest::closest;
 
 /// A catalog string made safe for one line: control sequences stripped,
 /// newlines and tabs turned into spaces.
