@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use callboard_core::text::counted;
 use callboard_io::source::backstage::{Phase, RemoteStats, SyncProgress};
 use callboard_io::sync::{SyncEvent, SyncReport};
 
@@ -22,12 +23,12 @@ pub fn describe_remote_sync(r: &SyncReport, remote: &RemoteStats) -> String {
         String::new()
     };
     format!(
-        "{}: {} entities ({detail}{skipped}), {} in {} requests, {} errors, {} ms",
+        "{}: {} ({detail}{skipped}), {} in {}, {}, {} ms",
         r.source,
-        r.snapshot.entity_count,
+        counted(r.snapshot.entity_count, "entity"),
         human_bytes(remote.bytes_received + remote.bytes_sent),
-        remote.requests,
-        r.error_count(),
+        counted(remote.requests as usize, "request"),
+        counted(r.error_count(), "error"),
         r.elapsed.as_millis()
     )
 }
@@ -93,11 +94,11 @@ impl StderrProgress {
             Phase::Writing => "writing",
         };
         let count = match p.total {
-            Some(t) => format!("{}/{t}", p.entities),
-            None => p.entities.to_string(),
+            Some(t) => format!("{}/{t} entities", p.entities),
+            None => counted(p.entities, "entity"),
         };
         let line = format!(
-            "{}: {what}: {count} entities, {}",
+            "{}: {what}: {count}, {}",
             crate::cli::output::clean(&p.source),
             human_bytes(p.bytes)
         );

@@ -8,6 +8,7 @@ mod support;
 
 mod cache_crash;
 mod cli;
+mod cli_grammar;
 mod cli_messages;
 mod cli_options;
 mod docs_cli;

@@ -13,6 +13,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Result};
+use callboard_core::text::counted;
 use serde::Serialize;
 
 use crate::cache::{Cache, SnapshotInfo};
@@ -311,10 +312,10 @@ pub fn sync_all(
         let result = match sync_one(remotes, cache, source, allowed_kinds, options, &progress) {
             Ok(report) => {
                 let summary = format!(
-                    "{} entities from {} files, {} errors",
-                    report.snapshot.entity_count,
-                    report.files_read,
-                    report.error_count()
+                    "{} from {}, {}",
+                    counted(report.snapshot.entity_count, "entity"),
+                    counted(report.files_read, "file"),
+                    counted(report.error_count(), "error")
                 );
                 outcome.reports.push(report);
                 Ok(summary)
@@ -427,8 +428,8 @@ pub fn open_remote(
 pub fn problems_note(report: &SyncReport) -> Option<String> {
     (report.error_count() > 0).then(|| {
         format!(
-            "{} problems while reading '{}'; `callboard sync` lists them",
-            report.error_count(),
+            "{} while reading '{}'; `callboard sync` lists them",
+            counted(report.error_count(), "problem"),
             report.source
         )
     })

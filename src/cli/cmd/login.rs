@@ -51,8 +51,9 @@ pub fn login(session: &Session, name: &str) -> Result<u8> {
         let checked = session.remotes.check_token(name, ep, token.clone());
         match checked {
             Ok(n) => say(&format!(
-                "{} accepted the token ({n} entities)",
-                clean(&ep.url)
+                "{} accepted the token ({})",
+                clean(&ep.url),
+                callboard_core::text::counted(n as usize, "entity")
             )),
             Err(e)
                 if matches!(

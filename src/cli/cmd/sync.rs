@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use anyhow::Result;
+use callboard_core::text::counted;
 
 use crate::cli::clean_error;
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
@@ -51,12 +52,12 @@ pub fn run(ctx: &Session, full: bool, out: &mut dyn Write) -> Result<u8> {
             }
             writeln!(
                 out,
-                "{}: {} entities from {} files, {} errors, {} warnings, {} ms",
+                "{}: {} from {}, {}, {}, {} ms",
                 clean(&r.source),
-                r.snapshot.entity_count,
-                r.files_read,
-                r.error_count(),
-                r.problems.len() - r.error_count(),
+                counted(r.snapshot.entity_count, "entity"),
+                counted(r.files_read, "file"),
+                counted(r.error_count(), "error"),
+                counted(r.problems.len() - r.error_count(), "warning"),
                 r.elapsed.as_millis()
             )?;
         }

@@ -521,11 +521,11 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
                 match &args.out {
                     Some(dir) if !dry_run => writeln!(
                         out,
-                        "{} files into {}:",
-                        files.len(),
+                        "{} into {}:",
+                        counted(files.len(), "file"),
                         clean(&dir.display().to_string())
                     )?,
-                    _ => writeln!(out, "{} files would be written:", files.len())?,
+                    _ => writeln!(out, "{} would be written:", counted(files.len(), "file"))?,
                 }
                 for line in file_tree_lines(files.iter().map(|(p, n)| (p.as_str(), *n))) {
                     writeln!(out, "{line}")?;

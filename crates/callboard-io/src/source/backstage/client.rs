@@ -4,6 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use callboard_core::text::counted;
 use reqwest::header::{self, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Deserialize;
@@ -173,10 +174,10 @@ impl Remote {
             return Err(RemoteError::new(
                 ErrorKind::BadResponse,
                 format!(
-                    "{}: by-refs answered {} items for {} refs",
+                    "{}: by-refs answered {} for {}",
                     self.at(),
-                    parsed.items.len(),
-                    refs.len()
+                    counted(parsed.items.len(), "item"),
+                    counted(refs.len(), "ref")
                 ),
             ));
         }
@@ -201,10 +202,10 @@ impl Remote {
             RemoteError::new(
                 ErrorKind::BadResponse,
                 self.safe(&format!(
-                    "{}: the answer to {} {what}: {e} ({} bytes); if this keeps happening, check proxies between callboard and Backstage",
+                    "{}: the answer to {} {what}: {e} ({}); if this keeps happening, check proxies between callboard and Backstage",
                     self.at(),
                     url.path(),
-                    body.len()
+                    counted(body.len(), "byte")
                 )),
             )
         })
@@ -335,14 +336,14 @@ impl Remote {
             };
             let how = match broken {
                 Some(e) if !(e.is_timeout() || error_chain(&e).contains("timed out")) => format!(
-                    "the connection broke after {} bytes: {}",
-                    buf.len(),
+                    "the connection broke after {}: {}",
+                    counted(buf.len(), "byte"),
                     error_chain(&e)
                 ),
                 _ => format!(
-                    "the answer stalled: no data for {} s after {} bytes (timeout_secs)",
+                    "the answer stalled: no data for {} s after {} (timeout_secs)",
                     timeout.as_secs(),
-                    buf.len()
+                    counted(buf.len(), "byte")
                 ),
             };
             return Err(Attempt::Retry {

@@ -220,8 +220,8 @@ pub fn render_file_tree(
     theme: &Theme,
 ) {
     let title = format!(
-        " {} files → {} ",
-        lines.iter().filter(|l| !l.ends_with('/')).count(),
+        " {} → {} ",
+        callboard_core::text::counted(lines.iter().filter(|l| !l.ends_with('/')).count(), "file"),
         sanitize_line(target)
     );
     let block = Block::default()

@@ -77,8 +77,8 @@ pub(super) fn api(b: &mut Lines<'_>, d: &EntityDetail) {
             }
             let lines = text::lines(&def.text);
             b.heading(&format!(
-                "Definition ({} lines)",
-                if def.text.is_empty() { 0 } else { lines.len() }
+                "Definition ({})",
+                text::counted(if def.text.is_empty() { 0 } else { lines.len() }, "line")
             ));
             if def.text.trim().is_empty() {
                 b.text(2, "no definition", t.dim);
