@@ -18,3 +18,4 @@ mod relations_oracle;
 mod template_cli;
 mod template_expr;
 mod template_local;
+mod validate_cli;

@@ -122,16 +122,27 @@ pub struct RelationError {
     pub error: RefError,
 }
 
-/// Every relation an entity's spec emits, forward and reverse, exactly as
-/// the processors do. Any bad ref fails the whole entity, as in Backstage.
-pub fn emit_relations(entity: &Entity) -> Result<Vec<EmittedRelation>, Vec<RelationError>> {
+/// One ref in an entity's spec: where it is, the relation it emits (and
+/// the reverse one on its target), and its canonical target or why it is
+/// not a ref.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecRef {
+    /// Path of the value, e.g. `spec.owner` or `spec.dependsOn[1]`.
+    pub path: String,
+    pub relation_type: &'static str,
+    pub reverse_type: &'static str,
+    pub target: Result<String, RefError>,
+}
+
+/// Every ref in an entity's spec that the processors turn into relations,
+/// in their order, with the path it is at (so a message about a relation
+/// can point at the line that made it).
+pub fn spec_refs(entity: &Entity) -> Vec<SpecRef> {
     let Some(kind) = entity.known_kind() else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
-    let self_key = entity.ref_key();
     let namespace = entity.namespace();
     let mut out = Vec::new();
-    let mut errors = Vec::new();
     for field in relation_fields(kind) {
         let values: Vec<(String, &str)> = match entity.spec_value(field.field) {
             None | Some(serde_json::Value::Null) => continue,
@@ -151,22 +162,41 @@ pub fn emit_relations(entity: &Entity) -> Result<Vec<EmittedRelation>, Vec<Relat
         };
         let ctx = RefContext::new(field.default_kind, Some(namespace));
         for (path, value) in values {
-            match EntityRef::parse_with(value, ctx) {
-                Ok(target) => {
-                    let target = target.canonical();
-                    out.push(EmittedRelation {
-                        source: self_key.clone(),
-                        relation_type: field.outgoing,
-                        target: target.clone(),
-                    });
-                    out.push(EmittedRelation {
-                        source: target,
-                        relation_type: field.incoming,
-                        target: self_key.clone(),
-                    });
-                }
-                Err(error) => errors.push(RelationError { path, error }),
+            out.push(SpecRef {
+                path,
+                relation_type: field.outgoing,
+                reverse_type: field.incoming,
+                target: EntityRef::parse_with(value, ctx).map(|t| t.canonical()),
+            });
+        }
+    }
+    out
+}
+
+/// Every relation an entity's spec emits, forward and reverse, exactly as
+/// the processors do. Any bad ref fails the whole entity, as in Backstage.
+pub fn emit_relations(entity: &Entity) -> Result<Vec<EmittedRelation>, Vec<RelationError>> {
+    let self_key = entity.ref_key();
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for spec_ref in spec_refs(entity) {
+        match spec_ref.target {
+            Ok(target) => {
+                out.push(EmittedRelation {
+                    source: self_key.clone(),
+                    relation_type: spec_ref.relation_type,
+                    target: target.clone(),
+                });
+                out.push(EmittedRelation {
+                    source: target,
+                    relation_type: spec_ref.reverse_type,
+                    target: self_key.clone(),
+                });
             }
+            Err(error) => errors.push(RelationError {
+                path: spec_ref.path,
+                error,
+            }),
         }
     }
     if errors.is_empty() {

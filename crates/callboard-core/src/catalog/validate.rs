@@ -97,6 +97,33 @@ fn is_valid_label_value(s: &str) -> bool {
     s.is_empty() || is_valid_object_name(s)
 }
 
+/// Kinds a Backstage backend knows without configuration: the built-in
+/// ones, and `AiResource` (the alpha catalog module's).
+pub fn known_kinds() -> Vec<String> {
+    Kind::ALL
+        .iter()
+        .map(|k| k.as_str().to_string())
+        .chain(std::iter::once("AiResource".to_string()))
+        .collect()
+}
+
+/// Why `kind` is not one Backstage would load, or `None` when it is one of
+/// `accepted` (compared case-insensitively): Backstage loads only the kinds
+/// its processors (and `catalog.rules`) accept, and rejects the others
+/// ("no processor recognized the entity"). A close spelling is suggested.
+pub fn unknown_kind(kind: &str, accepted: &[String]) -> Option<String> {
+    if accepted.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
+        return None;
+    }
+    let guess = crate::text::closest(kind, accepted.iter().map(String::as_str))
+        .map(|k| format!(", did you mean {k}?"))
+        .unwrap_or_else(|| ";".to_string());
+    Some(format!(
+        "unknown kind '{kind}'{guess} Backstage loads only the kinds it has a processor for ({}); a kind of your own goes in the config's rules.allow",
+        accepted.join(", ")
+    ))
+}
+
 const ROOT_FIELDS: [&str; 4] = ["apiVersion", "kind", "metadata", "spec"];
 
 /// apiVersions a built-in kind's validator accepts.
@@ -518,6 +545,22 @@ mod tests {
         assert!(paths.contains(&"metadata.tags[0]"));
         assert!(paths.contains(&"spec.owner"));
         assert!(issues.iter().any(|i| i.message.contains("spec.lifecycle")));
+    }
+
+    #[test]
+    fn unknown_kinds_are_named_with_a_guess() {
+        let known = known_kinds();
+        assert_eq!(unknown_kind("component", &known), None);
+        assert_eq!(unknown_kind("AIRESOURCE", &known), None);
+        let m = unknown_kind("Componnet", &known).unwrap();
+        assert!(
+            m.starts_with("unknown kind 'Componnet', did you mean Component? "),
+            "{m}"
+        );
+        let m = unknown_kind("Widget", &known).unwrap();
+        assert!(m.starts_with("unknown kind 'Widget'; Backstage"), "{m}");
+        let own = vec!["Widget".to_string()];
+        assert_eq!(unknown_kind("widget", &own), None);
     }
 
     #[test]

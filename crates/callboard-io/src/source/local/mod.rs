@@ -508,7 +508,16 @@ impl Loader<'_> {
                 line,
                 column,
                 format!(
-                    "kind {kind} is not allowed by the rules; {label} was not loaded ({backstage})"
+                    "kind {kind} is not allowed by the rules{}; {label} was not loaded ({backstage})",
+                    self.options
+                        .allowed_kinds
+                        .as_deref()
+                        .and_then(|allowed| callboard_core::text::closest(
+                            kind,
+                            allowed.iter().map(String::as_str)
+                        ))
+                        .map(|k| format!(" (did you mean {k}?)"))
+                        .unwrap_or_default()
                 ),
             ));
             return None;
