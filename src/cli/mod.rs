@@ -147,6 +147,16 @@ pub enum Command {
         #[arg(long)]
         strict: bool,
     },
+    /// Print the shell completion script: `callboard completions bash >
+    /// ~/.local/share/bash-completion/completions/callboard`.
+    Completions {
+        /// bash, zsh, fish (also elvish, powershell).
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `callboard man >
+    /// ~/.local/share/man/man1/callboard.1`.
+    Man,
 }
 
 /// Parse arguments and run; returns the process exit code.
@@ -176,8 +186,22 @@ pub fn clean_error(e: &anyhow::Error) -> String {
 }
 
 fn dispatch(cli: Cli) -> Result<u8> {
-    let ctx = Session::from_args(&cli.global)?;
     let mut out = std::io::stdout().lock();
+    // These need no config, cache or catalog.
+    match cli.command {
+        Some(Command::Completions { shell }) => {
+            let code = cmd::completions::completions(shell, &mut out)?;
+            out.flush()?;
+            return Ok(code);
+        }
+        Some(Command::Man) => {
+            let code = cmd::completions::man(&mut out)?;
+            out.flush()?;
+            return Ok(code);
+        }
+        _ => {}
+    }
+    let ctx = Session::from_args(&cli.global)?;
     let code = match cli.command {
         None => {
             // No subcommand: the interactive UI.
@@ -201,6 +225,7 @@ fn dispatch(cli: Cli) -> Result<u8> {
             cmd::validate::run(&ctx, &paths, strict, &mut out)?
         }
         Some(Command::Template { command }) => cmd::template::run(&ctx, command, &mut out)?,
+        Some(Command::Completions { .. } | Command::Man) => unreachable!("answered above"),
         Some(Command::Docs {
             entity,
             page,

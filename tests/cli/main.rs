@@ -11,6 +11,7 @@ mod cli;
 mod cli_grammar;
 mod cli_messages;
 mod cli_options;
+mod completions;
 mod docs_cli;
 mod local_source;
 mod proptest_parsers;

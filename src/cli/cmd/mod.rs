@@ -17,6 +17,7 @@ use crate::cli::json::print_json;
 use crate::cli::output::clean;
 use crate::cli::session::Session;
 
+pub mod completions;
 pub mod deps;
 pub mod docs;
 pub mod login;
