@@ -309,10 +309,13 @@ impl Source {
     }
 }
 
+/// A config file larger than this is not read.
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
 impl Config {
     /// Parse a config file; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::safe_fs::read_regular_text(path, MAX_CONFIG_BYTES)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         Self::parse_at(&text).map_err(|(at, e)| match at {
             Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {e}", path.display()),
@@ -630,5 +633,26 @@ mod tests {
     #[test]
     fn empty_file_is_an_empty_config() {
         assert_eq!(Config::parse("\n# nothing\n").unwrap(), Config::default());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_that_is_a_named_pipe_is_refused_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        crate::safe_fs::tests::mkfifo(&path);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                Config::load(&path)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}")),
+            );
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading the config blocked")
+            .unwrap_err();
+        assert!(e.contains("named pipe"), "{e}");
     }
 }
