@@ -21,6 +21,8 @@
 
 mod client;
 mod error;
+#[cfg(test)]
+mod hostile_tests;
 mod retry;
 mod sync;
 
