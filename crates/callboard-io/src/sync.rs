@@ -53,7 +53,13 @@ pub struct SyncOptions {
     /// What a remote sync waits on (retries) and stamps and ages its
     /// snapshot by; the wall clock unless a test passes a manual one.
     pub clock: Clock,
+    /// Give up when the server has not answered within this (all retries
+    /// of the first request included); a command's quick refresh.
+    pub first_answer_within: Option<Duration>,
 }
+
+/// How long a command's quick refresh waits for the server in all.
+pub const QUICK_REFRESH: Duration = Duration::from_secs(3);
 
 /// Another process holds the source's sync lock.
 #[derive(Debug, thiserror::Error)]
@@ -190,7 +196,10 @@ fn sync_remote(
     let started = Instant::now();
     let remote = remotes
         .remote(name, endpoint, options.retry.clone())
-        .map(|r| r.with_clock(options.clock.clone()));
+        .map(|r| {
+            r.with_clock(options.clock.clone())
+                .with_first_answer_within(options.first_answer_within)
+        });
     let mut writer = if options.no_wait {
         match cache.try_begin_snapshot(name, &endpoint.url)? {
             Some(w) => w,
@@ -385,6 +394,7 @@ pub fn open_remote(
         },
         no_wait: cached.is_some(),
         clock: clock.clone(),
+        first_answer_within: cached.is_some().then_some(QUICK_REFRESH),
         ..Default::default()
     };
     let snapshot = match sync_source_in(remotes, cache, source, allowed_kinds, &options) {

@@ -96,3 +96,96 @@ fn new_items_past_total_items_stop_paging() {
     // 30 items at 20 a page: 2 pages; the guard allows a margin, not more.
     assert!(requests.load(Ordering::SeqCst) <= 14, "{requests:?}");
 }
+
+/// A server that answers every request with headers promising `length`
+/// bytes, then drips one byte every `every`.
+fn dripping(length: usize, every: Duration) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(conn.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let mut conn = conn;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {length}\r\n\r\n"
+                );
+                if conn.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for _ in 0..length {
+                    std::thread::sleep(every);
+                    if conn.write_all(b" ").and_then(|_| conn.flush()).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_dripped_answer_meets_the_overall_deadline() {
+    let url = dripping(100_000, Duration::from_millis(300));
+    let mut ep = endpoint(&url);
+    ep.timeout = Duration::from_secs(2);
+    ep.deadline = Duration::from_secs(2);
+    let started = std::time::Instant::now();
+    // Four attempts (the default policy) of at most 2 s, plus backoffs.
+    let e = sync_within(ep, Duration::from_secs(30)).unwrap_err();
+    assert!(e.contains("over 2 s in all (request_deadline_secs)"), "{e}");
+    assert!(started.elapsed() < Duration::from_secs(25));
+}
+
+#[test]
+fn a_stale_snapshot_is_refreshed_quickly_or_answers_from_the_cache() {
+    use crate::clock::Clock;
+    use crate::remotes::Remotes;
+    use crate::sync::open_remote;
+    use std::sync::atomic::AtomicBool;
+    let silent = Arc::new(AtomicBool::new(false));
+    let quiet = silent.clone();
+    let server = TestServer::start(move |_: &Request| {
+        if quiet.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_secs(40));
+        }
+        Answer::json(
+            200,
+            json!({"items": [group(1)], "totalItems": 1, "pageInfo": {}}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let mut ep = endpoint(&server.url());
+    ep.timeout = Duration::from_secs(30);
+    ep.refresh_after = Some(Duration::from_millis(1));
+    let source = Source {
+        name: "prod".into(),
+        kind: SourceKind::Remote(ep.clone()),
+    };
+    sync_source_with(&cache, &source, None, &SyncOptions::default()).unwrap();
+    std::thread::sleep(Duration::from_millis(20));
+    silent.store(true, Ordering::SeqCst);
+    let started = std::time::Instant::now();
+    let opened = open_remote(
+        &Remotes::new(),
+        &cache,
+        &source,
+        &ep,
+        None,
+        false,
+        &Clock::System,
+    )
+    .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(3500), "{took:?}");
+    assert_eq!(opened.snapshot.unwrap().info.entity_count, 1);
+    let notes = opened.notes.join("\n");
+    assert!(notes.contains("no answer within 3 s"), "{notes}");
+}
