@@ -189,3 +189,67 @@ fn a_stale_snapshot_is_refreshed_quickly_or_answers_from_the_cache() {
     let notes = opened.notes.join("\n");
     assert!(notes.contains("no answer within 3 s"), "{notes}");
 }
+
+#[test]
+fn an_answer_over_the_size_limit_is_not_read() {
+    let server = TestServer::start(|_: &Request| {
+        let items: Vec<Value> = (0..20)
+            .map(|i| {
+                let mut g = group(i);
+                g["metadata"]["description"] = json!("x".repeat(100_000));
+                g
+            })
+            .collect();
+        Answer::json(
+            200,
+            json!({"items": items, "totalItems": 20, "pageInfo": {}}),
+        )
+    });
+    let mut ep = endpoint(&server.url());
+    ep.max_answer_bytes = 1 << 20;
+    let e = sync_within(ep, Duration::from_secs(20)).unwrap_err();
+    assert!(
+        e.contains("the answer is over 1 MiB") && e.contains("max_answer_mb"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_page_with_far_more_items_than_asked_is_an_error() {
+    let server = TestServer::start(|_: &Request| {
+        let items: Vec<Value> = (0..1000).map(group).collect();
+        Answer::json(
+            200,
+            json!({"items": items, "totalItems": 1000, "pageInfo": {}}),
+        )
+    });
+    let e = sync_within(endpoint(&server.url()), Duration::from_secs(20)).unwrap_err();
+    assert!(e.contains("a page has 1000 items for a limit of 20"), "{e}");
+}
+
+#[test]
+fn an_oversized_entity_is_skipped_with_an_error_and_the_rest_kept() {
+    let server = TestServer::start(|_: &Request| {
+        let mut big = group(2);
+        big["metadata"]["description"] = json!("x".repeat(super::MAX_ENTITY_BYTES + 1));
+        Answer::json(
+            200,
+            json!({"items": [group(1), big, group(3)], "totalItems": 3, "pageInfo": {}}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let source = Source {
+        name: "prod".into(),
+        kind: SourceKind::Remote(endpoint(&server.url())),
+    };
+    let report = sync_source_with(&cache, &source, None, &SyncOptions::default()).unwrap();
+    assert_eq!(report.snapshot.entity_count, 2);
+    let messages: Vec<&str> = report.problems.iter().map(|p| p.message.as_str()).collect();
+    assert!(
+        messages
+            .iter()
+            .any(|m| m.contains("entity 'g2' is over 4 MiB; skipped")),
+        "{messages:?}"
+    );
+}

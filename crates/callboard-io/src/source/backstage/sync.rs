@@ -12,6 +12,35 @@ use crate::cache::{Snapshot, SnapshotWriter};
 use crate::source::Problem;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
+/// An entity larger than this (as JSON) is skipped with an error.
+pub const MAX_ENTITY_BYTES: usize = 4 << 20;
+
+/// About how many bytes `value` takes as JSON, counting no further than
+/// `stop` past which the caller does not care.
+fn json_size(value: &Value, stop: usize) -> usize {
+    let mut size = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        size += match v {
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => {
+                stack.extend(items.iter());
+                2 + items.len()
+            }
+            Value::Object(map) => {
+                size += map.keys().map(|k| k.len() + 4).sum::<usize>();
+                stack.extend(map.values());
+                2
+            }
+            _ => 8,
+        };
+        if size > stop {
+            break;
+        }
+    }
+    size
+}
+
 /// The state of one sync.
 pub(super) struct SyncRun<'a> {
     pub(super) remote: &'a Remote,
@@ -69,6 +98,21 @@ impl SyncRun<'_> {
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_string();
+        let size = json_size(&value, MAX_ENTITY_BYTES);
+        if size > MAX_ENTITY_BYTES {
+            let name: String = callboard_core::text::sanitize::sanitize_line(&name)
+                .chars()
+                .take(100)
+                .collect();
+            self.problems.push(Problem::error(
+                self.remote.endpoint.url.clone(),
+                format!(
+                    "{at}: entity '{name}' is over {} MiB; skipped (the rest is kept)",
+                    MAX_ENTITY_BYTES >> 20
+                ),
+            ));
+            return None;
+        }
         match Entity::from_value(value) {
             Ok(e) if !self.allowed(&e.kind) => {
                 self.stats.skipped += 1;
@@ -446,6 +490,18 @@ impl PageStream<'_> {
             .await?;
         let page: QueryPage = remote.parse(&url, &body)?;
         drop(body);
+        let allowed = u64::from(this.limit) * 2 + 10;
+        if page.items.len() as u64 > allowed {
+            return Err(RemoteError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{}: a page has {} items for a limit of {}; the server ignores the page size, not read",
+                    remote.at(),
+                    page.items.len(),
+                    this.limit
+                ),
+            ));
+        }
         let has_next = page
             .page_info
             .next_cursor
