@@ -64,6 +64,11 @@ impl Remote {
         let setup = |what: String| RemoteError::new(ErrorKind::Setup, format!("{at}: {what}"));
         Url::parse(&endpoint.url)
             .map_err(|e| setup(format!("'{}' is not a URL: {e}", endpoint.url)))?;
+        if token.is_some() {
+            connection
+                .check_token_transport()
+                .map_err(|e| RemoteError::new(ErrorKind::Setup, e))?;
+        }
         let http = connection.http().map_err(setup)?;
         Ok(Remote {
             name: name.to_string(),
