@@ -373,13 +373,22 @@ pub fn open_remote(
     skip_if_unreachable: bool,
     clock: &Clock,
 ) -> Result<OpenedRemote> {
-    let cached = cache.open_snapshot(&source.name).unwrap_or(None);
+    let mut notes = Vec::new();
+    // A damaged snapshot is never answered from: it is synced again in full.
+    let cached = match cache.open_snapshot(&source.name) {
+        Ok(cached) => cached,
+        Err(e) => {
+            if let Some(d) = e.downcast_ref::<crate::cache::CacheDamaged>() {
+                notes.push(format!("{d}; syncing it again in full"));
+            }
+            None
+        }
+    };
     let stale = match (&cached, endpoint.refresh_after) {
         (Some(s), Some(max)) => s.info.age_at(clock.now_ms()) > max,
         (Some(_), None) => false,
         (None, _) => true,
     };
-    let mut notes = Vec::new();
     if !stale {
         return Ok(OpenedRemote {
             snapshot: cached,
