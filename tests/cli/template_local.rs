@@ -378,3 +378,79 @@ fn secrets_are_usable_but_redacted_from_the_log() {
         "{logged:?}"
     );
 }
+
+/// A plan on a thread: failing (not hanging) after 20 s.
+fn plan_within(t: Template, base: PathBuf) -> callboard_io::template::actions::Outcome {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(plan(&t, &base, json!({})).0);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the plan blocked")
+}
+
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+#[test]
+fn template_sources_never_read_through_links_out_of_the_folder_or_pipes() {
+    let base = tempfile::tempdir().unwrap();
+    let b = base.path();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.txt", "top secret");
+    write(outside.path(), "skel/inner.txt", "also secret");
+    write(b, "skel/ok.txt", "ok");
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), b.join("passwd")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("skel"), b.join("linked")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", b.join("zero")).unwrap();
+    mkfifo(&b.join("pipe"));
+    write(b, "piped/ok.txt", "ok");
+    mkfifo(&b.join("piped/fifo"));
+    let refused =
+        |steps: Value, what: &str| {
+            let o = plan_within(template(steps), b.to_path_buf());
+            let error = o.error.clone().unwrap_or_default();
+            assert!(error.contains(what), "{what}: {error:?}");
+            assert!(o.files().all(|(_, bytes)| !bytes.starts_with(b"top secret")
+                && !bytes.starts_with(b"also secret")));
+        };
+    for action in ["fetch:plain:file", "fetch:template:file"] {
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./passwd", "targetPath": "p"}}]),
+            "outside the template's folder",
+        );
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./zero", "targetPath": "p"}}]),
+            "outside the template's folder",
+        );
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./pipe", "targetPath": "p"}}]),
+            "named pipe",
+        );
+    }
+    for action in ["fetch:plain", "fetch:template"] {
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./linked"}}]),
+            "outside the template's folder",
+        );
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./piped"}}]),
+            "named pipe",
+        );
+    }
+    // The files a server dry-run uploads: none from outside.
+    let t = template(
+        json!([{"id": "f", "action": "fetch:plain", "input": {"url": "./linked"}},
+                             {"id": "g", "action": "fetch:plain:file", "input": {"url": "./passwd", "targetPath": "p"}}]),
+    );
+    let e = callboard_io::template::catalog::skeleton_files(&t, b)
+        .map(|files| files.into_iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert!(
+        e.as_ref()
+            .is_err_and(|e| format!("{e:#}").contains("outside the template's folder")),
+        "{e:?}"
+    );
+}

@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 
 use super::fs_guard::{self, Entry};
 use builtin::{needs_outside_world, run_action};
+pub(crate) use fetch::{inside_template, read_template_file};
 
 /// Files produced by a run, keyed by `/`-separated path relative to the
 /// workspace root.
