@@ -454,3 +454,69 @@ fn template_sources_never_read_through_links_out_of_the_folder_or_pipes() {
         "{e:?}"
     );
 }
+
+#[test]
+fn memory_bombs_in_templates_are_errors_not_gigabytes() {
+    use callboard_core::template::expr::{render_str, Syntax, Val};
+    let ctx = Val::from(&json!({}));
+    let started = std::time::Instant::now();
+    let doubling = format!(
+        "{{% set s = 'ab' %}}{}${{{{ s | length }}}}",
+        "{% set s = s + s %}".repeat(40)
+    );
+    let e = render_str(&doubling, &ctx, Syntax::default()).unwrap_err();
+    assert!(e.message.contains("over the 16 MiB limit"), "{e}");
+    let chain = format!(
+        "${{{{ 'aaaaaaaaaa'{} }}}}",
+        " | replace('a', 'aaaaaaaaaa')".repeat(30)
+    );
+    let e = render_str(&chain, &ctx, Syntax::default()).unwrap_err();
+    assert!(e.message.contains("replace would make a string"), "{e}");
+    let joined = "${{ range(0, 100000) | join('x' * 1) }}${{ (range(0, 100000) | join(range(0, 100000) | join)) | length }}";
+    assert!(render_str(joined, &ctx, Syntax::default()).is_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // `each` over a long list and a 1 MB skeleton: stopped, nothing written.
+    let base = tempfile::tempdir().unwrap();
+    write(base.path(), "skel/big.txt", &"x".repeat(1 << 20));
+    let t = template(
+        json!([{"id": "f", "action": "fetch:template", "each": "${{ range(0, 100000) }}",
+                             "input": {"url": "./skel", "targetPath": "${{ each.value }}"}}]),
+    );
+    let o = plan_within(t, base.path().to_path_buf());
+    let error = o.error.unwrap_or_default();
+    assert!(
+        error.contains("each: 100000 items, over the limit of 10000"),
+        "{error}"
+    );
+    let t = template(
+        json!([{"id": "f", "action": "fetch:template", "each": "${{ range(0, 5000) }}",
+                             "input": {"url": "./skel", "targetPath": "${{ each.value }}"}}]),
+    );
+    let target = tempfile::tempdir().unwrap();
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        ..LocalRun::default()
+    };
+    let o = run_local(&t, &run, target.path(), false, &mut |_| {});
+    let error = o.error.unwrap_or_default();
+    assert!(error.contains("over 1024 MiB of template files"), "{error}");
+    assert_eq!(
+        fs::read_dir(target.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // Files kept apart: the run's total is bounded too.
+    let t = template(
+        json!([{"id": "f", "action": "fetch:template", "each": "${{ range(0, 500) }}",
+                             "input": {"url": "./skel", "targetPath": "./d${{ each.value }}"}}]),
+    );
+    let o = run_local(&t, &run, target.path(), false, &mut |_| {});
+    let error = o.error.unwrap_or_default();
+    assert!(error.contains("over 256 MiB in all"), "{error}");
+    assert_eq!(
+        fs::read_dir(target.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

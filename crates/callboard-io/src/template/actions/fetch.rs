@@ -41,7 +41,21 @@ pub(crate) fn inside_template(base: &Path, path: &Path, url: &str) -> Result<Pat
 /// A regular file of the template (no pipe, device or folder), read
 /// whole up to [`MAX_TEMPLATE_FILE_BYTES`].
 pub(crate) fn read_template_file(path: &Path, shown: &str) -> Result<Vec<u8>, String> {
-    crate::safe_fs::read_regular(path, MAX_TEMPLATE_FILE_BYTES).map_err(|e| format!("{shown}: {e}"))
+    let bytes = crate::safe_fs::read_regular(path, MAX_TEMPLATE_FILE_BYTES)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    READ_BYTES.with(|r| r.set(r.get() + bytes.len() as u64));
+    Ok(bytes)
+}
+
+thread_local! {
+    /// Template bytes read on this thread since the last
+    /// [`take_read_bytes`]: the work of one `each` iteration.
+    static READ_BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The template bytes read on this thread since the last call.
+pub(super) fn take_read_bytes() -> u64 {
+    READ_BYTES.with(|r| r.replace(0))
 }
 
 /// Read the file `url` names in the template's folder, links resolved and
