@@ -120,7 +120,15 @@ impl Session {
                 snapshots.extend(opened.snapshot);
                 continue;
             }
-            let snapshot = match self.cache.open_snapshot(&source.name)? {
+            let opened = match self.cache.open_snapshot(&source.name) {
+                Err(e) if e.is::<callboard_io::cache::CacheDamaged>() => {
+                    // Never answered from: synced again instead.
+                    eprintln!("callboard: {}; syncing it again", clean(&format!("{e}")));
+                    None
+                }
+                other => other?,
+            };
+            let snapshot = match opened {
                 Some(s) => s,
                 None => {
                     let report = sync_source_in(

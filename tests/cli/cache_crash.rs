@@ -123,3 +123,51 @@ fn two_instances_syncing_and_reading_at_once_stay_consistent() {
     }
     assert!(entity_count(&repo, &cache) > 1_900);
 }
+
+/// 40 kB overwritten mid-file: the command says the cache is damaged,
+/// syncs it again and answers as before, never from the damaged file.
+#[test]
+fn a_damaged_cache_is_said_and_synced_again_not_answered_from() {
+    use std::io::{Seek, SeekFrom, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let (repo, cache) = (tmp.path().join("repo"), tmp.path().join("cache"));
+    write_catalog(&repo, 300, 1);
+    assert!(callboard(&repo, &cache)
+        .arg("sync")
+        .status()
+        .unwrap()
+        .success());
+    let before = entity_count(&repo, &cache);
+    let snapshot = std::fs::read_dir(cache.join("snapshots"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "sqlite"))
+        .expect("a snapshot file");
+    let len = std::fs::metadata(&snapshot).unwrap().len();
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&snapshot)
+        .unwrap();
+    f.seek(SeekFrom::Start(len / 2)).unwrap();
+    f.write_all(&vec![0xA5; 40_000.min((len / 2) as usize)])
+        .unwrap();
+    drop(f);
+    let out = callboard(&repo, &cache)
+        .args(["search", "--json", "-n", "0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("is damaged") && stderr.contains("syncing it again"),
+        "{stderr}"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["total"].as_u64().unwrap(), before);
+    // Repaired: the next command is quiet.
+    let out = callboard(&repo, &cache)
+        .args(["search", "--json", "-n", "0"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("damaged"));
+}

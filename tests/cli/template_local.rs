@@ -378,3 +378,145 @@ fn secrets_are_usable_but_redacted_from_the_log() {
         "{logged:?}"
     );
 }
+
+/// A plan on a thread: failing (not hanging) after 20 s.
+fn plan_within(t: Template, base: PathBuf) -> callboard_io::template::actions::Outcome {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(plan(&t, &base, json!({})).0);
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the plan blocked")
+}
+
+fn mkfifo(path: &Path) {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).unwrap();
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+}
+
+#[test]
+fn template_sources_never_read_through_links_out_of_the_folder_or_pipes() {
+    let base = tempfile::tempdir().unwrap();
+    let b = base.path();
+    let outside = tempfile::tempdir().unwrap();
+    write(outside.path(), "secret.txt", "top secret");
+    write(outside.path(), "skel/inner.txt", "also secret");
+    write(b, "skel/ok.txt", "ok");
+    std::os::unix::fs::symlink(outside.path().join("secret.txt"), b.join("passwd")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("skel"), b.join("linked")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", b.join("zero")).unwrap();
+    mkfifo(&b.join("pipe"));
+    write(b, "piped/ok.txt", "ok");
+    mkfifo(&b.join("piped/fifo"));
+    let refused =
+        |steps: Value, what: &str| {
+            let o = plan_within(template(steps), b.to_path_buf());
+            let error = o.error.clone().unwrap_or_default();
+            assert!(error.contains(what), "{what}: {error:?}");
+            assert!(o.files().all(|(_, bytes)| !bytes.starts_with(b"top secret")
+                && !bytes.starts_with(b"also secret")));
+        };
+    for action in ["fetch:plain:file", "fetch:template:file"] {
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./passwd", "targetPath": "p"}}]),
+            "outside the template's folder",
+        );
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./zero", "targetPath": "p"}}]),
+            "outside the template's folder",
+        );
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./pipe", "targetPath": "p"}}]),
+            "named pipe",
+        );
+    }
+    for action in ["fetch:plain", "fetch:template"] {
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./linked"}}]),
+            "outside the template's folder",
+        );
+        refused(
+            json!([{"id": "f", "action": action, "input": {"url": "./piped"}}]),
+            "named pipe",
+        );
+    }
+    // The files a server dry-run uploads: none from outside.
+    let t = template(
+        json!([{"id": "f", "action": "fetch:plain", "input": {"url": "./linked"}},
+                             {"id": "g", "action": "fetch:plain:file", "input": {"url": "./passwd", "targetPath": "p"}}]),
+    );
+    let e = callboard_io::template::catalog::skeleton_files(&t, b)
+        .map(|files| files.into_iter().map(|(p, _)| p).collect::<Vec<_>>());
+    assert!(
+        e.as_ref()
+            .is_err_and(|e| format!("{e:#}").contains("outside the template's folder")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn memory_bombs_in_templates_are_errors_not_gigabytes() {
+    use callboard_core::template::expr::{render_str, Syntax, Val};
+    let ctx = Val::from(&json!({}));
+    let started = std::time::Instant::now();
+    let doubling = format!(
+        "{{% set s = 'ab' %}}{}${{{{ s | length }}}}",
+        "{% set s = s + s %}".repeat(40)
+    );
+    let e = render_str(&doubling, &ctx, Syntax::default()).unwrap_err();
+    assert!(e.message.contains("over the 16 MiB limit"), "{e}");
+    let chain = format!(
+        "${{{{ 'aaaaaaaaaa'{} }}}}",
+        " | replace('a', 'aaaaaaaaaa')".repeat(30)
+    );
+    let e = render_str(&chain, &ctx, Syntax::default()).unwrap_err();
+    assert!(e.message.contains("replace would make a string"), "{e}");
+    let joined = "${{ range(0, 100000) | join('x' * 1) }}${{ (range(0, 100000) | join(range(0, 100000) | join)) | length }}";
+    assert!(render_str(joined, &ctx, Syntax::default()).is_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+
+    // `each` over a long list and a 1 MB skeleton: stopped, nothing written.
+    let base = tempfile::tempdir().unwrap();
+    write(base.path(), "skel/big.txt", &"x".repeat(1 << 20));
+    let t = template(
+        json!([{"id": "f", "action": "fetch:template", "each": "${{ range(0, 100000) }}",
+                             "input": {"url": "./skel", "targetPath": "${{ each.value }}"}}]),
+    );
+    let o = plan_within(t, base.path().to_path_buf());
+    let error = o.error.unwrap_or_default();
+    assert!(
+        error.contains("each: 100000 items, over the limit of 10000"),
+        "{error}"
+    );
+    let t = template(
+        json!([{"id": "f", "action": "fetch:template", "each": "${{ range(0, 5000) }}",
+                             "input": {"url": "./skel", "targetPath": "${{ each.value }}"}}]),
+    );
+    let target = tempfile::tempdir().unwrap();
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        ..LocalRun::default()
+    };
+    let o = run_local(&t, &run, target.path(), false, &mut |_| {});
+    let error = o.error.unwrap_or_default();
+    assert!(error.contains("over 1024 MiB of template files"), "{error}");
+    assert_eq!(
+        fs::read_dir(target.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    // Files kept apart: the run's total is bounded too.
+    let t = template(
+        json!([{"id": "f", "action": "fetch:template", "each": "${{ range(0, 500) }}",
+                             "input": {"url": "./skel", "targetPath": "./d${{ each.value }}"}}]),
+    );
+    let o = run_local(&t, &run, target.path(), false, &mut |_| {});
+    let error = o.error.unwrap_or_default();
+    assert!(error.contains("over 256 MiB in all"), "{error}");
+    assert_eq!(
+        fs::read_dir(target.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+}

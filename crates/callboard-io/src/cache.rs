@@ -26,6 +26,44 @@ use callboard_core::search::{encode_corpus, SearchRecord};
 /// snapshot is treated as missing and re-synced.
 pub const FORMAT_VERSION: u32 = 3;
 
+/// Snapshots up to this size are checked whole (SQLite `quick_check`) when
+/// opened; bigger ones rely on the header, the meta rows and the corpus
+/// checksum.
+pub const QUICK_CHECK_MAX_BYTES: u64 = 64 << 20;
+
+/// A snapshot that is not what its sync wrote: a disk fault, a stray
+/// write. It is never answered from; a sync replaces it.
+#[derive(Debug, thiserror::Error)]
+#[error("the cache of '{name}' is damaged ({detail}) — run `callboard sync --full`")]
+pub struct CacheDamaged {
+    /// The source's name.
+    pub name: String,
+    pub detail: String,
+}
+
+fn damaged(source: &str, detail: impl Into<String>) -> anyhow::Error {
+    CacheDamaged {
+        name: source.to_string(),
+        detail: detail.into(),
+    }
+    .into()
+}
+
+/// A 64-bit checksum of the corpus blob (8 bytes a step; not for
+/// security, for disk faults).
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01B3).rotate_left(29);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    h ^ (h >> 32)
+}
+
 /// What a snapshot records about its sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SnapshotInfo {
@@ -191,7 +229,7 @@ impl Cache {
         if !path.exists() {
             return Ok(None);
         }
-        let snapshot = Snapshot::open(&path)?;
+        let snapshot = Snapshot::open_checked(&path, source)?;
         Ok((snapshot.format_version == FORMAT_VERSION).then_some(snapshot))
     }
 }
@@ -350,9 +388,11 @@ impl SnapshotWriter {
                 for p in problems {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
+                let corpus = encode_corpus(&self.records);
+                meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
                 conn.execute(
                     "INSERT INTO corpus (id, data) VALUES (1, ?1)",
-                    params![encode_corpus(&self.records)],
+                    params![corpus],
                 )?;
             }
             conn.execute_batch("CREATE INDEX entities_name ON entities (name); COMMIT;")?;
@@ -409,7 +449,50 @@ impl std::fmt::Debug for Snapshot {
 }
 
 impl Snapshot {
+    /// Open a snapshot file, checking its header and meta rows (not its
+    /// pages: see [`Snapshot::open_checked`]).
     pub fn open(path: &Path) -> Result<Snapshot> {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+        Self::open_unchecked(path, name.as_deref().unwrap_or("?"))
+    }
+
+    /// Open `source`'s snapshot file and check it: the SQLite header, the
+    /// meta rows, and (up to [`QUICK_CHECK_MAX_BYTES`]) every page with
+    /// `quick_check`. Damage is a [`CacheDamaged`] error.
+    pub fn open_checked(path: &Path, source: &str) -> Result<Snapshot> {
+        let snapshot = Self::open_unchecked(path, source)?;
+        let size = fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        if size <= QUICK_CHECK_MAX_BYTES {
+            let verdict: Result<Vec<String>, _> = snapshot
+                .conn
+                .prepare("PRAGMA quick_check(3)")
+                .and_then(|mut stmt| {
+                    stmt.query_map([], |r| r.get::<_, String>(0))?
+                        .collect::<Result<Vec<_>, _>>()
+                });
+            match verdict {
+                Ok(lines) if lines.len() == 1 && lines[0] == "ok" => {}
+                Ok(lines) => return Err(damaged(source, lines.join("; "))),
+                Err(e) => return Err(damaged(source, e.to_string())),
+            }
+        }
+        Ok(snapshot)
+    }
+
+    pub(crate) fn open_unchecked(path: &Path, source: &str) -> Result<Snapshot> {
+        {
+            use std::io::Read;
+            let mut header = [0u8; 16];
+            let read = File::open(path)
+                .and_then(|mut f| f.read_exact(&mut header))
+                .is_ok();
+            if !read || &header != b"SQLite format 3\0" {
+                return Err(damaged(
+                    source,
+                    "not an SQLite database: the header is wrong",
+                ));
+            }
+        }
         let uri = format!("file:{}?immutable=1", uri_escape(path));
         let conn = Connection::open_with_flags(
             &uri,
@@ -439,12 +522,8 @@ impl Snapshot {
             };
             Ok((format_version, info))
         };
-        let (format_version, info) = read().with_context(|| {
-            format!(
-                "cache snapshot {} is unreadable; run `callboard sync` to rebuild it",
-                path.display()
-            )
-        })?;
+        let (format_version, info) =
+            read().map_err(|e| damaged(source, format!("{}: {e:#}", path.display())))?;
         Ok(Snapshot {
             conn,
             info,
@@ -469,8 +548,11 @@ impl Snapshot {
             .optional()?;
         row.map(|(json, source, location, line)| {
             Ok(CatalogEntity {
-                entity: serde_json::from_slice(&json).with_context(|| {
-                    format!("cached entity {key} is corrupt; run `callboard sync`")
+                entity: serde_json::from_slice(&json).map_err(|e| {
+                    damaged(
+                        &self.info.source,
+                        format!("entity {key} is unreadable: {e}"),
+                    )
                 })?,
                 origin: Origin {
                     source,
@@ -536,13 +618,25 @@ impl Snapshot {
         for row in rows {
             let (json, source, location, line) = row?;
             out.push(CatalogEntity {
-                entity: serde_json::from_slice(&json)?,
+                entity: serde_json::from_slice(&json).map_err(|e| {
+                    damaged(&self.info.source, format!("an entity is unreadable: {e}"))
+                })?,
                 origin: Origin {
                     source,
                     location,
                     line,
                 },
             });
+        }
+        if out.len() != self.info.entity_count {
+            return Err(damaged(
+                &self.info.source,
+                format!(
+                    "{} entities where its sync wrote {}",
+                    out.len(),
+                    self.info.entity_count
+                ),
+            ));
         }
         Ok(out)
     }
@@ -557,6 +651,14 @@ impl Snapshot {
             .blob_open(rusqlite::MAIN_DB, "corpus", "data", 1, true)?;
         let mut bytes = Vec::with_capacity(blob.len());
         blob.read_to_end(&mut bytes)?;
+        if let Some(expected) = self.meta("corpus_checksum")? {
+            if expected != checksum(&bytes).to_string() {
+                return Err(damaged(
+                    &self.info.source,
+                    "the search corpus fails its checksum",
+                ));
+            }
+        }
         Ok(bytes)
     }
 
@@ -753,5 +855,66 @@ mod tests {
     fn file_names_are_safe_and_distinct() {
         assert_ne!(file_stem("a/b"), file_stem("a_b"));
         assert!(!file_stem("../../etc").contains('/'));
+    }
+
+    /// Overwrite `len` bytes at `at` with a pattern, as a disk fault would.
+    fn damage(path: &Path, at: u64, len: usize) {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = OpenOptions::new().write(true).open(path).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(&vec![0xA5; len]).unwrap();
+    }
+
+    fn is_damage(e: &anyhow::Error) -> bool {
+        let text = format!("{e:#}");
+        e.is::<CacheDamaged>()
+            && text.contains("the cache of 's' is damaged")
+            && text.contains("callboard sync --full")
+    }
+
+    #[test]
+    fn damage_anywhere_in_a_snapshot_is_detected_not_answered_from() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
+        cache.write_snapshot("s", "o", &many, &[]).unwrap();
+        let path = cache.snapshot_path("s");
+        let len = fs::metadata(&path).unwrap().len();
+        let pristine = fs::read(&path).unwrap();
+        // Mid-file: pages of entities, the corpus, the indexes.
+        for at in [len / 4, len / 2, len * 3 / 4] {
+            fs::write(&path, &pristine).unwrap();
+            damage(&path, at, 40_000.min((len - at) as usize));
+            let e = cache.open_snapshot("s").unwrap_err();
+            assert!(is_damage(&e), "at {at}: {e:#}");
+        }
+        // The header, and the whole file.
+        fs::write(&path, &pristine).unwrap();
+        damage(&path, 0, 100);
+        assert!(is_damage(&cache.open_snapshot("s").unwrap_err()));
+        fs::write(&path, vec![0x5A; len as usize]).unwrap();
+        assert!(is_damage(&cache.open_snapshot("s").unwrap_err()));
+    }
+
+    #[test]
+    fn a_damaged_corpus_blob_fails_its_checksum() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
+        cache.write_snapshot("s", "o", &many, &[]).unwrap();
+        let snap = cache.open_snapshot("s").unwrap().unwrap();
+        let good = snap.corpus_bytes().unwrap();
+        // Flip bytes inside the blob's content (found by its bytes).
+        let path = cache.snapshot_path("s");
+        let mut bytes = fs::read(&path).unwrap();
+        let at = bytes
+            .windows(64)
+            .position(|w| w == &good[good.len() / 2..good.len() / 2 + 64])
+            .expect("the corpus is in the file");
+        bytes[at + 10] ^= 0xFF;
+        drop(snap);
+        fs::write(&path, &bytes).unwrap();
+        let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+        assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
     }
 }

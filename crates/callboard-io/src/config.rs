@@ -87,6 +87,17 @@ pub struct SourceConfig {
     /// (default 3600; 0 = only `callboard sync` refreshes it).
     #[serde(default)]
     pub refresh_after_secs: Option<u64>,
+    /// The longest one request may take in all, its answer's body included
+    /// (default 120).
+    #[serde(default)]
+    pub request_deadline_secs: Option<u64>,
+    /// The largest answer read from this endpoint, in MiB (default 64).
+    #[serde(default)]
+    pub max_answer_mb: Option<u64>,
+    /// Send the token over plain `http://` to a host that is not this
+    /// machine (default false: refused, as anyone on the way could read it).
+    #[serde(default)]
+    pub allow_insecure_http: Option<bool>,
 }
 
 /// How to get an endpoint's token. Exactly one of the three; the token
@@ -190,6 +201,12 @@ pub struct Endpoint {
     pub ca_cert: Option<PathBuf>,
     /// Commands refresh a snapshot older than this; `None`: only `sync` does.
     pub refresh_after: Option<std::time::Duration>,
+    /// The longest one request may take in all, body included.
+    pub deadline: std::time::Duration,
+    /// The largest answer read, in bytes.
+    pub max_answer_bytes: u64,
+    /// The token may go over plain HTTP to a non-loopback host.
+    pub allow_insecure_http: bool,
 }
 
 /// Where a token comes from. Holds no secret itself.
@@ -228,6 +245,10 @@ impl TokenSource {
 /// Defaults for remote sources.
 pub const DEFAULT_PAGE_SIZE: u32 = 500;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+/// The longest one request may take in all, its body included.
+pub const DEFAULT_REQUEST_DEADLINE_SECS: u64 = 120;
+/// The largest answer read from an endpoint, in MiB.
+pub const DEFAULT_MAX_ANSWER_MB: u64 = 64;
 pub const DEFAULT_REFRESH_AFTER_SECS: u64 = 3600;
 
 impl Endpoint {
@@ -246,6 +267,9 @@ impl Endpoint {
             timeout: std::time::Duration::from_secs(DEFAULT_TIMEOUT_SECS),
             ca_cert: None,
             refresh_after: Some(std::time::Duration::from_secs(DEFAULT_REFRESH_AFTER_SECS)),
+            deadline: std::time::Duration::from_secs(DEFAULT_REQUEST_DEADLINE_SECS),
+            max_answer_bytes: DEFAULT_MAX_ANSWER_MB << 20,
+            allow_insecure_http: false,
         }
     }
 }
@@ -309,10 +333,13 @@ impl Source {
     }
 }
 
+/// A config file larger than this is not read.
+pub const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
 impl Config {
     /// Parse a config file; errors name the file, line and column.
     pub fn load(path: &Path) -> Result<Config> {
-        let text = std::fs::read_to_string(path)
+        let text = crate::safe_fs::read_regular_text(path, MAX_CONFIG_BYTES)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         Self::parse_at(&text).map_err(|(at, e)| match at {
             Some((line, col)) => anyhow::anyhow!("{}:{line}:{col}: {e}", path.display()),
@@ -370,6 +397,9 @@ impl Config {
                         ("timeout_secs", source.timeout_secs.is_some()),
                         ("ca_cert", source.ca_cert.is_some()),
                         ("refresh_after_secs", source.refresh_after_secs.is_some()),
+                        ("request_deadline_secs", source.request_deadline_secs.is_some()),
+                        ("max_answer_mb", source.max_answer_mb.is_some()),
+                        ("allow_insecure_http", source.allow_insecure_http.is_some()),
                     ];
                     if let Some((key, _)) = remote_only.iter().find(|(_, set)| *set) {
                         bail!("source '{}' reads local files; '{key}' only applies to a 'url' source", source.name);
@@ -397,6 +427,15 @@ impl Config {
             }
             if source.timeout_secs == Some(0) {
                 bail!("source '{}': timeout_secs must be at least 1", source.name);
+            }
+            if source.request_deadline_secs == Some(0) {
+                bail!(
+                    "source '{}': request_deadline_secs must be at least 1",
+                    source.name
+                );
+            }
+            if source.max_answer_mb == Some(0) {
+                bail!("source '{}': max_answer_mb must be at least 1", source.name);
             }
         }
         Ok(())
@@ -454,6 +493,12 @@ impl SourceConfig {
             ),
             ca_cert: self.ca_cert.as_deref().map(|p| resolve_path(p, base)),
             refresh_after: (refresh > 0).then(|| std::time::Duration::from_secs(refresh)),
+            deadline: std::time::Duration::from_secs(
+                self.request_deadline_secs
+                    .unwrap_or(DEFAULT_REQUEST_DEADLINE_SECS),
+            ),
+            max_answer_bytes: self.max_answer_mb.unwrap_or(DEFAULT_MAX_ANSWER_MB) << 20,
+            allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
         }
     }
 }
@@ -630,5 +675,26 @@ mod tests {
     #[test]
     fn empty_file_is_an_empty_config() {
         assert_eq!(Config::parse("\n# nothing\n").unwrap(), Config::default());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_that_is_a_named_pipe_is_refused_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.yaml");
+        crate::safe_fs::tests::mkfifo(&path);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(
+                Config::load(&path)
+                    .map(|_| ())
+                    .map_err(|e| format!("{e:#}")),
+            );
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading the config blocked")
+            .unwrap_err();
+        assert!(e.contains("named pipe"), "{e}");
     }
 }

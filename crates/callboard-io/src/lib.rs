@@ -23,6 +23,7 @@ pub mod demo;
 pub mod detail;
 pub mod docs;
 pub mod remotes;
+pub mod safe_fs;
 pub mod source;
 pub mod sync;
 pub mod template;

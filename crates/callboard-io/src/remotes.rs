@@ -313,6 +313,19 @@ impl Connection {
         &self.endpoint
     }
 
+    /// Whether a token may be sent to this endpoint: see
+    /// [`token_transport_refusal`]. Every client that sends a token (the
+    /// catalog, TechDocs, the scaffolder, `login`'s check) asks here first.
+    pub fn check_token_transport(&self) -> Result<(), String> {
+        match token_transport_refusal(&self.endpoint) {
+            Some(why) => Err(format!(
+                "endpoint '{}' ({}): {why}",
+                self.name, self.endpoint.url
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The token, resolved on first use. The lock is held while a token
     /// command runs, so two threads never run it twice.
     pub(crate) fn token(&self) -> Result<Option<Secret>, AuthError> {
@@ -377,6 +390,33 @@ pub(crate) fn build_client(endpoint: &Endpoint) -> Result<reqwest::Client, Strin
         format!(
             "cannot set up the HTTP client: {}",
             crate::source::backstage::error_chain(&e)
+        )
+    })
+}
+
+/// Why a token must not go to `endpoint`, if it must not: plain `http://`
+/// to a host other than this machine (anyone on the network path could
+/// read the token), unless the source sets `allow_insecure_http: true`.
+/// Loopback hosts (`localhost`, 127.0.0.0/8, `::1`) are allowed.
+pub fn token_transport_refusal(endpoint: &Endpoint) -> Option<String> {
+    let url = reqwest::Url::parse(&endpoint.url).ok()?;
+    if url.scheme() != "http" || endpoint.allow_insecure_http {
+        return None;
+    }
+    let host = url.host_str()?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => {
+            let d = bare.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+    };
+    (!loopback).then(|| {
+        format!(
+            "refusing to send the token over plain HTTP to {}: anyone on the network path could read it; \
+             use an https:// URL, or set `allow_insecure_http: true` for this source if the network is trusted",
+            url.host_str().unwrap_or_default()
         )
     })
 }
@@ -628,5 +668,46 @@ mod tests {
         let early = Cancel::new();
         early.cancel();
         assert!(*early.subscribe().borrow());
+    }
+
+    #[test]
+    fn a_token_never_goes_over_plain_http_to_another_host_unless_allowed() {
+        let refused = |url: &str, allow: bool| {
+            let mut endpoint = Endpoint::from_url(url);
+            endpoint.allow_insecure_http = allow;
+            token_transport_refusal(&endpoint)
+        };
+        for ok in [
+            "https://backstage.example.com",
+            "http://127.0.0.1:7007",
+            "http://127.5.0.1",
+            "http://localhost:7007",
+            "http://[::1]:7007",
+        ] {
+            assert_eq!(refused(ok, false), None, "{ok}");
+        }
+        let why = refused("http://backstage.example.com", false).unwrap();
+        assert!(why.contains("plain HTTP to backstage.example.com"), "{why}");
+        assert!(why.contains("allow_insecure_http: true"), "{why}");
+        assert!(refused("http://10.0.0.7:7007", false).is_some());
+        assert_eq!(refused("http://backstage.example.com", true), None);
+
+        // Every client that sends a token asks first: the catalog client
+        // (sync, docs, `login`'s check) and the scaffolder; nothing is sent.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("token"), "tok-123456\n").unwrap();
+        let mut endpoint = Endpoint::from_url("http://192.0.2.1:9");
+        endpoint.token = counting_command(dir.path());
+        let remotes = Remotes::new();
+        let e = remotes
+            .remote("prod", &endpoint, RetryPolicy::quick())
+            .unwrap_err();
+        assert!(e.to_string().contains("refusing to send the token"), "{e}");
+        let e = remotes
+            .check_token("prod", &endpoint, Secret::new("tok-123456"))
+            .unwrap_err();
+        assert!(e.to_string().contains("refusing to send the token"), "{e}");
+        let e = remotes.scaffolder("prod", &endpoint).err().unwrap();
+        assert!(e.to_string().contains("refusing to send the token"), "{e}");
     }
 }

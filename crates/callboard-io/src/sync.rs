@@ -54,7 +54,13 @@ pub struct SyncOptions {
     /// What a remote sync waits on (retries) and stamps and ages its
     /// snapshot by; the wall clock unless a test passes a manual one.
     pub clock: Clock,
+    /// Give up when the server has not answered within this (all retries
+    /// of the first request included); a command's quick refresh.
+    pub first_answer_within: Option<Duration>,
 }
+
+/// How long a command's quick refresh waits for the server in all.
+pub const QUICK_REFRESH: Duration = Duration::from_secs(3);
 
 /// Another process holds the source's sync lock.
 #[derive(Debug, thiserror::Error)]
@@ -191,7 +197,10 @@ fn sync_remote(
     let started = Instant::now();
     let remote = remotes
         .remote(name, endpoint, options.retry.clone())
-        .map(|r| r.with_clock(options.clock.clone()));
+        .map(|r| {
+            r.with_clock(options.clock.clone())
+                .with_first_answer_within(options.first_answer_within)
+        });
     let mut writer = if options.no_wait {
         match cache.try_begin_snapshot(name, &endpoint.url)? {
             Some(w) => w,
@@ -365,13 +374,22 @@ pub fn open_remote(
     skip_if_unreachable: bool,
     clock: &Clock,
 ) -> Result<OpenedRemote> {
-    let cached = cache.open_snapshot(&source.name).unwrap_or(None);
+    let mut notes = Vec::new();
+    // A damaged snapshot is never answered from: it is synced again in full.
+    let cached = match cache.open_snapshot(&source.name) {
+        Ok(cached) => cached,
+        Err(e) => {
+            if let Some(d) = e.downcast_ref::<crate::cache::CacheDamaged>() {
+                notes.push(format!("{d}; syncing it again in full"));
+            }
+            None
+        }
+    };
     let stale = match (&cached, endpoint.refresh_after) {
         (Some(s), Some(max)) => s.info.age_at(clock.now_ms()) > max,
         (Some(_), None) => false,
         (None, _) => true,
     };
-    let mut notes = Vec::new();
     if !stale {
         return Ok(OpenedRemote {
             snapshot: cached,
@@ -386,6 +404,7 @@ pub fn open_remote(
         },
         no_wait: cached.is_some(),
         clock: clock.clone(),
+        first_answer_within: cached.is_some().then_some(QUICK_REFRESH),
         ..Default::default()
     };
     let snapshot = match sync_source_in(remotes, cache, source, allowed_kinds, &options) {

@@ -171,7 +171,7 @@ fn scaffolder_for(ctx: &Session, endpoint: &str) -> Result<Scaffolder> {
 fn collect_values(args: &RunArgs, pages: &[Value]) -> Result<Map<String, Value>, String> {
     let mut values = Map::new();
     if let Some(file) = &args.values {
-        let text = std::fs::read_to_string(file)
+        let text = callboard_io::safe_fs::read_regular_text(file, 4 << 20)
             .map_err(|e| format!("--values {}: {e}", file.display()))?;
         let v: Value = serde_norway::from_str(&text)
             .map_err(|e| format!("--values {}: not YAML or JSON: {e}", file.display()))?;

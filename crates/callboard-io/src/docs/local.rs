@@ -4,9 +4,9 @@
 
 use std::collections::HashSet;
 use std::fs;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::safe_fs;
 use callboard_core::docs::mkdocs::{self, MkDocs, NavItem};
 use callboard_core::docs::{
     inside, normalize_rel, page_text, DocsError, ErrorKind, NavEntry, Page, Site, MAX_PAGE_BYTES,
@@ -41,14 +41,20 @@ pub fn load_site(project_dir: &Path, owner_ref: &str) -> Result<Site, DocsError>
     let mut config = match &config_path {
         Some(path) => {
             let shown = path.display().to_string();
-            let meta = fs::metadata(path).map_err(|e| io(format!("{shown}: {e}")))?;
-            if meta.len() > MAX_CONFIG_BYTES {
+            let real = fs::canonicalize(path).map_err(|e| io(format!("{shown}: {e}")))?;
+            if !real.starts_with(&project) {
                 return Err(invalid(format!(
-                    "{shown} is {} bytes; an mkdocs config that big is not one",
-                    meta.len()
+                    "{shown} is a link to {}, outside the project folder; not read",
+                    real.display()
                 )));
             }
-            let bytes = fs::read(path).map_err(|e| io(format!("cannot read {shown}: {e}")))?;
+            let bytes = safe_fs::read_regular(&real, MAX_CONFIG_BYTES).map_err(|e| match e {
+                safe_fs::ReadError::TooLarge { size, .. } => invalid(format!(
+                    "{shown} is {} bytes; an mkdocs config that big is not one",
+                    size.map_or_else(|| "too many".to_string(), |s| s.to_string())
+                )),
+                other => io(format!("cannot read {shown}: {other}")),
+            })?;
             let text = String::from_utf8(bytes)
                 .map_err(|_| invalid(format!("{shown} is not UTF-8 text")))?;
             mkdocs::parse(&text, &shown).map_err(invalid)?
@@ -282,8 +288,12 @@ fn walk(dir: &Path, prefix: &str, depth: usize, out: &mut Vec<String>, problems:
 /// A page's first `# ` heading, else its file name.
 fn page_title(docs_dir: &Path, rel: &str) -> String {
     let mut head = String::new();
-    if let Ok(f) = fs::File::open(docs_dir.join(rel)) {
-        let _ = f.take(8192).read_to_string(&mut head);
+    if let Ok(real) = fs::canonicalize(docs_dir.join(rel)) {
+        if real.starts_with(docs_dir) {
+            if let Ok((bytes, _)) = safe_fs::read_regular_prefix(&real, 8192) {
+                head = String::from_utf8_lossy(&bytes).into_owned();
+            }
+        }
     }
     let mut in_fence = false;
     for line in head.lines() {
@@ -329,12 +339,9 @@ pub fn load_page(site: &Site, page: &str) -> Result<Page, DocsError> {
             real.display()
         )));
     }
-    let file = fs::File::open(&real).map_err(|e| io(format!("cannot read {shown}: {e}")))?;
-    let total = file.metadata().map(|m| m.len() as usize).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(total.min(MAX_PAGE_BYTES));
-    file.take(MAX_PAGE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
+    let (bytes, total) = safe_fs::read_regular_prefix(&real, MAX_PAGE_BYTES as u64 + 1)
         .map_err(|e| io(format!("cannot read {shown}: {e}")))?;
+    let total = total as usize;
     let (markdown, notes) = page_text(&bytes, total, &shown);
     Ok(Page {
         path: page.to_string(),
@@ -428,5 +435,34 @@ mod tests {
         write(t.path(), "mkdocs.yml", "site_name: S\ndocs_dir: ../..\n");
         let e = load_site(t.path(), "component:default/x").unwrap_err();
         assert!(e.message.contains("leaves the project folder"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pipes_and_linked_configs_are_not_read() {
+        let t = tempfile::tempdir().unwrap();
+        write(t.path(), "docs/index.md", "# Home\n");
+        crate::safe_fs::tests::mkfifo(&t.path().join("docs/pipe.md"));
+        let mut site = load_site(t.path(), "component:default/x").unwrap();
+        site.pages.push("pipe.md".into());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(load_page(&site, "pipe.md").map(|p| p.markdown));
+        });
+        let e = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("reading a named pipe blocked")
+            .unwrap_err();
+        assert!(e.message.contains("named pipe"), "{e}");
+
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "secret.yml", "site_name: Secret\n");
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.yml"),
+            t.path().join("mkdocs.yml"),
+        )
+        .unwrap();
+        let e = load_site(t.path(), "component:default/x").unwrap_err();
+        assert!(e.message.contains("outside the project folder"), "{e}");
     }
 }

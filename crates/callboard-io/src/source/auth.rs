@@ -22,13 +22,64 @@ use crate::config::TokenSource;
 /// The keyring service name; the user is the endpoint's name.
 pub const KEYRING_SERVICE: &str = "callboard";
 
-/// A token. Never printed.
-#[derive(Clone, PartialEq, Eq)]
+/// A token. Never printed; its bytes are overwritten with zeros when it
+/// is dropped, and once one exists the process is marked non-dumpable (no
+/// core dump, no ptrace by other processes of the user) on Linux.
+#[derive(PartialEq, Eq)]
 pub struct Secret(String);
+
+impl Clone for Secret {
+    fn clone(&self) -> Secret {
+        Secret::new(self.0.as_str())
+    }
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        wipe(&mut self.0);
+    }
+}
+
+/// Overwrite the whole buffer of `s` (its capacity, not just its length)
+/// with zeros in a way the compiler does not remove, and empty it.
+fn wipe(s: &mut String) {
+    // SAFETY: zeros are valid UTF-8, and the string is emptied right after;
+    // every byte written is inside the allocation (`capacity`).
+    unsafe {
+        let bytes = s.as_mut_vec();
+        let ptr = bytes.as_mut_ptr();
+        for i in 0..bytes.capacity() {
+            std::ptr::write_volatile(ptr.add(i), 0);
+        }
+        bytes.set_len(0);
+    }
+    std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Mark the process non-dumpable (`prctl(PR_SET_DUMPABLE, 0)`): a crash
+/// writes no core file holding the token and other processes of the same
+/// user cannot read its memory. Once per process; Linux only.
+fn protect_process_memory() {
+    #[cfg(target_os = "linux")]
+    {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| {
+            // SAFETY: a plain prctl call with integer arguments.
+            unsafe {
+                libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+            }
+        });
+    }
+}
 
 impl Secret {
     pub fn new(token: impl Into<String>) -> Secret {
-        Secret(token.into())
+        protect_process_memory();
+        let mut token: String = token.into();
+        // No spare capacity: nothing of the token lies outside what `wipe`
+        // overwrites after a later reallocation.
+        token.shrink_to_fit();
+        Secret(token)
     }
 
     /// The token itself, for the `Authorization` header only.
@@ -447,5 +498,23 @@ mod tests {
             required: false,
         };
         assert!(resolve_token("prod", &optional).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_token_is_wiped_and_the_process_made_non_dumpable() {
+        let mut s = String::with_capacity(64);
+        s.push_str("tok-0123456789abcdef");
+        let (ptr, cap) = (s.as_ptr(), s.capacity());
+        wipe(&mut s);
+        assert!(s.is_empty());
+        // SAFETY: `s` still owns its buffer (only its length changed).
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, cap) };
+        assert!(bytes.iter().all(|&b| b == 0));
+        drop(s);
+
+        let secret = Secret::new("tok-0123456789abcdef");
+        assert_eq!(secret.clone().expose(), "tok-0123456789abcdef");
+        #[cfg(target_os = "linux")]
+        assert_eq!(unsafe { libc::prctl(libc::PR_GET_DUMPABLE, 0, 0, 0, 0) }, 0);
     }
 }

@@ -109,14 +109,23 @@ pub fn skeleton_files(template: &Template, base: &Path) -> Result<Vec<(String, V
         let Ok(rel) = super::fs_guard::join_inside("", url) else {
             continue;
         };
-        let root = base.join(&rel);
+        let lexical = base.join(&rel);
+        if !lexical.exists() {
+            continue;
+        }
+        // Links are resolved and must stay in the template's folder.
+        let root =
+            super::actions::inside_template(base, &lexical, url).map_err(anyhow::Error::msg)?;
         let mut stack = vec![root.clone()];
         if root.is_file() {
             if seen.insert(rel.clone()) {
-                out.push((rel.clone(), std::fs::read(&root)?));
+                let bytes =
+                    super::actions::read_template_file(&root, url).map_err(anyhow::Error::msg)?;
+                out.push((rel.clone(), bytes));
             }
             continue;
         }
+        let real_base = std::fs::canonicalize(base)?;
         while let Some(dir) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
@@ -128,11 +137,13 @@ pub fn skeleton_files(template: &Template, base: &Path) -> Result<Vec<(String, V
                     stack.push(path);
                 } else if ft.is_file() {
                     let rel_path = path
-                        .strip_prefix(base)
+                        .strip_prefix(&real_base)
                         .map(|p| p.to_string_lossy().replace('\\', "/"))
                         .unwrap_or_default();
                     if seen.insert(rel_path.clone()) {
-                        out.push((rel_path, std::fs::read(&path)?));
+                        let bytes = super::actions::read_template_file(&path, &rel_path)
+                            .map_err(anyhow::Error::msg)?;
+                        out.push((rel_path, bytes));
                     }
                 }
             }

@@ -20,7 +20,7 @@ pub fn load_template_file(path: &std::path::Path) -> Result<Template, TemplateEr
         name: path.display().to_string(),
         message,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+    let text = crate::safe_fs::read_regular_text(path, 4 << 20).map_err(|e| fail(e.to_string()))?;
     let value: Value = serde_norway::from_str(&text).map_err(|e| fail(e.to_string()))?;
     Template::from_entity(&value)
 }

@@ -99,6 +99,11 @@ impl Scaffolder {
                 format!("{at}: '{}' is not a URL: {e}", endpoint.url),
             )
         })?;
+        if token.is_some() {
+            connection
+                .check_token_transport()
+                .map_err(|e| error(ErrorKind::Setup, e))?;
+        }
         let http = connection
             .http()
             .map_err(|e| error(ErrorKind::Setup, format!("{at}: {e}")))?;

@@ -75,7 +75,12 @@ pub(super) fn load_catalog(
         let missing: Vec<Source> = config
             .sources
             .iter()
-            .filter(|s| matches!(config.cache.open_snapshot(&s.name), Ok(None)))
+            .filter(|s| match config.cache.open_snapshot(&s.name) {
+                Ok(None) => true,
+                // Damaged: synced again, never answered from.
+                Err(e) => e.is::<callboard_io::cache::CacheDamaged>(),
+                Ok(Some(_)) => false,
+            })
             .cloned()
             .collect();
         if !missing.is_empty() {

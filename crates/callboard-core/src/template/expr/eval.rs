@@ -14,6 +14,9 @@ pub(super) struct Scope<'a> {
     pub(super) frames: Vec<IndexMap<String, Val>>,
     /// Nodes rendered so far, against the render's work bound.
     pub(super) work: u64,
+    /// Bytes of values produced and looked up so far, against
+    /// [`super::MAX_PRODUCED_BYTES`].
+    pub(super) produced: u64,
 }
 
 impl<'a> Scope<'a> {
@@ -22,7 +25,25 @@ impl<'a> Scope<'a> {
             root,
             frames: vec![IndexMap::new()],
             work: 0,
+            produced: 0,
         }
+    }
+
+    /// Count `v` against the render's budget; an error past it, or for a
+    /// string over the size limit.
+    pub(super) fn charge(&mut self, v: Val) -> Result<Val, String> {
+        if let Val::Str(s) = &v {
+            super::check_len(s.len(), "this expression")?;
+        }
+        let left = super::MAX_PRODUCED_BYTES.saturating_sub(self.produced);
+        self.produced += super::val_size(&v, left);
+        if self.produced > super::MAX_PRODUCED_BYTES {
+            return err(format!(
+                "template too expensive to render: its expressions produced over {} MiB",
+                super::MAX_PRODUCED_BYTES >> 20
+            ));
+        }
+        Ok(v)
     }
 
     pub(super) fn lookup(&self, name: &str) -> Val {
@@ -42,6 +63,14 @@ impl<'a> Scope<'a> {
 }
 
 pub(super) fn eval(e: &Expr, scope: &mut Scope<'_>) -> Result<Val, String> {
+    let v = eval_inner(e, scope)?;
+    match e {
+        Expr::Lit(_) | Expr::Unary(..) | Expr::Is(..) => Ok(v),
+        _ => scope.charge(v),
+    }
+}
+
+fn eval_inner(e: &Expr, scope: &mut Scope<'_>) -> Result<Val, String> {
     Ok(match e {
         Expr::Lit(v) => v.clone(),
         Expr::Name(n) => scope.lookup(n),
@@ -141,6 +170,13 @@ fn is_primitive_string(v: &Val) -> bool {
     matches!(v, Val::Str(_) | Val::Array(_) | Val::Object(_))
 }
 
+/// `l ~ r`, refused before it is built when it would be too long.
+fn concat(l: &Val, r: &Val) -> Result<Val, String> {
+    let (l, r) = (l.js_string(), r.js_string());
+    super::check_len(l.len() + r.len(), "joining two strings")?;
+    Ok(Val::Str(l + &r))
+}
+
 fn binary(op: &str, l: &Val, r: &Val) -> Result<Val, String> {
     Ok(match op {
         "==" => Val::Bool(loose_eq(l, r)),
@@ -160,10 +196,10 @@ fn binary(op: &str, l: &Val, r: &Val) -> Result<Val, String> {
                 (_, Some(o)) => o.is_ge(),
             })
         }
-        "~" => Val::Str(format!("{}{}", l.js_string(), r.js_string())),
+        "~" => concat(l, r)?,
         "+" => {
             if is_primitive_string(l) || is_primitive_string(r) {
-                Val::Str(format!("{}{}", l.js_string(), r.js_string()))
+                concat(l, r)?
             } else {
                 Val::Num(l.js_number() + r.js_number())
             }

@@ -160,10 +160,11 @@ fn find_tag_end(body: &str, end: &str) -> Option<usize> {
                 i += 1;
             }
             _ => {
-                if body[i..].starts_with(end) {
+                // Bytes, not `str` slices: `i` may be inside a character.
+                if bytes[i..].starts_with(end.as_bytes()) {
                     return Some(i);
                 }
-                if body[i..].starts_with('-') && body[i + 1..].starts_with(end) {
+                if bytes[i] == b'-' && bytes[i + 1..].starts_with(end.as_bytes()) {
                     return Some(i + 1);
                 }
                 i += 1;
@@ -188,4 +189,18 @@ fn find_raw_end<'a>(rest: &'a str, end_word: &str) -> Option<(&'a str, (&'a str,
         from = at + 2;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fuzz harness: a quote inside a tag made the end search
+    /// slice inside a multi-byte character.
+    #[test]
+    fn a_tag_end_after_a_multibyte_character_does_not_panic() {
+        assert_eq!(find_tag_end("a\u{fffd}b }}", "}}"), Some(6));
+        assert_eq!(find_tag_end("'\\\u{e9}x' }}", "}}"), Some(7));
+        assert_eq!(find_tag_end("\u{e9} -}}", "}}"), Some(4));
+    }
 }

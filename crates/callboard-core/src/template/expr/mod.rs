@@ -23,6 +23,53 @@ use std::fmt;
 use serde_json::Value;
 
 pub use super::value::{js_number, loose_eq, strict_eq, Val};
+
+/// The longest string an expression may build (16 MiB): longer is an
+/// error, not gigabytes of memory.
+pub const MAX_STRING_BYTES: usize = 16 << 20;
+/// The most items a list built by an expression (`split`, `list`, a loop
+/// over a string's characters) may have.
+pub const MAX_ITEMS: usize = 1_000_000;
+/// The bytes of values one render may produce and look up in all (1 GiB):
+/// bounds the time and memory of a template whatever its loops do.
+pub const MAX_PRODUCED_BYTES: u64 = 1 << 30;
+
+/// `what` would be a string of `len` bytes: an error when over the limit.
+pub(crate) fn check_len(len: usize, what: &str) -> Result<(), String> {
+    if len > MAX_STRING_BYTES {
+        return Err(format!(
+            "{what} would make a string of {} MiB, over the {} MiB limit",
+            len >> 20,
+            MAX_STRING_BYTES >> 20
+        ));
+    }
+    Ok(())
+}
+
+/// Bytes `v` takes, about (stops counting past `stop`).
+pub(crate) fn val_size(v: &Val, stop: u64) -> u64 {
+    let mut size = 0u64;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        size += match v {
+            Val::Str(s) => s.len() as u64 + 24,
+            Val::Array(a) => {
+                stack.extend(a.iter());
+                24
+            }
+            Val::Object(o) => {
+                size += o.keys().map(|k| k.len() as u64 + 24).sum::<u64>();
+                stack.extend(o.values());
+                24
+            }
+            _ => 16,
+        };
+        if size > stop {
+            break;
+        }
+    }
+    size
+}
 use eval::{eval, Scope};
 pub use nodes::Template;
 pub use parser::{parse_expr, Expr};

@@ -244,6 +244,12 @@ fn render_nodes(nodes: &[Node], scope: &mut Scope<'_>, out: &mut String) -> Resu
                         o.into_iter().map(|(k, v)| vec![Val::Str(k), v]).collect()
                     }
                     Val::Object(o) => o.into_iter().map(|(k, _)| vec![Val::Str(k)]).collect(),
+                    Val::Str(s) if s.chars().count() > super::MAX_ITEMS => {
+                        return err(format!(
+                            "a loop over a string of more than {} characters",
+                            super::MAX_ITEMS
+                        ))
+                    }
                     Val::Str(s) => s.chars().map(|c| vec![Val::Str(c.to_string())]).collect(),
                     _ => Vec::new(),
                 };

@@ -41,6 +41,17 @@ pub fn call_method(obj: &Val, method: &str, args: &[Val]) -> Result<Val, String>
             None | Some(Val::Undefined) => Val::Array(vec![Val::Str(x.clone())]),
             Some(sep) => {
                 let sep = s(sep);
+                let pieces = if sep.is_empty() {
+                    x.chars().count()
+                } else {
+                    x.matches(sep.as_str()).count() + 1
+                };
+                if pieces > crate::template::expr::MAX_ITEMS {
+                    return Err(format!(
+                        "split would make {pieces} items, over the limit of {}",
+                        crate::template::expr::MAX_ITEMS
+                    ));
+                }
                 if sep.is_empty() {
                     Val::Array(x.chars().map(|c| Val::Str(c.into())).collect())
                 } else {
@@ -55,7 +66,21 @@ pub fn call_method(obj: &Val, method: &str, args: &[Val]) -> Result<Val, String>
         (Val::Str(x), "endsWith") => Val::Bool(x.ends_with(&s(&arg(args, 0)))),
         (Val::Str(x), "includes") => Val::Bool(x.contains(&s(&arg(args, 0)))),
         (Val::Str(x), "replace") => Val::Str(x.replacen(&s(&arg(args, 0)), &s(&arg(args, 1)), 1)),
-        (Val::Str(x), "replaceAll") => Val::Str(x.replace(&s(&arg(args, 0)), &s(&arg(args, 1)))),
+        (Val::Str(x), "replaceAll") => {
+            let (old, new) = (s(&arg(args, 0)), s(&arg(args, 1)));
+            if new.len() > old.len() {
+                let count = if old.is_empty() {
+                    x.chars().count() + 1
+                } else {
+                    x.matches(old.as_str()).count()
+                };
+                crate::template::expr::check_len(
+                    x.len() + count.saturating_mul(new.len() - old.len()),
+                    "replaceAll",
+                )?;
+            }
+            Val::Str(x.replace(&old, &new))
+        }
         (Val::Array(a), "join") => match args.first() {
             None | Some(Val::Undefined) => apply("join", Val::Array(a.clone()), &[Val::from(",")])?,
             Some(_) => apply("join", Val::Array(a.clone()), args)?,

@@ -67,6 +67,8 @@ pub const FILTERS: &[&str] = &[
 /// The widest `center` / `indent` honoured.
 const MAX_WIDTH: usize = 10_000;
 
+use crate::template::expr::{check_len, MAX_ITEMS};
+
 fn arg(args: &[Val], i: usize) -> Val {
     args.get(i).cloned().unwrap_or_default()
 }
@@ -208,6 +210,10 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                 _ => 4,
             };
             let first = arg(args, 1).truthy();
+            check_len(
+                s.len() + (s.matches('\n').count() + 1).saturating_mul(width),
+                "indent",
+            )?;
             let sp = " ".repeat(width);
             Val::Str(
                 s.split('\n')
@@ -237,7 +243,11 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                 }
                 _ => items,
             };
-            Val::Str(items.iter().map(Val::output).collect::<Vec<_>>().join(&sep))
+            let parts: Vec<String> = items.iter().map(Val::output).collect();
+            let total = parts.iter().map(String::len).sum::<usize>()
+                + parts.len().saturating_sub(1).saturating_mul(sep.len());
+            check_len(total, "join")?;
+            Val::Str(parts.join(&sep))
         }
         "length" => Val::Num(match &v {
             Val::Str(s) => s.encode_utf16().count(),
@@ -267,7 +277,7 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                 .replace("\r\n", "<br />\n")
                 .replace('\n', "<br />\n"),
         ),
-        "replace" => replace(v, args),
+        "replace" => replace(v, args)?,
         "reverse" => match v {
             Val::Str(s) => Val::Str(s.chars().rev().collect()),
             Val::Array(mut a) => {
@@ -439,40 +449,58 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
 fn as_list(v: &Val) -> Vec<Val> {
     match v {
         Val::Array(a) => a.clone(),
-        Val::Str(s) => s.chars().map(|c| Val::Str(c.into())).collect(),
+        Val::Str(s) => s
+            .chars()
+            .take(MAX_ITEMS)
+            .map(|c| Val::Str(c.into()))
+            .collect(),
         Val::Object(o) => o.values().cloned().collect(),
         _ => Vec::new(),
     }
 }
 
-fn replace(v: Val, args: &[Val]) -> Val {
+fn replace(v: Val, args: &[Val]) -> Result<Val, String> {
     let old = match arg(args, 0) {
         Val::Str(s) => s,
         Val::Num(n) => js_number(n),
-        _ => return v,
+        _ => return Ok(v),
     };
     let new = arg(args, 1).js_string();
     let s = match &v {
         Val::Str(s) => s.clone(),
         Val::Num(n) => js_number(*n),
-        _ => return v,
+        _ => return Ok(v),
     };
     let max = match args.get(2) {
         None | Some(Val::Undefined) => -1.0,
         Some(m) => m.js_number(),
     };
     if old.is_empty() {
+        let gaps = s.chars().count() + 1;
+        check_len(s.len() + gaps.saturating_mul(new.len()), "replace")?;
         let chars: Vec<String> = s.chars().map(String::from).collect();
-        return Val::Str(format!("{new}{}{new}", chars.join(&new)));
+        return Ok(Val::Str(format!("{new}{}{new}", chars.join(&new))));
     }
     if max == 0.0 || !s.contains(&old) {
-        return Val::Str(s);
+        return Ok(Val::Str(s));
     }
-    if max < 0.0 {
+    // The result's length before it is built: a chain of replaces must
+    // not grow without bound.
+    let mut count = s.matches(old.as_str()).count();
+    if max >= 0.0 {
+        count = count.min(max as usize);
+    }
+    if new.len() > old.len() {
+        check_len(
+            s.len() + count.saturating_mul(new.len() - old.len()),
+            "replace",
+        )?;
+    }
+    Ok(if max < 0.0 {
         Val::Str(s.replace(&old, &new))
     } else {
         Val::Str(s.replacen(&old, &new, max as usize))
-    }
+    })
 }
 
 fn truncate(v: &Val, args: &[Val]) -> Val {

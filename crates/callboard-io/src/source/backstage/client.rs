@@ -36,6 +36,10 @@ pub struct Remote {
     pub(super) requests: AtomicU64,
     pub(super) received: AtomicU64,
     pub(super) sent: AtomicU64,
+    /// Until the server has answered once: the most the first request may
+    /// take with its retries (a command's quick refresh).
+    pub(super) first_answer_within: Option<std::time::Duration>,
+    pub(super) answered: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Remote {
@@ -61,6 +65,11 @@ impl Remote {
         let setup = |what: String| RemoteError::new(ErrorKind::Setup, format!("{at}: {what}"));
         Url::parse(&endpoint.url)
             .map_err(|e| setup(format!("'{}' is not a URL: {e}", endpoint.url)))?;
+        if token.is_some() {
+            connection
+                .check_token_transport()
+                .map_err(|e| RemoteError::new(ErrorKind::Setup, e))?;
+        }
         let http = connection.http().map_err(setup)?;
         Ok(Remote {
             name: name.to_string(),
@@ -72,6 +81,8 @@ impl Remote {
             requests: AtomicU64::new(0),
             received: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+            first_answer_within: None,
+            answered: std::sync::atomic::AtomicBool::new(false),
             connection,
         })
     }
@@ -79,6 +90,14 @@ impl Remote {
     /// The same client waiting on (and reading the time from) `clock`.
     pub fn with_clock(mut self, clock: Clock) -> Remote {
         self.clock = clock;
+        self
+    }
+
+    /// Give up when the server has not answered within `budget` (all
+    /// retries of the first request included): a command's quick refresh
+    /// then answers from the cache instead of waiting.
+    pub fn with_first_answer_within(mut self, budget: Option<std::time::Duration>) -> Remote {
+        self.first_answer_within = budget;
         self
     }
 
@@ -219,14 +238,64 @@ impl Remote {
         body: Option<Vec<u8>>,
         on_bytes: &mut dyn FnMut(u64),
     ) -> Result<Vec<u8>, RemoteError> {
+        let budget = self
+            .first_answer_within
+            .filter(|_| !self.answered.load(Ordering::Relaxed));
+        let Some(budget) = budget else {
+            return self.fetch_with_retries(method, url, body, on_bytes).await;
+        };
+        let what = format!("{method} {}", url.path());
+        match tokio::time::timeout(budget, self.fetch_with_retries(method, url, body, on_bytes))
+            .await
+        {
+            Ok(answer) => answer,
+            Err(_) => Err(RemoteError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{}: {what}: no answer within {:.0} s (a command's quick refresh waits no longer; `callboard sync` waits timeout_secs)",
+                    self.at(),
+                    budget.as_secs_f64()
+                ),
+            )),
+        }
+    }
+
+    async fn fetch_with_retries(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        on_bytes: &mut dyn FnMut(u64),
+    ) -> Result<Vec<u8>, RemoteError> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match self
-                .attempt(method.clone(), url.clone(), body.clone(), on_bytes)
-                .await
+            let deadline = self.endpoint.deadline;
+            let outcome = match tokio::time::timeout(
+                deadline,
+                self.attempt(method.clone(), url.clone(), body.clone(), on_bytes),
+            )
+            .await
             {
-                Ok(bytes) => return Ok(bytes),
+                Ok(outcome) => outcome,
+                Err(_) => Err(Attempt::Retry {
+                    error: RemoteError::new(
+                        ErrorKind::Timeout,
+                        format!(
+                            "{}: {method} {}: the answer took over {} s in all (request_deadline_secs)",
+                            self.at(),
+                            url.path(),
+                            deadline.as_secs()
+                        ),
+                    ),
+                    wait: None,
+                }),
+            };
+            match outcome {
+                Ok(bytes) => {
+                    self.answered.store(true, Ordering::Relaxed);
+                    return Ok(bytes);
+                }
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Retry { error, wait }) => {
                     if attempt >= self.retry.max_attempts {
@@ -318,7 +387,25 @@ impl Remote {
                 ),
             )));
         }
-        let expected = response.content_length().unwrap_or(0).min(64 << 20) as usize;
+        let max = self.endpoint.max_answer_bytes;
+        let too_big = |size: u64| {
+            Attempt::Fatal(RemoteError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{}: {what}: the answer is over {} MiB ({size} bytes so far or announced); not read \
+                     (raise max_answer_mb for the source, or lower page_size)",
+                    self.at(),
+                    max >> 20
+                ),
+            ))
+        };
+        if let Some(length) = response.content_length().filter(|&l| l > max) {
+            return Err(too_big(length));
+        }
+        let expected = response
+            .content_length()
+            .unwrap_or(0)
+            .min(max.min(64 << 20)) as usize;
         let mut buf = Vec::with_capacity(expected);
         loop {
             // `None`: no data within the timeout.
@@ -327,6 +414,9 @@ impl Remote {
                     self.received
                         .fetch_add(chunk.len() as u64, Ordering::Relaxed);
                     on_bytes(chunk.len() as u64);
+                    if (buf.len() + chunk.len()) as u64 > max {
+                        return Err(too_big((buf.len() + chunk.len()) as u64));
+                    }
                     buf.extend_from_slice(&chunk);
                     continue;
                 }

@@ -21,6 +21,8 @@
 
 mod client;
 mod error;
+#[cfg(test)]
+mod hostile_tests;
 mod retry;
 mod sync;
 
@@ -32,6 +34,7 @@ pub use client::Remote;
 pub(crate) use error::error_chain;
 pub use error::{ErrorKind, RemoteError};
 pub use retry::RetryPolicy;
+pub use sync::MAX_ENTITY_BYTES;
 
 /// The fields an incremental sync lists: enough to build the ref, plus the
 /// etag the server changes whenever the stored entity (relations included)

@@ -12,6 +12,35 @@ use crate::cache::{Snapshot, SnapshotWriter};
 use crate::source::Problem;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
+/// An entity larger than this (as JSON) is skipped with an error.
+pub const MAX_ENTITY_BYTES: usize = 4 << 20;
+
+/// About how many bytes `value` takes as JSON, counting no further than
+/// `stop` past which the caller does not care.
+fn json_size(value: &Value, stop: usize) -> usize {
+    let mut size = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        size += match v {
+            Value::String(s) => s.len() + 2,
+            Value::Array(items) => {
+                stack.extend(items.iter());
+                2 + items.len()
+            }
+            Value::Object(map) => {
+                size += map.keys().map(|k| k.len() + 4).sum::<usize>();
+                stack.extend(map.values());
+                2
+            }
+            _ => 8,
+        };
+        if size > stop {
+            break;
+        }
+    }
+    size
+}
+
 /// The state of one sync.
 pub(super) struct SyncRun<'a> {
     pub(super) remote: &'a Remote,
@@ -69,6 +98,21 @@ impl SyncRun<'_> {
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_string();
+        let size = json_size(&value, MAX_ENTITY_BYTES);
+        if size > MAX_ENTITY_BYTES {
+            let name: String = callboard_core::text::sanitize::sanitize_line(&name)
+                .chars()
+                .take(100)
+                .collect();
+            self.problems.push(Problem::error(
+                self.remote.endpoint.url.clone(),
+                format!(
+                    "{at}: entity '{name}' is over {} MiB; skipped (the rest is kept)",
+                    MAX_ENTITY_BYTES >> 20
+                ),
+            ));
+            return None;
+        }
         match Entity::from_value(value) {
             Ok(e) if !self.allowed(&e.kind) => {
                 self.stats.skipped += 1;
@@ -303,6 +347,95 @@ pub(super) struct PageStream<'a> {
     pub(super) started: bool,
     pub(super) done: bool,
     pub(super) seen: std::collections::HashSet<String>,
+    /// Runaway paging guards (see [`PageGuard`]).
+    pub(super) guard: PageGuard,
+}
+
+/// Stops a server that pages for ever: a next cursor after a page that
+/// brought no entity not seen before (empty, or the same items again),
+/// more items than the server's `totalItems` plus a margin, or more pages
+/// than `totalItems` needs (twice over, plus a few).
+#[derive(Default)]
+pub(super) struct PageGuard {
+    pages: u64,
+    items: u64,
+    identities: std::collections::HashSet<String>,
+}
+
+/// Pages allowed when the server gives no `totalItems`.
+const MAX_PAGES_UNKNOWN_TOTAL: u64 = 100_000;
+
+impl PageGuard {
+    /// Check one page that names a next page; the reason to stop, if any.
+    pub(super) fn check(
+        &mut self,
+        items: &[Value],
+        total: Option<u64>,
+        limit: u32,
+        has_next: bool,
+    ) -> Option<String> {
+        self.pages += 1;
+        self.items += items.len() as u64;
+        let mut new = 0usize;
+        for item in items {
+            let key = identity(item);
+            if key.is_empty() || self.identities.insert(key) {
+                new += 1;
+            }
+        }
+        if !has_next {
+            return None;
+        }
+        if new == 0 {
+            return Some(format!(
+                "page {} brought no entity not seen before ({} items) but named a next page",
+                self.pages,
+                items.len()
+            ));
+        }
+        if let Some(total) = total {
+            let margin = (total / 10).max(u64::from(limit)).max(100);
+            if self.items > total.saturating_add(margin) {
+                return Some(format!(
+                    "{} items received, more than the {total} the server reported (totalItems) plus a margin of {margin}",
+                    self.items
+                ));
+            }
+            let budget = total.div_ceil(u64::from(limit.max(1))) * 2 + 10;
+            if self.pages >= budget {
+                return Some(format!(
+                    "{} pages read, the most {total} items (totalItems) at {limit} a page can need",
+                    self.pages
+                ));
+            }
+        } else if self.pages >= MAX_PAGES_UNKNOWN_TOTAL {
+            return Some(format!("{} pages read without a totalItems", self.pages));
+        }
+        None
+    }
+}
+
+/// An entity's identity for the guard: its uid, else kind, namespace and
+/// name.
+fn identity(item: &Value) -> String {
+    let meta = item.get("metadata");
+    if let Some(uid) = meta.and_then(|m| m.get("uid")).and_then(Value::as_str) {
+        return uid.to_string();
+    }
+    let s = |v: Option<&Value>| {
+        v.and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
+    let name = s(meta.and_then(|m| m.get("name")));
+    if name.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{}:{}/{name}",
+        s(item.get("kind")),
+        s(meta.and_then(|m| m.get("namespace")))
+    )
 }
 
 impl Remote {
@@ -315,6 +448,7 @@ impl Remote {
             started: false,
             done: false,
             seen: Default::default(),
+            guard: PageGuard::default(),
         }
     }
 }
@@ -356,6 +490,35 @@ impl PageStream<'_> {
             .await?;
         let page: QueryPage = remote.parse(&url, &body)?;
         drop(body);
+        let allowed = u64::from(this.limit) * 2 + 10;
+        if page.items.len() as u64 > allowed {
+            return Err(RemoteError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{}: a page has {} items for a limit of {}; the server ignores the page size, not read",
+                    remote.at(),
+                    page.items.len(),
+                    this.limit
+                ),
+            ));
+        }
+        let has_next = page
+            .page_info
+            .next_cursor
+            .as_ref()
+            .is_some_and(|c| !c.is_empty());
+        if let Some(why) = this
+            .guard
+            .check(&page.items, page.total_items, this.limit, has_next)
+        {
+            return Err(RemoteError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{}: stopped paging: {why}; the server's paging looks broken (the last good snapshot is kept)",
+                    remote.at()
+                ),
+            ));
+        }
         this.cursor = match page.page_info.next_cursor {
             Some(next) if !next.is_empty() => {
                 if !this.seen.insert(next.clone()) {

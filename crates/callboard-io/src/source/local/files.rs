@@ -2,7 +2,6 @@
 //! normalisation, and reading with a size limit.
 
 use std::fs;
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use super::SKIPPED_DIRS;
@@ -160,31 +159,24 @@ pub(super) fn mb(bytes: u64) -> String {
 
 /// Read a file as UTF-8 text without reading more than `max_bytes`.
 pub(super) fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, ReadProblem> {
-    let io = |e: std::io::Error| ReadProblem::whole_file(format!("cannot read file: {e}"));
-    let file = fs::File::open(path).map_err(io)?;
-    let meta = file.metadata().map_err(io)?;
-    if !meta.is_file() {
-        return Err(ReadProblem::whole_file("not a regular file"));
-    }
-    let len = meta.len();
-    if len > max_bytes {
-        return Err(ReadProblem::whole_file(format!(
+    use crate::safe_fs::{read_regular, ReadError};
+    let bytes = read_regular(path, max_bytes).map_err(|e| match e {
+        ReadError::NotRegular(what) => {
+            ReadProblem::whole_file(format!("{what}, not a regular file; not read"))
+        }
+        ReadError::TooLarge {
+            limit,
+            size: Some(len),
+        } => ReadProblem::whole_file(format!(
             "file is {} MB, over the {} MB limit; split it",
             mb(len),
-            mb(max_bytes)
-        )));
-    }
-    let mut bytes = Vec::with_capacity(len as usize);
-    // The file may grow while we read; never take more than the limit + 1.
-    file.take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(io)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(ReadProblem::whole_file(format!(
-            "file is over the {} MB limit; split it",
-            mb(max_bytes)
-        )));
-    }
+            mb(limit)
+        )),
+        ReadError::TooLarge { limit, size: None } => {
+            ReadProblem::whole_file(format!("file is over the {} MB limit; split it", mb(limit)))
+        }
+        ReadError::Io(e) => ReadProblem::whole_file(format!("cannot read file: {e}")),
+    })?;
     let nul = bytes.iter().position(|&b| b == 0);
     let invalid = std::str::from_utf8(&bytes).err().map(|e| e.valid_up_to());
     let first_bad = match (nul, invalid) {

@@ -216,10 +216,23 @@ impl Loader<'_> {
             for entry in walker(&shown).build() {
                 match entry {
                     Ok(entry) => {
-                        let is_file = entry.file_type().is_some_and(|t| t.is_file());
                         let name = entry.file_name().to_string_lossy();
-                        if is_file && DESCRIPTOR_NAMES.contains(&name.as_ref()) {
-                            files.push(entry.into_path());
+                        if !DESCRIPTOR_NAMES.contains(&name.as_ref()) {
+                            continue;
+                        }
+                        match entry.file_type().and_then(crate::safe_fs::kind_of) {
+                            None => files.push(entry.into_path()),
+                            Some("a folder") => {}
+                            Some(what) => self.problems.push(Problem {
+                                location: absolute(entry.path()).display().to_string(),
+                                line: None,
+                                column: None,
+                                severity: Severity::Warning,
+                                message: format!(
+                                    "skipped: {what}, not a regular file (folder walks do not follow links; \
+                                     name the file in a Location target to read it)"
+                                ),
+                            }),
                         }
                     }
                     Err(e) => self.problems.push(Problem {
@@ -769,5 +782,79 @@ mod tests {
         assert_eq!(result.problems.len(), 1);
         assert_eq!(result.problems[0].location, "/definitely/not/here");
         assert_eq!(result.files_read, 0);
+    }
+
+    /// Load on a thread, failing (not hanging) when it takes over 10 s.
+    #[cfg(unix)]
+    fn load_within_10s(roots: Vec<PathBuf>) -> LoadResult {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(load_local("t", &roots, &LocalOptions::new()));
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("loading blocked on a named pipe")
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn named_pipes_are_refused_not_opened() {
+        use crate::safe_fs::tests::mkfifo;
+        let dir = tempfile::tempdir().unwrap();
+        let text = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c\n  description:\n    $text: ./pipe.txt\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n";
+        let file = write(dir.path(), "c.yaml", text);
+        mkfifo(&dir.path().join("pipe.txt"));
+        let result = load_within_10s(vec![file]);
+        assert!(
+            result
+                .problems
+                .iter()
+                .any(|p| p.message.contains("named pipe")),
+            "{:?}",
+            result.problems
+        );
+        let loc = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: l\nspec:\n  targets: [./target.yaml]\n";
+        let file = write(dir.path(), "loc.yaml", loc);
+        mkfifo(&dir.path().join("target.yaml"));
+        let result = load_within_10s(vec![file]);
+        assert!(
+            result
+                .problems
+                .iter()
+                .any(|p| p.message.contains("named pipe")),
+            "{:?}",
+            result.problems
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_or_piped_descriptor_in_a_walked_root_is_skipped_with_a_reason() {
+        use crate::safe_fs::tests::mkfifo;
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        write(outside.path(), "catalog-info.yaml", GROUP);
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::os::unix::fs::symlink(
+            outside.path().join("catalog-info.yaml"),
+            dir.path().join("a/catalog-info.yaml"),
+        )
+        .unwrap();
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        mkfifo(&dir.path().join("b/catalog-info.yaml"));
+        let result = load_within_10s(vec![dir.path().to_path_buf()]);
+        assert!(result.entities.is_empty());
+        let messages: Vec<&str> = result.problems.iter().map(|p| p.message.as_str()).collect();
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("symbolic link") && m.contains("skipped")),
+            "{messages:?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|m| m.contains("named pipe") && m.contains("skipped")),
+            "{messages:?}"
+        );
     }
 }

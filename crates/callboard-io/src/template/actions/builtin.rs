@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
-use super::fetch::{fetch_template, glob, is_executable, read_source_dir, resolve_source};
+use super::fetch::{fetch_template, glob, is_executable, read_source_dir, read_source_file};
 use super::{fail, LocalRun, StepError, Workspace};
 use crate::template::fs_guard::{join_inside, Entry};
 
@@ -109,8 +109,7 @@ pub(super) fn run_action(
             let target = str_input(input, "targetPath")
                 .ok_or(StepError::Fail("targetPath is required".into()))?;
             let dest = join_inside("", target)?;
-            let path = resolve_source(&run.base_dir, url)?;
-            let bytes = std::fs::read(&path).map_err(|e| StepError::Fail(format!("{url}: {e}")))?;
+            let (path, bytes) = read_source_file(&run.base_dir, url)?;
             log(format!("Fetching plain file {url}"));
             ws.insert(
                 dest,

@@ -20,9 +20,64 @@ pub(super) fn glob(pattern: &str) -> Result<GlobMatcher, StepError> {
         .map_err(|e| StepError::Fail(format!("bad glob {pattern:?}: {e}")))
 }
 
-/// A source path inside the template's folder. Remote URLs need the
-/// network: skipped.
+/// A template file larger than this is not read.
+pub const MAX_TEMPLATE_FILE_BYTES: u64 = 64 << 20;
+
+/// `path` with its links resolved, when it stays inside the template's
+/// folder `base` (resolved too); an error naming `url` otherwise.
+pub(crate) fn inside_template(base: &Path, path: &Path, url: &str) -> Result<PathBuf, String> {
+    let root = std::fs::canonicalize(base)
+        .map_err(|e| format!("the template's folder {}: {e}", base.display()))?;
+    let real = std::fs::canonicalize(path).map_err(|e| format!("{url}: {e}"))?;
+    if !real.starts_with(&root) {
+        return Err(format!(
+            "{url}: is a link to {}, outside the template's folder; not read",
+            real.display()
+        ));
+    }
+    Ok(real)
+}
+
+/// A regular file of the template (no pipe, device or folder), read
+/// whole up to [`MAX_TEMPLATE_FILE_BYTES`].
+pub(crate) fn read_template_file(path: &Path, shown: &str) -> Result<Vec<u8>, String> {
+    let bytes = crate::safe_fs::read_regular(path, MAX_TEMPLATE_FILE_BYTES)
+        .map_err(|e| format!("{shown}: {e}"))?;
+    READ_BYTES.with(|r| r.set(r.get() + bytes.len() as u64));
+    Ok(bytes)
+}
+
+thread_local! {
+    /// Template bytes read on this thread since the last
+    /// [`take_read_bytes`]: the work of one `each` iteration.
+    static READ_BYTES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// The template bytes read on this thread since the last call.
+pub(super) fn take_read_bytes() -> u64 {
+    READ_BYTES.with(|r| r.replace(0))
+}
+
+/// Read the file `url` names in the template's folder, links resolved and
+/// kept inside it.
+pub(super) fn read_source_file(base: &Path, url: &str) -> Result<(PathBuf, Vec<u8>), StepError> {
+    let path = resolve_source(base, url)?;
+    let bytes = read_template_file(&path, url).map_err(StepError::Fail)?;
+    Ok((path, bytes))
+}
+
+/// A source path inside the template's folder, links resolved (and
+/// refused when they leave it). Remote URLs need the network: skipped.
 pub(super) fn resolve_source(base: &Path, url: &str) -> Result<PathBuf, StepError> {
+    let lexical = resolve_source_lexically(base, url)?;
+    if std::fs::symlink_metadata(&lexical).is_err() {
+        // Missing: the caller says so in its own words.
+        return Ok(lexical);
+    }
+    inside_template(base, &lexical, url).map_err(StepError::Fail)
+}
+
+fn resolve_source_lexically(base: &Path, url: &str) -> Result<PathBuf, StepError> {
     if url.contains("://") {
         return Err(StepError::Skip(format!(
             "fetching {url} needs the network; local runs only read the template's folder"
@@ -76,8 +131,13 @@ pub(super) fn read_source_dir(base: &Path, url: &str) -> Result<Vec<(String, Ent
                 out.push((child.clone(), Entry::Dir));
                 stack.push((path, child));
             } else {
-                let bytes = std::fs::read(&path)
-                    .map_err(|e| StepError::Fail(format!("{}: {e}", path.display())))?;
+                if let Some(what) = crate::safe_fs::kind_of(ft) {
+                    return fail(format!(
+                        "{url}/{child}: {what}, not a regular file; not read"
+                    ));
+                }
+                let bytes = read_template_file(&path, &format!("{url}/{child}"))
+                    .map_err(StepError::Fail)?;
                 out.push((
                     child,
                     Entry::File {
@@ -201,8 +261,7 @@ pub(super) fn fetch_template(
         let target = str_input(input, "targetPath")
             .ok_or(StepError::Fail("targetPath is required".into()))?;
         let dest = join_inside("", target)?;
-        let path = resolve_source(&run.base_dir, url)?;
-        let bytes = std::fs::read(&path).map_err(|e| StepError::Fail(format!("{url}: {e}")))?;
+        let (path, bytes) = read_source_file(&run.base_dir, url)?;
         if ws.contains_key(&dest) && !replace {
             log(format!("File {dest} exists already, not replacing it"));
             return Ok(());

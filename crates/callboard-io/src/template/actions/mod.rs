@@ -24,6 +24,7 @@ use serde_json::{json, Map, Value};
 
 use super::fs_guard::{self, Entry};
 use builtin::{needs_outside_world, run_action};
+pub(crate) use fetch::{inside_template, read_template_file};
 
 /// Files produced by a run, keyed by `/`-separated path relative to the
 /// workspace root.
@@ -311,6 +312,14 @@ fn redact_secrets(line: &str, secrets: &Map<String, Value>) -> String {
     out
 }
 
+/// A step's `each` may list at most this many items.
+pub const MAX_EACH: usize = 10_000;
+/// The files of one run may take at most this much in all (256 MiB).
+pub const MAX_RUN_BYTES: u64 = 256 << 20;
+/// The bytes of template files one step's iterations may read in all
+/// (1 GiB).
+pub const MAX_STEP_WORK_BYTES: u64 = 1 << 30;
+
 /// One step, with `each` expanded. Returns the step's output.
 fn run_step(
     step: &callboard_core::template::Step,
@@ -341,7 +350,14 @@ fn run_step(
             }
         },
     };
+    if iterations.len() > MAX_EACH {
+        return fail(format!(
+            "each: {} items, over the limit of {MAX_EACH}",
+            iterations.len()
+        ));
+    }
     let mut output = Map::new();
+    let mut work = 0u64;
     for iteration in iterations {
         let ctx = match &iteration {
             None => ctx.clone(),
@@ -363,7 +379,30 @@ fn run_step(
         if let Some((key, _)) = &iteration {
             log(format!("Running {}[{key}]", step.action));
         }
+        fetch::take_read_bytes();
         let out = run_action(&step.action, &input, run, ws, log)?;
+        let bytes: u64 = ws
+            .values()
+            .map(|e| match e {
+                Entry::File { bytes, .. } => bytes.len() as u64,
+                _ => 0,
+            })
+            .sum();
+        if bytes > MAX_RUN_BYTES {
+            return fail(format!(
+                "the run's files are over {} MiB in all; stopped (nothing was written)",
+                MAX_RUN_BYTES >> 20
+            ));
+        }
+        // A long `each` over a big skeleton is stopped even when it
+        // rewrites the same files: the template files each iteration read.
+        work += fetch::take_read_bytes();
+        if work > MAX_STEP_WORK_BYTES {
+            return fail(format!(
+                "each: the step's iterations read over {} MiB of template files in all; stopped (nothing was written)",
+                MAX_STEP_WORK_BYTES >> 20
+            ));
+        }
         for (k, v) in out {
             if iteration.is_some() {
                 let slot = output.entry(k).or_insert_with(|| Value::Array(Vec::new()));
