@@ -177,6 +177,23 @@ bindings! {
 }
 
 impl Action {
+    /// Editing a text line (typing, paste, cursor keys in the line).
+    pub fn edits_text(&self) -> bool {
+        matches!(
+            self,
+            Action::Input(_)
+                | Action::Paste(_)
+                | Action::Backspace
+                | Action::DeleteChar
+                | Action::DeleteWord
+                | Action::CursorLeft
+                | Action::CursorRight
+                | Action::CursorHome
+                | Action::CursorEnd
+                | Action::ClearLine
+        )
+    }
+
     /// Every bindable action, in help order.
     pub fn bindings() -> Vec<Binding> {
         all_bindings()

@@ -85,6 +85,11 @@ impl CatalogScreen {
         layout::catalog(area, self.chips()).list.height as usize
     }
 
+    /// The list does not answer the query yet (the matcher is at work).
+    pub fn progress_running(&self) -> bool {
+        self.picker.as_ref().is_some_and(|p| p.progress().running)
+    }
+
     /// The corpus index of the selected match.
     pub fn selected_index(&self) -> Option<u32> {
         self.picker.as_ref()?.matched_index(self.cursor as u32)

@@ -476,7 +476,13 @@ impl Screen for DocsPane {
             }
             Action::PrevPage | Action::NextPage => {
                 let pages = &doc.site.pages;
-                let i = pages.iter().position(|p| *p == doc.page).unwrap_or(0) as isize;
+                // From the page asked for last: a second `]` pressed before
+                // the first page arrived goes one further.
+                let from = match &self.asked {
+                    Some(asked) if self.loading => asked,
+                    _ => &doc.page,
+                };
+                let i = pages.iter().position(|p| p == from).unwrap_or(0) as isize;
                 let j = i + if action == Action::NextPage { 1 } else { -1 };
                 if j < 0 || j as usize >= pages.len() {
                     cx.say(if j < 0 {

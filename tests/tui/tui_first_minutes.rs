@@ -1,0 +1,84 @@
+//! The first minutes of a new user (issue 12): typeahead that does not race
+//! the matcher, the first keys doing what the hints say, Esc leaving the
+//! Docs pane, the status line, stale data, the `:` filters.
+
+use callboard_tui::testing::Harness;
+
+use crate::tmux::Tmux;
+
+fn top_key(h: &Harness) -> Option<String> {
+    h.app.top().map(|v| v.key.clone())
+}
+
+/// Keys pressed one after another with no time for the matcher in
+/// between (as a paste or a laggy SSH link delivers them).
+fn burst(h: &mut Harness, keys: &[&str]) {
+    for k in keys {
+        h.key_no_settle(k);
+    }
+    h.settle();
+}
+
+/// What the list ranks first for `query`, given time to rank it.
+fn settled_top(query: &str) -> String {
+    let mut h = Harness::demo((80, 24));
+    h.press(query);
+    h.app.catalog.selected_key().expect("a match")
+}
+
+#[test]
+fn enter_typed_ahead_opens_the_match_for_everything_typed_before_it() {
+    let expected = settled_top("pay serv");
+    let mut h = Harness::demo((80, 24));
+    let old_top = h.app.catalog.selected_key().unwrap();
+    assert_ne!(old_top, expected, "the test needs the top row to change");
+    let mut keys: Vec<String> = "pay serv".chars().map(|c| c.to_string()).collect();
+    keys.push("enter".into());
+    // Space is a named key for the harness.
+    let keys: Vec<&str> = keys
+        .iter()
+        .map(|k| if k == " " { "space" } else { k.as_str() })
+        .collect();
+    burst(&mut h, &keys);
+    assert_eq!(top_key(&h).as_deref(), Some(expected.as_str()));
+    // Keys after Enter went to the screen Enter opened, in order.
+    let mut h = Harness::demo((80, 24));
+    let mut keys = keys.clone();
+    keys.push("2");
+    burst(&mut h, &keys);
+    assert_eq!(top_key(&h).as_deref(), Some(expected.as_str()));
+    assert_eq!(h.app.top().unwrap().pane, callboard_tui::app::OWNER);
+}
+
+#[test]
+fn two_quick_next_page_keys_move_two_pages() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>:open component:booking-api<enter>6");
+    let key = h.app.top().unwrap().key.clone();
+    let pages = h.app.docs[&key].doc.as_ref().unwrap().site.pages.clone();
+    assert!(pages.len() >= 3, "{pages:?}");
+    burst(&mut h, &["]", "]"]);
+    assert_eq!(h.app.docs[&key].doc.as_ref().unwrap().page, pages[2]);
+    burst(&mut h, &["[", "["]);
+    assert_eq!(h.app.docs[&key].doc.as_ref().unwrap().page, pages[0]);
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_enter_in_the_same_write_opens_the_new_top_match() {
+    let expected = settled_top("pay serv");
+    let name = expected.rsplit('/').next().unwrap().to_string();
+    let t = Tmux::start((80, 24));
+    t.wait("the catalog", 30, |s| {
+        s.contains("demo · synced") && s.contains("›")
+    });
+    // One send-keys: the text and Enter in one write.
+    t.keys(&["pay serv", "Enter"]);
+    let screen = t.wait("an entity to open", 10, |s| {
+        s.lines().next().is_some_and(|l| l.contains("Catalog › "))
+    });
+    let header = screen.lines().next().unwrap();
+    let opened: Vec<&str> = header.split_whitespace().collect();
+    let after = opened.iter().position(|w| *w == "›").map(|i| opened[i + 1]);
+    assert_eq!(after, Some(name.as_str()), "expected {expected}:\n{screen}");
+}
