@@ -82,3 +82,36 @@ fn tmux_enter_in_the_same_write_opens_the_new_top_match() {
     let after = opened.iter().position(|w| *w == "›").map(|i| opened[i + 1]);
     assert_eq!(after, Some(name.as_str()), "expected {expected}:\n{screen}");
 }
+
+#[test]
+fn slash_colon_and_question_mark_on_an_empty_query_are_commands() {
+    use callboard_tui::app::Mode;
+    let mut h = Harness::demo((80, 24));
+    // `/` focuses the search (it is there already): not typed.
+    h.press("/pay");
+    assert_eq!(h.app.catalog.query.text, "pay");
+    // In a query `/` is text (namespace/name).
+    h.press("/x");
+    assert_eq!(h.app.catalog.query.text, "pay/x");
+    let mut h = Harness::demo((80, 24));
+    h.press(":");
+    assert!(matches!(h.app.mode, Mode::Command(_)), "{:?}", h.app.mode);
+    h.press("kind api<enter>");
+    assert_eq!(h.app.catalog.query.text, "kind:api");
+    // `:` inside a query is the filter syntax.
+    h.press("/");
+    h.press("owner:x");
+    assert!(h.app.catalog.query.text.ends_with("owner:x"));
+    assert!(matches!(h.app.mode, Mode::Normal));
+    let mut h = Harness::demo((80, 24));
+    h.press("?");
+    assert!(matches!(h.app.mode, Mode::Help { .. }), "{:?}", h.app.mode);
+    h.press("<esc>");
+    // Letters and digits still search from the first key: `q` is text.
+    h.press("q");
+    assert_eq!(h.app.catalog.query.text, "q");
+    assert!(!h.app.quit);
+    let mut h = Harness::demo((80, 24));
+    h.press("2");
+    assert_eq!(h.app.catalog.query.text, "2");
+}

@@ -311,6 +311,16 @@ impl App {
             (_, Keys::Map(scope) | Keys::Typing(scope)) => (false, scope),
             (Mode::Help { .. }, Keys::Raw) => (false, Scope::Catalog),
         };
+        if typing && self.query_line_empty(scope) {
+            // The first key on an empty query line: `/`, `:` and `?` do
+            // what the hints say (as in k9s and less); letters and digits
+            // start the search.
+            if let Some(action @ (Action::Search | Action::Command | Action::Help)) =
+                self.keymap.action(scope, key)
+            {
+                return Some(action);
+            }
+        }
         if typing {
             if let Some(edit) = text_edit_action(key) {
                 return Some(edit);
@@ -326,6 +336,15 @@ impl App {
             }
         }
         self.keymap.action(scope, key)
+    }
+
+    /// The catalog's query line has the keys and is empty.
+    fn query_line_empty(&self, scope: Scope) -> bool {
+        scope == Scope::Catalog
+            && matches!(self.mode, Mode::Normal)
+            && self.templates.is_none()
+            && self.stack.is_empty()
+            && self.catalog.query.text.is_empty()
     }
 
     pub fn handle_paste(&mut self, text: &str) {
