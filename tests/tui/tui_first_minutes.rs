@@ -115,3 +115,54 @@ fn slash_colon_and_question_mark_on_an_empty_query_are_commands() {
     h.press("2");
     assert_eq!(h.app.catalog.query.text, "2");
 }
+
+#[test]
+fn o_on_an_email_writes_to_it_and_never_opens_the_runbook() {
+    use callboard_tui::screens::entity::panes::Target;
+    let mut h = Harness::with_entities(callboard_tui::testing::fixture(), (80, 24));
+    h.press("payments-service<enter>2");
+    let mut guard = 0;
+    loop {
+        let lines = h.app.current_lines();
+        let at = callboard_tui::app::App::cursor_line(h.app.top().unwrap(), &lines);
+        if matches!(lines[at].target, Some(Target::Email(_))) {
+            break;
+        }
+        guard += 1;
+        assert!(guard < 40, "no email line on the Owner pane");
+        h.press("j");
+    }
+    h.press("o");
+    assert_eq!(h.opened, vec!["mailto:team-a@example.com".to_string()]);
+    assert!(h.copied.is_empty(), "{:?}", h.copied);
+}
+
+/// `y` in tmux: the ref lands in tmux's paste buffer (`tmux show-buffer`).
+fn tmux_copy(set_clipboard: &str, env: &[&str]) -> (String, String) {
+    let t = Tmux::start_env((80, 24), env);
+    t.run(&["set-option", "-s", "set-clipboard", set_clipboard]);
+    t.wait("the catalog", 30, |s| s.contains("demo · synced"));
+    t.type_text("payments-service");
+    t.wait_for("/ payments-service");
+    t.keys(&["Enter"]);
+    t.wait_for("Catalog › payments-service");
+    t.keys(&["y"]);
+    let screen = t.wait("the copy message", 10, |s| s.contains("OSC 52"));
+    let out = t.run(&["show-buffer"]);
+    (String::from_utf8_lossy(&out.stdout).into_owned(), screen)
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_y_reaches_the_paste_buffer_with_set_clipboard_on() {
+    let (buffer, screen) = tmux_copy("on", &[]);
+    assert_eq!(buffer, "component:default/payments-service", "{screen}");
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_y_reaches_the_paste_buffer_with_set_clipboard_off_too() {
+    let (buffer, screen) = tmux_copy("off", &[]);
+    assert_eq!(buffer, "component:default/payments-service", "{screen}");
+    assert!(screen.contains("tmux's paste buffer"), "{screen}");
+}
