@@ -166,3 +166,20 @@ fn tmux_y_reaches_the_paste_buffer_with_set_clipboard_off_too() {
     assert_eq!(buffer, "component:default/payments-service", "{screen}");
     assert!(screen.contains("tmux's paste buffer"), "{screen}");
 }
+
+#[test]
+fn esc_leaves_the_docs_pane_after_any_number_of_page_moves() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>:open component:booking-api<enter>");
+    h.press("6");
+    let key = h.app.top().unwrap().key.clone();
+    let pages = h.app.docs[&key].doc.as_ref().unwrap().site.pages.len();
+    for _ in 0..pages + 3 {
+        h.press("]");
+    }
+    for _ in 0..3 {
+        h.press("[");
+    }
+    h.press("<esc>");
+    assert!(h.app.stack.is_empty(), "one Esc leaves the entity");
+}
