@@ -183,3 +183,58 @@ fn esc_leaves_the_docs_pane_after_any_number_of_page_moves() {
     h.press("<esc>");
     assert!(h.app.stack.is_empty(), "one Esc leaves the entity");
 }
+
+#[test]
+fn an_old_error_clears_on_the_next_key_and_the_hints_come_back() {
+    use callboard_tui::keymap::Action;
+    use callboard_tui::messages::Msg;
+    let mut h = Harness::with_entities(callboard_tui::testing::fixture(), (80, 24));
+    h.press("<esc>");
+    let hints = h.render().lines().last().unwrap().to_string();
+    assert!(hints.contains("/ search"), "{hints}");
+    h.app.handle_msg(Msg::Notice {
+        text: "sync of 'prod' failed: cannot connect".into(),
+        error: true,
+    });
+    let now = h.app.now_ms;
+    // Still there after a minute of nothing.
+    h.app.update(Action::Tick(now + 60_000));
+    assert!(h.render().contains("cannot connect"));
+    // The next key clears it (the key itself says nothing here).
+    h.key_no_settle("j");
+    let screen = h.render();
+    assert!(!screen.contains("cannot connect"), "{screen}");
+    assert!(
+        screen.lines().last().unwrap().contains("/ search"),
+        "{screen}"
+    );
+    // A message a key just produced is not cleared by the next key at once
+    // (it has to be seen first) …
+    h.app.handle_msg(Msg::Notice {
+        text: "an error that just arrived".into(),
+        error: true,
+    });
+    h.key_no_settle("k");
+    assert!(h.render().contains("an error that just arrived"));
+    // … but is once it was on screen a moment.
+    h.app.update(Action::Tick(now + 62_000));
+    h.key_no_settle("j");
+    assert!(!h.render().contains("an error that just arrived"));
+}
+
+#[test]
+fn a_very_long_message_wraps_and_is_never_cut() {
+    use callboard_tui::messages::Msg;
+    let mut h = Harness::with_entities(callboard_tui::testing::fixture(), (80, 24));
+    let words: Vec<String> = (0..120).map(|i| format!("word{i}")).collect();
+    h.app.handle_msg(Msg::Notice {
+        text: words.join(" "),
+        error: true,
+    });
+    let screen = h.render();
+    assert_eq!(screen.lines().count(), 24);
+    let shown: Vec<&str> = screen.split_whitespace().collect();
+    for w in &words {
+        assert!(shown.contains(&w.as_str()), "{w} missing:\n{screen}");
+    }
+}

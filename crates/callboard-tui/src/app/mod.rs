@@ -41,6 +41,9 @@ pub use crate::screens::entity::{
 
 /// How long an informational message stays in the status bar.
 const MESSAGE_MS: u64 = 8_000;
+/// A message (an error too) shown at least this long goes with the next
+/// key, and the key hints come back.
+const MESSAGE_SEEN_MS: u64 = 1_000;
 /// Entity details kept in memory before the cache is emptied.
 const DETAIL_CACHE: usize = 512;
 
@@ -255,6 +258,18 @@ impl App {
         }
     }
 
+    /// The next action after a message was seen clears it.
+    fn clear_seen_message(&mut self) {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| self.now_ms.saturating_sub(m.at_ms) >= MESSAGE_SEEN_MS)
+        {
+            self.message = None;
+            self.dirty = true;
+        }
+    }
+
     /// The catalog list is shown and does not answer its query yet.
     fn list_behind(&self) -> bool {
         self.templates.is_none()
@@ -266,6 +281,13 @@ impl App {
     /// Apply one input; false (nothing done) when it must wait for the
     /// matcher: anything but editing the query, while the list is behind.
     fn apply_input(&mut self, input: &Input) -> bool {
+        let acts = match input {
+            Input::Mouse(m) => matches!(m.kind, MouseEventKind::Down(_)),
+            Input::Key(_) | Input::Paste(_) => true,
+        };
+        if acts && !(self.list_behind() && matches!(input, Input::Mouse(_))) {
+            self.clear_seen_message();
+        }
         match input {
             Input::Key(event) => {
                 let key = Key::from_event(event);
