@@ -238,3 +238,107 @@ fn a_very_long_message_wraps_and_is_never_cut() {
         assert!(shown.contains(&w.as_str()), "{w} missing:\n{screen}");
     }
 }
+
+/// A loopback "backend" that accepts connections and closes them at once.
+fn closing_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            drop(stream);
+        }
+    });
+    url
+}
+
+/// A URL where nothing listens (connections are refused).
+fn refusing_url() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("http://{}", listener.local_addr().unwrap())
+}
+
+fn remote_harness(url: &str, cached_hours_ago: Option<u64>) -> Harness {
+    use callboard_io::cache::Cache;
+    use callboard_io::config::{Endpoint, Source, SourceKind};
+    use callboard_tui::workers::WorkerConfig;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path().join("cache"));
+    if let Some(hours) = cached_hours_ago {
+        let entities = callboard_tui::testing::entities(callboard_tui::testing::fixture());
+        cache.write_snapshot("prod", url, &entities, &[]).unwrap();
+        // Time passing, without waiting for it.
+        let db = rusqlite::Connection::open(cache.snapshot_path("prod")).unwrap();
+        let synced: String = db
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'synced_at_ms'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        let backdated = synced.parse::<u64>().unwrap() - hours * 3_600_000;
+        db.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'synced_at_ms'",
+            [backdated.to_string()],
+        )
+        .unwrap();
+    }
+    let config = WorkerConfig {
+        cache,
+        sources: vec![Source {
+            name: "prod".into(),
+            kind: SourceKind::Remote(Endpoint::from_url(url)),
+        }],
+        allowed_kinds: None,
+        remotes: Default::default(),
+    };
+    Harness::start(
+        config,
+        dir,
+        (100, 30),
+        callboard_tui::theme::Theme::default_theme(),
+    )
+}
+
+#[test]
+fn a_stale_remote_cache_is_refreshed_at_start_and_says_offline_in_words() {
+    for url in [refusing_url(), closing_server()] {
+        let mut h = remote_harness(&url, Some(2));
+        // The cache answered, and a refresh was tried (and failed).
+        assert!(h.app.catalog.progress.matched > 0);
+        let screen = h.render();
+        let status = screen.lines().last().unwrap();
+        assert!(status.contains("prod offline — cache"), "{url}:\n{screen}");
+        let message = h.app.message.clone().expect("a message").text;
+        assert!(
+            message.starts_with("offline: ")
+                && message.contains("showing the cached catalog of 'prod'"),
+            "{message}"
+        );
+        assert!(message.contains("a connection problem"), "{message}");
+        // In words: not the HTTP client's chain of errors.
+        for chain in ["error sending request", "client error", "os error", "hyper"] {
+            assert!(!message.contains(chain), "{message}");
+        }
+    }
+}
+
+#[test]
+fn a_fresh_remote_cache_is_not_refreshed_at_start() {
+    let url = refusing_url();
+    let mut h = remote_harness(&url, Some(0));
+    assert!(h.app.message.is_none(), "{:?}", h.app.message);
+    let screen = h.render();
+    assert!(!screen.contains("offline"), "{screen}");
+}
+
+#[test]
+fn a_failed_first_sync_says_it_is_a_connection_problem() {
+    let url = refusing_url();
+    let mut h = remote_harness(&url, None);
+    let screen = h.render();
+    assert!(
+        screen.contains("The first sync failed") && screen.contains("a connection problem"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Add sources to the config"), "{screen}");
+}

@@ -357,6 +357,10 @@ fn run_effects(
                 suspend(terminal)?;
                 app.dirty = true;
             }
+            Effect::Refresh(names) => {
+                // A sync already running refreshes them anyway.
+                workers.start_refresh(names);
+            }
             Effect::StartSync => {
                 if !workers.start_sync() {
                     app.handle_msg(Msg::Notice {

@@ -45,6 +45,9 @@ pub struct CatalogScreen {
     pending_link: Option<String>,
     /// The selection the preview was last requested for.
     previewed: Option<String>,
+    /// Sources whose first sync failed, why in words: an empty catalog
+    /// says so instead of asking for sources.
+    pub first_sync_failed: Vec<String>,
 }
 
 impl Default for CatalogScreen {
@@ -59,6 +62,7 @@ impl Default for CatalogScreen {
             picker: None,
             pending_link: None,
             previewed: None,
+            first_sync_failed: Vec::new(),
         }
     }
 }
