@@ -12,6 +12,7 @@ mod template_form;
 mod template_run_log;
 mod tui_docs;
 mod tui_e2e;
+mod tui_first_minutes;
 mod tui_keys;
 mod tui_panics;
 mod tui_screens;

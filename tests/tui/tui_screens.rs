@@ -340,10 +340,15 @@ fn status_bar_at(size: (u16, u16)) {
     h.app
         .handle_msg(Msg::Sync(SyncEvent::Finished { failed: 1 }));
     let screen = snap(&mut h, "status_offline");
-    // At 80 columns the error takes the row above the status bar; it is
+    // At 80 columns the error takes rows above the status bar; it is
     // never cut, and the freshness stays at the right of the last row.
-    let bottom: Vec<&str> = screen.lines().rev().take(2).collect();
-    let message = format!("{} {}", bottom[1].trim(), bottom[0].trim());
+    let bottom: Vec<&str> = screen.lines().rev().take(3).collect();
+    let message = format!(
+        "{} {} {}",
+        bottom[2].trim(),
+        bottom[1].trim(),
+        bottom[0].trim()
+    );
     assert!(
         message.contains(
             "✗ sync of 'test' failed: cannot reach https://backstage.example.com: timed out"
@@ -363,6 +368,7 @@ fn status_bar_at(size: (u16, u16)) {
             entity_count: 1,
             problem_count: 0,
             stale: false,
+            refresh_due: false,
         },
         SourceStatus {
             name: "org".into(),
@@ -370,6 +376,7 @@ fn status_bar_at(size: (u16, u16)) {
             entity_count: 1,
             problem_count: 0,
             stale: false,
+            refresh_due: false,
         },
     ];
     h.app.message = None;

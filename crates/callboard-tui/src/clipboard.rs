@@ -2,9 +2,24 @@
 //!
 //! Copy writes OSC 52 (`ESC ] 52 ; c ; <base64> BEL`) to the terminal, which
 //! reaches the clipboard of the machine the person sits at, over SSH too
-//! (when the terminal allows it); then, on a local desktop session, a native
-//! tool (`wl-copy`, `xclip`, `xsel`, `pbcopy`) when one is installed. The
-//! status bar says which of these happened.
+//! (when the terminal allows it). What is written depends on what is between
+//! callboard and the terminal ([`osc52`]):
+//!
+//! - tmux: the plain sequence, which tmux takes when `set-clipboard` is
+//!   `on` (it stores a paste buffer and passes it on to the terminal; what
+//!   neovim and helix send), then the same wrapped in tmux's passthrough
+//!   (`ESC P tmux; …`), which reaches the terminal when `allow-passthrough`
+//!   is on; tmux ≥ 3.3 drops it by default. Besides, `tmux load-buffer -w -`
+//!   puts the text in tmux's paste buffer (and, with `-w`, the terminal's
+//!   clipboard) whatever `set-clipboard` says.
+//! - GNU screen: screen does not forward OSC 52; the sequence goes through
+//!   its DCS passthrough (`ESC P … ESC \`), in chunks screen's buffer holds.
+//! - anything else: the plain sequence.
+//!
+//! Then, on a local desktop session, a native tool (`wl-copy`, `xclip`,
+//! `xsel`, `pbcopy`) when one is installed. Whether a terminal took an OSC
+//! 52 write cannot be known (it answers nothing), so the status bar says the
+//! text was sent, not copied, unless a tool confirmed it.
 //!
 //! Opening a link launches `xdg-open` / `open` only on a local desktop;
 //! over SSH (`SSH_CONNECTION`/`SSH_TTY`) or without a display the URL is
@@ -22,19 +37,29 @@ pub struct Desktop {
     pub x11: bool,
     pub wayland: bool,
     pub macos: bool,
-    /// Inside tmux or screen: OSC 52 must be wrapped to pass through.
+    /// Inside tmux (`TMUX`).
     pub tmux: bool,
+    /// Inside GNU screen (`STY`, or `TERM=screen…` outside tmux).
+    pub screen: bool,
 }
 
 impl Desktop {
     pub fn detect() -> Desktop {
-        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        Desktop::from_env(|k| std::env::var(k).ok())
+    }
+
+    /// The session described by these environment variables.
+    pub fn from_env(var: impl Fn(&str) -> Option<String>) -> Desktop {
+        let set = |k: &str| var(k).is_some_and(|v| !v.is_empty());
+        let tmux = set("TMUX");
+        let term = var("TERM").unwrap_or_default();
         Desktop {
             ssh: set("SSH_CONNECTION") || set("SSH_TTY") || set("SSH_CLIENT"),
             x11: set("DISPLAY"),
             wayland: set("WAYLAND_DISPLAY"),
             macos: cfg!(target_os = "macos"),
-            tmux: set("TMUX"),
+            tmux,
+            screen: !tmux && (set("STY") || term.starts_with("screen")),
         }
     }
 
@@ -44,21 +69,24 @@ impl Desktop {
     }
 
     /// Native clipboard tools to try, in order (none over SSH: the remote
-    /// machine's clipboard is not the person's).
+    /// machine's clipboard is not the person's), and tmux's own buffer
+    /// inside tmux.
     pub fn copy_tools(&self) -> Vec<(&'static str, &'static [&'static str])> {
         let mut tools: Vec<(&'static str, &'static [&'static str])> = Vec::new();
-        if !self.has_display() {
-            return tools;
+        if self.has_display() {
+            if self.macos {
+                tools.push(("pbcopy", &[]));
+            }
+            if self.wayland {
+                tools.push(("wl-copy", &[]));
+            }
+            if self.x11 {
+                tools.push(("xclip", &["-selection", "clipboard"]));
+                tools.push(("xsel", &["--clipboard", "--input"]));
+            }
         }
-        if self.macos {
-            tools.push(("pbcopy", &[]));
-        }
-        if self.wayland {
-            tools.push(("wl-copy", &[]));
-        }
-        if self.x11 {
-            tools.push(("xclip", &["-selection", "clipboard"]));
-            tools.push(("xsel", &["--clipboard", "--input"]));
+        if self.tmux {
+            tools.push(("tmux", &["load-buffer", "-w", "-"]));
         }
         tools
     }
@@ -70,12 +98,22 @@ pub fn base64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// The OSC 52 sequence that sets the clipboard to `text`; wrapped in a
-/// DCS passthrough inside tmux.
-pub fn osc52(text: &str, tmux: bool) -> String {
+/// GNU screen keeps at most this many bytes of one DCS string.
+const SCREEN_CHUNK: usize = 76;
+
+/// The bytes that set the terminal's clipboard to `text` from inside this
+/// session (see the module docs).
+pub fn osc52(text: &str, desktop: &Desktop) -> String {
     let seq = format!("\x1b]52;c;{}\x07", base64(text.as_bytes()));
-    if tmux {
-        format!("\x1bPtmux;{}\x1b\\", seq.replace('\x1b', "\x1b\x1b"))
+    if desktop.tmux {
+        let passthrough = format!("\x1bPtmux;{}\x1b\\", seq.replace('\x1b', "\x1b\x1b"));
+        format!("{seq}{passthrough}")
+    } else if desktop.screen {
+        // The sequence is ASCII: chunks split between bytes safely.
+        seq.as_bytes()
+            .chunks(SCREEN_CHUNK)
+            .map(|c| format!("\x1bP{}\x1b\\", String::from_utf8_lossy(c)))
+            .collect()
     } else {
         seq
     }
@@ -146,15 +184,31 @@ pub fn copy_native(
     }
 }
 
-/// What the status bar says after a copy.
-pub fn copy_message(what: &str, text: &str, native: &Result<&'static str, String>) -> String {
+/// What the status bar says after a copy: copied when a tool confirmed
+/// it, else sent (a terminal never says whether it took an OSC 52 write).
+pub fn copy_message(
+    what: &str,
+    text: &str,
+    native: &Result<&'static str, String>,
+    desktop: &Desktop,
+) -> String {
     let shown =
         callboard_core::text::truncate(&callboard_core::text::sanitize::sanitize_line(text), 60)
             .into_owned();
     match native {
-        Ok(tool) => format!("copied {what} {shown} (OSC 52 + {tool})"),
+        Ok("tmux") => format!(
+            "copied {what} {shown} into tmux's paste buffer (prefix ]), and sent to the terminal via OSC 52"
+        ),
+        Ok(tool) => format!("copied {what} {shown} ({tool}; also sent to the terminal via OSC 52)"),
         Err(_) => {
-            format!("copied {what} {shown} via OSC 52 (the terminal must allow clipboard writes)")
+            let how = if desktop.tmux {
+                "it reaches the clipboard if tmux has `set-clipboard on` and the terminal allows clipboard writes"
+            } else if desktop.screen {
+                "through screen's passthrough; it reaches the clipboard if the terminal allows clipboard writes"
+            } else {
+                "it reaches the clipboard if the terminal allows clipboard writes"
+            };
+            format!("{what} {shown} sent to the terminal via OSC 52; {how}")
         }
     }
 }
@@ -223,10 +277,71 @@ mod tests {
         }
     }
 
+    fn env(vars: &[(&str, &str)]) -> Desktop {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Desktop::from_env(move |k| {
+            vars.iter()
+                .find(|(name, _)| name == k)
+                .map(|(_, v)| v.clone())
+        })
+    }
+
     #[test]
-    fn osc52_sequence_and_tmux_passthrough() {
-        assert_eq!(osc52("foo", false), "\x1b]52;c;Zm9v\x07");
-        assert_eq!(osc52("foo", true), "\x1bPtmux;\x1b\x1b]52;c;Zm9v\x07\x1b\\");
+    fn osc52_bytes_per_terminal() {
+        let plain = env(&[("TERM", "xterm-256color")]);
+        assert!(!plain.tmux && !plain.screen);
+        assert_eq!(osc52("foo", &plain), "\x1b]52;c;Zm9v\x07");
+        // tmux: the plain sequence first (set-clipboard on takes it), then
+        // the passthrough (allow-passthrough on forwards it).
+        let tmux = env(&[("TMUX", "/tmp/tmux-1/default,1,0"), ("TERM", "screen")]);
+        assert!(tmux.tmux && !tmux.screen, "TERM=screen inside tmux is tmux");
+        assert_eq!(
+            osc52("foo", &tmux),
+            "\x1b]52;c;Zm9v\x07\x1bPtmux;\x1b\x1b]52;c;Zm9v\x07\x1b\\"
+        );
+        assert!(osc52("foo", &tmux).starts_with("\x1b]52;c;Zm9v\x07"));
+        // GNU screen: DCS passthrough, in chunks of at most 76 bytes.
+        let screen = env(&[("STY", "1234.pts-0.host"), ("TERM", "screen")]);
+        assert!(screen.screen && !screen.tmux);
+        assert_eq!(osc52("foo", &screen), "\x1bP\x1b]52;c;Zm9v\x07\x1b\\");
+        let long = "x".repeat(200);
+        let bytes = osc52(&long, &screen);
+        let seq = format!("\x1b]52;c;{}\x07", base64(long.as_bytes()));
+        let chunks: Vec<&str> = bytes
+            .split("\x1b\\")
+            .filter(|c| !c.is_empty())
+            .map(|c| c.strip_prefix("\x1bP").expect("each chunk is a DCS"))
+            .collect();
+        assert!(chunks.len() > 1 && chunks.iter().all(|c| c.len() <= 76));
+        assert_eq!(chunks.concat(), seq);
+        // screen's TERM without STY (e.g. over ssh from screen) too.
+        assert!(env(&[("TERM", "screen.xterm-256color")]).screen);
+        // tmux gets its own buffer as a tool, over SSH too.
+        let ssh_tmux = env(&[
+            ("TMUX", "x"),
+            ("SSH_CONNECTION", "1 2 3 4"),
+            ("DISPLAY", ":0"),
+        ]);
+        let tools: Vec<_> = ssh_tmux.copy_tools().iter().map(|t| t.0).collect();
+        assert_eq!(tools, vec!["tmux"]);
+        assert!(plain.copy_tools().is_empty());
+    }
+
+    #[test]
+    fn copy_messages_are_honest_about_osc52() {
+        let tmux = env(&[("TMUX", "x")]);
+        let m = copy_message("ref", "component:default/x", &Err("none".into()), &tmux);
+        assert!(
+            m.starts_with("ref component:default/x sent to the terminal via OSC 52;"),
+            "{m}"
+        );
+        assert!(m.contains("set-clipboard on"), "{m}");
+        assert!(!m.starts_with("copied"), "{m}");
+        let m = copy_message("ref", "x", &Ok("tmux"), &tmux);
+        assert!(m.contains("tmux's paste buffer"), "{m}");
     }
 
     #[test]
@@ -277,9 +392,13 @@ mod tests {
 
     #[test]
     fn messages_say_what_happened_and_stay_inert() {
-        let m = copy_message("ref", "component:default/x", &Ok("xclip"));
-        assert_eq!(m, "copied ref component:default/x (OSC 52 + xclip)");
-        let m = copy_message("URL", "https://x\x1b[2J", &Err("none".into()));
+        let plain = Desktop::default();
+        let m = copy_message("ref", "component:default/x", &Ok("xclip"), &plain);
+        assert_eq!(
+            m,
+            "copied ref component:default/x (xclip; also sent to the terminal via OSC 52)"
+        );
+        let m = copy_message("URL", "https://x\x1b[2J", &Err("none".into()), &plain);
         assert!(m.contains("via OSC 52") && !m.contains('\x1b'));
         assert!(copy_native("x", &[("callboard-no-such-tool", &[])]).is_err());
     }

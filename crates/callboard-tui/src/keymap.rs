@@ -63,6 +63,9 @@ pub enum Action {
     /// Docs pane: the previous / next page in nav order.
     PrevPage,
     NextPage,
+    /// Docs pane: back to the page before a followed link (and forward).
+    HistoryBack,
+    HistoryForward,
     // ---- not bindable: text editing in the query and command lines ----
     Input(char),
     Paste(String),
@@ -169,6 +172,8 @@ bindings! {
     Action::Outline, "outline", "Docs: the page's headings, to jump to", ["O"], DOCS;
     Action::PrevPage, "prev_page", "Docs: previous page", ["["], DOCS;
     Action::NextPage, "next_page", "Docs: next page", ["]"], DOCS;
+    Action::HistoryBack, "history_back", "Docs: back to the page a link left (Esc leaves the pane)", ["H", "backspace"], DOCS;
+    Action::HistoryForward, "history_forward", "Docs: forward again", ["L"], DOCS;
     Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"], DOCS;
     Action::FindPrev, "find_prev", "Docs: previous match", ["N"], DOCS;
     Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
@@ -177,6 +182,23 @@ bindings! {
 }
 
 impl Action {
+    /// Editing a text line (typing, paste, cursor keys in the line).
+    pub fn edits_text(&self) -> bool {
+        matches!(
+            self,
+            Action::Input(_)
+                | Action::Paste(_)
+                | Action::Backspace
+                | Action::DeleteChar
+                | Action::DeleteWord
+                | Action::CursorLeft
+                | Action::CursorRight
+                | Action::CursorHome
+                | Action::CursorEnd
+                | Action::ClearLine
+        )
+    }
+
     /// Every bindable action, in help order.
     pub fn bindings() -> Vec<Binding> {
         all_bindings()

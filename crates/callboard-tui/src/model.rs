@@ -70,6 +70,8 @@ pub enum Effect {
     /// Open a URL (or, over SSH / without a display, show and copy it).
     OpenUrl(String),
     StartSync,
+    /// Refresh these stale remote sources in the background (at start).
+    Refresh(Vec<String>),
     /// Ctrl-Z: give the terminal back and stop until `fg`.
     Suspend,
 }

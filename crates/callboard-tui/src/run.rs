@@ -357,6 +357,10 @@ fn run_effects(
                 suspend(terminal)?;
                 app.dirty = true;
             }
+            Effect::Refresh(names) => {
+                // A sync already running refreshes them anyway.
+                workers.start_refresh(names);
+            }
             Effect::StartSync => {
                 if !workers.start_sync() {
                     app.handle_msg(Msg::Notice {
@@ -367,8 +371,9 @@ fn run_effects(
             }
             Effect::Copy { text, what } => {
                 let shown = text.clone();
+                let session = desktop.clone();
                 copy(&text, desktop, tx, terminal, move |native| {
-                    clipboard::copy_message(&what, &shown, &native)
+                    clipboard::copy_message(&what, &shown, &native, &session)
                 })?;
             }
             Effect::OpenUrl(url) => {
@@ -409,7 +414,7 @@ fn copy(
     message: impl FnOnce(Result<&'static str, String>) -> String + Send + 'static,
 ) -> Result<()> {
     let backend = terminal.backend_mut();
-    backend.write_all(clipboard::osc52(text, desktop.tmux).as_bytes())?;
+    backend.write_all(clipboard::osc52(text, desktop).as_bytes())?;
     backend.flush()?;
     let tools = desktop.copy_tools();
     let tx = tx.clone();

@@ -146,6 +146,9 @@ impl Harness {
                     self.syncs_started += 1;
                     self.workers.start_sync();
                 }
+                Effect::Refresh(names) => {
+                    self.workers.start_refresh(names);
+                }
             }
         }
         any

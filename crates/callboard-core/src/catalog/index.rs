@@ -362,38 +362,21 @@ pub struct DepTree {
     pub truncated: bool,
 }
 
-/// Walk dependencies (or dependents) breadth-first up to `max_depth`
-/// (`None` = unlimited), visiting each entity once so cycles terminate.
+/// Walk dependencies (or dependents) up to `max_depth` (`None` =
+/// unlimited), visiting each entity once so cycles terminate. Each entity
+/// is expanded where it is first read (depth first, children in order) and
+/// marked as a repeat where it comes again, later; with a depth limit, at
+/// the first place it is read at its shallowest depth (so the limit cuts
+/// as little as possible).
 pub fn dependency_tree(
     lookup: &dyn EntityLookup,
     root: &str,
     direction: Direction,
     max_depth: Option<usize>,
 ) -> DepTree {
-    // BFS assigns each entity to the shallowest place it appears; later
-    // occurrences are shown as repeated leaves.
-    let mut expanded: HashSet<String> = HashSet::from([root.to_string()]);
-    let mut truncated = false;
-
-    struct Pending {
-        key: String,
-        depth: usize,
-        path: Vec<usize>,
-    }
-    let mut tree = DepTree {
-        root: root.to_string(),
-        children: Vec::new(),
-        count: 0,
-        truncated: false,
-    };
-    let mut queue = std::collections::VecDeque::from([Pending {
-        key: root.to_string(),
-        depth: 0,
-        path: Vec::new(),
-    }]);
-    while let Some(Pending { key, depth, path }) = queue.pop_front() {
-        let Some(entity) = lookup.get(&key) else {
-            continue;
+    let edges_of = |key: &str| -> Vec<(String, String)> {
+        let Some(entity) = lookup.get(key) else {
+            return Vec::new();
         };
         let mut edges: Vec<(String, String)> = entity
             .entity
@@ -404,44 +387,105 @@ pub fn dependency_tree(
             .collect();
         edges.sort();
         edges.dedup();
+        edges
+    };
+    // The shallowest depth of each entity, only needed under a limit.
+    let shallowest: HashMap<String, usize> = match max_depth {
+        None => HashMap::new(),
+        Some(max) => {
+            let mut depth_of = HashMap::from([(root.to_string(), 0)]);
+            let mut queue = std::collections::VecDeque::from([root.to_string()]);
+            while let Some(key) = queue.pop_front() {
+                let depth = depth_of[&key];
+                if depth >= max {
+                    continue;
+                }
+                for (target, _) in edges_of(&key) {
+                    if !depth_of.contains_key(&target) {
+                        depth_of.insert(target.clone(), depth + 1);
+                        queue.push_back(target);
+                    }
+                }
+            }
+            depth_of
+        }
+    };
+    let mut tree = DepTree {
+        root: root.to_string(),
+        children: Vec::new(),
+        count: 0,
+        truncated: false,
+    };
+    // Entities reached (for the count) and expanded (shown with children).
+    let mut reached: HashSet<String> = HashSet::from([root.to_string()]);
+    let mut expanded: HashSet<String> = HashSet::new();
+    struct Visit {
+        key: String,
+        depth: usize,
+        /// Where its node is in the tree (empty: the root).
+        path: Vec<usize>,
+    }
+    let mut stack = vec![Visit {
+        key: root.to_string(),
+        depth: 0,
+        path: Vec::new(),
+    }];
+    while let Some(Visit { key, depth, path }) = stack.pop() {
+        let here = max_depth.is_none() || shallowest.get(&key).is_none_or(|&d| d == depth);
+        if expanded.contains(&key) || !here {
+            if let Some(node) = node_at(&mut tree.children, &path) {
+                node.repeated = true;
+            }
+            continue;
+        }
+        expanded.insert(key.clone());
+        if lookup.get(&key).is_none() {
+            continue; // dangling: nothing below it
+        }
+        let edges = edges_of(&key);
         if edges.is_empty() {
             continue;
         }
         if max_depth.is_some_and(|m| depth >= m) {
-            truncated = true;
+            tree.truncated = true;
             continue;
         }
-        let mut nodes = Vec::new();
-        for (target, via) in edges {
-            let first_time = expanded.insert(target.clone());
+        let children = children_at(&mut tree.children, &path);
+        let base = children.len();
+        let mut visits = Vec::new();
+        for (offset, (target, via)) in edges.into_iter().enumerate() {
+            reached.insert(target.clone());
             let dangling = lookup.get(&target).is_none();
-            nodes.push(DepNode {
+            let mut child_path = path.clone();
+            child_path.push(base + offset);
+            visits.push(Visit {
+                key: target.clone(),
+                depth: depth + 1,
+                path: child_path,
+            });
+            children.push(DepNode {
                 entity_ref: target,
                 via,
                 depth: depth + 1,
                 dangling,
-                repeated: !first_time,
+                repeated: false,
                 children: Vec::new(),
             });
         }
-        let parent_children = children_at(&mut tree.children, &path);
-        let base = parent_children.len();
-        for (offset, node) in nodes.into_iter().enumerate() {
-            if !node.repeated && !node.dangling {
-                let mut child_path = path.clone();
-                child_path.push(base + offset);
-                queue.push_back(Pending {
-                    key: node.entity_ref.clone(),
-                    depth: depth + 1,
-                    path: child_path,
-                });
-            }
-            parent_children.push(node);
-        }
+        // The first child is read (visited) first.
+        stack.extend(visits.into_iter().rev());
     }
-    tree.count = expanded.len() - 1;
-    tree.truncated = truncated;
+    tree.count = reached.len() - 1;
     tree
+}
+
+fn node_at<'t>(roots: &'t mut [DepNode], path: &[usize]) -> Option<&'t mut DepNode> {
+    let (&first, rest) = path.split_first()?;
+    let mut node = roots.get_mut(first)?;
+    for &i in rest {
+        node = node.children.get_mut(i)?;
+    }
+    Some(node)
 }
 
 fn children_at<'t>(roots: &'t mut Vec<DepNode>, path: &[usize]) -> &'t mut Vec<DepNode> {
@@ -540,6 +584,31 @@ mod tests {
             Resolved::Found("group:default/team-a".into())
         );
         assert!(matches!(resolve(&cat, "nope"), Resolved::NotFound(_)));
+    }
+
+    #[test]
+    fn a_repeat_is_marked_where_it_comes_later_in_reading_order() {
+        // a depends on b and c; b depends on c; c depends on d. Read top
+        // down, c first appears under b: it is expanded there, and the
+        // direct child c of a (read later) is the repeat.
+        let cat = catalog(vec![
+            component("a", &["component:b", "component:c"]),
+            component("b", &["component:c"]),
+            component("c", &["component:d"]),
+            component("d", &[]),
+        ]);
+        let tree = dependency_tree(&cat, "component:default/a", Direction::DependsOn, None);
+        let b = &tree.children[0];
+        assert_eq!(b.entity_ref, "component:default/b");
+        let c_under_b = &b.children[0];
+        assert_eq!(c_under_b.entity_ref, "component:default/c");
+        assert!(!c_under_b.repeated, "the first c read is expanded");
+        assert_eq!(c_under_b.children[0].entity_ref, "component:default/d");
+        let c_direct = &tree.children[1];
+        assert_eq!(c_direct.entity_ref, "component:default/c");
+        assert!(c_direct.repeated, "the later c is the repeat");
+        assert!(c_direct.children.is_empty());
+        assert_eq!(tree.count, 3);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 mod commands;
 mod results;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -41,6 +41,9 @@ pub use crate::screens::entity::{
 
 /// How long an informational message stays in the status bar.
 const MESSAGE_MS: u64 = 8_000;
+/// A message (an error too) shown at least this long goes with the next
+/// key, and the key hints come back.
+const MESSAGE_SEEN_MS: u64 = 1_000;
 /// Entity details kept in memory before the cache is emptied.
 const DETAIL_CACHE: usize = 512;
 
@@ -102,6 +105,18 @@ pub struct App {
     pub spinner: usize,
     /// The software templates screens, over everything else when open.
     pub templates: Option<TemplateScreen>,
+    /// Input typed ahead of the matcher: a key that acts on the list's
+    /// selection waits (with everything after it) until the list answers
+    /// the query typed before it, as in fzf.
+    held: VecDeque<Input>,
+}
+
+/// Terminal input, as held while the matcher catches up.
+#[derive(Debug, Clone)]
+enum Input {
+    Key(KeyEvent),
+    Paste(String),
+    Mouse(MouseEvent),
 }
 
 impl App {
@@ -130,6 +145,7 @@ impl App {
             wake_pending: Arc::new(AtomicBool::new(false)),
             spinner: 0,
             templates: None,
+            held: VecDeque::new(),
         }
     }
 
@@ -203,7 +219,8 @@ impl App {
         self.catalog.keys()
     }
 
-    /// A key press: map it to an action for the current mode and apply it.
+    /// A key press: map it to an action for the current mode and apply it
+    /// (or hold it while the list catches up with the query).
     pub fn handle_key(&mut self, event: KeyEvent) {
         if event.kind == KeyEventKind::Release {
             return;
@@ -213,14 +230,98 @@ impl App {
             self.update(Action::Quit);
             return;
         }
-        if key.code == KeyCode::Char('z') && key.mods == KeyModifiers::CONTROL {
-            // Back to the shell, as in any terminal program; `fg` returns.
-            self.effects.push(Effect::Suspend);
-            return;
+        self.input(Input::Key(event));
+    }
+
+    /// Apply input in order: behind held input, or held itself when it
+    /// acts on a list that does not answer the query yet.
+    fn input(&mut self, input: Input) {
+        if !self.held.is_empty() || !self.apply_input(&input) {
+            self.held.push_back(input);
+            self.dirty = true;
         }
-        if let Some(action) = self.action_for(&key) {
-            self.update(action);
+    }
+
+    /// Input is held (for the matcher).
+    pub fn holding(&self) -> bool {
+        !self.held.is_empty()
+    }
+
+    /// Apply held input now that the list may answer its query; stops at
+    /// input that has to wait again.
+    fn release_held(&mut self) {
+        while let Some(input) = self.held.pop_front() {
+            if !self.apply_input(&input) {
+                self.held.push_front(input);
+                break;
+            }
         }
+    }
+
+    /// The next action after a message was seen clears it.
+    fn clear_seen_message(&mut self) {
+        if self
+            .message
+            .as_ref()
+            .is_some_and(|m| self.now_ms.saturating_sub(m.at_ms) >= MESSAGE_SEEN_MS)
+        {
+            self.message = None;
+            self.dirty = true;
+        }
+    }
+
+    /// The catalog list is shown and does not answer its query yet.
+    fn list_behind(&self) -> bool {
+        self.templates.is_none()
+            && self.stack.is_empty()
+            && matches!(self.mode, Mode::Normal)
+            && self.catalog.progress_running()
+    }
+
+    /// Apply one input; false (nothing done) when it must wait for the
+    /// matcher: anything but editing the query, while the list is behind.
+    fn apply_input(&mut self, input: &Input) -> bool {
+        let acts = match input {
+            Input::Mouse(m) => matches!(m.kind, MouseEventKind::Down(_)),
+            Input::Key(_) | Input::Paste(_) => true,
+        };
+        if acts && !(self.list_behind() && matches!(input, Input::Mouse(_))) {
+            self.clear_seen_message();
+        }
+        match input {
+            Input::Key(event) => {
+                let key = Key::from_event(event);
+                if key.code == KeyCode::Char('z') && key.mods == KeyModifiers::CONTROL {
+                    // Back to the shell, as in any terminal program; `fg` returns.
+                    self.effects.push(Effect::Suspend);
+                    return true;
+                }
+                let Some(action) = self.action_for(&key) else {
+                    return true;
+                };
+                if self.list_behind() && !action.edits_text() {
+                    return false;
+                }
+                self.update(action);
+            }
+            Input::Paste(text) => {
+                let takes_text = match self.mode {
+                    Mode::Command(_) => true,
+                    Mode::Help { .. } => false,
+                    Mode::Normal => matches!(self.keys(), Keys::Typing(_) | Keys::Raw),
+                };
+                if takes_text {
+                    self.update(Action::Paste(text.to_string()));
+                }
+            }
+            Input::Mouse(event) => {
+                if self.list_behind() {
+                    return false;
+                }
+                self.mouse(*event);
+            }
+        }
+        true
     }
 
     /// Which action a key means right now.
@@ -232,6 +333,16 @@ impl App {
             (_, Keys::Map(scope) | Keys::Typing(scope)) => (false, scope),
             (Mode::Help { .. }, Keys::Raw) => (false, Scope::Catalog),
         };
+        if typing && self.query_line_empty(scope) {
+            // The first key on an empty query line: `/`, `:` and `?` do
+            // what the hints say (as in k9s and less); letters and digits
+            // start the search.
+            if let Some(action @ (Action::Search | Action::Command | Action::Help)) =
+                self.keymap.action(scope, key)
+            {
+                return Some(action);
+            }
+        }
         if typing {
             if let Some(edit) = text_edit_action(key) {
                 return Some(edit);
@@ -249,18 +360,24 @@ impl App {
         self.keymap.action(scope, key)
     }
 
+    /// The catalog's query line has the keys and is empty.
+    fn query_line_empty(&self, scope: Scope) -> bool {
+        scope == Scope::Catalog
+            && matches!(self.mode, Mode::Normal)
+            && self.templates.is_none()
+            && self.stack.is_empty()
+            && self.catalog.query.text.is_empty()
+    }
+
     pub fn handle_paste(&mut self, text: &str) {
-        let takes_text = match self.mode {
-            Mode::Command(_) => true,
-            Mode::Help { .. } => false,
-            Mode::Normal => matches!(self.keys(), Keys::Typing(_) | Keys::Raw),
-        };
-        if takes_text {
-            self.update(Action::Paste(text.to_string()));
-        }
+        self.input(Input::Paste(text.to_string()));
     }
 
     pub fn handle_mouse(&mut self, event: MouseEvent) {
+        self.input(Input::Mouse(event));
+    }
+
+    fn mouse(&mut self, event: MouseEvent) {
         if self.templates.is_some() {
             // The template screens are keyboard only.
             return;
@@ -525,6 +642,12 @@ impl App {
         let shown = self.stack.is_empty();
         if self.with_catalog(|catalog, cx| catalog.prepare(timeout_ms, dirty, shown, cx)) {
             self.dirty = true;
+        }
+        if self.holding() && !self.list_behind() {
+            self.release_held();
+            // What the held keys did is drawn in this frame.
+            let shown = self.stack.is_empty();
+            self.with_catalog(|catalog, cx| catalog.prepare(0, true, shown, cx));
         }
     }
 

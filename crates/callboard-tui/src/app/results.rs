@@ -97,7 +97,21 @@ impl App {
             s.stale = stale.contains(&s.name) && self.sync.is_none();
         }
         self.catalog.load(load.corpus, self.notify.clone());
+        self.catalog.first_sync_failed = load.first_sync_failed;
         self.load = Loadable::Ready(count);
+        if !reload {
+            // Remote snapshots older than their refresh age: refreshed in
+            // the background, as the commands refresh them on the way.
+            let due: Vec<String> = self
+                .sources
+                .iter()
+                .filter(|s| s.refresh_due)
+                .map(|s| s.name.clone())
+                .collect();
+            if !due.is_empty() {
+                self.effects.push(Effect::Refresh(due));
+            }
+        }
         if let Some(e) = load.errors.last() {
             self.fail(e.clone());
         }
@@ -145,15 +159,33 @@ impl App {
                         s.succeeded += 1;
                     }
                 }
+                let mut cached_at = None;
                 if let Some(status) = self.sources.iter_mut().find(|s| s.name == name) {
                     status.stale = failed;
+                    cached_at = status.synced_at_ms;
                 }
                 if let Err(e) = result {
-                    self.fail(format!(
-                        "sync of '{}' failed: {}",
-                        text::one_line(&name),
-                        text::one_line(&e)
-                    ));
+                    // The worker words it (a connection problem says so).
+                    let e = text::one_line(&e);
+                    // How old the cache is stays in the freshness, on the right.
+                    let offline = e.contains(crate::workers::CONNECTION_PROBLEM);
+                    self.fail(match cached_at {
+                        Some(_) => format!(
+                            "{}{e}; showing the cached catalog of '{}'; {} tries again",
+                            if offline {
+                                "offline: ".to_string()
+                            } else {
+                                format!("sync of '{}' failed: ", text::one_line(&name))
+                            },
+                            text::one_line(&name),
+                            self.keymap.hint(&crate::keymap::Action::Sync)
+                        ),
+                        None => format!(
+                            "first sync of '{}' failed: {e}; {} tries again",
+                            text::one_line(&name),
+                            self.keymap.hint(&crate::keymap::Action::Sync)
+                        ),
+                    });
                 }
             }
             SyncEvent::Finished { failed } => {

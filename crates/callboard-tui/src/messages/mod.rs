@@ -85,6 +85,9 @@ pub struct CatalogLoad {
     pub corpus: Arc<Corpus>,
     pub sources: Vec<SourceStatus>,
     pub errors: Vec<String>,
+    /// Sources whose first sync failed, why in words (the catalog screen
+    /// says it when nothing could be loaded).
+    pub first_sync_failed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +99,9 @@ pub struct SourceStatus {
     pub problem_count: usize,
     /// The last sync of this source failed: what is shown is the old cache.
     pub stale: bool,
+    /// A remote snapshot older than its `refresh_after_secs`: refreshed in
+    /// the background at start.
+    pub refresh_due: bool,
 }
 
 /// How a sync goes, as the status bar shows it.

@@ -15,9 +15,6 @@ use crate::screens::Hint;
 use crate::theme::Theme;
 use callboard_core::text::{self, one_line};
 
-/// At most this many rows above the status bar hold a long message.
-const MESSAGE_ROWS: u16 = 4;
-
 /// "demo · synced 3 min ago", or per source when there are several; true
 /// when it is a warning (not synced, offline).
 pub fn freshness(
@@ -135,14 +132,16 @@ fn draw_message_above(
     if lines.last().is_some_and(|l| text::width(l) > last_room) {
         lines.push(String::new());
     }
-    let rows = lines
-        .len()
-        .min(MESSAGE_ROWS as usize + 1)
-        .min(area.y as usize + 1);
+    // Every row above the bar may hold it: a message is never cut unless
+    // it is longer than the whole screen, and then it says so.
+    let rows = lines.len().min(area.y as usize + 1);
     if lines.len() > rows {
+        let left: usize = lines[rows..].iter().map(|l| text::width(l) + 1).sum();
         lines.truncate(rows);
         if let Some(last) = lines.last_mut() {
-            *last = text::truncate(&format!("{last}…"), last_room).into_owned();
+            let more = format!("… ({left} more characters)");
+            let room = last_room.saturating_sub(text::width(&more));
+            *last = format!("{}{more}", text::truncate(last, room));
         }
     }
     let last = lines.pop().unwrap_or_default();
@@ -184,10 +183,17 @@ pub fn footer(
     t: &Theme,
 ) {
     let spans = match message {
-        Some((text, error)) => vec![Span::styled(
-            format!(" {}{}", if error { "✗ " } else { "" }, clean(text)),
-            if error { t.error } else { t.status },
-        )],
+        Some((message, error)) => {
+            let style = if error { t.error } else { t.status };
+            let mut message = format!(" {}{}", if error { "✗ " } else { "" }, clean(message));
+            let room = area.width as usize;
+            if y < area.y + area.height && text::width(&message) > room {
+                // Wrapped onto the rows above, as in the status bar.
+                let row = Rect::new(area.x, y, area.width, 1);
+                message = draw_message_above(frame, &message, style, row, room);
+            }
+            vec![Span::styled(message, style)]
+        }
         None => {
             let mut spans = vec![Span::raw(" ")];
             for (k, what) in hints {

@@ -9,29 +9,114 @@ use anyhow::{Context, Result};
 use super::WorkerConfig;
 use crate::messages::{CatalogLoad, Msg, SourceStatus, SyncEvent, UiSender};
 use callboard_core::search::Corpus;
+use callboard_core::text;
 use callboard_io::cache::Store;
-use callboard_io::config::Source;
+use callboard_io::clock::Clock;
+use callboard_io::config::{Source, SourceKind};
+use callboard_io::source::backstage::{ErrorKind, RemoteError, RetryPolicy};
 use callboard_io::sync::{sync_all, SyncOptions, SyncOutcome};
 
 pub(super) fn run_sync(config: &WorkerConfig, ui: &UiSender) {
-    sync_sources(config, &config.sources, ui);
+    sync_sources(config, &config.sources, ui, &SyncOptions::default());
+}
+
+/// Refresh the named sources (stale remote snapshots at start) quickly: one
+/// retry with short waits, and no waiting for another process's sync; the
+/// cached snapshot stays when the endpoint cannot be reached.
+pub(super) fn run_refresh(config: &WorkerConfig, names: &[String], ui: &UiSender) {
+    let sources: Vec<Source> = config
+        .sources
+        .iter()
+        .filter(|s| names.contains(&s.name))
+        .cloned()
+        .collect();
+    let options = SyncOptions {
+        retry: RetryPolicy::quick(),
+        no_wait: true,
+        ..Default::default()
+    };
+    sync_sources(config, &sources, ui, &options);
 }
 
 /// Sync `sources` in order through io's one sync loop, telling the UI how
 /// it goes (the status bar names the source, not the download's progress).
-fn sync_sources(config: &WorkerConfig, sources: &[Source], ui: &UiSender) -> SyncOutcome {
-    sync_all(
+/// Failures are told in words ([`failure_in_words`]) once the loop is done.
+fn sync_sources(
+    config: &WorkerConfig,
+    sources: &[Source],
+    ui: &UiSender,
+    options: &SyncOptions,
+) -> SyncOutcome {
+    let outcome = sync_all(
         &config.remotes,
         &config.cache,
         sources,
         config.allowed_kinds.as_deref(),
-        &SyncOptions::default(),
-        &|event| {
-            if !matches!(event, SyncEvent::Progress(_)) {
-                let _ = ui.send(Msg::Sync(event.clone()));
+        options,
+        &|event| match event {
+            SyncEvent::Progress(_)
+            | SyncEvent::SourceDone { result: Err(_), .. }
+            | SyncEvent::Finished { .. } => {}
+            other => {
+                let _ = ui.send(Msg::Sync(other.clone()));
             }
         },
-    )
+    );
+    for failure in &outcome.failed {
+        let _ = ui.send(Msg::Sync(SyncEvent::SourceDone {
+            name: failure.source.clone(),
+            result: Err(failure_in_words(&failure.source, &failure.error)),
+        }));
+    }
+    let _ = ui.send(Msg::Sync(SyncEvent::Finished {
+        failed: outcome.failed.len(),
+    }));
+    outcome
+}
+
+/// How a failure that is the network's says so.
+pub const CONNECTION_PROBLEM: &str = "a connection problem";
+
+/// Why a source's sync failed, in one line of words: a connection problem
+/// said as one ("cannot connect to 'prod' (connection refused)"), not the
+/// HTTP client's chain of errors; other errors (a refused token, a wrong
+/// URL) as the source reader words them.
+pub fn failure_in_words(source: &str, error: &anyhow::Error) -> String {
+    let Some(remote) = error.downcast_ref::<RemoteError>() else {
+        return text::one_line(&format!("{error:#}")).into_owned();
+    };
+    let message = remote.to_string();
+    // The innermost cause: "Connection refused (os error 111)".
+    let cause = message
+        .rsplit(": ")
+        .next()
+        .unwrap_or_default()
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .trim();
+    let cause = {
+        let mut c = cause.chars();
+        c.next()
+            .map(|f| f.to_lowercase().chain(c).collect::<String>())
+            .unwrap_or_default()
+    };
+    let cause = text::one_line(&cause).into_owned();
+    let name = text::one_line(source).into_owned();
+    match remote.kind {
+        ErrorKind::Connect => {
+            format!("cannot connect to '{name}' ({cause}): {CONNECTION_PROBLEM}")
+        }
+        ErrorKind::Timeout => {
+            format!("'{name}' did not answer in time (timeout_secs): {CONNECTION_PROBLEM}")
+        }
+        ErrorKind::Tls => {
+            format!("no secure connection to '{name}' ({cause}); a private CA needs ca_cert")
+        }
+        ErrorKind::Server => format!("'{name}' answers with server errors ({cause})"),
+        ErrorKind::RateLimited => format!("'{name}' asks to slow down (rate limited); try later"),
+        _ => text::one_line(&message).into_owned(),
+    }
 }
 
 /// Open every source's snapshot that exists; returns the store and the
@@ -47,10 +132,19 @@ pub(super) fn open_store(config: &WorkerConfig) -> (Store, Vec<SourceStatus>, Ve
             entity_count: 0,
             problem_count: 0,
             stale: false,
+            refresh_due: false,
         };
         match config.cache.open_snapshot(&source.name) {
             Ok(Some(snapshot)) => {
                 status.synced_at_ms = Some(snapshot.info.synced_at_ms);
+                if let SourceKind::Remote(endpoint) = &source.kind {
+                    // Older than its refresh age: the app refreshes it in
+                    // the background, as the commands do on the way.
+                    let now = Clock::System.now_ms();
+                    status.refresh_due = endpoint
+                        .refresh_after
+                        .is_some_and(|max| snapshot.info.age_at(now) > max);
+                }
                 status.entity_count = snapshot.info.entity_count;
                 status.problem_count = snapshot.info.problem_count;
                 snapshots.push(snapshot);
@@ -69,6 +163,7 @@ pub(super) fn load_catalog(
     sync_missing: bool,
 ) -> (Store, CatalogLoad) {
     let mut errors = Vec::new();
+    let mut first_sync_failed = Vec::new();
     if sync_missing {
         // First run (or a new source): sync what was never synced, as the
         // headless commands do, reporting progress like `s` does.
@@ -84,12 +179,12 @@ pub(super) fn load_catalog(
             .cloned()
             .collect();
         if !missing.is_empty() {
-            let outcome = sync_sources(config, &missing, ui);
-            errors.extend(
+            let outcome = sync_sources(config, &missing, ui, &SyncOptions::default());
+            first_sync_failed.extend(
                 outcome
                     .failed
                     .iter()
-                    .map(|f| format!("first sync of '{}' failed: {:#}", f.source, f.error)),
+                    .map(|f| failure_in_words(&f.source, &f.error)),
             );
         }
     }
@@ -116,6 +211,7 @@ pub(super) fn load_catalog(
             corpus: Arc::new(corpus),
             sources,
             errors,
+            first_sync_failed,
         },
     )
 }

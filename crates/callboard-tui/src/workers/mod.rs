@@ -31,7 +31,7 @@ use callboard_io::cache::{Cache, Store};
 use callboard_io::config::Source;
 use callboard_io::remotes::Remotes;
 
-pub use catalog::load_corpus_now;
+pub use catalog::{failure_in_words, load_corpus_now, CONNECTION_PROBLEM};
 
 /// What the workers need to open (and sync) the sources.
 #[derive(Debug, Clone)]
@@ -92,6 +92,17 @@ impl Workers {
     /// Start a background sync of every source, unless one is running.
     /// Returns false when one already is.
     pub fn start_sync(&self) -> bool {
+        self.start_sync_of(None)
+    }
+
+    /// Start the background refresh of these (stale remote) sources, as
+    /// the commands refresh them on the way: one quick retry, not waiting
+    /// for another process's sync. False when a sync is running.
+    pub fn start_refresh(&self, names: Vec<String>) -> bool {
+        self.start_sync_of(Some(names))
+    }
+
+    fn start_sync_of(&self, only: Option<Vec<String>>) -> bool {
         if self.syncing.swap(true, Ordering::SeqCst) {
             return false;
         }
@@ -101,7 +112,11 @@ impl Workers {
         let spawned = std::thread::Builder::new()
             .name("callboard-sync".into())
             .spawn(move || {
-                if let Err(e) = guard::guarded(|| catalog::run_sync(&config, &ui)) {
+                let run = || match &only {
+                    None => catalog::run_sync(&config, &ui),
+                    Some(names) => catalog::run_refresh(&config, names, &ui),
+                };
+                if let Err(e) = guard::guarded(run) {
                     // The progress stops here: end it, and say why.
                     let _ = ui.send(Msg::Sync(SyncEvent::Finished { failed: 1 }));
                     let _ = ui.send(Msg::Notice {

@@ -119,6 +119,24 @@ fn empty_message(screen: &CatalogScreen, cx: &Cx) -> Vec<(String, Style)> {
             ("The catalog could not be loaded:".into(), t.error),
             (one_line(e).into_owned(), t.text),
         ],
+        Loadable::Ready(0) if !screen.first_sync_failed.is_empty() => {
+            let mut lines = vec![(
+                "The first sync failed, so there is no catalog yet:".into(),
+                t.error,
+            )];
+            for why in &screen.first_sync_failed {
+                lines.push((one_line(why).into_owned(), t.text));
+            }
+            lines.push((String::new(), t.text));
+            lines.push((
+                format!(
+                    "Check the network and the source's url (and token), then press {} to try again.",
+                    cx.keymap.hint(&crate::keymap::Action::Sync)
+                ),
+                t.text,
+            ));
+            lines
+        }
         Loadable::Ready(0) => vec![
             ("The catalog is empty.".into(), t.title),
             (String::new(), t.text),

@@ -45,6 +45,9 @@ pub struct CatalogScreen {
     pending_link: Option<String>,
     /// The selection the preview was last requested for.
     previewed: Option<String>,
+    /// Sources whose first sync failed, why in words: an empty catalog
+    /// says so instead of asking for sources.
+    pub first_sync_failed: Vec<String>,
 }
 
 impl Default for CatalogScreen {
@@ -59,6 +62,7 @@ impl Default for CatalogScreen {
             picker: None,
             pending_link: None,
             previewed: None,
+            first_sync_failed: Vec::new(),
         }
     }
 }
@@ -83,6 +87,11 @@ impl CatalogScreen {
 
     fn list_height(&self, area: Rect) -> usize {
         layout::catalog(area, self.chips()).list.height as usize
+    }
+
+    /// The list does not answer the query yet (the matcher is at work).
+    pub fn progress_running(&self) -> bool {
+        self.picker.as_ref().is_some_and(|p| p.progress().running)
     }
 
     /// The corpus index of the selected match.

@@ -3,7 +3,8 @@
 //! the page with a line cursor, and pop-ups for the pages (`p`) and the
 //! page's outline (`O`). `/` searches the page, `n`/`N` step through the
 //! matches, Enter follows the link on the cursor line (pages of the same
-//! docs open here; web links open in the browser), Esc goes back a page.
+//! docs open here; web links open in the browser), `H`/`L` go back and
+//! forward over followed links, Esc leaves the pane.
 //!
 //! Pages are loaded and rendered by the docs worker; this screen keeps the
 //! state of one entity's pane and draws it. Its page requests are
@@ -53,8 +54,11 @@ pub struct DocsPane {
     pub offset: usize,
     /// A heading to jump to once the page is there.
     pub anchor: Option<String>,
-    /// Pages left by following links: (page, cursor).
+    /// Pages left by following links or picking a page: (page, cursor).
+    /// `[`/`]` moves are not kept; Esc leaves the pane whatever is here.
     pub history: Vec<(String, usize)>,
+    /// Pages gone back from with the history key, for going forward.
+    pub forward: Vec<(String, usize)>,
     /// The search being typed.
     pub search: Option<LineEdit>,
     /// The last search.
@@ -287,7 +291,7 @@ impl DocsPane {
                     one_line(n.page.as_deref().unwrap_or(&n.title))
                 )),
                 Some(n) => match (&n.page, &n.url) {
-                    (Some(p), _) => self.go_to_page(p.clone(), None, false, cx),
+                    (Some(p), _) => self.go_to_page(p.clone(), None, true, cx),
                     (None, Some(url)) => cx.open_url(url.clone()),
                     _ => cx.say(format!("{} is a section", one_line(&n.title))),
                 },
@@ -299,13 +303,15 @@ impl DocsPane {
         }
     }
 
-    /// Show `page` (remembering where we were unless going back).
-    fn go_to_page(&mut self, page: String, anchor: Option<String>, back: bool, cx: &mut Cx) {
+    /// Show `page`, remembering where we were when `remember` (a link
+    /// followed, a page picked: not `[`/`]`, nor going back).
+    fn go_to_page(&mut self, page: String, anchor: Option<String>, remember: bool, cx: &mut Cx) {
         let current = self.doc.as_ref().map(|d| d.page.clone());
-        if !back {
+        if remember {
             if let Some(cur) = &current {
                 if *cur != page {
                     self.history.push((cur.clone(), self.cursor));
+                    self.forward.clear();
                 }
             }
         }
@@ -319,7 +325,7 @@ impl DocsPane {
 
     fn follow(&mut self, doc: &DocsDoc, href: &str, cx: &mut Cx) {
         match resolve_link(&doc.site, &doc.page, href) {
-            LinkTarget::Page { path, anchor } => self.go_to_page(path, anchor, false, cx),
+            LinkTarget::Page { path, anchor } => self.go_to_page(path, anchor, true, cx),
             LinkTarget::Anchor(a) => {
                 self.anchor = Some(a);
                 self.jump_to_anchor(cx);
@@ -476,7 +482,13 @@ impl Screen for DocsPane {
             }
             Action::PrevPage | Action::NextPage => {
                 let pages = &doc.site.pages;
-                let i = pages.iter().position(|p| *p == doc.page).unwrap_or(0) as isize;
+                // From the page asked for last: a second `]` pressed before
+                // the first page arrived goes one further.
+                let from = match &self.asked {
+                    Some(asked) if self.loading => asked,
+                    _ => &doc.page,
+                };
+                let i = pages.iter().position(|p| p == from).unwrap_or(0) as isize;
                 let j = i + if action == Action::NextPage { 1 } else { -1 };
                 if j < 0 || j as usize >= pages.len() {
                     cx.say(if j < 0 {
@@ -507,9 +519,23 @@ impl Screen for DocsPane {
                 });
                 return Outcome::Consumed;
             }
-            Action::Back if !self.history.is_empty() => {
-                let (page, cursor) = self.history.pop().expect("not empty");
-                self.go_to_page(page, None, true, cx);
+            Action::HistoryBack | Action::HistoryForward => {
+                let back = action == Action::HistoryBack;
+                let (from, to) = if back {
+                    (&mut self.history, &mut self.forward)
+                } else {
+                    (&mut self.forward, &mut self.history)
+                };
+                let Some((page, cursor)) = from.pop() else {
+                    cx.say(if back {
+                        "no page to go back to (Esc leaves the docs)"
+                    } else {
+                        "no page to go forward to"
+                    });
+                    return Outcome::Consumed;
+                };
+                to.push((doc.page.clone(), self.cursor));
+                self.go_to_page(page, None, false, cx);
                 if self.loading {
                     self.restore = Some(cursor);
                 } else {

@@ -413,6 +413,15 @@ impl Screen for EntityStack {
             Action::Copy => self.copy_target(cx),
             Action::OpenLink => match self.target_at_cursor(cx) {
                 Some(Target::Link { url, .. }) => cx.open_url(url),
+                // An email line writes to the person: never the runbook.
+                Some(Target::Email(email))
+                | Some(Target::Person {
+                    email: Some(email), ..
+                }) => cx.open_url(format!("mailto:{email}")),
+                Some(Target::Person { key, email: None }) => cx.say(format!(
+                    "{} has no email to open",
+                    entity_ref::short_ref(&key)
+                )),
                 _ => {
                     let key = self.top().map(|v| v.key.clone()).unwrap_or_default();
                     match cx.details.get(&key).and_then(Loadable::ready).cloned() {
