@@ -250,3 +250,26 @@ fn the_tui_fixture_ranks_alike_in_the_search_api_the_list_and_the_picker() {
         "only {found} queries found anything"
     );
 }
+
+/// The README's flow, as written: `pay`, Enter, `2`, `r`, on the demo at
+/// 80x24 lands on the payments service, its owner and its runbook.
+#[test]
+fn the_readme_flow_opens_the_service_people_mean() {
+    let mut h = Harness::demo((80, 24));
+    h.press("pay<enter>");
+    assert_eq!(
+        h.app.top().map(|v| v.key.clone()).as_deref(),
+        Some("component:default/payments-service"),
+        "{}",
+        h.render()
+    );
+    h.press("2");
+    let screen = h.render();
+    assert!(screen.contains("team-payments"), "{screen}");
+    h.press("r");
+    let msg = h.app.message.clone().unwrap().text;
+    assert!(
+        msg.contains("runbook: https://runbooks.northwind.example/payments-service"),
+        "{msg}"
+    );
+}
