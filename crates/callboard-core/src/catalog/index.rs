@@ -40,6 +40,12 @@ pub struct CatalogEntity {
 pub trait EntityLookup {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>>;
 
+    /// Whether `key` is in the catalog (a store may answer without reading
+    /// the entity).
+    fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     /// Canonical refs of every entity whose name equals `name`
     /// (case-insensitive), for resolving bare names.
     fn refs_named(&self, name: &str) -> Vec<String>;
@@ -95,6 +101,10 @@ impl Catalog {
 impl EntityLookup for Catalog {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>> {
         self.by_ref.get(key).map(|&i| self.entities[i].clone())
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.by_ref.contains_key(key)
     }
 
     fn refs_named(&self, name: &str) -> Vec<String> {
@@ -173,7 +183,7 @@ pub fn related(lookup: &dyn EntityLookup, entity: &Entity) -> Vec<RelatedRef> {
         .map(|r| RelatedRef {
             relation_type: r.relation_type.clone(),
             target_ref: r.target_ref.to_lowercase(),
-            dangling: lookup.get(&r.target_ref.to_lowercase()).is_none(),
+            dangling: !lookup.contains(&r.target_ref.to_lowercase()),
         })
         .collect()
 }
