@@ -10,6 +10,7 @@ mod cache_crash;
 mod cli;
 mod docs_cli;
 mod local_source;
+mod people;
 mod proptest_parsers;
 mod relations_oracle;
 mod template_cli;

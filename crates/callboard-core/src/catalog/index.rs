@@ -171,19 +171,31 @@ pub struct RelatedRef {
     #[serde(rename = "type")]
     pub relation_type: String,
     pub target_ref: String,
+    /// The target's title (or a group's or user's display name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// The target is not in the catalog.
     pub dangling: bool,
 }
 
-/// Relations of an entity, each marked dangling when its target is missing.
+/// Relations of an entity, each with its target's title, marked dangling
+/// when the target is missing.
 pub fn related(lookup: &dyn EntityLookup, entity: &Entity) -> Vec<RelatedRef> {
     entity
         .relations()
         .iter()
-        .map(|r| RelatedRef {
-            relation_type: r.relation_type.clone(),
-            target_ref: r.target_ref.to_lowercase(),
-            dangling: !lookup.contains(&r.target_ref.to_lowercase()),
+        .map(|r| {
+            let target_ref = r.target_ref.to_lowercase();
+            let target = lookup.get(&target_ref);
+            RelatedRef {
+                relation_type: r.relation_type.clone(),
+                title: target
+                    .as_ref()
+                    .and_then(|t| super::org::display_title(&t.entity))
+                    .map(str::to_string),
+                dangling: target.is_none(),
+                target_ref,
+            }
         })
         .collect()
 }
