@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use callboard_core::catalog::index::{DepNode, DepTree, Direction};
+use callboard_core::catalog::org::{Named, Ownership, Profile};
 use callboard_core::report::ShowReport;
 use callboard_core::text::counted;
 use callboard_core::text::sanitize::{sanitize, sanitize_line};
@@ -155,7 +156,15 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
             &format!("{}: {}", clean(k), clean(v)),
         );
     }
+    if let Some(p) = &r.profile {
+        render_profile(&mut out, style, p);
+    }
+    if let Some(owns) = &r.owns {
+        render_owns(&mut out, style, owns);
+    }
     match &r.owner {
+        // Groups and users have no owner field.
+        None if r.profile.is_some() => {}
         None => field(&mut out, style, "OWNER", &style.warn("none declared")),
         Some(owner) => {
             let mut line = clean(&owner.owner_ref);
@@ -257,9 +266,14 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
             } else {
                 String::new()
             };
+            let title = rel
+                .title
+                .as_deref()
+                .map(|t| format!("  {}", clean(t)))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  {:width$}  {}{missing}",
+                "  {:width$}  {}{title}{missing}",
                 clean(label),
                 clean(&rel.target_ref)
             );
@@ -280,6 +294,71 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
     }
     field(&mut out, style, "SOURCE", &source);
     out
+}
+
+/// `ref  Title <email>`, marked when it is not in the catalog.
+fn named(style: Style, n: &Named) -> String {
+    let mut line = clean(&n.entity_ref);
+    if let Some(title) = &n.title {
+        let _ = write!(line, "  {}", clean(title));
+    }
+    if let Some(email) = &n.email {
+        let _ = write!(line, " <{}>", clean(email));
+    }
+    if n.dangling {
+        line.push_str(&style.warn("  (not in the catalog)"));
+    }
+    line
+}
+
+/// A group's or user's profile: who they are and how to reach them.
+fn render_profile(out: &mut String, style: Style, p: &Profile) {
+    let mut line = p.display_name.as_deref().map(clean).unwrap_or_default();
+    if let Some(email) = &p.email {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        let _ = write!(line, "<{}>", clean(email));
+    }
+    if line.is_empty() {
+        line = style.dim("no display name or email");
+    }
+    field(out, style, "PROFILE", &line);
+    if let Some(parent) = &p.parent {
+        field(out, style, "  parent", &named(style, parent));
+    }
+    for (i, child) in p.children.iter().enumerate() {
+        let label = if i == 0 { "  children" } else { "" };
+        field(out, style, label, &named(style, child));
+    }
+    for (i, m) in p.members.iter().enumerate() {
+        let mut line = clean(m.display_name.as_deref().unwrap_or(&m.name));
+        match &m.email {
+            Some(e) => {
+                let _ = write!(line, " <{}>", clean(e));
+            }
+            None => {
+                let _ = write!(line, "  {}", style.dim(&clean(&m.entity_ref)));
+            }
+        }
+        if i == 0 {
+            field(out, style, "MEMBERS", &line);
+        } else {
+            continuation(out, &line);
+        }
+    }
+    for (i, group) in p.member_of.iter().enumerate() {
+        let label = if i == 0 { "MEMBER OF" } else { "" };
+        field(out, style, label, &named(style, group));
+    }
+}
+
+/// What a group or user owns: the count by kind, then each entity.
+fn render_owns(out: &mut String, style: Style, owns: &Ownership) {
+    field(out, style, "OWNS", &owns.summary());
+    for e in &owns.entities {
+        continuation(out, &named(style, e));
+    }
 }
 
 /// A dependency tree with box-drawing branches.

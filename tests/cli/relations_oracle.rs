@@ -307,3 +307,131 @@ fn entities_and_relations_match_the_backend() {
     assert_eq!(compared, server_relations);
     assert!(compared > 150, "{compared} relations");
 }
+
+/// The same three files as three separate sources (the README's layout: the
+/// services in one, the org chart in another), synced and read through
+/// `callboard show --json` as a user would: every entity the backend also
+/// has carries the relations the backend computed over all its locations,
+/// reverse edges across sources included (`group:team-a` owns what the
+/// other sources say it owns).
+#[test]
+fn relations_across_separate_sources_match_the_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    let roots = [
+        ("demo-app", "backstage/catalog/all.yaml"),
+        ("services", "fixtures/backstage-examples/all.yaml"),
+        ("org", "fixtures/backstage-examples/acme-corp.yaml"),
+    ];
+    let mut text = String::from("sources:\n");
+    for (name, path) in roots {
+        text.push_str(&format!(
+            "  - name: {name}\n    path: {}\n",
+            shared(path).display()
+        ));
+    }
+    text.push_str(&format!("rules:\n  allow: [{}]\n", ALLOWED.join(", ")));
+    std::fs::write(&config, text).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_callboard"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--cache-dir")
+            .arg(dir.path().join("cache"))
+            .args(args)
+            .env("HOME", dir.path())
+            .env("XDG_CONFIG_HOME", dir.path())
+            .env_remove("CALLBOARD_CONFIG")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    // Sync each source on its own: one source's sync keeps the edges the
+    // others give its entities.
+    let out = run(&["sync"]);
+    assert!(
+        out.status.code() == Some(0) || out.status.code() == Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server: Vec<Value> = server_entities()
+        .into_iter()
+        .filter(|e| {
+            !e["metadata"]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("generated-")
+        })
+        .collect();
+    let mut differences = Vec::new();
+    let mut compared = 0;
+    let mut across = 0;
+    for e in &server {
+        let key = server_ref(e);
+        let out = run(&["show", "--json", &key]);
+        assert!(
+            out.status.success(),
+            "{key}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown: Value = serde_json::from_slice(&out.stdout).unwrap();
+        // Relations towards the entities only callboard keeps (see
+        // CALLBOARD_ONLY) cannot be on the backend's side.
+        let mine: BTreeSet<(String, String)> = shown["relations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["type"].as_str().unwrap().to_string(),
+                    r["target_ref"].as_str().unwrap().to_string(),
+                )
+            })
+            .filter(|(_, target)| !CALLBOARD_ONLY.contains(&target.as_str()))
+            .collect();
+        let theirs: BTreeSet<(String, String)> = e["relations"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                (
+                    r["type"].as_str().unwrap().to_string(),
+                    r["targetRef"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        for pair in mine.symmetric_difference(&theirs) {
+            differences.push(format!(
+                "{key}: {} -> {}: {}",
+                pair.0,
+                pair.1,
+                if mine.contains(pair) {
+                    "only callboard"
+                } else {
+                    "only the backend"
+                }
+            ));
+        }
+        let source = shown["source"].as_str().unwrap().to_string();
+        for (_, target) in &theirs {
+            let other = run(&["show", "--json", target]);
+            if other.status.success() {
+                let other: Value = serde_json::from_slice(&other.stdout).unwrap();
+                across += usize::from(other["source"].as_str().unwrap() != source);
+            }
+        }
+        compared += theirs.len();
+    }
+    assert!(
+        differences.is_empty(),
+        "{} relation differences:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+    assert_eq!(server.len(), 75);
+    assert!(compared > 150, "{compared} relations");
+    // Guard: many of them join entities of different sources.
+    assert!(across > 20, "only {across} relations cross sources");
+}

@@ -250,3 +250,137 @@ fn the_tui_fixture_ranks_alike_in_the_search_api_the_list_and_the_picker() {
         "only {found} queries found anything"
     );
 }
+
+/// The README's flow, as written: `pay`, Enter, `2`, `r`, on the demo at
+/// 80x24 lands on the payments service, its owner and its runbook.
+#[test]
+fn the_readme_flow_opens_the_service_people_mean() {
+    let mut h = Harness::demo((80, 24));
+    h.press("pay<enter>");
+    assert_eq!(
+        h.app.top().map(|v| v.key.clone()).as_deref(),
+        Some("component:default/payments-service"),
+        "{}",
+        h.render()
+    );
+    h.press("2");
+    let screen = h.render();
+    assert!(screen.contains("team-payments"), "{screen}");
+    h.press("r");
+    let msg = h.app.message.clone().unwrap().text;
+    assert!(
+        msg.contains("runbook: https://runbooks.northwind.example/payments-service"),
+        "{msg}"
+    );
+}
+
+/// The rows the list draws, as (kind, name) from the screen, and the count
+/// it shows (`37 / 100`): what a person sees, not the ranking's state.
+fn drawn_rows(h: &mut Harness, q: &str) -> (Vec<(String, String)>, usize) {
+    h.app.update(Action::ClearLine);
+    h.settle();
+    h.press(q);
+    let screen = h.render();
+    let lines: Vec<&str> = screen.lines().collect();
+    let count: usize = lines[1]
+        .rsplit_once(" / ")
+        .and_then(|(left, _)| left.split_whitespace().last())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{q}: no count on the query line:\n{screen}"));
+    // The list starts at the selected row (the first, after typing), below
+    // the query line and any filter chips.
+    let first = lines.iter().position(|l| l.starts_with("› "));
+    let rows = lines[first.unwrap_or(lines.len())..]
+        .iter()
+        // The list only: the preview starts at its border.
+        .map(|l| l.split('│').next().unwrap_or_default())
+        .map(|l| l.trim_start_matches("› "))
+        .map_while(|l| {
+            let mut cells = l.split_whitespace();
+            let kind = cells.next()?;
+            let name = cells.next()?;
+            Some((kind.to_string(), name.to_string()))
+        })
+        .collect();
+    (rows, count)
+}
+
+/// The TUI's list, as drawn, against `callboard search --json`: every row,
+/// in order, and the count, for queries over every field (owner, tags,
+/// type, description).
+fn list_rows_match_the_cli(sources: &[PathBuf], queries: &[&str]) {
+    let cache = tempfile::tempdir().unwrap();
+    let mut h = synced(sources, cache.path());
+    h.resize(240, 200);
+    for &q in queries {
+        let cli = via_cli(sources, cache.path(), q);
+        let (rows, count) = drawn_rows(&mut h, q);
+        assert_eq!(count, cli.refs.len(), "{q}: the count");
+        assert!(cli.refs.len() < 190, "{q}: the screen holds them all");
+        let expected: Vec<(String, String)> = cli
+            .refs
+            .iter()
+            .map(|r| {
+                let (kind, rest) = r.split_once(':').unwrap();
+                let name = rest.split_once('/').unwrap().1;
+                (kind.to_string(), name.to_string())
+            })
+            .collect();
+        assert_eq!(rows.len(), expected.len(), "{q}: rows\n{rows:?}");
+        for (row, want) in rows.iter().zip(&expected) {
+            // The list shows the kind as written (nine columns) and the
+            // name (cut with … when long); refs are lower case.
+            let (kind, name) = (row.0.to_lowercase(), row.1.to_lowercase());
+            let same = |shown: &str, full: &str| match shown.strip_suffix('…') {
+                Some(cut) => full.starts_with(cut),
+                None => shown == full,
+            };
+            assert!(
+                same(&kind, &want.0) && same(&name, &want.1),
+                "{q}: drawn {row:?}, callboard search {want:?}\nall drawn: {rows:?}\nall cli: {expected:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_demo_list_draws_what_callboard_search_answers() {
+    list_rows_match_the_cli(
+        &[repo("assets/demo")],
+        &[
+            "team-booking",
+            "pay",
+            "booking",
+            "java",
+            "openapi",
+            "refunds",
+            "kind:api",
+            "owner:team-payments",
+            "tag:tier-1 e",
+            "",
+        ],
+    );
+}
+
+#[test]
+fn the_example_catalogs_as_three_sources_list_what_callboard_search_answers() {
+    list_rows_match_the_cli(
+        &[
+            repo("../shared/backstage/catalog/all.yaml"),
+            repo("../shared/fixtures/backstage-examples/all.yaml"),
+            repo("../shared/fixtures/backstage-examples/acme-corp.yaml"),
+        ],
+        &[
+            "team-a",
+            "artist",
+            "guest",
+            "playback",
+            "grpc",
+            "website",
+            "kind:group",
+            "owner:team-c",
+            "e",
+            "",
+        ],
+    );
+}

@@ -9,7 +9,8 @@ use crate::catalog::index::{
     dependency_tree, on_call_annotations, owner_of, related, DepTree, Direction, OwnerInfo,
     RelatedRef,
 };
-use crate::catalog::{CatalogEntity, EntityLookup, EntityRef, Link, RefContext};
+use crate::catalog::org::{profile, Ownership, Profile};
+use crate::catalog::{CatalogEntity, EntityLookup, EntityRef, Kind, Link, RefContext};
 use crate::docs::runbook::DocsRunbook;
 
 /// The on-call view of one entity.
@@ -38,6 +39,13 @@ pub struct ShowReport {
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
     pub relations: Vec<RelatedRef>,
+    /// A group's or user's profile: display name, email, parent and child
+    /// groups, members, the groups a user is in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// What a group or user owns, counted by kind and listed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owns: Option<Ownership>,
     /// The source that answered, and where in it.
     pub source: String,
     pub location: String,
@@ -97,7 +105,11 @@ impl ShowReport {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
+        let relations = related(lookup, e);
+        let people = matches!(e.known_kind(), Some(Kind::Group | Kind::User));
         ShowReport {
+            profile: profile(lookup, e, &relations),
+            owns: people.then(|| Ownership::of(&relations)),
             entity_ref: e.ref_key(),
             kind: e.kind.clone(),
             namespace: e.namespace().to_string(),
@@ -115,7 +127,7 @@ impl ShowReport {
             tags: e.tags().into_iter().map(str::to_string).collect(),
             labels: pairs(e.labels()),
             annotations: pairs(e.annotations()),
-            relations: related(lookup, e),
+            relations,
             source: found.origin.source.clone(),
             location,
             shadowed_in: sources

@@ -19,12 +19,13 @@ use serde::Serialize;
 
 use crate::clock::system_now_ms;
 use crate::source::Problem;
-use callboard_core::catalog::{CatalogEntity, EntityLookup, Origin};
+use callboard_core::catalog::relations::{sort_relations, OutsideEdges};
+use callboard_core::catalog::{CatalogEntity, EntityLookup, Origin, Relation};
 use callboard_core::search::{encode_corpus, SearchRecord};
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Snapshots up to this size are checked whole (SQLite `quick_check`) when
 /// opened; bigger ones rely on the header, the meta rows and the corpus
@@ -217,6 +218,7 @@ impl Cache {
             source: source.to_string(),
             origin: origin.to_string(),
             records: Vec::new(),
+            outside: OutsideEdges::default(),
             count: 0,
             meta: Vec::new(),
         }))
@@ -280,6 +282,7 @@ fn create_database(path: &Path) -> Result<Connection> {
          CREATE TABLE problems (json TEXT NOT NULL);
          CREATE TABLE corpus (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
          CREATE TABLE etags (ref TEXT PRIMARY KEY, etag TEXT NOT NULL) WITHOUT ROWID;
+         CREATE TABLE outside_edges (ref TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL);
          BEGIN;",
     )?;
     Ok(conn)
@@ -296,6 +299,8 @@ pub struct SnapshotWriter {
     source: String,
     origin: String,
     records: Vec<SearchRecord>,
+    /// Reverse edges owed to entities of other sources.
+    outside: OutsideEdges,
     count: usize,
     meta: Vec<(String, String)>,
 }
@@ -338,6 +343,7 @@ impl SnapshotWriter {
                 .execute(params![key, etag])?;
         }
         self.records.push(SearchRecord::from_entity(&e.entity));
+        self.outside.add(&key, &e.entity);
         self.count += 1;
         Ok(true)
     }
@@ -367,6 +373,7 @@ impl SnapshotWriter {
     pub fn finish_at(mut self, problems: &[Problem], synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
         let conn = self.conn.take().expect("the writer is open until finish");
+        let outside = std::mem::take(&mut self.outside).finish();
         let write = || -> Result<()> {
             {
                 let mut meta =
@@ -394,8 +401,17 @@ impl SnapshotWriter {
                     "INSERT INTO corpus (id, data) VALUES (1, ?1)",
                     params![corpus],
                 )?;
+                let mut edge = conn
+                    .prepare("INSERT INTO outside_edges (ref, type, target) VALUES (?1, ?2, ?3)")?;
+                for r in &outside {
+                    edge.execute(params![r.source, r.relation_type, r.target])?;
+                }
             }
-            conn.execute_batch("CREATE INDEX entities_name ON entities (name); COMMIT;")?;
+            conn.execute_batch(
+                "CREATE INDEX entities_name ON entities (name);
+                 CREATE INDEX outside_edges_ref ON outside_edges (ref);
+                 COMMIT;",
+            )?;
             Ok(())
         };
         write().with_context(|| format!("cannot write snapshot for source '{source}'"))?;
@@ -564,6 +580,24 @@ impl Snapshot {
         .transpose()
     }
 
+    /// Whether the snapshot has this canonical ref.
+    pub fn has(&self, key: &str) -> Result<bool> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT 1 FROM entities WHERE ref = ?1")?;
+        Ok(stmt.exists([key])?)
+    }
+
+    /// The reverse edges this snapshot's entities give `key`, an entity of
+    /// another source (see [`OutsideEdges`]): (relation type, target ref).
+    pub fn outside_edges(&self, key: &str) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT type, target FROM outside_edges WHERE ref = ?1")?;
+        let rows = stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A meta value recorded by the sync (see [`SnapshotWriter::set_meta`]).
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(self
@@ -721,16 +755,75 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Whether snapshot `i` answers `key` (no snapshot before it has it).
+    fn answers(&self, i: usize, key: &str) -> bool {
+        self.snapshots[..i].iter().all(|s| !self.ok(s.has(key)))
+    }
+
+    fn ok(&self, r: Result<bool>) -> bool {
+        r.unwrap_or_else(|e| {
+            self.errors.borrow_mut().push(format!("{e:#}"));
+            false
+        })
+    }
+
+    /// Add to `found` (answered by snapshot `from`) the reverse edges the
+    /// other snapshots' entities give it, as if the relations had been
+    /// stitched over all sources at once. An edge counts only when its
+    /// emitter is answered by the snapshot that recorded it (a copy in a
+    /// higher-priority source speaks for itself).
+    fn add_outside_edges(&self, from: usize, key: &str, found: &mut CatalogEntity) {
+        let mut extra = Vec::new();
+        for (i, snapshot) in self.snapshots.iter().enumerate() {
+            if i == from {
+                continue;
+            }
+            match snapshot.outside_edges(key) {
+                Ok(edges) => extra.extend(
+                    edges
+                        .into_iter()
+                        .filter(|(_, emitter)| self.answers(i, emitter)),
+                ),
+                Err(e) => self.errors.borrow_mut().push(format!("{e:#}")),
+            }
+        }
+        if extra.is_empty() {
+            return;
+        }
+        let relations = found.entity.relations.get_or_insert_with(Vec::new);
+        relations.extend(
+            extra
+                .into_iter()
+                .map(|(relation_type, target_ref)| Relation {
+                    relation_type,
+                    target_ref,
+                    target: None,
+                }),
+        );
+        sort_relations(relations);
+    }
+}
+
 impl EntityLookup for Store {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>> {
-        for snapshot in &self.snapshots {
+        for (i, snapshot) in self.snapshots.iter().enumerate() {
             match snapshot.entity(key) {
-                Ok(Some(e)) => return Some(Arc::new(e)),
+                Ok(Some(mut e)) => {
+                    if self.snapshots.len() > 1 {
+                        self.add_outside_edges(i, key, &mut e);
+                    }
+                    return Some(Arc::new(e));
+                }
                 Ok(None) => {}
                 Err(e) => self.errors.borrow_mut().push(format!("{e:#}")),
             }
         }
         None
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.snapshots.iter().any(|s| self.ok(s.has(key)))
     }
 
     fn refs_named(&self, name: &str) -> Vec<String> {
@@ -916,5 +1009,113 @@ mod tests {
         fs::write(&path, &bytes).unwrap();
         let snap = Snapshot::open_unchecked(&path, "s").unwrap();
         assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
+
+    fn stitched(docs: Vec<serde_json::Value>, source: &str) -> Vec<CatalogEntity> {
+        use callboard_core::catalog::relations::{emit_relations, stitch};
+        let mut list: Vec<Entity> = docs
+            .into_iter()
+            .map(|d| Entity::from_value(d).unwrap())
+            .collect();
+        let emitted: Vec<_> = list
+            .iter()
+            .flat_map(|e| emit_relations(e).unwrap())
+            .collect();
+        stitch(&mut list, emitted);
+        list.into_iter()
+            .map(|entity| CatalogEntity {
+                entity,
+                origin: Origin {
+                    source: source.into(),
+                    location: "file:/x.yaml".into(),
+                    line: None,
+                },
+            })
+            .collect()
+    }
+
+    fn component(name: &str, owner: &str) -> serde_json::Value {
+        json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+               "metadata": {"name": name}, "spec": {"owner": owner, "dependsOn": ["resource:db"]}})
+    }
+
+    fn targets(store: &Store, key: &str, relation: &str) -> Vec<String> {
+        store
+            .get(key)
+            .unwrap()
+            .entity
+            .relations()
+            .iter()
+            .filter(|r| r.relation_type == relation)
+            .map(|r| r.target_ref.clone())
+            .collect()
+    }
+
+    #[test]
+    fn reverse_edges_cross_sources_and_survive_syncing_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let org = stitched(
+            vec![
+                json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                       "metadata": {"name": "team-a"}, "spec": {"type": "team", "children": []}}),
+                json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                       "metadata": {"name": "team-b"}, "spec": {"type": "team", "children": []}}),
+                json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+                       "metadata": {"name": "db"}, "spec": {"owner": "team-b"}}),
+                // Shadowed by the services' copy, which team-b owns: its
+                // edge to team-c (a group of the services) does not count.
+                component("web", "team-c"),
+            ],
+            "org",
+        );
+        let services = stitched(
+            vec![
+                component("web", "team-b"),
+                component("api", "team-a"),
+                json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                       "metadata": {"name": "team-c"}, "spec": {"type": "team", "children": []}}),
+            ],
+            "services",
+        );
+        cache
+            .write_snapshot("services", "s", &services, &[])
+            .unwrap();
+        cache.write_snapshot("org", "o", &org, &[]).unwrap();
+        let open = || {
+            Store::new(vec![
+                cache.open_snapshot("services").unwrap().unwrap(),
+                cache.open_snapshot("org").unwrap().unwrap(),
+            ])
+        };
+        let store = open();
+        assert_eq!(
+            targets(&store, "group:default/team-a", "ownerOf"),
+            ["component:default/api"]
+        );
+        assert!(
+            targets(&store, "group:default/team-c", "ownerOf").is_empty(),
+            "the org's copy of web is shadowed by the services' one"
+        );
+        assert_eq!(
+            targets(&store, "group:default/team-b", "ownerOf"),
+            ["component:default/web", "resource:default/db"]
+        );
+        assert_eq!(
+            targets(&store, "resource:default/db", "dependencyOf"),
+            ["component:default/api", "component:default/web"]
+        );
+        assert!(store.contains("component:default/api"));
+        assert!(!store.contains("component:default/nope"));
+        // Syncing the org again (the services' snapshot untouched) keeps
+        // the edges the services give it.
+        cache.write_snapshot("org", "o", &org, &[]).unwrap();
+        let store = open();
+        assert_eq!(
+            targets(&store, "group:default/team-a", "ownerOf"),
+            ["component:default/api"]
+        );
+        // One source alone: nothing from outside.
+        let alone = Store::new(vec![cache.open_snapshot("org").unwrap().unwrap()]);
+        assert!(targets(&alone, "group:default/team-a", "ownerOf").is_empty());
     }
 }

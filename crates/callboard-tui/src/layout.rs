@@ -107,12 +107,17 @@ pub fn entity(area: Rect) -> EntityAreas {
 
 /// Tab labels for a width: full names, or short ones when narrow.
 pub fn tab_labels(width: u16) -> Vec<String> {
+    let all: Vec<(usize, &str)> = PANES.iter().copied().enumerate().collect();
+    tab_labels_of(width, &all)
+}
+
+/// Tab labels of some panes (number, name), for a width.
+pub fn tab_labels_of(width: u16, panes: &[(usize, &str)]) -> Vec<String> {
     let short = width < 64;
-    PANES
+    panes
         .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let name = match (*name, short) {
+        .map(|&(i, name)| {
+            let name = match (name, short) {
                 ("Dependencies", true) => "Deps",
                 ("Relations", true) => "Rels",
                 ("Overview", true) => "Info",
@@ -129,11 +134,17 @@ pub fn tab_at(x: u16) -> Option<usize> {
 }
 
 pub fn tab_at_width(x: u16, width: u16) -> Option<usize> {
+    let all: Vec<(usize, &str)> = PANES.iter().copied().enumerate().collect();
+    tab_at_of(x, width, &all)
+}
+
+/// Which of `panes`' tabs is at column `x`: its pane number.
+pub fn tab_at_of(x: u16, width: u16, panes: &[(usize, &str)]) -> Option<usize> {
     let mut start = 0u16;
-    for (i, label) in tab_labels(width).iter().enumerate() {
-        let end = start + text::width(label) as u16;
+    for (&(pane, _), label) in panes.iter().zip(tab_labels_of(width, panes)) {
+        let end = start + text::width(&label) as u16;
         if x >= start && x < end {
-            return Some(i);
+            return Some(pane);
         }
         start = end + 1; // separator
     }

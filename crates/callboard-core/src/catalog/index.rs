@@ -40,6 +40,12 @@ pub struct CatalogEntity {
 pub trait EntityLookup {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>>;
 
+    /// Whether `key` is in the catalog (a store may answer without reading
+    /// the entity).
+    fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
     /// Canonical refs of every entity whose name equals `name`
     /// (case-insensitive), for resolving bare names.
     fn refs_named(&self, name: &str) -> Vec<String>;
@@ -95,6 +101,10 @@ impl Catalog {
 impl EntityLookup for Catalog {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>> {
         self.by_ref.get(key).map(|&i| self.entities[i].clone())
+    }
+
+    fn contains(&self, key: &str) -> bool {
+        self.by_ref.contains_key(key)
     }
 
     fn refs_named(&self, name: &str) -> Vec<String> {
@@ -161,19 +171,31 @@ pub struct RelatedRef {
     #[serde(rename = "type")]
     pub relation_type: String,
     pub target_ref: String,
+    /// The target's title (or a group's or user's display name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
     /// The target is not in the catalog.
     pub dangling: bool,
 }
 
-/// Relations of an entity, each marked dangling when its target is missing.
+/// Relations of an entity, each with its target's title, marked dangling
+/// when the target is missing.
 pub fn related(lookup: &dyn EntityLookup, entity: &Entity) -> Vec<RelatedRef> {
     entity
         .relations()
         .iter()
-        .map(|r| RelatedRef {
-            relation_type: r.relation_type.clone(),
-            target_ref: r.target_ref.to_lowercase(),
-            dangling: lookup.get(&r.target_ref.to_lowercase()).is_none(),
+        .map(|r| {
+            let target_ref = r.target_ref.to_lowercase();
+            let target = lookup.get(&target_ref);
+            RelatedRef {
+                relation_type: r.relation_type.clone(),
+                title: target
+                    .as_ref()
+                    .and_then(|t| super::org::display_title(&t.entity))
+                    .map(str::to_string),
+                dangling: target.is_none(),
+                target_ref,
+            }
         })
         .collect()
 }

@@ -236,6 +236,83 @@ pub fn stitch(entities: &mut [Entity], emitted: impl IntoIterator<Item = Emitted
     }
 }
 
+/// The reverse edges that a set of entities (one source) owes entities
+/// outside it. Stitching one source drops them (their receiver is not
+/// there); kept beside the source, they let a reader add them to the
+/// receiver found in another source, so relations come out as if
+/// computed over the union of all sources, as the backend computes them
+/// over all its locations, and syncing one source never loses the edges
+/// another gives its entities.
+///
+/// Each entity's relation with a known [`inverse`] whose target is not in
+/// the set gives `(target, inverse, entity)`. Refs are interned: one pass,
+/// a hash lookup per relation, no per-pair work.
+#[derive(Debug, Default)]
+pub struct OutsideEdges {
+    ids: HashMap<String, u32>,
+    refs: Vec<String>,
+    inside: Vec<bool>,
+    /// (receiver, inverse type, emitter)
+    edges: Vec<(u32, &'static str, u32)>,
+}
+
+impl OutsideEdges {
+    fn id(&mut self, key: &str) -> u32 {
+        if let Some(&id) = self.ids.get(key) {
+            return id;
+        }
+        let id = self.refs.len() as u32;
+        self.ids.insert(key.to_string(), id);
+        self.refs.push(key.to_string());
+        self.inside.push(false);
+        id
+    }
+
+    /// Count `entity` (its canonical `key`) in the set and note its edges.
+    pub fn add(&mut self, key: &str, entity: &Entity) {
+        let me = self.id(key);
+        self.inside[me as usize] = true;
+        for r in entity.relations() {
+            if let Some(reverse) = inverse(&r.relation_type) {
+                let target = if r.target_ref.bytes().any(|b| b.is_ascii_uppercase()) {
+                    self.id(&r.target_ref.to_lowercase())
+                } else {
+                    self.id(&r.target_ref)
+                };
+                self.edges.push((target, reverse, me));
+            }
+        }
+    }
+
+    /// The edges whose receiver is not in the set, sorted, without repeats.
+    pub fn finish(self) -> Vec<EmittedRelation> {
+        let mut out: Vec<EmittedRelation> = self
+            .edges
+            .iter()
+            .filter(|(to, _, _)| !self.inside[*to as usize])
+            .map(|&(to, relation_type, from)| EmittedRelation {
+                source: self.refs[to as usize].clone(),
+                relation_type,
+                target: self.refs[from as usize].clone(),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+}
+
+/// Sort relations by type then target and drop repeats (the order
+/// stitching leaves them in).
+pub fn sort_relations(relations: &mut Vec<Relation>) {
+    // Equal elements are identical, so an unstable sort is enough.
+    relations.sort_unstable_by(|a, b| {
+        (a.relation_type.as_str(), a.target_ref.as_str())
+            .cmp(&(b.relation_type.as_str(), b.target_ref.as_str()))
+    });
+    relations.dedup_by(|a, b| a.relation_type == b.relation_type && a.target_ref == b.target_ref);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,5 +386,41 @@ mod tests {
             assert_eq!(inverse(inverse(t).unwrap()), Some(t));
         }
         assert_eq!(inverse("customThing"), None);
+    }
+
+    #[test]
+    fn outside_edges_are_the_reverse_edges_stitching_dropped() {
+        let mut entities = vec![
+            entity(json!({
+                "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+                "metadata": {"name": "web"},
+                "spec": {"owner": "team-a", "system": "shop", "dependsOn": ["resource:db"]}
+            })),
+            entity(json!({
+                "apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+                "metadata": {"name": "db"}, "spec": {"owner": "team-a"}
+            })),
+        ];
+        let emitted: Vec<_> = entities
+            .iter()
+            .flat_map(|e| emit_relations(e).unwrap())
+            .collect();
+        stitch(&mut entities, emitted.clone());
+        let mut outside = OutsideEdges::default();
+        for e in &entities {
+            outside.add(&e.ref_key(), e);
+        }
+        let got = outside.finish();
+        // Exactly the emitted edges whose source is not in the set.
+        let mut expected: Vec<_> = emitted
+            .into_iter()
+            .filter(|r| !r.source.starts_with("component:") && !r.source.starts_with("resource:"))
+            .collect();
+        expected.sort();
+        assert_eq!(got, expected);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got.iter().any(|r| r.source == "group:default/team-a"
+            && r.relation_type == OWNER_OF
+            && r.target == "resource:default/db"));
     }
 }

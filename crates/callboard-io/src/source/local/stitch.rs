@@ -130,15 +130,7 @@ pub(super) fn own_relations(
     others
 }
 
-/// Sort by type then target and drop repeats.
-pub(super) fn sort_relations(relations: &mut Vec<Relation>) {
-    // Equal elements are identical, so an unstable sort is enough.
-    relations.sort_unstable_by(|a, b| {
-        (a.relation_type.as_str(), a.target_ref.as_str())
-            .cmp(&(b.relation_type.as_str(), b.target_ref.as_str()))
-    });
-    relations.dedup_by(|a, b| a.relation_type == b.relation_type && a.target_ref == b.target_ref);
-}
+pub(super) use callboard_core::catalog::relations::sort_relations;
 
 #[cfg(test)]
 mod tests {

@@ -30,12 +30,7 @@ pub(super) fn draw(stack: &EntityStack, frame: &mut Frame, area: Rect, cx: &Cx) 
     let mut title = vec![Span::raw(" ")];
     match detail {
         Some(d) => {
-            let name = d
-                .report
-                .title
-                .as_deref()
-                .filter(|s| !s.trim().is_empty())
-                .unwrap_or(&d.report.name);
+            let name = super::panes::display_name(&d.report);
             title.push(Span::styled(one_line(name).into_owned(), t.title));
             title.push(Span::styled(
                 format!("  {}", one_line(&d.report.entity_ref)),
@@ -73,13 +68,22 @@ pub(super) fn draw(stack: &EntityStack, frame: &mut Frame, area: Rect, cx: &Cx) 
 
 fn draw_tabs(frame: &mut Frame, t: &Theme, view: &EntityView, area: Rect, pos: Option<String>) {
     let mut tabs: Vec<Span<'static>> = Vec::new();
-    for (i, label) in layout::tab_labels(area.width).into_iter().enumerate() {
+    let panes = super::tabs_of(&view.key);
+    for (i, (&(pane, _), label)) in panes
+        .iter()
+        .zip(layout::tab_labels_of(area.width, &panes))
+        .enumerate()
+    {
         if i > 0 {
             tabs.push(Span::styled("│".to_string(), t.border));
         }
         tabs.push(Span::styled(
             label,
-            if i == view.pane { t.tab_active } else { t.tab },
+            if pane == view.pane {
+                t.tab_active
+            } else {
+                t.tab
+            },
         ));
     }
     if let Some(pos) = pos {

@@ -39,6 +39,39 @@ pub const DEPENDENCIES: usize = 3;
 pub const API: usize = 4;
 pub const DOCS: usize = 5;
 
+/// Whether `key` is a group or a user: their pages have no owner,
+/// dependencies, API or docs, and pane 2 shows their people.
+pub fn is_people(key: &str) -> bool {
+    entity_ref::ref_kind_is(key, "group") || entity_ref::ref_kind_is(key, "user")
+}
+
+/// The panes an entity of `key`'s kind has (pane numbers, ascending).
+pub fn panes_of(key: &str) -> &'static [usize] {
+    if is_people(key) {
+        &[OVERVIEW, OWNER, RELATIONS]
+    } else {
+        &[OVERVIEW, OWNER, RELATIONS, DEPENDENCIES, API, DOCS]
+    }
+}
+
+/// The name of `pane` on `key`'s page: pane 2 is a group's Members and a
+/// user's Groups.
+pub fn pane_name(key: &str, pane: usize) -> &'static str {
+    match pane {
+        OWNER if entity_ref::ref_kind_is(key, "group") => "Members",
+        OWNER if entity_ref::ref_kind_is(key, "user") => "Groups",
+        _ => PANES[pane % PANES.len()],
+    }
+}
+
+/// The tabs of `key`'s page: (pane number, name).
+pub fn tabs_of(key: &str) -> Vec<(usize, &'static str)> {
+    panes_of(key)
+        .iter()
+        .map(|&pane| (pane, pane_name(key, pane)))
+        .collect()
+}
+
 /// Dependency levels shown expanded when a tree first appears.
 pub const DEFAULT_EXPAND: usize = 2;
 
@@ -69,7 +102,13 @@ pub struct EntityView {
 }
 
 impl EntityView {
+    /// `key`'s page on `pane`, or on its Overview when it has no such pane.
     pub fn new(key: &str, pane: usize) -> EntityView {
+        let pane = if panes_of(key).contains(&pane) {
+            pane
+        } else {
+            OVERVIEW
+        };
         EntityView {
             key: key.to_string(),
             pane,
@@ -168,8 +207,14 @@ impl EntityStack {
     }
 
     fn switch_pane(&mut self, pane: usize, cx: &mut Cx) {
+        let pane = pane % PANES.len();
         if let Some(view) = self.0.last_mut() {
-            view.pane = pane % PANES.len();
+            if !panes_of(&view.key).contains(&pane) {
+                let kind = entity_ref::ref_kind(&view.key).unwrap_or("entity");
+                cx.say(format!("a {kind} has no {} pane", PANES[pane]));
+                return;
+            }
+            view.pane = pane;
         }
         self.scroll_into_view(cx);
         cx.out.push(Cmd::ShowDocs);
@@ -327,7 +372,8 @@ impl EntityStack {
     fn click(&mut self, column: u16, row: u16, cx: &mut Cx) {
         let l = layout::entity(cx.area);
         if l.tabs.contains((column, row).into()) {
-            if let Some(pane) = layout::tab_at_width(column - l.tabs.x, l.tabs.width) {
+            let tabs = self.top().map(|v| tabs_of(&v.key)).unwrap_or_default();
+            if let Some(pane) = layout::tab_at_of(column - l.tabs.x, l.tabs.width, &tabs) {
                 self.switch_pane(pane, cx);
             }
         } else if l.header.contains((column, row).into()) {
@@ -400,13 +446,18 @@ impl Screen for EntityStack {
                     cx.out.push(Cmd::ShowCatalog);
                 }
             }
-            Action::NextPane => {
-                let pane = self.top().map_or(0, |v| v.pane + 1);
-                self.switch_pane(pane, cx);
-            }
-            Action::PrevPane => {
-                let pane = self.top().map_or(0, |v| v.pane + PANES.len() - 1);
-                self.switch_pane(pane, cx);
+            Action::NextPane | Action::PrevPane => {
+                let Some(view) = self.top() else {
+                    return Outcome::Consumed;
+                };
+                let panes = panes_of(&view.key);
+                let at = panes.iter().position(|&p| p == view.pane).unwrap_or(0);
+                let step = if action == Action::NextPane {
+                    1
+                } else {
+                    panes.len() - 1
+                };
+                self.switch_pane(panes[(at + step) % panes.len()], cx);
             }
             Action::Pane(n) => self.switch_pane(n, cx),
             Action::Open => self.open_target(cx),
@@ -445,7 +496,7 @@ impl Screen for EntityStack {
                         usize::MAX
                     };
                     view.toggled.clear();
-                    if view.pane != DEPENDENCIES {
+                    if view.pane != DEPENDENCIES && panes_of(&view.key).contains(&DEPENDENCIES) {
                         view.pane = DEPENDENCIES;
                     }
                 }

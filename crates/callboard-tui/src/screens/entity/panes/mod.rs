@@ -6,6 +6,7 @@
 mod api;
 mod overview;
 mod owner;
+mod people;
 mod relations;
 
 use ratatui::style::Style;
@@ -18,7 +19,7 @@ use crate::screens::Cx;
 use crate::theme::Theme;
 use crate::widgets::spans::fit_spans;
 use callboard_core::catalog::index::{DepNode, DepTree};
-use callboard_core::report::ShownLink;
+use callboard_core::report::{ShowReport, ShownLink};
 use callboard_core::text::{self, one_line};
 
 /// Label column width in the Overview and Owner panes.
@@ -158,6 +159,7 @@ pub fn lines(cx: &Cx, view: &EntityView, width: usize) -> Vec<PaneLine> {
         }
         Some(Loadable::Ready(detail)) => match view.pane {
             OVERVIEW => overview::overview(&mut b, cx, detail),
+            OWNER if detail.report.profile.is_some() => people::people(&mut b, detail),
             OWNER => owner::owner(&mut b, detail),
             RELATIONS => relations::relations(&mut b, &detail.report.relations),
             DEPENDENCIES => relations::dependencies(&mut b, cx, view),
@@ -201,6 +203,16 @@ fn link_line(b: &mut Lines<'_>, label: &str, link: &ShownLink) {
             target.clone(),
         );
     }
+}
+
+/// The name to show for an entity: its title, else a group's or user's
+/// display name, else its name.
+pub fn display_name(r: &ShowReport) -> &str {
+    r.title
+        .as_deref()
+        .or_else(|| r.profile.as_ref().and_then(|p| p.display_name.as_deref()))
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or(&r.name)
 }
 
 /// Kinds whose spec has an `owner` (Groups and Users do not).

@@ -13,11 +13,7 @@ use callboard_core::text::{self, one_line};
 pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
     let r = &d.report;
     let t = b.theme;
-    let title = r
-        .title
-        .as_deref()
-        .filter(|s| !s.trim().is_empty())
-        .unwrap_or(&r.name);
+    let title = super::display_name(r);
     b.push(
         vec![Span::styled(one_line(title).into_owned(), t.title)],
         None,
@@ -69,6 +65,9 @@ pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
             b.field("Owner", "none declared (spec.owner)", t.warn, None)
         }
         None => {}
+    }
+    if let Some(p) = &r.profile {
+        super::people::profile_fields(b, p, r.owns.as_ref(), title);
     }
     if let Some(system) = &r.system {
         b.field(

@@ -6,7 +6,7 @@ use ratatui::text::Span;
 use super::{has_owner_field, link_line, Lines, Target};
 use crate::messages::EntityDetail;
 use callboard_core::catalog::entity_ref;
-use callboard_core::text::{self, one_line};
+use callboard_core::text::one_line;
 
 pub(super) fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
     let r = &d.report;
@@ -113,37 +113,6 @@ pub(super) fn owner(b: &mut Lines<'_>, d: &EntityDetail) {
         if o.members.is_empty() {
             b.text(2, "no members listed", t.dim);
         }
-        let name_w = o
-            .members
-            .iter()
-            .map(|m| text::width(&one_line(m.display_name.as_deref().unwrap_or(&m.name))))
-            .max()
-            .unwrap_or(0)
-            .clamp(8, 24);
-        for m in &o.members {
-            let name = one_line(m.display_name.as_deref().unwrap_or(&m.name)).into_owned();
-            let email = match &m.email {
-                Some(e) => Span::styled(one_line(e).into_owned(), t.link),
-                None => Span::styled(
-                    format!(
-                        "no email · {}",
-                        entity_ref::short_ref(&one_line(&m.entity_ref))
-                    ),
-                    t.dim,
-                ),
-            };
-            b.push(
-                vec![
-                    Span::raw("  "),
-                    Span::styled(text::fit(&name, name_w), t.text),
-                    Span::raw("  "),
-                    email,
-                ],
-                Some(Target::Person {
-                    key: m.entity_ref.clone(),
-                    email: m.email.clone(),
-                }),
-            );
-        }
+        super::people::member_rows(b, &o.members);
     }
 }

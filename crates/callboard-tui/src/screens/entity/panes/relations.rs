@@ -207,6 +207,9 @@ pub(super) fn related_row(b: &mut Lines<'_>, r: &RelatedRef) {
             if r.dangling { t.dangling } else { t.text },
         ),
     ];
+    if let Some(title) = &r.title {
+        spans.push(Span::styled(format!("  {}", one_line(title)), t.dim));
+    }
     if r.dangling {
         spans.push(Span::styled("  ✗ not in the catalog", t.dangling));
     }
