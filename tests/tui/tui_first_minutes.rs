@@ -342,3 +342,118 @@ fn a_failed_first_sync_says_it_is_a_connection_problem() {
     );
     assert!(!screen.contains("Add sources to the config"), "{screen}");
 }
+
+#[test]
+fn colon_filters_typed_in_a_query_replace_the_filter_and_keep_the_text() {
+    use callboard_tui::app::Mode;
+    let mut h = Harness::demo((80, 24));
+    // `:` at the start of a word in the query line is the command line.
+    h.press("pay :");
+    assert!(matches!(h.app.mode, Mode::Command(_)), "{:?}", h.app.mode);
+    h.press("kind api<enter>");
+    assert_eq!(h.app.catalog.query.text, "kind:api pay");
+    h.press(":kind component<enter>");
+    assert_eq!(h.app.catalog.query.text, "kind:component pay");
+    h.press(":owner team-payments<enter>:owner team-booking<enter>");
+    assert_eq!(
+        h.app.catalog.query.text,
+        "kind:component owner:team-booking pay"
+    );
+    // Inside a word `:` is the filter syntax.
+    let mut h = Harness::demo((80, 24));
+    h.press("kind:api");
+    assert_eq!(h.app.catalog.query.text, "kind:api");
+}
+
+fn message(h: &Harness) -> String {
+    h.app.message.clone().map(|m| m.text).unwrap_or_default()
+}
+
+#[test]
+fn unknown_filter_keys_and_values_get_a_suggestion() {
+    let mut h = Harness::demo((80, 24));
+    h.press(":kind apis<enter>");
+    assert!(
+        message(&h).contains("did you mean kind:api?"),
+        "{}",
+        message(&h)
+    );
+    h.press(":knd api<enter>");
+    assert!(
+        message(&h).contains("did you mean :kind?"),
+        "{}",
+        message(&h)
+    );
+    // Typed in the query: the empty list says it.
+    let mut h = Harness::demo((80, 24));
+    h.press("knd:api<esc>");
+    let screen = h.render();
+    assert!(screen.contains("did you mean kind:api?"), "{screen}");
+    let mut h = Harness::demo((80, 24));
+    h.press("kind:apis<esc>");
+    let screen = h.render();
+    assert!(screen.contains("did you mean kind:api?"), "{screen}");
+}
+
+#[test]
+fn cursor_movement_skips_lines_that_cannot_be_acted_on() {
+    let mut h = Harness::with_entities(callboard_tui::testing::fixture(), (80, 24));
+    h.press("payments-service<enter>");
+    for pane in ["1", "2", "3", "4"] {
+        h.press(pane);
+        let lines = h.app.current_lines();
+        let actionable: Vec<usize> = (0..lines.len())
+            .filter(|&i| lines[i].target.is_some())
+            .collect();
+        assert!(actionable.len() > 2, "pane {pane}");
+        let at = |h: &Harness| {
+            let lines = h.app.current_lines();
+            callboard_tui::app::App::cursor_line(h.app.top().unwrap(), &lines)
+        };
+        assert_eq!(at(&h), actionable[0], "pane {pane}");
+        for (i, &line) in actionable.iter().enumerate().skip(1) {
+            h.press("j");
+            // Within a page, j lands on the next line with something on it.
+            assert_eq!(at(&h), line, "pane {pane}, step {i}");
+        }
+        h.press("g");
+        assert_eq!(at(&h), actionable[0], "pane {pane}: g");
+        h.press("G");
+        assert_eq!(at(&h), *actionable.last().unwrap(), "pane {pane}: G");
+        h.press("k");
+        assert_eq!(at(&h), actionable[actionable.len() - 2], "pane {pane}: k");
+    }
+}
+
+#[test]
+fn esc_then_colon_in_one_read_is_two_keys() {
+    use callboard_tui::app::Mode;
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut h = Harness::with_entities(callboard_tui::testing::fixture(), (80, 24));
+    h.press("payments-service<enter>");
+    assert!(h.app.top().is_some());
+    // What crossterm makes of ESC and ':' read together.
+    h.app
+        .handle_key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::ALT));
+    h.settle();
+    assert!(h.app.stack.is_empty(), "Esc left the entity");
+    assert!(matches!(h.app.mode, Mode::Command(_)), "{:?}", h.app.mode);
+}
+
+#[test]
+#[ignore = "needs tmux"]
+fn tmux_escape_and_colon_in_one_write_open_the_command_line() {
+    let t = Tmux::start((80, 24));
+    t.wait("the catalog", 30, |s| s.contains("demo · synced"));
+    t.type_text("payments-service");
+    t.wait_for("/ payments-service");
+    t.keys(&["Enter"]);
+    t.wait_for("Catalog › payments-service");
+    t.keys(&["Escape", ":"]);
+    let screen = t.wait("the command line", 10, |s| {
+        s.lines()
+            .last()
+            .is_some_and(|l| l.starts_with(":  :kind api"))
+    });
+    assert!(!screen.contains("Catalog › payments-service"), "{screen}");
+}

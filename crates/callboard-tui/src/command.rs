@@ -86,11 +86,148 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 Ok(Command::Theme(rest.to_string()))
             }
         }
-        _ => Err(format!(
-            "unknown command ':{}'; try {USAGE}",
-            callboard_core::text::sanitize::sanitize_line(word)
-        )),
+        _ => {
+            let known = COMMANDS
+                .iter()
+                .copied()
+                .chain(FilterKey::ALL.iter().map(|k| k.as_str()));
+            let guess = closest(&lower, known)
+                .map(|c| format!("did you mean :{c}? "))
+                .unwrap_or_default();
+            Err(format!(
+                "unknown command ':{}'; {guess}try {USAGE}",
+                callboard_core::text::sanitize::sanitize_line(word)
+            ))
+        }
     }
+}
+
+/// The command words, for suggestions.
+const COMMANDS: [&str; 9] = [
+    "quit",
+    "sync",
+    "templates",
+    "help",
+    "clear",
+    "find",
+    "open",
+    "theme",
+    "q",
+];
+
+/// The kinds Backstage knows, for `kind:` suggestions.
+const KINDS: [&str; 9] = [
+    "component",
+    "api",
+    "resource",
+    "system",
+    "domain",
+    "group",
+    "user",
+    "location",
+    "template",
+];
+
+/// Edits (insert, delete, substitute, swap two neighbours) between two
+/// words, ignoring case.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().flat_map(char::to_lowercase).collect();
+    let b: Vec<char> = b.chars().flat_map(char::to_lowercase).collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+/// The candidate a mistyped `word` most likely meant: one or two edits
+/// away (one for short words), or the start of it.
+fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let word = word.to_lowercase();
+    if word.is_empty() {
+        return None;
+    }
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    candidates
+        .into_iter()
+        .filter(|c| !c.eq_ignore_ascii_case(&word))
+        .map(|c| {
+            let d = if word.chars().count() >= 2 && c.starts_with(&word) {
+                0
+            } else {
+                distance(&word, c)
+            };
+            (d, c)
+        })
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// What a query's filters probably meant, when a key is unknown (`knd:api`:
+/// "did you mean kind:api?") or a kind is not one (`kind:apis`).
+pub fn suggestions(query: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in query.split_whitespace() {
+        let Some((key, value)) = token.split_once(':') else {
+            continue;
+        };
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        match FilterKey::parse(key) {
+            None => {
+                let keys = FilterKey::ALL.iter().map(|k| k.as_str());
+                match closest(key, keys) {
+                    Some(k) => out.push(format!("did you mean {k}:{value}?")),
+                    None => out.push(format!(
+                        "'{key}:' is not a filter; the filters are {}",
+                        FilterKey::ALL.map(|k| format!("{}:", k.as_str())).join(" ")
+                    )),
+                }
+            }
+            Some(FilterKey::Kind) => {
+                let values: Vec<&str> = value.split(',').filter(|v| !v.is_empty()).collect();
+                let unknown = values
+                    .iter()
+                    .any(|v| !KINDS.iter().any(|k| k.eq_ignore_ascii_case(v)));
+                if !unknown {
+                    continue;
+                }
+                let fixed: Option<Vec<&str>> = values
+                    .iter()
+                    .map(|v| {
+                        if KINDS.iter().any(|k| k.eq_ignore_ascii_case(v)) {
+                            Some(*v)
+                        } else {
+                            closest(v, KINDS)
+                        }
+                    })
+                    .collect();
+                match fixed {
+                    Some(f) => out.push(format!("did you mean kind:{}?", f.join(","))),
+                    None => out.push(format!("the kinds are {}", KINDS.join(", "))),
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    out
 }
 
 /// Rebuild a query string with one filter replaced: `:kind api` on
@@ -195,6 +332,30 @@ mod tests {
         assert!(parse("open").unwrap_err().contains("needs a ref"));
         // Control sequences typed (or pasted) into the line come back inert.
         assert!(!parse("\x1b[31mred").unwrap_err().contains('\x1b'));
+    }
+
+    #[test]
+    fn suggests_what_a_mistyped_filter_meant() {
+        assert_eq!(suggestions("knd:api pay"), vec!["did you mean kind:api?"]);
+        assert_eq!(suggestions("kind:apis"), vec!["did you mean kind:api?"]);
+        assert_eq!(
+            suggestions("kind:apis,Component"),
+            vec!["did you mean kind:api,Component?"]
+        );
+        assert_eq!(
+            suggestions("kind:comp"),
+            vec!["did you mean kind:component?"]
+        );
+        assert_eq!(
+            suggestions("ownr:team-a"),
+            vec!["did you mean owner:team-a?"]
+        );
+        assert!(suggestions("kind:zzzzzz")[0].starts_with("the kinds are component"));
+        assert!(suggestions("kind:api owner:x pay").is_empty());
+        assert!(parse("knd api")
+            .unwrap_err()
+            .contains("did you mean :kind?"));
+        assert!(parse("snyc").unwrap_err().contains("did you mean :sync?"));
     }
 
     #[test]

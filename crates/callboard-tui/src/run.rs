@@ -268,6 +268,12 @@ async fn event_loop(
             break;
         }
         app.prepare_frame(MATCH_WAIT_MS);
+        // Keys held for the matcher may have run just now (Enter opened an
+        // entity): their requests go out before the loop waits again.
+        run_effects(app, workers, &tx, &desktop, terminal)?;
+        if app.quit {
+            break;
+        }
         let held = hold_until.is_some_and(|t| t > tokio::time::Instant::now());
         if !held {
             hold_until = None;

@@ -61,6 +61,11 @@ impl App {
                 self.show_query(&query);
                 if values.is_empty() {
                     self.say(format!("{} filter removed", key.as_str()));
+                } else {
+                    let filter = format!("{}:{}", key.as_str(), values.join(","));
+                    if let Some(hint) = command::suggestions(&filter).first() {
+                        self.fail(format!("{}: {hint}", text::one_line(&filter)));
+                    }
                 }
             }
             Command::Clear => self.show_query(""),

@@ -242,6 +242,24 @@ impl App {
         }
     }
 
+    /// Alt-`c` that has no meaning here: Esc then `c` (what a terminal
+    /// sends for both), as two key events.
+    fn split_alt(&self, key: &Key) -> Option<(KeyEvent, KeyEvent)> {
+        let KeyCode::Char(c) = key.code else {
+            return None;
+        };
+        if key.mods != KeyModifiers::ALT
+            || self.templates.is_some()
+            || self.action_for(key).is_some()
+        {
+            return None;
+        }
+        Some((
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+            KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE),
+        ))
+    }
+
     /// Input is held (for the matcher).
     pub fn holding(&self) -> bool {
         !self.held.is_empty()
@@ -296,6 +314,20 @@ impl App {
                     self.effects.push(Effect::Suspend);
                     return true;
                 }
+                if let Some((first, second)) = self.split_alt(&key) {
+                    // ESC and a character read together (a quick Esc then
+                    // `:`): crossterm reports Alt-`:`, which means nothing
+                    // here; it is the two keys.
+                    if !self.apply_input(&Input::Key(first)) {
+                        return false;
+                    }
+                    let second = Input::Key(second);
+                    if !self.apply_input(&second) {
+                        // Next in line, before anything held after it.
+                        self.held.push_front(second);
+                    }
+                    return true;
+                }
                 let Some(action) = self.action_for(&key) else {
                     return true;
                 };
@@ -343,6 +375,13 @@ impl App {
                 return Some(action);
             }
         }
+        if typing && self.query_at_word_start(scope) {
+            // `:` starting a word cannot be the filter syntax (`kind:api`):
+            // it is the command line (`pay :kind api` sets the filter).
+            if let Some(Action::Command) = self.keymap.action(scope, key) {
+                return Some(Action::Command);
+            }
+        }
         if typing {
             if let Some(edit) = text_edit_action(key) {
                 return Some(edit);
@@ -367,6 +406,19 @@ impl App {
             && self.templates.is_none()
             && self.stack.is_empty()
             && self.catalog.query.text.is_empty()
+    }
+
+    /// The catalog's query line has the keys, its cursor at the start of
+    /// a word.
+    fn query_at_word_start(&self, scope: Scope) -> bool {
+        let query = &self.catalog.query;
+        self.query_line_empty(scope) || {
+            scope == Scope::Catalog
+                && matches!(self.mode, Mode::Normal)
+                && self.templates.is_none()
+                && self.stack.is_empty()
+                && query.text[..query.cursor].ends_with(char::is_whitespace)
+        }
     }
 
     pub fn handle_paste(&mut self, text: &str) {

@@ -155,7 +155,12 @@ fn empty_message(screen: &CatalogScreen, cx: &Cx) -> Vec<(String, Style)> {
                 return vec![("searching…".into(), t.dim)];
             }
             let query = one_line(&screen.query.text).into_owned();
-            if p.total == 0 {
+            // A mistyped filter (`knd:api`, `kind:apis`) says what it meant.
+            let hints: Vec<(String, Style)> = crate::command::suggestions(&screen.query.text)
+                .into_iter()
+                .map(|h| (one_line(&h).into_owned(), t.warn))
+                .collect();
+            let mut lines = if p.total == 0 {
                 vec![
                     ("No entity passes the filters.".into(), t.title),
                     (
@@ -176,7 +181,12 @@ fn empty_message(screen: &CatalogScreen, cx: &Cx) -> Vec<(String, Style)> {
                     ),
                     ("Esc then Esc clears the query.".into(), t.dim),
                 ]
+            };
+            // Right under the title.
+            for (i, hint) in hints.into_iter().enumerate() {
+                lines.insert(1 + i, hint);
             }
+            lines
         }
     }
 }

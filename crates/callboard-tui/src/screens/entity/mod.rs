@@ -192,9 +192,15 @@ impl EntityStack {
         if lines.is_empty() {
             return;
         }
-        let current = view.cursor_line(&lines) as isize;
-        let next = (current + delta).clamp(0, lines.len() as isize - 1) as usize;
+        let current = view.cursor_line(&lines);
+        let page = layout::entity(cx.area).body.height.max(1) as usize;
+        let next = landing(&lines, current, delta, page);
         view.cursor[view.pane] = Some(next);
+        if delta >= isize::MAX / 4 {
+            // Bottom: the end of the pane is in view, even when the cursor
+            // stops on the last line above it that can be acted on.
+            view.offset[view.pane] = lines.len().saturating_sub(page);
+        }
         self.scroll_into_view(cx);
     }
 
@@ -397,6 +403,43 @@ impl EntityStack {
             }
         }
     }
+}
+
+/// Where a move of `delta` lines from `current` lands: on a line that can
+/// be acted on (a ref, a link, an email…), skipping the ones between,
+/// when there is one within a page in that direction (Top and Bottom: the
+/// first and last such lines); else where asked, so text with nothing to
+/// act on still scrolls.
+fn landing(lines: &[PaneLine], current: usize, delta: isize, page: usize) -> usize {
+    let last = lines.len().saturating_sub(1);
+    let raw = (current as isize + delta).clamp(0, last as isize) as usize;
+    let acts = |i: usize| lines[i].target.is_some();
+    if acts(raw) || raw == current {
+        return raw;
+    }
+    let down = delta > 0;
+    let ahead = if down {
+        (raw..=last.min(raw + page)).find(|&i| acts(i))
+    } else {
+        (raw.saturating_sub(page)..=raw).rev().find(|&i| acts(i))
+    };
+    if let Some(i) = ahead {
+        return i;
+    }
+    // A long move (a page, Top, Bottom) past the last such line: the
+    // nearest one back towards where it started, within a page (further
+    // back, the text at the end is what the move is for).
+    if delta.unsigned_abs() > 1 {
+        let back = if down {
+            (current + 1..raw).rev().take(page).find(|&i| acts(i))
+        } else {
+            (raw + 1..current).take(page).find(|&i| acts(i))
+        };
+        if let Some(i) = back {
+            return i;
+        }
+    }
+    raw
 }
 
 fn open_entity(key: String, cx: &mut Cx) {
