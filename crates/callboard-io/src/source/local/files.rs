@@ -169,7 +169,7 @@ pub(super) fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, R
     let len = meta.len();
     if len > max_bytes {
         return Err(ReadProblem::whole_file(format!(
-            "file is {} MB, over the {} MB limit; split it",
+            "file is {} MB, over the {} MB limit; split it, or raise the limit with max_file_mb in the config",
             mb(len),
             mb(max_bytes)
         )));
@@ -181,7 +181,7 @@ pub(super) fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, R
         .map_err(io)?;
     if bytes.len() as u64 > max_bytes {
         return Err(ReadProblem::whole_file(format!(
-            "file is over the {} MB limit; split it",
+            "file is over the {} MB limit; split it, or raise the limit with max_file_mb in the config",
             mb(max_bytes)
         )));
     }
