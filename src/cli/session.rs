@@ -87,8 +87,8 @@ impl Session {
         Ok(Session {
             sources,
             allowed_kinds: config.rules.allow.clone(),
+            cache: Cache::new(cache_dir).with_max_file_bytes(config.max_file_bytes()),
             config,
-            cache: Cache::new(cache_dir),
             remotes: Remotes::new(),
             json: global.json,
             style: Style::detect(),

@@ -586,7 +586,11 @@ fn oversized_file_is_refused_without_reading_it() {
     )
     .unwrap();
     let started = std::time::Instant::now();
-    let result = load(&[canonical(dir.path())]);
+    let small_limit = LocalOptions {
+        max_file_bytes: 10 * 1024 * 1024,
+        ..LocalOptions::new()
+    };
+    let result = load_local("test", &[canonical(dir.path())], &small_limit);
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(result.problems.len(), 1, "{:?}", result.problems);
     let p = &result.problems[0];
@@ -597,7 +601,7 @@ fn oversized_file_is_refused_without_reading_it() {
     );
     assert_eq!(
         p.message,
-        "file is 50.0 MB, over the 10.0 MB limit; split it"
+        "file is 50.0 MB, over the 10.0 MB limit; split it, or raise the limit with max_file_mb in the config"
     );
     assert_eq!(refs(&result), vec!["user:default/small"]);
 

@@ -13,6 +13,7 @@ mod cli_messages;
 mod cli_options;
 mod completions;
 mod docs_cli;
+mod large_files;
 mod local_source;
 mod people;
 mod proptest_parsers;

@@ -112,15 +112,35 @@ pub fn age_words(age: Duration) -> String {
     }
 }
 
-/// The cache directory.
+/// The cache directory, and how the snapshots in it are built.
 #[derive(Debug, Clone)]
 pub struct Cache {
     dir: PathBuf,
+    /// Largest file a local source reads when its snapshot is built (the
+    /// config's `max_file_mb`).
+    max_file_bytes: u64,
 }
 
 impl Cache {
     pub fn new(dir: impl Into<PathBuf>) -> Cache {
-        Cache { dir: dir.into() }
+        Cache {
+            dir: dir.into(),
+            max_file_bytes: crate::source::local::DEFAULT_MAX_FILE_BYTES,
+        }
+    }
+
+    /// Build local snapshots with this file size limit (`None`: the
+    /// default, [`crate::source::local::DEFAULT_MAX_FILE_BYTES`]).
+    pub fn with_max_file_bytes(mut self, max: Option<u64>) -> Cache {
+        if let Some(max) = max {
+            self.max_file_bytes = max;
+        }
+        self
+    }
+
+    /// The file size limit local sources are read with.
+    pub fn max_file_bytes(&self) -> u64 {
+        self.max_file_bytes
     }
 
     pub fn dir(&self) -> &Path {

@@ -28,6 +28,10 @@ pub struct Config {
     /// Overrides the XDG cache dir.
     #[serde(default)]
     pub cache_dir: Option<String>,
+    /// Largest descriptor file a local source reads, in MiB (default 256;
+    /// see `source::local::DEFAULT_MAX_FILE_BYTES`).
+    #[serde(default)]
+    pub max_file_mb: Option<u64>,
     /// TUI key bindings: action name -> key or list of keys (`page_down: ctrl-f`).
     /// A listed action's default keys are replaced; see `callboard` then `?`.
     #[serde(default)]
@@ -166,6 +170,13 @@ pub struct FilterConfig {
 pub struct Rules {
     #[serde(default)]
     pub allow: Option<Vec<String>>,
+}
+
+impl Config {
+    /// The configured file size limit in bytes, if any.
+    pub fn max_file_bytes(&self) -> Option<u64> {
+        self.max_file_mb.map(|mb| mb.saturating_mul(1024 * 1024))
+    }
 }
 
 /// A source ready to sync.

@@ -148,7 +148,7 @@ fn sync_one(
     };
     let options = LocalOptions {
         allowed_kinds: allowed_kinds.map(<[String]>::to_vec),
-        ..LocalOptions::default()
+        max_file_bytes: cache.max_file_bytes(),
     };
     let loaded = load_local(&source.name, &roots, &options);
     if loaded.files_read == 0 {

@@ -29,21 +29,23 @@ pub fn run(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Write) 
     }
     let options = LocalOptions {
         allowed_kinds: ctx.allowed_kinds.clone(),
-        ..LocalOptions::default()
+        max_file_bytes: ctx.cache.max_file_bytes(),
     };
     let loaded = load_local("validate", paths, &options);
-    let mut problems = loaded.problems.clone();
+    let files_read = loaded.files_read;
+    let mut problems = loaded.problems;
     let mut positions = Positions::default();
 
     // Kinds Backstage has no processor for are rejected, as it rejects
     // them; the rules' own list when the config has one.
     let accepted = ctx.allowed_kinds.clone().unwrap_or_else(known_kinds);
     let mut kept = Vec::with_capacity(loaded.entities.len());
-    for e in &loaded.entities {
+    // Moved, not copied: a large catalog is in memory once.
+    for e in loaded.entities {
         match unknown_kind(&e.entity.kind, &accepted) {
-            None => kept.push(e.clone()),
+            None => kept.push(e),
             Some(message) => problems.push(positions.problem(
-                e,
+                &e,
                 "kind",
                 Severity::Error,
                 format!(
@@ -106,7 +108,7 @@ pub fn run(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Write) 
         print_json(
             out,
             &serde_json::json!({
-                "files": loaded.files_read, "entities": catalog.len(),
+                "files": files_read, "entities": catalog.len(),
                 "errors": errors, "problems": problems,
             }),
         )?;
@@ -120,13 +122,13 @@ pub fn run(ctx: &Session, paths: &[PathBuf], strict: bool, out: &mut dyn Write) 
             .count();
         footer(&format!(
             "{}, {}: {}, {}",
-            counted(loaded.files_read, "file"),
+            counted(files_read, "file"),
             counted(catalog.len(), "entity"),
             counted(problems.len() - warnings, "error"),
             counted(warnings, "warning"),
         ));
     }
-    Ok(if errors > 0 || loaded.files_read == 0 {
+    Ok(if errors > 0 || files_read == 0 {
         EXIT_NO
     } else {
         EXIT_OK

@@ -74,10 +74,10 @@ fn main() -> Result<()> {
     let counts: Vec<String> = by_kind.iter().map(|(k, n)| format!("{k} {n}")).collect();
     let files = docs.len().div_ceil(per_file);
     eprintln!(
-        "callboard-gen: {} entities ({}) in {} files, {:.1} MB, seed {}, {:.2}s -> {}",
-        docs.len(),
+        "callboard-gen: {} ({}) in {}, {:.1} MB, seed {}, {:.2}s -> {}",
+        callboard_core::text::counted(docs.len(), "entity"),
         counts.join(", "),
-        files,
+        callboard_core::text::counted(files, "file"),
         dir_size(&args.out) as f64 / 1e6,
         args.seed,
         started.elapsed().as_secs_f64(),

@@ -168,12 +168,15 @@ pub(super) fn read_text_limited(path: &Path, max_bytes: u64) -> Result<String, R
             limit,
             size: Some(len),
         } => ReadProblem::whole_file(format!(
-            "file is {} MB, over the {} MB limit; split it",
+            "file is {} MB, over the {} MB limit; split it, or raise the limit with max_file_mb in the config",
             mb(len),
             mb(limit)
         )),
         ReadError::TooLarge { limit, size: None } => {
-            ReadProblem::whole_file(format!("file is over the {} MB limit; split it", mb(limit)))
+            ReadProblem::whole_file(format!(
+                "file is over the {} MB limit; split it, or raise the limit with max_file_mb in the config",
+                mb(limit)
+            ))
         }
         ReadError::Io(e) => ReadProblem::whole_file(format!("cannot read file: {e}")),
     })?;

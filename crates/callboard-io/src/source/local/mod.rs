@@ -47,8 +47,10 @@ pub const DESCRIPTOR_NAMES: [&str; 2] = ["catalog-info.yaml", "catalog-info.yml"
 /// Folders a walk never enters (besides hidden ones and ignored paths).
 pub const SKIPPED_DIRS: [&str; 5] = ["node_modules", "target", ".git", "dist", "vendor"];
 
-/// The default size limit of one file: 10 MiB.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 10 * 1024 * 1024;
+/// The default size limit of one file: 256 MiB, far above real files
+/// (org exports of tens of thousands of users are tens of MB); the
+/// config's `max_file_mb` moves it.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// Locations nested deeper than this are not followed.
 const MAX_LOCATION_DEPTH: usize = 64;
