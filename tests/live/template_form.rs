@@ -16,7 +16,6 @@ fn harness(url: &str, cache: &std::path::Path) -> Harness {
     let source = Source {
         name: "live".into(),
         kind: SourceKind::Remote(Endpoint {
-            url: url.to_string(),
             token: TokenSource::Env {
                 var: "CALLBOARD_LIVE_TOKEN".into(),
                 required: true,
@@ -27,6 +26,7 @@ fn harness(url: &str, cache: &std::path::Path) -> Harness {
             timeout: Duration::from_secs(20),
             ca_cert: None,
             refresh_after: None,
+            ..Endpoint::from_url(url)
         }),
     };
     Harness::over(cache, vec![source], (80, 24))

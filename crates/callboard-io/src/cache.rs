@@ -1029,6 +1029,7 @@ mod tests {
         fs::write(&path, &bytes).unwrap();
         let snap = Snapshot::open_unchecked(&path, "s").unwrap();
         assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
+    }
 
     fn stitched(docs: Vec<serde_json::Value>, source: &str) -> Vec<CatalogEntity> {
         use callboard_core::catalog::relations::{emit_relations, stitch};
