@@ -37,12 +37,53 @@ pub struct Rendered {
     /// Link destinations and the line each is on, in page order.
     pub links: Vec<(usize, String)>,
     pub headings: Vec<Heading>,
+    /// The code blocks, in page order. Their lines are never wrapped: the
+    /// pane cuts them at its edge and scrolls them sideways.
+    pub code: Vec<CodeBlock>,
     /// False when rendering stopped at `min_lines`.
     pub complete: bool,
     pub width: u16,
 }
 
+/// A code block's place on the rendered page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeBlock {
+    /// From its opening fence line to its closing one.
+    pub lines: Range<usize>,
+    /// Its code lines.
+    pub body: Range<usize>,
+}
+
 impl Rendered {
+    /// The code block `line` is in (fence lines included).
+    pub fn code_block_at(&self, line: usize) -> Option<&CodeBlock> {
+        let i = self.code.partition_point(|b| b.lines.end <= line);
+        self.code.get(i).filter(|b| b.lines.contains(&line))
+    }
+
+    /// A code block's code, one line each, as it was written (less the
+    /// indentation of the list or quote it is in).
+    pub fn code_text(&self, block: &CodeBlock) -> String {
+        let lines: Vec<String> = self.lines[block.body.clone()]
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let fence: String = self.lines[block.lines.start]
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        // The indentation of a list, or a quote's `> `.
+        let prefix = &fence[..fence.find("```").unwrap_or(0)];
+        let mut out = String::new();
+        for l in &lines {
+            let l = l.strip_prefix(prefix).unwrap_or(l);
+            out.push_str(l.trim_end_matches(['\r', '\n']));
+            out.push('\n');
+        }
+        out
+    }
+
     /// The first link on `line`.
     pub fn link_on(&self, line: usize) -> Option<&str> {
         let i = self.links.partition_point(|(l, _)| *l < line);
@@ -83,6 +124,8 @@ struct Chunk {
     links: Vec<String>,
     /// A table chunk: its rows (the header first) of (source, plain text) cells.
     table: Option<Vec<Vec<(String, String)>>>,
+    /// The number of code lines of each code block, in order.
+    code: Vec<usize>,
 }
 
 /// A page parsed once: its chunks, their headings and links.
@@ -170,6 +213,8 @@ pub fn prepare(md: &str) -> Prepared {
     let mut heading: Option<(u8, String, Option<String>)> = None;
     let mut start_new = true;
     let mut in_cell = false;
+    // The text of the code block being read.
+    let mut code: Option<String> = None;
     for (event, range) in iter.by_ref() {
         let top = depth == 0;
         match &event {
@@ -191,6 +236,7 @@ pub fn prepare(md: &str) -> Prepared {
                             heading: None,
                             links: Vec::new(),
                             table: is_table.then(Vec::new),
+                            code: Vec::new(),
                         });
                         start_new = false;
                     }
@@ -209,6 +255,7 @@ pub fn prepare(md: &str) -> Prepared {
                 }
                 depth += 1;
                 match tag {
+                    Tag::CodeBlock(_) => code = Some(String::new()),
                     Tag::Heading { level, id, .. } if depth == 1 => {
                         heading = Some((
                             level_num(*level),
@@ -228,6 +275,18 @@ pub fn prepare(md: &str) -> Prepared {
                 depth = depth.saturating_sub(1);
                 match end {
                     TagEnd::TableCell => in_cell = false,
+                    TagEnd::CodeBlock => {
+                        // Lines as tui-markdown splits them: a last line
+                        // without its newline counts when not empty.
+                        let n = code
+                            .take()
+                            .unwrap_or_default()
+                            .split_inclusive('\n')
+                            .count();
+                        if let Some(c) = chunks.last_mut() {
+                            c.code.push(n);
+                        }
+                    }
                     TagEnd::Table if depth == 0 => start_new = true,
                     _ => {}
                 }
@@ -242,6 +301,9 @@ pub fn prepare(md: &str) -> Prepared {
                 }
             }
             Event::Text(t) | Event::Code(t) => {
+                if let (Event::Text(_), Some(code)) = (&event, &mut code) {
+                    code.push_str(t);
+                }
                 if let Some((_, title, _)) = &mut heading {
                     title.push_str(t);
                 }
@@ -263,6 +325,7 @@ pub fn prepare(md: &str) -> Prepared {
                         heading: None,
                         links: Vec::new(),
                         table: None,
+                        code: Vec::new(),
                     });
                     start_new = false;
                 }
@@ -378,9 +441,41 @@ pub fn render(
             push(&mut out, Line::default());
         }
         let mut pending_links: &[String] = &chunk.links;
+        let mut pending_code: &[usize] = &chunk.code;
+        // In a code block: (its first line, code lines still to come).
+        let mut in_code: Option<(usize, usize)> = None;
         let mut heading_done = chunk.heading.is_none();
         for line in text.lines {
             let mut line = owned(line, opts.mono);
+            // Code blocks: the opening fence, the code, the closing fence;
+            // kept whole, never wrapped.
+            let fence = is_fence(&line);
+            match in_code {
+                None if fence && !pending_code.is_empty() => {
+                    in_code = Some((out.lines.len(), pending_code[0]));
+                    pending_code = &pending_code[1..];
+                    push(&mut out, line);
+                    continue;
+                }
+                Some((start, left)) if left > 0 => {
+                    in_code = Some((start, left - 1));
+                    push(&mut out, line);
+                    continue;
+                }
+                Some((start, _)) => {
+                    in_code = None;
+                    let end = out.lines.len();
+                    out.code.push(CodeBlock {
+                        lines: start..end + usize::from(fence),
+                        body: start + 1..end,
+                    });
+                    if fence {
+                        push(&mut out, line);
+                        continue;
+                    }
+                }
+                None => {}
+            }
             if !heading_done && !line.spans.is_empty() {
                 if let Some((level, title, anchor)) = &chunk.heading {
                     out.headings.push(Heading {
@@ -425,6 +520,14 @@ pub fn render(
             for (l, _) in wrapped {
                 push(&mut out, l);
             }
+        }
+        if let Some((start, _)) = in_code {
+            // A block whose closing fence did not come.
+            let end = out.lines.len();
+            out.code.push(CodeBlock {
+                lines: start..end,
+                body: start + 1..end,
+            });
         }
     }
     out
@@ -506,6 +609,13 @@ fn owned(line: Line<'_>, mono: bool) -> Line<'static> {
         })
         .collect::<Vec<_>>();
     Line::from(spans)
+}
+
+/// A code block's fence line as tui-markdown writes it (```` ```lang ````),
+/// maybe indented in a list or after a quote's `>`.
+fn is_fence(line: &Line<'_>) -> bool {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    text.trim_start_matches([' ', '>']).starts_with("```")
 }
 
 fn is_table_line(line: &Line<'_>) -> bool {
@@ -842,5 +952,58 @@ mod tests {
         let r = render_all("<script>alert(1)</script>\n\nHi <b>there</b>\n", 80);
         let text = plain_text(&r.lines);
         assert!(text.contains("<script>alert(1)</script>"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod code_block_tests {
+    use super::*;
+
+    const PAGE: &str = "# Connect\n\nRun:\n\n```sh\npsql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n\necho done\n```\n\n- In a list:\n\n  ```\n  +----------+      +-------------+      +------------------+\n  | frontend | ---> | booking-api | ---> | payments-service |\n  +----------+      +-------------+      +------------------+\n  ```\n\nAfter.\n";
+
+    #[test]
+    fn code_blocks_are_never_wrapped_and_are_known_with_their_text() {
+        for mono in [true, false] {
+            for width in [40u16, 60, 80, 120] {
+                let r = render(PAGE, &prepare(PAGE), RenderOptions { width, mono }, None);
+                let text = plain_text(&r.lines);
+                assert!(
+                    text.contains("psql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n"),
+                    "{width}: {text}"
+                );
+                assert!(
+                    text.contains("| frontend | ---> | booking-api | ---> | payments-service |\n"),
+                    "{width}: {text}"
+                );
+                assert_eq!(r.code.len(), 2, "{width}: {:?}", r.code);
+                let psql = &r.code[0];
+                assert_eq!(
+                    r.code_text(psql),
+                    "psql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n\necho done\n"
+                );
+                assert!(r.lines[psql.lines.start]
+                    .spans
+                    .iter()
+                    .any(|s| s.content.contains("```sh")));
+                let diagram = &r.code[1];
+                assert_eq!(diagram.body.len(), 3);
+                assert!(
+                    r.code_text(diagram).starts_with("+----------+"),
+                    "{:?}",
+                    r.code_text(diagram)
+                );
+                for l in diagram.lines.clone() {
+                    assert_eq!(r.code_block_at(l), Some(diagram));
+                }
+                assert!(r.code_block_at(diagram.lines.end).is_none());
+                // Prose still fits the width.
+                for (i, l) in r.lines.iter().enumerate() {
+                    if r.code_block_at(i).is_none() {
+                        let w: usize = l.spans.iter().map(|s| s.content.width()).sum();
+                        assert!(w <= width as usize, "{l:?}");
+                    }
+                }
+            }
+        }
     }
 }

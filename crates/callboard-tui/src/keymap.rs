@@ -63,6 +63,9 @@ pub enum Action {
     /// Docs pane: the previous / next page in nav order.
     PrevPage,
     NextPage,
+    /// Docs pane: scroll the code blocks sideways (they are never wrapped).
+    CodeLeft,
+    CodeRight,
     // ---- not bindable: text editing in the query and command lines ----
     Input(char),
     Paste(String),
@@ -171,6 +174,8 @@ bindings! {
     Action::NextPage, "next_page", "Docs: next page", ["]"], DOCS;
     Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"], DOCS;
     Action::FindPrev, "find_prev", "Docs: previous match", ["N"], DOCS;
+    Action::CodeLeft, "code_left", "Docs: scroll code blocks left", ["h", "left"], DOCS;
+    Action::CodeRight, "code_right", "Docs: scroll code blocks right (long lines are cut, not wrapped)", ["l", "right"], DOCS;
     Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
     Action::Help, "help", "this help", ["?", "f1"], ALL;
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"], ALL;

@@ -9,6 +9,7 @@
 //! state of one entity's pane and draws it. Its page requests are
 //! [`Cmd::DocsPage`]s, which the app sends for the pane's entity.
 
+mod cut;
 mod draw;
 
 use ratatui::layout::Rect;
@@ -51,6 +52,9 @@ pub struct DocsPane {
     pub mono: bool,
     pub cursor: usize,
     pub offset: usize,
+    /// Columns the code blocks are scrolled sideways (`h`/`l`): they are
+    /// cut at the pane's edge, never wrapped.
+    pub hscroll: usize,
     /// A heading to jump to once the page is there.
     pub anchor: Option<String>,
     /// Pages left by following links: (page, cursor).
@@ -167,6 +171,7 @@ impl DocsPane {
                 if new_page {
                     self.cursor = self.restore.take().unwrap_or(0);
                     self.offset = self.cursor.saturating_sub(3);
+                    self.hscroll = 0;
                     self.query.clear();
                 }
                 self.loading = !doc.rendered.complete;
@@ -358,7 +363,9 @@ impl DocsPane {
             }
         };
         self.cursor = target;
-        self.offset = clamp_offset(self.offset, target, height);
+        // The match line in the middle of the page (as far as the page goes).
+        let last_top = doc.rendered.lines.len().saturating_sub(height);
+        self.offset = target.saturating_sub(height / 2).min(last_top);
         let n = matches.iter().position(|&m| m == target).unwrap_or(0) + 1;
         let total = matches.len();
         cx.say(format!(
@@ -434,8 +441,39 @@ impl Screen for DocsPane {
                 step(self, -3);
                 self.offset = self.offset.saturating_sub(3);
             }
-            Action::HalfPageDown => step(self, height / 2),
-            Action::HalfPageUp => step(self, -height / 2),
+            // Half a page: the view and the cursor move together.
+            Action::HalfPageDown => {
+                step(self, height / 2);
+                self.offset =
+                    (self.offset + height as usize / 2).min(lines.saturating_sub(height as usize));
+            }
+            Action::HalfPageUp => {
+                step(self, -height / 2);
+                self.offset = self.offset.saturating_sub(height as usize / 2);
+            }
+            Action::CodeLeft | Action::CodeRight => {
+                let widest = doc
+                    .rendered
+                    .code
+                    .iter()
+                    .flat_map(|b| doc.rendered.lines[b.lines.clone()].iter())
+                    .map(|l| l.width())
+                    .max()
+                    .unwrap_or(0);
+                if widest <= page_area.width as usize {
+                    cx.say("no code line is wider than the page");
+                    return Outcome::Consumed;
+                }
+                let step = (page_area.width as usize / 4).max(4);
+                // Far enough that the end of the widest line shows.
+                let most = widest + 1 - page_area.width as usize;
+                self.hscroll = if action == Action::CodeRight {
+                    (self.hscroll + step).min(most)
+                } else {
+                    self.hscroll.saturating_sub(step)
+                };
+                return Outcome::Consumed;
+            }
             Action::PageDown => {
                 step(self, height);
                 self.offset =
@@ -497,6 +535,15 @@ impl Screen for DocsPane {
                 return Outcome::Consumed;
             }
             Action::Copy => {
+                if let Some(block) = doc.rendered.code_block_at(self.cursor) {
+                    let text = doc.rendered.code_text(block);
+                    let n = text.lines().count();
+                    cx.effect(Effect::Copy {
+                        text,
+                        what: format!("code block ({n} line{})", if n == 1 { "" } else { "s" }),
+                    });
+                    return Outcome::Consumed;
+                }
                 let (what, value) = match doc.rendered.link_on(self.cursor) {
                     Some(l) => ("link", l.to_string()),
                     None => ("page", doc.page.clone()),
