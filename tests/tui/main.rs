@@ -11,6 +11,7 @@ mod docs_code;
 mod ranking;
 mod template_form;
 mod template_run_log;
+mod theme_light;
 mod tui_docs;
 mod tui_e2e;
 mod tui_keys;

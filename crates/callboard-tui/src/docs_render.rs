@@ -16,6 +16,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
+use crate::theme::Palette;
+
 /// Chunks end at the first block boundary past this many bytes.
 const CHUNK_BYTES: usize = 8 * 1024;
 
@@ -43,6 +45,8 @@ pub struct Rendered {
     /// False when rendering stopped at `min_lines`.
     pub complete: bool,
     pub width: u16,
+    /// The colours it was rendered in.
+    pub palette: Palette,
 }
 
 /// A code block's place on the rendered page.
@@ -346,43 +350,48 @@ pub fn prepare(md: &str) -> Prepared {
     }
 }
 
-/// Colours from the theme: none at all in mono (`NO_COLOR`).
+/// Colours from the theme's palette: for a dark background, a light one
+/// (nothing yellow or cyan, which vanish on white), or none at all in mono
+/// (`NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
 struct Sheet {
-    mono: bool,
+    palette: Palette,
 }
 
 impl tui_markdown::StyleSheet for Sheet {
     fn heading(&self, level: u8) -> Style {
         let s = Style::new().add_modifier(Modifier::BOLD);
-        match (self.mono, level) {
-            (true, 1) => s.add_modifier(Modifier::UNDERLINED),
-            (true, _) => s,
-            (false, 1) => s.fg(Color::Cyan).add_modifier(Modifier::UNDERLINED),
-            (false, 2) => s.fg(Color::Cyan),
-            (false, _) => s.fg(Color::LightCyan),
+        let s = if level == 1 {
+            s.add_modifier(Modifier::UNDERLINED)
+        } else {
+            s
+        };
+        match (self.palette, level) {
+            (Palette::Mono, _) => s,
+            (Palette::Dark, 1 | 2) => s.fg(Color::Cyan),
+            (Palette::Dark, _) => s.fg(Color::LightCyan),
+            (Palette::Light, 1 | 2) => s.fg(Color::Blue),
+            (Palette::Light, _) => s.fg(Color::Magenta),
         }
     }
     fn code(&self) -> Style {
-        if self.mono {
-            Style::new().add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().fg(Color::Yellow)
+        match self.palette {
+            Palette::Mono => Style::new().add_modifier(Modifier::BOLD),
+            Palette::Dark => Style::new().fg(Color::Yellow),
+            Palette::Light => Style::new().fg(Color::Magenta),
         }
     }
     fn link(&self) -> Style {
         let s = Style::new().add_modifier(Modifier::UNDERLINED);
-        if self.mono {
-            s
-        } else {
-            s.fg(Color::Blue)
+        match self.palette {
+            Palette::Mono => s,
+            _ => s.fg(Color::Blue),
         }
     }
     fn blockquote(&self) -> Style {
-        if self.mono {
-            Style::new().add_modifier(Modifier::ITALIC)
-        } else {
-            Style::new().fg(Color::Green)
+        match self.palette {
+            Palette::Mono => Style::new().add_modifier(Modifier::ITALIC),
+            _ => Style::new().fg(Color::Green),
         }
     }
     fn html(&self) -> Style {
@@ -393,8 +402,8 @@ impl tui_markdown::StyleSheet for Sheet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderOptions {
     pub width: u16,
-    /// No colours (mono theme, `NO_COLOR`, plain output).
-    pub mono: bool,
+    /// The colours: `Mono` for none (mono theme, `NO_COLOR`, plain output).
+    pub palette: Palette,
 }
 
 /// Render `md` (prepared by [`prepare`]) at a width; stop once at least
@@ -406,10 +415,18 @@ pub fn render(
     min_lines: Option<usize>,
 ) -> Rendered {
     let width = opts.width.max(20);
-    let sheet = Sheet { mono: opts.mono };
+    let sheet = Sheet {
+        palette: opts.palette,
+    };
     let options = tui_markdown::Options::new(sheet).table_width(width);
+    // Syntax colours that read on the background (dropped in mono).
+    let options = match opts.palette {
+        Palette::Light => options.code_theme(tui_markdown::BuiltinCodeTheme::InspiredGitHub),
+        _ => options.code_theme(tui_markdown::BuiltinCodeTheme::Base16OceanDark),
+    };
     let mut out = Rendered {
         width,
+        palette: opts.palette,
         complete: true,
         ..Default::default()
     };
@@ -446,7 +463,7 @@ pub fn render(
         let mut in_code: Option<(usize, usize)> = None;
         let mut heading_done = chunk.heading.is_none();
         for line in text.lines {
-            let mut line = owned(line, opts.mono);
+            let mut line = owned(line, opts.palette);
             // Code blocks: the opening fence, the code, the closing fence;
             // kept whole, never wrapped.
             let fence = is_fence(&line);
@@ -587,17 +604,22 @@ fn push(out: &mut Rendered, line: Line<'static>) {
     out.lines.push(line);
 }
 
-/// Own the spans; in mono drop every colour (syntax highlighting too).
-fn owned(line: Line<'_>, mono: bool) -> Line<'static> {
+/// Own the spans; in mono drop every colour (syntax highlighting too), on
+/// a light background darken the syntax colours too pale to read on white.
+fn owned(line: Line<'_>, palette: Palette) -> Line<'static> {
     let spans = line
         .spans
         .into_iter()
         .map(|s| {
             let mut style = line.style.patch(s.style);
-            if mono {
-                style.fg = None;
-                style.bg = None;
-                style.underline_color = None;
+            match palette {
+                Palette::Mono => {
+                    style.fg = None;
+                    style.bg = None;
+                    style.underline_color = None;
+                }
+                Palette::Light => style.fg = style.fg.map(readable_on_white),
+                Palette::Dark => {}
             }
             // Text came sanitized; tabs still need expanding to stay aligned.
             let content = if s.content.contains('\t') {
@@ -616,6 +638,32 @@ fn owned(line: Line<'_>, mono: bool) -> Line<'static> {
 fn is_fence(line: &Line<'_>) -> bool {
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
     text.trim_start_matches([' ', '>']).starts_with("```")
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn luminance(r: u8, g: u8, b: u8) -> f64 {
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+}
+
+/// An RGB colour darkened (hue kept) until it has a contrast of 4.5:1
+/// on white (WCAG AA); named colours follow the terminal's palette.
+fn readable_on_white(c: Color) -> Color {
+    let Color::Rgb(mut r, mut g, mut b) = c else {
+        return c;
+    };
+    while 1.05 / (luminance(r, g, b) + 0.05) < 4.5 {
+        let dim = |v: u8| (f64::from(v) * 0.9) as u8;
+        (r, g, b) = (dim(r), dim(g), dim(b));
+    }
+    Color::Rgb(r, g, b)
 }
 
 fn is_table_line(line: &Line<'_>) -> bool {
@@ -839,7 +887,15 @@ mod tests {
     use super::*;
 
     fn render_all(md: &str, width: u16) -> Rendered {
-        render(md, &prepare(md), RenderOptions { width, mono: true }, None)
+        render(
+            md,
+            &prepare(md),
+            RenderOptions {
+                width,
+                palette: Palette::Mono,
+            },
+            None,
+        )
     }
 
     #[test]
@@ -904,7 +960,7 @@ mod tests {
         let p = prepare(&md);
         let opts = RenderOptions {
             width: 80,
-            mono: false,
+            palette: Palette::Dark,
         };
         let part = render(&md, &p, opts, Some(30));
         assert!(!part.complete && part.lines.len() < 100);
@@ -938,13 +994,35 @@ mod tests {
         assert!(md.len() > 2 * HEAD_BYTES);
         let opts = RenderOptions {
             width: 80,
-            mono: true,
+            palette: Palette::Mono,
         };
         let first = first_screens(&md, opts);
         assert!(!first.complete && first.lines.len() >= FIRST_LINES);
         let full = render(&md, &prepare(&md), opts, None);
         assert_eq!(full.lines[..first.lines.len()], first.lines[..]);
         assert_eq!(full.links[..first.links.len()], first.links[..]);
+    }
+
+    #[test]
+    fn pale_colours_are_darkened_for_white() {
+        for (r, g, b) in [
+            (150, 152, 150),
+            (255, 255, 0),
+            (255, 255, 255),
+            (24, 54, 145),
+        ] {
+            let Color::Rgb(r2, g2, b2) = readable_on_white(Color::Rgb(r, g, b)) else {
+                panic!()
+            };
+            assert!(1.05 / (luminance(r2, g2, b2) + 0.05) >= 4.5);
+            assert!(r2 <= r && g2 <= g && b2 <= b);
+        }
+        // Dark enough already: kept.
+        assert_eq!(
+            readable_on_white(Color::Rgb(24, 54, 145)),
+            Color::Rgb(24, 54, 145)
+        );
+        assert_eq!(readable_on_white(Color::Blue), Color::Blue);
     }
 
     #[test]
@@ -963,9 +1041,9 @@ mod code_block_tests {
 
     #[test]
     fn code_blocks_are_never_wrapped_and_are_known_with_their_text() {
-        for mono in [true, false] {
+        for palette in [Palette::Mono, Palette::Dark, Palette::Light] {
             for width in [40u16, 60, 80, 120] {
-                let r = render(PAGE, &prepare(PAGE), RenderOptions { width, mono }, None);
+                let r = render(PAGE, &prepare(PAGE), RenderOptions { width, palette }, None);
                 let text = plain_text(&r.lines);
                 assert!(
                     text.contains("psql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n"),

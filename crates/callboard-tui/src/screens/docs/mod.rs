@@ -20,6 +20,7 @@ use crate::keymap::{Action, Keymap, Scope};
 use crate::layout;
 use crate::messages::{DocsDoc, DocsReply};
 use crate::model::Effect;
+use crate::theme::Palette;
 use crate::widgets::list::clamp_offset;
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
@@ -49,7 +50,8 @@ pub struct DocsPane {
     /// The page asked for last (None: home) and the width it was asked at.
     pub asked: Option<String>,
     pub width: u16,
-    pub mono: bool,
+    /// The colours asked for (the theme's docs palette).
+    pub palette: Palette,
     pub cursor: usize,
     pub offset: usize,
     /// Columns the code blocks are scrolled sideways (`h`/`l`): they are
@@ -111,8 +113,8 @@ fn areas_in(area: Rect) -> DocsAreas {
     areas(layout::entity(area).body)
 }
 
-fn mono(cx: &Cx) -> bool {
-    cx.theme.name == "mono"
+fn palette(cx: &Cx) -> Palette {
+    cx.theme.palette
 }
 
 impl DocsPane {
@@ -128,27 +130,31 @@ impl DocsPane {
     /// Ask for `page` (None: home) at the pane's width.
     fn ask(&mut self, page: Option<String>, cx: &mut Cx) {
         let width = areas_in(cx.area).page.width;
-        let mono = mono(cx);
+        let palette = palette(cx);
         self.loading = true;
         self.asked = page.clone();
         self.width = width;
-        self.mono = mono;
-        cx.out.push(Cmd::DocsPage { page, width, mono });
+        self.palette = palette;
+        cx.out.push(Cmd::DocsPage {
+            page,
+            width,
+            palette,
+        });
     }
 
     /// The pane came into view (or the screen changed size): load the
     /// docs, or render them again for the new width.
     pub fn show(&mut self, cx: &mut Cx) {
         let width = areas_in(cx.area).page.width;
-        let mono = mono(cx);
-        // Not while a request at this width is out, nor again after one
-        // failed at it.
+        let palette = palette(cx);
+        // Not while a request at this width and in these colours is out,
+        // nor again after one failed at it.
         let waiting = self.loading || (self.error.is_some() && self.doc.is_none());
-        let again = if waiting && self.width == width {
+        let again = if waiting && self.width == width && self.palette == palette {
             None
         } else {
             match &self.doc {
-                Some(d) if d.rendered.width != width.max(20) || self.mono != mono => {
+                Some(d) if d.rendered.width != width.max(20) || d.rendered.palette != palette => {
                     Some(Some(d.page.clone()))
                 }
                 None if !self.loading => Some(self.asked.clone()),
@@ -162,7 +168,11 @@ impl DocsPane {
 
     /// A page from the docs worker.
     pub fn receive(&mut self, reply: DocsReply, cx: &mut Cx) {
-        if reply.width != self.width || reply.asked != self.asked {
+        let stale_colours = reply
+            .result
+            .as_ref()
+            .is_ok_and(|d| d.rendered.palette != self.palette);
+        if reply.width != self.width || reply.asked != self.asked || stale_colours {
             return; // superseded by a newer request
         }
         match reply.result {
