@@ -86,7 +86,13 @@ fn app_with(doc: DocsDoc) -> App {
 /// Open the page the way the pane does, up to its first frame.
 fn open_first_frame(site: &Arc<Site>, width: u16, terminal: &mut Terminal<TestBackend>) -> App {
     let page = local::load_page(site, "index.md").unwrap();
-    let rendered = render::first_screens(&page.markdown, RenderOptions { width, mono: false });
+    let rendered = render::first_screens(
+        &page.markdown,
+        RenderOptions {
+            width,
+            palette: callboard_tui::theme::Palette::Dark,
+        },
+    );
     let app = app_with(DocsDoc {
         site: site.clone(),
         docs_of: KEY.to_string(),
@@ -135,7 +141,10 @@ fn docs_benches(c: &mut Criterion) {
     let full = render::render(
         &page.markdown,
         &prepared,
-        RenderOptions { width, mono: false },
+        RenderOptions {
+            width,
+            palette: callboard_tui::theme::Palette::Dark,
+        },
         None,
     );
     println!(
@@ -160,7 +169,10 @@ fn docs_benches(c: &mut Criterion) {
             black_box(render::render(
                 &page.markdown,
                 &prepared,
-                RenderOptions { width, mono: false },
+                RenderOptions {
+                    width,
+                    palette: callboard_tui::theme::Palette::Dark,
+                },
                 None,
             ))
         })

@@ -90,6 +90,58 @@ fn demo_docs_render_as_plain_text_when_piped() {
     assert_eq!(stdout(&raw), file);
 }
 
+#[test]
+fn code_blocks_are_printed_whole_whatever_the_width() {
+    let env = Env::new();
+    let runbook = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo/services/booking-api/docs/runbook.md"
+    ))
+    .unwrap();
+    let psql = runbook
+        .lines()
+        .find(|l| l.starts_with("psql \"host="))
+        .unwrap();
+    assert!(psql.len() > 60);
+    let arch = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo/services/booking-api/docs/architecture.md"
+    ))
+    .unwrap();
+    let diagram: Vec<&str> = arch
+        .split("```text\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    for width in ["60", "80", "120"] {
+        let out = env.run(&["docs", "component:booking-api", "runbook", "--width", width]);
+        let text = stdout(&out);
+        assert!(text.lines().any(|l| l == psql), "{width}: {text}");
+        let out = env.run(&[
+            "docs",
+            "component:booking-api",
+            "architecture",
+            "--width",
+            width,
+        ]);
+        let text = stdout(&out);
+        // The diagram's lines, one after another, as written.
+        let joined = diagram.join("\n");
+        assert!(text.contains(&joined), "{width}: {text}");
+        // Prose is still wrapped to the width.
+        let prose_too_wide = text
+            .lines()
+            .filter(|l| unicode_width(l) > width.parse::<usize>().unwrap())
+            .filter(|l| !diagram.contains(l))
+            .count();
+        assert_eq!(prose_too_wide, 0, "{width}: {text}");
+    }
+}
+
 fn unicode_width(s: &str) -> usize {
     s.chars().count()
 }

@@ -7,10 +7,12 @@
 mod support;
 mod tmux;
 
+mod docs_code;
 mod people;
 mod ranking;
 mod template_form;
 mod template_run_log;
+mod theme_light;
 mod tui_docs;
 mod tui_e2e;
 mod tui_first_minutes;

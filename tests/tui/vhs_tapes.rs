@@ -13,7 +13,9 @@
 //! either.
 //!
 //! The replay needs tmux (`#[ignore = "needs tmux"]`); the checks of each
-//! tape's text always run.
+//! tape's text, and its replay in the GIF recorder (`tools/callboard-gif`,
+//! which makes the README's pictures from the tapes, over the TestBackend
+//! harness), always run. The tape parser is the recorder's.
 
 use std::path::Path;
 use std::time::Duration;
@@ -21,191 +23,38 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::tmux::Tmux;
+use callboard_gif::tape::{parse_tape, split_key, wait_matches, Step};
 
-/// A tape command, as far as a replay needs it.
-#[derive(Debug, PartialEq)]
-enum Step {
-    /// Literal text, typed.
-    Type(String),
-    /// A tmux key name, pressed `count` times.
-    Key(String, usize),
-    Sleep(Duration),
-    /// `Wait+Screen /regex/` (and `Wait+Line`, checked against the screen's
-    /// last non-blank line), with its timeout.
-    Wait {
-        regex: String,
-        whole_screen: bool,
-        timeout: Duration,
-    },
-    /// `Require PROGRAM`: it must be on PATH.
-    Require(String),
-    /// `Set Shell NAME`.
-    Shell(String),
-    /// Output, other settings, Hide, Show: nothing to replay.
-    Nothing,
-}
-
-fn duration(text: &str) -> Result<Duration, String> {
-    let (number, scale) = if let Some(n) = text.strip_suffix("ms") {
-        (n, 0.001)
-    } else if let Some(n) = text.strip_suffix('s') {
-        (n, 1.0)
-    } else if let Some(n) = text.strip_suffix('m') {
-        (n, 60.0)
-    } else {
-        (text, 1.0)
-    };
-    number
-        .parse::<f64>()
-        .map(|n| Duration::from_secs_f64(n * scale))
-        .map_err(|_| format!("not a duration: {text:?}"))
-}
-
-/// The quoted argument of `Type`: "…", '…' or `…`.
-fn quoted(text: &str) -> Result<String, String> {
-    let text = text.trim();
-    let mut chars = text.chars();
-    let quote = chars.next().ok_or("Type needs a string")?;
-    if !matches!(quote, '"' | '\'' | '`') || text.len() < 2 || !text.ends_with(quote) {
-        return Err(format!("Type needs a quoted string: {text}"));
-    }
-    Ok(text[1..text.len() - 1].to_string())
-}
-
-/// vhs key names to tmux's.
+/// vhs key names to tmux's (`Ctrl+N` → `C-n`, `Backspace` → `BSpace`).
 fn tmux_key(name: &str) -> Option<String> {
-    let plain = match name {
-        "Enter" => "Enter",
-        "Escape" => "Escape",
-        "Space" => "Space",
-        "Tab" => "Tab",
-        "Backspace" => "BSpace",
-        "Delete" => "DC",
-        "Up" => "Up",
-        "Down" => "Down",
-        "Left" => "Left",
-        "Right" => "Right",
-        "PageUp" => "PPage",
-        "PageDown" => "NPage",
-        "Home" => "Home",
-        "End" => "End",
-        _ => "",
-    };
-    if !plain.is_empty() {
-        return Some(plain.to_string());
-    }
-    // Ctrl+N, Alt+X, Ctrl+Alt+X, Shift+Tab.
-    let parts: Vec<&str> = name.split('+').collect();
-    let (key, modifiers) = parts.split_last()?;
-    if modifiers.is_empty() {
-        return None;
-    }
+    let (modifiers, key) = split_key(name)?;
     let mut out = String::new();
     for m in modifiers {
-        out.push_str(match *m {
+        out.push_str(match m {
             "Ctrl" => "C-",
             "Alt" => "M-",
-            "Shift" => "S-",
-            _ => return None,
+            _ => "S-",
         });
     }
-    let key = if key.chars().count() == 1 {
-        key.to_lowercase()
-    } else {
-        tmux_key(key)?
+    let key = match key {
+        "Backspace" => "BSpace".to_string(),
+        "Delete" => "DC".to_string(),
+        "PageUp" => "PPage".to_string(),
+        "PageDown" => "NPage".to_string(),
+        k if k.chars().count() == 1 => k.to_lowercase(),
+        k => k.to_string(),
     };
     out.push_str(&key);
     Some(out)
 }
 
-fn parse_line(line: &str) -> Result<Step, String> {
-    let line = line.trim();
-    let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
-    let rest = rest.trim();
-    // `Type@100ms "x"`, `Enter@1s 3`: the speed only matters on video.
-    let (command, _speed) = head.split_once('@').unwrap_or((head, ""));
-    match command {
-        "Output" | "Hide" | "Show" | "Env" => Ok(Step::Nothing),
-        "Set" => match rest.split_once(char::is_whitespace) {
-            Some(("Shell", shell)) => Ok(Step::Shell(shell.trim().trim_matches('"').into())),
-            Some(_) => Ok(Step::Nothing),
-            None => Err(format!("Set needs a setting and a value: {line}")),
-        },
-        "Require" => Ok(Step::Require(rest.to_string())),
-        "Type" => quoted(rest).map(Step::Type),
-        "Sleep" => duration(rest).map(Step::Sleep),
-        "Wait" | "Wait+Screen" | "Wait+Line" => {
-            let (timeout, pattern) = match head.split_once('@') {
-                Some((_, t)) => (duration(t)?, rest),
-                None => (Duration::from_secs(15), rest),
-            };
-            let regex = pattern
-                .strip_prefix('/')
-                .and_then(|p| p.strip_suffix('/'))
-                .ok_or_else(|| format!("Wait needs /regex/: {line}"))?;
-            Regex::new(regex).map_err(|e| format!("{line}: {e}"))?;
-            Ok(Step::Wait {
-                regex: regex.to_string(),
-                whole_screen: command == "Wait+Screen",
-                timeout,
-            })
-        }
-        key => {
-            let name = tmux_key(key).ok_or_else(|| format!("unknown tape command: {line}"))?;
-            let count = if rest.is_empty() {
-                1
-            } else {
-                rest.parse()
-                    .map_err(|_| format!("a key takes a repeat count: {line}"))?
-            };
-            Ok(Step::Key(name, count))
-        }
-    }
-}
-
-/// A whole tape; `Err` names the line.
-fn parse_tape(text: &str) -> Result<Vec<Step>, String> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .map(|(n, l)| parse_line(l).map_err(|e| format!("line {}: {e}", n + 1)))
-        .collect()
-}
-
 #[test]
-fn tape_commands_parse_as_vhs_writes_them() {
-    assert_eq!(
-        parse_line("Type \"a b\"").unwrap(),
-        Step::Type("a b".into())
-    );
-    assert_eq!(parse_line("Type@50ms 'x'").unwrap(), Step::Type("x".into()));
-    assert_eq!(parse_line("Enter 3").unwrap(), Step::Key("Enter".into(), 3));
-    assert_eq!(parse_line("Ctrl+N").unwrap(), Step::Key("C-n".into(), 1));
-    assert_eq!(
-        parse_line("Sleep 1.5s").unwrap(),
-        Step::Sleep(Duration::from_millis(1500))
-    );
-    assert_eq!(
-        parse_line("Sleep 300ms").unwrap(),
-        Step::Sleep(Duration::from_millis(300))
-    );
-    assert_eq!(
-        parse_line("Wait+Screen@5s /Members \\(2\\)/").unwrap(),
-        Step::Wait {
-            regex: "Members \\(2\\)".into(),
-            whole_screen: true,
-            timeout: Duration::from_secs(5)
-        }
-    );
-    assert_eq!(
-        parse_line("Set Shell bash").unwrap(),
-        Step::Shell("bash".into())
-    );
-    assert!(parse_line("Frobnicate").is_err());
-    assert!(parse_line("Type unquoted").is_err());
-    assert!(parse_line("Wait+Screen /unclosed(/").is_err());
-    let err = parse_tape("# comment\n\nType \"x\"\nBogus\n").unwrap_err();
-    assert!(err.starts_with("line 4:"), "{err}");
+fn vhs_keys_become_tmux_keys() {
+    assert_eq!(tmux_key("Enter").as_deref(), Some("Enter"));
+    assert_eq!(tmux_key("Ctrl+N").as_deref(), Some("C-n"));
+    assert_eq!(tmux_key("Backspace").as_deref(), Some("BSpace"));
+    assert_eq!(tmux_key("Alt+PageDown").as_deref(), Some("M-NPage"));
+    assert_eq!(tmux_key("Bogus"), None);
 }
 
 fn tapes() -> Vec<std::path::PathBuf> {
@@ -269,8 +118,9 @@ fn replay(tape: &Path) {
         match step {
             Step::Type(text) => t.type_text(text),
             Step::Key(key, count) => {
+                let key = tmux_key(key).expect("a key the tape parser accepted");
                 for _ in 0..*count {
-                    t.keys(&[key]);
+                    t.keys(&[&key]);
                     if key == "Escape" {
                         std::thread::sleep(AFTER_ESCAPE);
                     }
@@ -284,14 +134,7 @@ fn replay(tape: &Path) {
                 timeout,
             } => {
                 let re = Regex::new(regex).unwrap();
-                let matches = |screen: &str| {
-                    let target = if *whole_screen {
-                        screen
-                    } else {
-                        screen.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("")
-                    };
-                    re.is_match(target)
-                };
+                let matches = |screen: &str| wait_matches(&re, *whole_screen, screen);
                 // A panic ends the wait early, to be reported as one.
                 let screen = t.wait(
                     &format!("{name}: Wait /{regex}/"),
@@ -306,7 +149,12 @@ fn replay(tape: &Path) {
                     .any(|d| d.join(program).is_file());
                 assert!(found, "{name}: Require {program}: not on PATH");
             }
-            Step::Shell(_) | Step::Nothing => {}
+            Step::Shell(_)
+            | Step::TypingSpeed(_)
+            | Step::Output(_)
+            | Step::Hide
+            | Step::Show
+            | Step::Nothing => {}
         }
         if !matches!(step, Step::Wait { .. }) {
             check(&t.screen(), step);
@@ -342,6 +190,48 @@ fn every_tape_parses_runs_in_bash_and_waits() {
     assert!(tapes.len() >= 4, "{tapes:?}");
     for tape in &tapes {
         checked_steps(tape);
+    }
+}
+
+/// Every tape replayed in the GIF recorder (`tools/callboard-gif`: the
+/// TUI in the TestBackend harness, the commands as processes): every
+/// `Wait` holds, and the GIF it makes is under 1 MB. No tmux needed.
+#[test]
+fn every_tape_replays_in_the_gif_recorder() {
+    let tapes = tapes();
+    assert!(tapes.len() >= 4, "{tapes:?}");
+    let work = tempfile::tempdir().unwrap();
+    for tape in &tapes {
+        let (name, steps) = checked_steps(tape);
+        let opts = callboard_gif::replay::Options {
+            size: (80, 24),
+            callboard: Some(env!("CARGO_BIN_EXE_callboard").into()),
+            workdir: Some(work.path().to_path_buf()),
+        };
+        let rec = callboard_gif::replay::replay(&steps, &opts)
+            .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        let waits = steps
+            .iter()
+            .filter(|s| matches!(s, Step::Wait { .. }))
+            .count();
+        assert_eq!(rec.waits, waits, "{name}");
+        for (buffer, _) in &rec.frames {
+            let text = callboard_tui::testing::buffer_text(buffer);
+            assert!(!text.contains("panicked"), "{name}:\n{text}");
+        }
+        let frames: Vec<_> = rec
+            .frames
+            .iter()
+            .map(|(b, ms)| (callboard_gif::render::render(b), *ms))
+            .collect();
+        let mut gif = Vec::new();
+        callboard_gif::render::write_gif(&mut gif, &frames).unwrap();
+        assert!(gif.len() < 1 << 20, "{name}: {} bytes", gif.len());
+        // The committed picture is there (made by `cargo run -p callboard-gif`).
+        let committed = tape.with_extension("gif");
+        assert!(committed.is_file(), "{name}: no {}", committed.display());
+        let size = std::fs::metadata(&committed).unwrap().len();
+        assert!(size < 1 << 20, "{name}: the GIF is {size} bytes");
     }
 }
 

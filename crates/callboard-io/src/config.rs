@@ -36,7 +36,9 @@ pub struct Config {
     /// A listed action's default keys are replaced; see `callboard` then `?`.
     #[serde(default)]
     pub keys: indexmap::IndexMap<String, KeyList>,
-    /// TUI colour theme: `default` or `mono` (`NO_COLOR` forces `mono`).
+    /// TUI colour theme: `auto` (the default: from the terminal's
+    /// background), `dark` (or `default`), `light` or `mono` (`NO_COLOR`
+    /// forces `mono`).
     #[serde(default)]
     pub theme: Option<String>,
 }

@@ -8,7 +8,7 @@
 //! | `:open REF` (`:show`, `:e`) | open an entity by ref or unique name |
 //! | `:sync` | sync the sources in the background |
 //! | `:templates` (`:t`, `:create`) | the software templates list |
-//! | `:theme mono` | switch theme |
+//! | `:theme light` | switch theme: `auto`, `dark`, `light`, `mono` |
 //! | `:help` | the key list |
 //! | `:q` `:quit` | quit |
 
@@ -81,7 +81,7 @@ pub fn parse(line: &str) -> Result<Command, String> {
         }
         "theme" | "colorscheme" | "colo" => {
             if rest.is_empty() {
-                Err(format!(":{lower} needs a name: default or mono"))
+                Err(format!(":{lower} needs a name: auto, dark, light or mono"))
             } else {
                 Ok(Command::Theme(rest.to_string()))
             }

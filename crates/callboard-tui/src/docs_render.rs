@@ -16,6 +16,8 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
+use crate::theme::Palette;
+
 /// Chunks end at the first block boundary past this many bytes.
 const CHUNK_BYTES: usize = 8 * 1024;
 
@@ -37,12 +39,55 @@ pub struct Rendered {
     /// Link destinations and the line each is on, in page order.
     pub links: Vec<(usize, String)>,
     pub headings: Vec<Heading>,
+    /// The code blocks, in page order. Their lines are never wrapped: the
+    /// pane cuts them at its edge and scrolls them sideways.
+    pub code: Vec<CodeBlock>,
     /// False when rendering stopped at `min_lines`.
     pub complete: bool,
     pub width: u16,
+    /// The colours it was rendered in.
+    pub palette: Palette,
+}
+
+/// A code block's place on the rendered page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeBlock {
+    /// From its opening fence line to its closing one.
+    pub lines: Range<usize>,
+    /// Its code lines.
+    pub body: Range<usize>,
 }
 
 impl Rendered {
+    /// The code block `line` is in (fence lines included).
+    pub fn code_block_at(&self, line: usize) -> Option<&CodeBlock> {
+        let i = self.code.partition_point(|b| b.lines.end <= line);
+        self.code.get(i).filter(|b| b.lines.contains(&line))
+    }
+
+    /// A code block's code, one line each, as it was written (less the
+    /// indentation of the list or quote it is in).
+    pub fn code_text(&self, block: &CodeBlock) -> String {
+        let lines: Vec<String> = self.lines[block.body.clone()]
+            .iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect();
+        let fence: String = self.lines[block.lines.start]
+            .spans
+            .iter()
+            .map(|s| s.content.as_ref())
+            .collect();
+        // The indentation of a list, or a quote's `> `.
+        let prefix = &fence[..fence.find("```").unwrap_or(0)];
+        let mut out = String::new();
+        for l in &lines {
+            let l = l.strip_prefix(prefix).unwrap_or(l);
+            out.push_str(l.trim_end_matches(['\r', '\n']));
+            out.push('\n');
+        }
+        out
+    }
+
     /// The first link on `line`.
     pub fn link_on(&self, line: usize) -> Option<&str> {
         let i = self.links.partition_point(|(l, _)| *l < line);
@@ -83,6 +128,8 @@ struct Chunk {
     links: Vec<String>,
     /// A table chunk: its rows (the header first) of (source, plain text) cells.
     table: Option<Vec<Vec<(String, String)>>>,
+    /// The number of code lines of each code block, in order.
+    code: Vec<usize>,
 }
 
 /// A page parsed once: its chunks, their headings and links.
@@ -170,6 +217,8 @@ pub fn prepare(md: &str) -> Prepared {
     let mut heading: Option<(u8, String, Option<String>)> = None;
     let mut start_new = true;
     let mut in_cell = false;
+    // The text of the code block being read.
+    let mut code: Option<String> = None;
     for (event, range) in iter.by_ref() {
         let top = depth == 0;
         match &event {
@@ -191,6 +240,7 @@ pub fn prepare(md: &str) -> Prepared {
                             heading: None,
                             links: Vec::new(),
                             table: is_table.then(Vec::new),
+                            code: Vec::new(),
                         });
                         start_new = false;
                     }
@@ -209,6 +259,7 @@ pub fn prepare(md: &str) -> Prepared {
                 }
                 depth += 1;
                 match tag {
+                    Tag::CodeBlock(_) => code = Some(String::new()),
                     Tag::Heading { level, id, .. } if depth == 1 => {
                         heading = Some((
                             level_num(*level),
@@ -228,6 +279,18 @@ pub fn prepare(md: &str) -> Prepared {
                 depth = depth.saturating_sub(1);
                 match end {
                     TagEnd::TableCell => in_cell = false,
+                    TagEnd::CodeBlock => {
+                        // Lines as tui-markdown splits them: a last line
+                        // without its newline counts when not empty.
+                        let n = code
+                            .take()
+                            .unwrap_or_default()
+                            .split_inclusive('\n')
+                            .count();
+                        if let Some(c) = chunks.last_mut() {
+                            c.code.push(n);
+                        }
+                    }
                     TagEnd::Table if depth == 0 => start_new = true,
                     _ => {}
                 }
@@ -242,6 +305,9 @@ pub fn prepare(md: &str) -> Prepared {
                 }
             }
             Event::Text(t) | Event::Code(t) => {
+                if let (Event::Text(_), Some(code)) = (&event, &mut code) {
+                    code.push_str(t);
+                }
                 if let Some((_, title, _)) = &mut heading {
                     title.push_str(t);
                 }
@@ -263,6 +329,7 @@ pub fn prepare(md: &str) -> Prepared {
                         heading: None,
                         links: Vec::new(),
                         table: None,
+                        code: Vec::new(),
                     });
                     start_new = false;
                 }
@@ -283,43 +350,48 @@ pub fn prepare(md: &str) -> Prepared {
     }
 }
 
-/// Colours from the theme: none at all in mono (`NO_COLOR`).
+/// Colours from the theme's palette: for a dark background, a light one
+/// (nothing yellow or cyan, which vanish on white), or none at all in mono
+/// (`NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
 struct Sheet {
-    mono: bool,
+    palette: Palette,
 }
 
 impl tui_markdown::StyleSheet for Sheet {
     fn heading(&self, level: u8) -> Style {
         let s = Style::new().add_modifier(Modifier::BOLD);
-        match (self.mono, level) {
-            (true, 1) => s.add_modifier(Modifier::UNDERLINED),
-            (true, _) => s,
-            (false, 1) => s.fg(Color::Cyan).add_modifier(Modifier::UNDERLINED),
-            (false, 2) => s.fg(Color::Cyan),
-            (false, _) => s.fg(Color::LightCyan),
+        let s = if level == 1 {
+            s.add_modifier(Modifier::UNDERLINED)
+        } else {
+            s
+        };
+        match (self.palette, level) {
+            (Palette::Mono, _) => s,
+            (Palette::Dark, 1 | 2) => s.fg(Color::Cyan),
+            (Palette::Dark, _) => s.fg(Color::LightCyan),
+            (Palette::Light, 1 | 2) => s.fg(Color::Blue),
+            (Palette::Light, _) => s.fg(Color::Magenta),
         }
     }
     fn code(&self) -> Style {
-        if self.mono {
-            Style::new().add_modifier(Modifier::BOLD)
-        } else {
-            Style::new().fg(Color::Yellow)
+        match self.palette {
+            Palette::Mono => Style::new().add_modifier(Modifier::BOLD),
+            Palette::Dark => Style::new().fg(Color::Yellow),
+            Palette::Light => Style::new().fg(Color::Magenta),
         }
     }
     fn link(&self) -> Style {
         let s = Style::new().add_modifier(Modifier::UNDERLINED);
-        if self.mono {
-            s
-        } else {
-            s.fg(Color::Blue)
+        match self.palette {
+            Palette::Mono => s,
+            _ => s.fg(Color::Blue),
         }
     }
     fn blockquote(&self) -> Style {
-        if self.mono {
-            Style::new().add_modifier(Modifier::ITALIC)
-        } else {
-            Style::new().fg(Color::Green)
+        match self.palette {
+            Palette::Mono => Style::new().add_modifier(Modifier::ITALIC),
+            _ => Style::new().fg(Color::Green),
         }
     }
     fn html(&self) -> Style {
@@ -330,8 +402,8 @@ impl tui_markdown::StyleSheet for Sheet {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RenderOptions {
     pub width: u16,
-    /// No colours (mono theme, `NO_COLOR`, plain output).
-    pub mono: bool,
+    /// The colours: `Mono` for none (mono theme, `NO_COLOR`, plain output).
+    pub palette: Palette,
 }
 
 /// Render `md` (prepared by [`prepare`]) at a width; stop once at least
@@ -343,10 +415,18 @@ pub fn render(
     min_lines: Option<usize>,
 ) -> Rendered {
     let width = opts.width.max(20);
-    let sheet = Sheet { mono: opts.mono };
+    let sheet = Sheet {
+        palette: opts.palette,
+    };
     let options = tui_markdown::Options::new(sheet).table_width(width);
+    // Syntax colours that read on the background (dropped in mono).
+    let options = match opts.palette {
+        Palette::Light => options.code_theme(tui_markdown::BuiltinCodeTheme::InspiredGitHub),
+        _ => options.code_theme(tui_markdown::BuiltinCodeTheme::Base16OceanDark),
+    };
     let mut out = Rendered {
         width,
+        palette: opts.palette,
         complete: true,
         ..Default::default()
     };
@@ -378,9 +458,41 @@ pub fn render(
             push(&mut out, Line::default());
         }
         let mut pending_links: &[String] = &chunk.links;
+        let mut pending_code: &[usize] = &chunk.code;
+        // In a code block: (its first line, code lines still to come).
+        let mut in_code: Option<(usize, usize)> = None;
         let mut heading_done = chunk.heading.is_none();
         for line in text.lines {
-            let mut line = owned(line, opts.mono);
+            let mut line = owned(line, opts.palette);
+            // Code blocks: the opening fence, the code, the closing fence;
+            // kept whole, never wrapped.
+            let fence = is_fence(&line);
+            match in_code {
+                None if fence && !pending_code.is_empty() => {
+                    in_code = Some((out.lines.len(), pending_code[0]));
+                    pending_code = &pending_code[1..];
+                    push(&mut out, line);
+                    continue;
+                }
+                Some((start, left)) if left > 0 => {
+                    in_code = Some((start, left - 1));
+                    push(&mut out, line);
+                    continue;
+                }
+                Some((start, _)) => {
+                    in_code = None;
+                    let end = out.lines.len();
+                    out.code.push(CodeBlock {
+                        lines: start..end + usize::from(fence),
+                        body: start + 1..end,
+                    });
+                    if fence {
+                        push(&mut out, line);
+                        continue;
+                    }
+                }
+                None => {}
+            }
             if !heading_done && !line.spans.is_empty() {
                 if let Some((level, title, anchor)) = &chunk.heading {
                     out.headings.push(Heading {
@@ -425,6 +537,14 @@ pub fn render(
             for (l, _) in wrapped {
                 push(&mut out, l);
             }
+        }
+        if let Some((start, _)) = in_code {
+            // A block whose closing fence did not come.
+            let end = out.lines.len();
+            out.code.push(CodeBlock {
+                lines: start..end,
+                body: start + 1..end,
+            });
         }
     }
     out
@@ -484,17 +604,22 @@ fn push(out: &mut Rendered, line: Line<'static>) {
     out.lines.push(line);
 }
 
-/// Own the spans; in mono drop every colour (syntax highlighting too).
-fn owned(line: Line<'_>, mono: bool) -> Line<'static> {
+/// Own the spans; in mono drop every colour (syntax highlighting too), on
+/// a light background darken the syntax colours too pale to read on white.
+fn owned(line: Line<'_>, palette: Palette) -> Line<'static> {
     let spans = line
         .spans
         .into_iter()
         .map(|s| {
             let mut style = line.style.patch(s.style);
-            if mono {
-                style.fg = None;
-                style.bg = None;
-                style.underline_color = None;
+            match palette {
+                Palette::Mono => {
+                    style.fg = None;
+                    style.bg = None;
+                    style.underline_color = None;
+                }
+                Palette::Light => style.fg = style.fg.map(readable_on_white),
+                Palette::Dark => {}
             }
             // Text came sanitized; tabs still need expanding to stay aligned.
             let content = if s.content.contains('\t') {
@@ -506,6 +631,39 @@ fn owned(line: Line<'_>, mono: bool) -> Line<'static> {
         })
         .collect::<Vec<_>>();
     Line::from(spans)
+}
+
+/// A code block's fence line as tui-markdown writes it (```` ```lang ````),
+/// maybe indented in a list or after a quote's `>`.
+fn is_fence(line: &Line<'_>) -> bool {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    text.trim_start_matches([' ', '>']).starts_with("```")
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn luminance(r: u8, g: u8, b: u8) -> f64 {
+    let lin = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+}
+
+/// An RGB colour darkened (hue kept) until it has a contrast of 4.5:1
+/// on white (WCAG AA); named colours follow the terminal's palette.
+fn readable_on_white(c: Color) -> Color {
+    let Color::Rgb(mut r, mut g, mut b) = c else {
+        return c;
+    };
+    while 1.05 / (luminance(r, g, b) + 0.05) < 4.5 {
+        let dim = |v: u8| (f64::from(v) * 0.9) as u8;
+        (r, g, b) = (dim(r), dim(g), dim(b));
+    }
+    Color::Rgb(r, g, b)
 }
 
 fn is_table_line(line: &Line<'_>) -> bool {
@@ -729,7 +887,15 @@ mod tests {
     use super::*;
 
     fn render_all(md: &str, width: u16) -> Rendered {
-        render(md, &prepare(md), RenderOptions { width, mono: true }, None)
+        render(
+            md,
+            &prepare(md),
+            RenderOptions {
+                width,
+                palette: Palette::Mono,
+            },
+            None,
+        )
     }
 
     #[test]
@@ -794,7 +960,7 @@ mod tests {
         let p = prepare(&md);
         let opts = RenderOptions {
             width: 80,
-            mono: false,
+            palette: Palette::Dark,
         };
         let part = render(&md, &p, opts, Some(30));
         assert!(!part.complete && part.lines.len() < 100);
@@ -828,7 +994,7 @@ mod tests {
         assert!(md.len() > 2 * HEAD_BYTES);
         let opts = RenderOptions {
             width: 80,
-            mono: true,
+            palette: Palette::Mono,
         };
         let first = first_screens(&md, opts);
         assert!(!first.complete && first.lines.len() >= FIRST_LINES);
@@ -838,9 +1004,84 @@ mod tests {
     }
 
     #[test]
+    fn pale_colours_are_darkened_for_white() {
+        for (r, g, b) in [
+            (150, 152, 150),
+            (255, 255, 0),
+            (255, 255, 255),
+            (24, 54, 145),
+        ] {
+            let Color::Rgb(r2, g2, b2) = readable_on_white(Color::Rgb(r, g, b)) else {
+                panic!()
+            };
+            assert!(1.05 / (luminance(r2, g2, b2) + 0.05) >= 4.5);
+            assert!(r2 <= r && g2 <= g && b2 <= b);
+        }
+        // Dark enough already: kept.
+        assert_eq!(
+            readable_on_white(Color::Rgb(24, 54, 145)),
+            Color::Rgb(24, 54, 145)
+        );
+        assert_eq!(readable_on_white(Color::Blue), Color::Blue);
+    }
+
+    #[test]
     fn raw_html_stays_inert_text() {
         let r = render_all("<script>alert(1)</script>\n\nHi <b>there</b>\n", 80);
         let text = plain_text(&r.lines);
         assert!(text.contains("<script>alert(1)</script>"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod code_block_tests {
+    use super::*;
+
+    const PAGE: &str = "# Connect\n\nRun:\n\n```sh\npsql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n\necho done\n```\n\n- In a list:\n\n  ```\n  +----------+      +-------------+      +------------------+\n  | frontend | ---> | booking-api | ---> | payments-service |\n  +----------+      +-------------+      +------------------+\n  ```\n\nAfter.\n";
+
+    #[test]
+    fn code_blocks_are_never_wrapped_and_are_known_with_their_text() {
+        for palette in [Palette::Mono, Palette::Dark, Palette::Light] {
+            for width in [40u16, 60, 80, 120] {
+                let r = render(PAGE, &prepare(PAGE), RenderOptions { width, palette }, None);
+                let text = plain_text(&r.lines);
+                assert!(
+                    text.contains("psql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n"),
+                    "{width}: {text}"
+                );
+                assert!(
+                    text.contains("| frontend | ---> | booking-api | ---> | payments-service |\n"),
+                    "{width}: {text}"
+                );
+                assert_eq!(r.code.len(), 2, "{width}: {:?}", r.code);
+                let psql = &r.code[0];
+                assert_eq!(
+                    r.code_text(psql),
+                    "psql \"host=postgres-main.db.northwind.example port=5432 dbname=booking user=readonly_oncall sslmode=require\"\n\necho done\n"
+                );
+                assert!(r.lines[psql.lines.start]
+                    .spans
+                    .iter()
+                    .any(|s| s.content.contains("```sh")));
+                let diagram = &r.code[1];
+                assert_eq!(diagram.body.len(), 3);
+                assert!(
+                    r.code_text(diagram).starts_with("+----------+"),
+                    "{:?}",
+                    r.code_text(diagram)
+                );
+                for l in diagram.lines.clone() {
+                    assert_eq!(r.code_block_at(l), Some(diagram));
+                }
+                assert!(r.code_block_at(diagram.lines.end).is_none());
+                // Prose still fits the width.
+                for (i, l) in r.lines.iter().enumerate() {
+                    if r.code_block_at(i).is_none() {
+                        let w: usize = l.spans.iter().map(|s| s.content.width()).sum();
+                        assert!(w <= width as usize, "{l:?}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -66,6 +66,9 @@ pub enum Action {
     /// Docs pane: back to the page before a followed link (and forward).
     HistoryBack,
     HistoryForward,
+    /// Docs pane: scroll the code blocks sideways (they are never wrapped).
+    CodeLeft,
+    CodeRight,
     // ---- not bindable: text editing in the query and command lines ----
     Input(char),
     Paste(String),
@@ -176,6 +179,8 @@ bindings! {
     Action::HistoryForward, "history_forward", "Docs: forward again", ["L"], DOCS;
     Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"], DOCS;
     Action::FindPrev, "find_prev", "Docs: previous match", ["N"], DOCS;
+    Action::CodeLeft, "code_left", "Docs: scroll code blocks left", ["h", "left"], DOCS;
+    Action::CodeRight, "code_right", "Docs: scroll code blocks right (long lines are cut, not wrapped)", ["l", "right"], DOCS;
     Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
     Action::Help, "help", "this help", ["?", "f1"], ALL;
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"], ALL;

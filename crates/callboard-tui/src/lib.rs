@@ -39,6 +39,7 @@ pub mod model;
 pub mod picker;
 pub mod run;
 pub mod screens;
+pub mod termbg;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod theme;

@@ -80,4 +80,7 @@ pub enum Effect {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Env {
     pub no_color: bool,
+    /// The terminal's background, when it could be told at start (for
+    /// the `auto` theme).
+    pub background: Option<crate::termbg::Background>,
 }

@@ -33,6 +33,7 @@ use crate::app::{App, Effect, Env};
 use crate::clipboard::{self, Desktop, OpenPlan};
 use crate::keymap::{Action, Keymap};
 use crate::messages::{Msg, UiReceiver, UiSender};
+use crate::termbg;
 use crate::theme::Theme;
 use crate::view;
 use crate::workers::{guard, WorkerConfig, Workers};
@@ -57,13 +58,25 @@ pub fn run(workers: WorkerConfig, config: &Config) -> Result<()> {
     use std::io::IsTerminal;
     let keymap = Keymap::with_overrides(&config.keys).map_err(|e| anyhow!("config: {e}"))?;
     let no_color = Theme::no_color_env();
-    let theme = Theme::from_config(config.theme.as_deref(), no_color)
-        .map_err(|e| anyhow!("config: {e}"))?;
+    // Checked before the terminal is asked anything.
+    Theme::from_config(config.theme.as_deref(), no_color).map_err(|e| anyhow!("config: {e}"))?;
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         bail!(
             "the interactive UI needs a terminal; in scripts use `callboard search`, `show` or `deps` (see --help)"
         );
     }
+    // `auto` (the default): the terminal's background, asked before the
+    // alternate screen (one round trip; none with NO_COLOR or a fixed theme).
+    let background = if Theme::is_auto(config.theme.as_deref()) && !no_color {
+        terminal::enable_raw_mode().context("cannot set up the terminal")?;
+        let found = termbg::detect();
+        let _ = terminal::disable_raw_mode();
+        found
+    } else {
+        termbg::from_env()
+    };
+    let theme = Theme::select(config.theme.as_deref(), no_color, background)
+        .map_err(|e| anyhow!("config: {e}"))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -71,7 +84,16 @@ pub fn run(workers: WorkerConfig, config: &Config) -> Result<()> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let workers = Workers::spawn(workers, tx.clone());
     let size = terminal::size().context("cannot read the terminal size")?;
-    let mut app = App::new(keymap, theme, Env { no_color }, size, now_ms());
+    let mut app = App::new(
+        keymap,
+        theme,
+        Env {
+            no_color,
+            background,
+        },
+        size,
+        now_ms(),
+    );
     let wake_pending = Arc::new(AtomicBool::new(false));
     let notify = {
         let tx = tx.clone();

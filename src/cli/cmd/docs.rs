@@ -10,6 +10,8 @@ use callboard_core::catalog::{CatalogEntity, EntityLookup};
 use callboard_core::docs::ErrorKind;
 use callboard_io::docs::{load_page, load_site, locate};
 use callboard_tui::docs_render::{self as render, RenderOptions};
+use callboard_tui::termbg;
+use callboard_tui::theme::{Palette, Theme};
 
 use super::{report_store_errors, resolve_or_explain};
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
@@ -98,7 +100,13 @@ fn show_page(
     let prepared = render::prepare(&page.markdown);
     let opts = RenderOptions {
         width,
-        mono: !req.color || req.json,
+        palette: if !req.color || req.json {
+            Palette::Mono
+        } else {
+            // `auto` from COLORFGBG: a command does not query the terminal.
+            Theme::select(ctx.config.theme.as_deref(), false, termbg::from_env())
+                .map_or(Palette::Dark, |t| t.palette)
+        },
     };
     if req.json {
         let rendered = render::render(&page.markdown, &prepared, opts, None);

@@ -77,15 +77,21 @@ impl App {
                 self.say(format!("looking up {}…", text::one_line(&input)));
                 self.effects.push(Effect::Request(Request::Resolve(input)));
             }
-            Command::Theme(name) => match Theme::from_config(Some(&name), self.env.no_color) {
-                Ok(theme) => {
-                    self.theme = theme;
-                    if self.env.no_color && theme.name != name {
-                        self.say("NO_COLOR is set: the mono theme stays");
+            Command::Theme(name) => {
+                match Theme::select(Some(&name), self.env.no_color, self.env.background) {
+                    Ok(theme) => {
+                        self.theme = theme;
+                        if self.env.no_color && theme.name != name {
+                            self.say("NO_COLOR is set: the mono theme stays");
+                        } else if Theme::is_auto(Some(&name)) {
+                            self.say(format!("auto: the {} theme", theme.name));
+                        }
+                        // An open docs page is rendered again in the new colours.
+                        self.show_docs();
                     }
+                    Err(e) => self.fail(e),
                 }
-                Err(e) => self.fail(e),
-            },
+            }
         }
     }
 

@@ -566,14 +566,16 @@ impl App {
             .out
             .into_iter()
             .map(|cmd| match cmd {
-                Cmd::DocsPage { page, width, mono } => {
-                    Cmd::Effect(Effect::Request(Request::Docs(DocsRequest {
-                        key: key.to_string(),
-                        page,
-                        width,
-                        mono,
-                    })))
-                }
+                Cmd::DocsPage {
+                    page,
+                    width,
+                    palette,
+                } => Cmd::Effect(Effect::Request(Request::Docs(DocsRequest {
+                    key: key.to_string(),
+                    page,
+                    width,
+                    palette,
+                }))),
                 other => other,
             })
             .collect();

@@ -11,7 +11,7 @@ pub struct DocsRequest {
     /// None: the home page.
     pub page: Option<String>,
     pub width: u16,
-    pub mono: bool,
+    pub palette: crate::theme::Palette,
 }
 
 #[derive(Debug, Clone)]

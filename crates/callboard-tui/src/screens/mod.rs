@@ -101,7 +101,7 @@ pub enum Cmd {
     DocsPage {
         page: Option<String>,
         width: u16,
-        mono: bool,
+        palette: crate::theme::Palette,
     },
     /// The form of a template (by ref), over everything.
     OpenTemplateForm(String),

@@ -61,7 +61,7 @@ pub fn handle(
     };
     let opts = RenderOptions {
         width: request.width,
-        mono: request.mono,
+        palette: request.palette,
     };
     let doc = |page: &Page, rendered: Rendered| DocsDoc {
         site: site.clone(),

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 use ratatui::Frame;
 
-use super::{areas, DocsPane, Overlay};
+use super::{areas, cut, DocsPane, Overlay};
 use crate::keymap::Action;
 use crate::messages::DocsDoc;
 use crate::screens::Cx;
@@ -94,7 +94,11 @@ pub(super) fn draw(pane: &DocsPane, frame: &mut Frame, body: Rect, cx: &Cx) {
     let offset = clamp_offset(pane.offset, pane.cursor, height);
     for (i, line) in lines.iter().skip(offset).take(height).enumerate() {
         let row = Rect::new(a.page.x, a.page.y + i as u16, a.page.width, 1);
-        frame.render_widget(Paragraph::new(line.clone()), row);
+        let mut line = cut::highlight(line, &pane.query, t.matched);
+        if doc.rendered.code_block_at(offset + i).is_some() {
+            line = cut::window(&line, pane.hscroll, a.page.width as usize, t.dim);
+        }
+        frame.render_widget(Paragraph::new(line), row);
         if offset + i == pane.cursor && pane.overlay.is_none() && pane.search.is_none() {
             frame.buffer_mut().set_style(row, t.selection);
         }

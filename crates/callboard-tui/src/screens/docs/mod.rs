@@ -10,6 +10,7 @@
 //! state of one entity's pane and draws it. Its page requests are
 //! [`Cmd::DocsPage`]s, which the app sends for the pane's entity.
 
+mod cut;
 mod draw;
 
 use ratatui::layout::Rect;
@@ -20,6 +21,7 @@ use crate::keymap::{Action, Keymap, Scope};
 use crate::layout;
 use crate::messages::{DocsDoc, DocsReply};
 use crate::model::Effect;
+use crate::theme::Palette;
 use crate::widgets::list::clamp_offset;
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
@@ -49,9 +51,13 @@ pub struct DocsPane {
     /// The page asked for last (None: home) and the width it was asked at.
     pub asked: Option<String>,
     pub width: u16,
-    pub mono: bool,
+    /// The colours asked for (the theme's docs palette).
+    pub palette: Palette,
     pub cursor: usize,
     pub offset: usize,
+    /// Columns the code blocks are scrolled sideways (`h`/`l`): they are
+    /// cut at the pane's edge, never wrapped.
+    pub hscroll: usize,
     /// A heading to jump to once the page is there.
     pub anchor: Option<String>,
     /// Pages left by following links or picking a page: (page, cursor).
@@ -111,8 +117,8 @@ fn areas_in(area: Rect) -> DocsAreas {
     areas(layout::entity(area).body)
 }
 
-fn mono(cx: &Cx) -> bool {
-    cx.theme.name == "mono"
+fn palette(cx: &Cx) -> Palette {
+    cx.theme.palette
 }
 
 impl DocsPane {
@@ -128,27 +134,31 @@ impl DocsPane {
     /// Ask for `page` (None: home) at the pane's width.
     fn ask(&mut self, page: Option<String>, cx: &mut Cx) {
         let width = areas_in(cx.area).page.width;
-        let mono = mono(cx);
+        let palette = palette(cx);
         self.loading = true;
         self.asked = page.clone();
         self.width = width;
-        self.mono = mono;
-        cx.out.push(Cmd::DocsPage { page, width, mono });
+        self.palette = palette;
+        cx.out.push(Cmd::DocsPage {
+            page,
+            width,
+            palette,
+        });
     }
 
     /// The pane came into view (or the screen changed size): load the
     /// docs, or render them again for the new width.
     pub fn show(&mut self, cx: &mut Cx) {
         let width = areas_in(cx.area).page.width;
-        let mono = mono(cx);
-        // Not while a request at this width is out, nor again after one
-        // failed at it.
+        let palette = palette(cx);
+        // Not while a request at this width and in these colours is out,
+        // nor again after one failed at it.
         let waiting = self.loading || (self.error.is_some() && self.doc.is_none());
-        let again = if waiting && self.width == width {
+        let again = if waiting && self.width == width && self.palette == palette {
             None
         } else {
             match &self.doc {
-                Some(d) if d.rendered.width != width.max(20) || self.mono != mono => {
+                Some(d) if d.rendered.width != width.max(20) || d.rendered.palette != palette => {
                     Some(Some(d.page.clone()))
                 }
                 None if !self.loading => Some(self.asked.clone()),
@@ -162,7 +172,11 @@ impl DocsPane {
 
     /// A page from the docs worker.
     pub fn receive(&mut self, reply: DocsReply, cx: &mut Cx) {
-        if reply.width != self.width || reply.asked != self.asked {
+        let stale_colours = reply
+            .result
+            .as_ref()
+            .is_ok_and(|d| d.rendered.palette != self.palette);
+        if reply.width != self.width || reply.asked != self.asked || stale_colours {
             return; // superseded by a newer request
         }
         match reply.result {
@@ -171,6 +185,7 @@ impl DocsPane {
                 if new_page {
                     self.cursor = self.restore.take().unwrap_or(0);
                     self.offset = self.cursor.saturating_sub(3);
+                    self.hscroll = 0;
                     self.query.clear();
                 }
                 self.loading = !doc.rendered.complete;
@@ -364,7 +379,9 @@ impl DocsPane {
             }
         };
         self.cursor = target;
-        self.offset = clamp_offset(self.offset, target, height);
+        // The match line in the middle of the page (as far as the page goes).
+        let last_top = doc.rendered.lines.len().saturating_sub(height);
+        self.offset = target.saturating_sub(height / 2).min(last_top);
         let n = matches.iter().position(|&m| m == target).unwrap_or(0) + 1;
         let total = matches.len();
         cx.say(format!(
@@ -440,8 +457,39 @@ impl Screen for DocsPane {
                 step(self, -3);
                 self.offset = self.offset.saturating_sub(3);
             }
-            Action::HalfPageDown => step(self, height / 2),
-            Action::HalfPageUp => step(self, -height / 2),
+            // Half a page: the view and the cursor move together.
+            Action::HalfPageDown => {
+                step(self, height / 2);
+                self.offset =
+                    (self.offset + height as usize / 2).min(lines.saturating_sub(height as usize));
+            }
+            Action::HalfPageUp => {
+                step(self, -height / 2);
+                self.offset = self.offset.saturating_sub(height as usize / 2);
+            }
+            Action::CodeLeft | Action::CodeRight => {
+                let widest = doc
+                    .rendered
+                    .code
+                    .iter()
+                    .flat_map(|b| doc.rendered.lines[b.lines.clone()].iter())
+                    .map(|l| l.width())
+                    .max()
+                    .unwrap_or(0);
+                if widest <= page_area.width as usize {
+                    cx.say("no code line is wider than the page");
+                    return Outcome::Consumed;
+                }
+                let step = (page_area.width as usize / 4).max(4);
+                // Far enough that the end of the widest line shows.
+                let most = widest + 1 - page_area.width as usize;
+                self.hscroll = if action == Action::CodeRight {
+                    (self.hscroll + step).min(most)
+                } else {
+                    self.hscroll.saturating_sub(step)
+                };
+                return Outcome::Consumed;
+            }
             Action::PageDown => {
                 step(self, height);
                 self.offset =
@@ -509,6 +557,15 @@ impl Screen for DocsPane {
                 return Outcome::Consumed;
             }
             Action::Copy => {
+                if let Some(block) = doc.rendered.code_block_at(self.cursor) {
+                    let text = doc.rendered.code_text(block);
+                    let n = text.lines().count();
+                    cx.effect(Effect::Copy {
+                        text,
+                        what: format!("code block ({n} line{})", if n == 1 { "" } else { "s" }),
+                    });
+                    return Outcome::Consumed;
+                }
                 let (what, value) = match doc.rendered.link_on(self.cursor) {
                     Some(l) => ("link", l.to_string()),
                     None => ("page", doc.page.clone()),
