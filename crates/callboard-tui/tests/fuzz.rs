@@ -490,7 +490,7 @@ fn docs_renderer() {
         for page in [text, md.as_str()] {
             let opts = RenderOptions {
                 width: 80,
-                mono: false,
+                palette: callboard_tui::theme::Palette::Dark,
             };
             let _ = first_screens(page, opts);
             let prepared = prepare(page);
@@ -500,7 +500,7 @@ fn docs_renderer() {
                 &prepared,
                 RenderOptions {
                     width: 20,
-                    mono: true,
+                    palette: callboard_tui::theme::Palette::Mono,
                 },
                 None,
             );
