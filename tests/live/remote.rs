@@ -140,6 +140,31 @@ fn drop_relations_to(mut show: Value, differ: &BTreeSet<String>) -> Value {
     if let Some(Value::Array(relations)) = show.get_mut("relations") {
         relations.retain(|r| !differ.contains(r["target_ref"].as_str().unwrap_or_default()));
     }
+    // What a group owns is counted from the same relations: drop those
+    // entities from the list and from the counts.
+    if let Some(owns) = show.get_mut("owns").filter(|o| o.is_object()) {
+        let mut dropped: Vec<String> = Vec::new();
+        if let Some(Value::Array(entities)) = owns.get_mut("entities") {
+            entities.retain(|e| {
+                let keep = !differ.contains(e["entity_ref"].as_str().unwrap_or_default());
+                if !keep {
+                    dropped.push(e["kind"].as_str().unwrap_or_default().to_string());
+                }
+                keep
+            });
+        }
+        if let Some(total) = owns["total"].as_u64() {
+            owns["total"] = Value::from(total - dropped.len() as u64);
+        }
+        if let Some(Value::Array(by_kind)) = owns.get_mut("by_kind") {
+            for kind in &dropped {
+                if let Some(k) = by_kind.iter_mut().find(|k| k["kind"] == kind.as_str()) {
+                    k["count"] = Value::from(k["count"].as_u64().unwrap_or(1) - 1);
+                }
+            }
+            by_kind.retain(|k| k["count"].as_u64() != Some(0));
+        }
+    }
     show
 }
 
