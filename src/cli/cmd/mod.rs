@@ -18,6 +18,7 @@ pub mod docs;
 pub mod login;
 pub mod search;
 pub mod show;
+pub mod signin;
 pub mod sync;
 pub mod template;
 pub mod validate;
