@@ -350,6 +350,7 @@ mod tests {
             .into_iter()
             .find(|r| r.target == "/api/auth/v1/revoke")
             .unwrap();
+        assert_eq!(revoke.method, "POST");
         assert_eq!(body(&revoke)["token"], "ref-9");
         assert_eq!(body(&revoke)["client_id"], "cid");
         assert!(stores.load(&ep.url).unwrap().is_none());
