@@ -238,8 +238,7 @@ impl Machine {
             .spawn()
             .unwrap();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut authorize = String::new();
-        loop {
+        let authorize = loop {
             let mut line = String::new();
             if stdout.read_line(&mut line).unwrap() == 0 {
                 let out = child.wait_with_output().unwrap();
@@ -249,10 +248,9 @@ impl Machine {
                 );
             }
             if line.contains("/api/auth/v1/authorize?") {
-                authorize = line.trim().to_string();
-                break;
+                break line.trim().to_string();
             }
-        }
+        };
         assert!(authorize.starts_with(&self.url), "{authorize}");
         let redirect = approve(&self.url, &authorize);
         assert!(
