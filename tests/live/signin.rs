@@ -313,7 +313,22 @@ fn login_in_a_browser_then_bob_sees_his_catalog_refreshes_and_logs_out() {
     let refresh = first["refresh_token"].as_str().unwrap().to_string();
     assert!(!err.contains(&access) && !err.contains(&refresh));
 
-    // Bob reads 76 entities; tui-db is not his to see.
+    // The static token is a service: all 78, tui-db among them.
+    let out = m
+        .cmd(&["--endpoint", &url, "sync"])
+        .env("CALLBOARD_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("78 entities"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Bob reads 76 entities; tui-db is not his to see, even though the
+    // same cache held the service's snapshot a moment ago.
+    let out = m.endpoint(&["show", "resource:default/tui-db"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let out = m.endpoint(&["sync"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -325,24 +340,16 @@ fn login_in_a_browser_then_bob_sees_his_catalog_refreshes_and_logs_out() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let out = m.endpoint(&["show", "component:default/tui-web"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("resource:default/tui-db  (not visible to you)"),
+        "{}",
+        text(&out.stdout)
+    );
     for entry in walk(&m.path().join("cache")) {
         let bytes = std::fs::read(&entry).unwrap();
         let s = String::from_utf8_lossy(&bytes);
         assert!(!s.contains(&access) && !s.contains(&refresh), "{entry:?}");
     }
-
-    // The static token is a service: all 78.
-    let other = Machine::new(&url);
-    let out = other
-        .cmd(&["--endpoint", &url, "sync"])
-        .env("CALLBOARD_TOKEN", &token)
-        .output()
-        .unwrap();
-    assert!(
-        text(&out.stdout).contains("78 entities"),
-        "{}",
-        text(&out.stdout)
-    );
 
     let out = m.endpoint(&["auth", "status"]);
     let status = text(&out.stdout);

@@ -163,6 +163,22 @@ pub struct RelatedRef {
     pub target_ref: String,
     /// The target is not in the catalog.
     pub dangling: bool,
+    /// The target exists but the signed-in user may not read it (set by
+    /// [`hide_unreadable`] for a catalog read as a user).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_visible: bool,
+}
+
+/// For a catalog read as a user: the backend leaves out what the user may
+/// not read, and relations of readable entities still point at it, so a
+/// missing target is "not visible to you" rather than dangling.
+pub fn hide_unreadable(relations: &mut [RelatedRef]) {
+    for r in relations {
+        if r.dangling {
+            r.dangling = false;
+            r.not_visible = true;
+        }
+    }
 }
 
 /// Relations of an entity, each marked dangling when its target is missing.
@@ -174,6 +190,7 @@ pub fn related(lookup: &dyn EntityLookup, entity: &Entity) -> Vec<RelatedRef> {
             relation_type: r.relation_type.clone(),
             target_ref: r.target_ref.to_lowercase(),
             dangling: lookup.get(&r.target_ref.to_lowercase()).is_none(),
+            not_visible: false,
         })
         .collect()
 }

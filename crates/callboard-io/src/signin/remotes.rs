@@ -356,4 +356,106 @@ mod tests {
         assert!(stores.load(&ep.url).unwrap().is_none());
         assert!(remotes.sign_in(&ep.url, &ep).is_none());
     }
+
+    /// A catalog of three entities for the static token, two for the
+    /// user (`resource:default/secret` filtered out, as permissions do).
+    fn permissioned_backend(up: Arc<std::sync::atomic::AtomicBool>) -> TestServer {
+        TestServer::start(move |r: &Request| {
+            if !up.load(Ordering::SeqCst) {
+                return Answer::json(503, json!({}));
+            }
+            let entity = |kind: &str, name: &str| {
+                json!({"apiVersion": "backstage.io/v1alpha1", "kind": kind,
+                       "metadata": {"name": name, "namespace": "default", "etag": name},
+                       "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"},
+                       "relations": [{"type": "dependsOn", "targetRef": "resource:default/secret"}]})
+            };
+            let mut items = vec![entity("Component", "svc"), entity("Component", "web")];
+            match r.authorization.as_deref() {
+                Some("Bearer tok-static") => items.push(entity("Resource", "secret")),
+                Some("Bearer acc-user") => {}
+                _ => return Answer::json(401, json!({})),
+            }
+            let n = items.len();
+            Answer::json(
+                200,
+                json!({"items": items, "totalItems": n, "pageInfo": {}}),
+            )
+        })
+    }
+
+    #[test]
+    fn a_snapshot_synced_as_someone_else_is_never_shown() {
+        use crate::cache::Cache;
+        use crate::clock::Clock;
+        use crate::config::{Source, SourceKind, TokenSource};
+        use std::sync::atomic::AtomicBool;
+        let dir = tempfile::tempdir().unwrap();
+        let stores = Stores::files_only(dir.path());
+        let up = Arc::new(AtomicBool::new(true));
+        let server = permissioned_backend(up.clone());
+        let cache = Cache::new(dir.path().join("cache"));
+        let source = |token: TokenSource| {
+            let mut e = endpoint(&server);
+            e.token = token;
+            Source {
+                name: "prod".into(),
+                kind: SourceKind::Remote(e),
+            }
+        };
+        let open = |remotes: &Remotes, source: &Source| {
+            let SourceKind::Remote(e) = &source.kind else {
+                unreachable!()
+            };
+            crate::sync::open_remote(remotes, &cache, source, e, None, true, &Clock::System)
+                .unwrap()
+                .snapshot
+        };
+        // Synced with the static token: three entities.
+        let as_service = source(TokenSource::Command("printf tok-static".into()));
+        let remotes = Remotes::with_stores(stores.clone());
+        let s = open(&remotes, &as_service).unwrap();
+        assert_eq!(s.info.entity_count, 3);
+        assert_eq!(crate::sync::synced_as(&s).as_deref(), Some("static token"));
+        drop(s);
+
+        // Now bob signs in; the backend is down. The service's snapshot
+        // (with the secret resource) must not answer for him.
+        seed(&stores, &server.url(), "acc-user", "ref-user", u64::MAX / 2);
+        let as_bob = source(TokenSource::Env {
+            var: "CALLBOARD_TEST_SIGNIN_UNSET_VAR".into(),
+            required: false,
+        });
+        let remotes = Remotes::with_stores(stores.clone());
+        up.store(false, Ordering::SeqCst);
+        assert!(
+            open(&remotes, &as_bob).is_none(),
+            "not shown, not even offline"
+        );
+        // Back up: a full sync as bob; two entities, the secret gone.
+        up.store(true, Ordering::SeqCst);
+        let s = open(&remotes, &as_bob).unwrap();
+        assert_eq!(s.info.entity_count, 2);
+        assert!(s.entity("resource:default/secret").unwrap().is_none());
+        assert_eq!(
+            crate::sync::synced_as(&s).as_deref(),
+            Some("user:default/bob")
+        );
+        let store = crate::cache::Store::new(vec![s]);
+        assert!(store.read_as_user("prod"));
+        // ... and the relation to it is "not visible", not dangling.
+        let detail = crate::detail::entity_detail(
+            &store,
+            std::slice::from_ref(&as_bob),
+            cache.dir(),
+            "component:default/svc",
+        )
+        .unwrap();
+        let rel = &detail.report.relations[0];
+        assert!(rel.not_visible && !rel.dangling, "{rel:?}");
+        // The service's view again: bob's snapshot is not shown to it.
+        let remotes = Remotes::with_stores(stores.clone());
+        up.store(false, Ordering::SeqCst);
+        assert!(open(&remotes, &as_service).is_none());
+    }
 }

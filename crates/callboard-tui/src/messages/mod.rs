@@ -96,6 +96,8 @@ pub struct SourceStatus {
     pub problem_count: usize,
     /// The last sync of this source failed: what is shown is the old cache.
     pub stale: bool,
+    /// A Backstage source read as a signed-in user: who (`user:default/bob`).
+    pub signed_in_as: Option<String>,
 }
 
 /// How a sync goes, as the status bar shows it.

@@ -47,12 +47,15 @@ pub(super) fn open_store(config: &WorkerConfig) -> (Store, Vec<SourceStatus>, Ve
             entity_count: 0,
             problem_count: 0,
             stale: false,
+            signed_in_as: None,
         };
-        match config.cache.open_snapshot(&source.name) {
+        match callboard_io::sync::snapshot_for(&config.remotes, &config.cache, source) {
             Ok(Some(snapshot)) => {
                 status.synced_at_ms = Some(snapshot.info.synced_at_ms);
                 status.entity_count = snapshot.info.entity_count;
                 status.problem_count = snapshot.info.problem_count;
+                status.signed_in_as =
+                    callboard_io::sync::synced_as(&snapshot).filter(|who| who.starts_with("user:"));
                 snapshots.push(snapshot);
             }
             Ok(None) => {}
@@ -75,7 +78,12 @@ pub(super) fn load_catalog(
         let missing: Vec<Source> = config
             .sources
             .iter()
-            .filter(|s| matches!(config.cache.open_snapshot(&s.name), Ok(None)))
+            .filter(|s| {
+                matches!(
+                    callboard_io::sync::snapshot_for(&config.remotes, &config.cache, s),
+                    Ok(None)
+                )
+            })
             .cloned()
             .collect();
         if !missing.is_empty() {
