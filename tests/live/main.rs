@@ -8,6 +8,7 @@ mod backend;
 
 mod docs;
 mod remote;
+mod search;
 mod signin;
 mod template_cli;
 mod template_expr;

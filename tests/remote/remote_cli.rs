@@ -261,6 +261,21 @@ fn offline_commands_answer_from_the_cache_and_say_how_old_it_is() {
     let out = env.run(&["--config", &config, "search", "--json", "-n", "0"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["total"], 78);
+
+    // Search offline: the fuzzy hits, and a note that docs search needs
+    // the backend.
+    let out = env.run(&["--config", &config, "search", "tui-web"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("component:tui-web"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("docs search needs the backend"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -162,6 +162,19 @@ impl Remotes {
         self.block_on(remote.get_techdocs(path))
     }
 
+    /// The backend's search for `term` (catalog and TechDocs documents),
+    /// up to `max` hits, quick retries.
+    pub fn search(
+        &self,
+        name: &str,
+        endpoint: &Endpoint,
+        term: &str,
+        max: usize,
+    ) -> Result<Vec<callboard_core::search::backend::BackendHit>, RemoteError> {
+        let remote = self.remote(name, endpoint, RetryPolicy::quick())?;
+        self.block_on(remote.search(term, max))
+    }
+
     /// Check a token the user typed (`callboard login`): how many entities
     /// the endpoint lets it read. The source's own token is left as it is.
     pub fn check_token(

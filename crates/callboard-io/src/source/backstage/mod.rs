@@ -22,6 +22,7 @@
 mod client;
 mod error;
 mod retry;
+mod search;
 mod sync;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub use client::Remote;
 pub(crate) use error::error_chain;
 pub use error::{ErrorKind, RemoteError};
 pub use retry::RetryPolicy;
+pub use search::SEARCH_TYPES;
 
 /// The fields an incremental sync lists: enough to build the ref, plus the
 /// etag the server changes whenever the stored entity (relations included)
