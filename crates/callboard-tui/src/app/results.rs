@@ -78,6 +78,10 @@ impl App {
                 }
             }
             Msg::Wake => self.wake_pending.store(false, Ordering::SeqCst),
+            Msg::BackendSearch { query, hits, notes } => {
+                self.catalog.backend_arrived(query, hits, notes);
+                self.dirty = true;
+            }
             Msg::Pong(_) => {}
             Msg::Template(m) => self.template_msg(*m),
         }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub use callboard_core::catalog::api::{ApiDefinition, ApiView, Operation};
 use callboard_core::catalog::index::Resolved;
 pub use callboard_core::report::{DepsDetail, EntityDetail};
+use callboard_core::search::backend::BackendHit;
 use callboard_core::search::Corpus;
 
 pub use docs::{DocsDoc, DocsReply, DocsRequest};
@@ -45,6 +46,9 @@ pub enum Request {
     Ping(u64),
     /// Software templates: entity, drafts, local runs.
     Template(Box<TemplateRequest>),
+    /// Ask the Backstage sources' own search for this free text (the
+    /// search thread; only the newest of several queued is asked).
+    BackendSearch(String),
     Shutdown,
 }
 
@@ -77,6 +81,13 @@ pub enum Msg {
     Wake,
     Pong(u64),
     Template(Box<TemplateMsg>),
+    /// The backends' search answered `query` (TechDocs and catalog hits),
+    /// with notes for sources that could not be asked.
+    BackendSearch {
+        query: String,
+        hits: Vec<BackendHit>,
+        notes: Vec<String>,
+    },
 }
 
 /// The catalog as the list needs it: the corpus, not the entities.

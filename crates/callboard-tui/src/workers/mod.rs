@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod docs;
 pub mod guard;
+pub mod search;
 pub mod templates;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +54,8 @@ pub struct Workers {
     graph: Worker,
     /// Docs: reading pages (maybe over the network) and rendering them.
     docs: Worker,
+    /// The backends' search: network only, off the other workers' queues.
+    search: mpsc::Sender<String>,
     config: WorkerConfig,
     ui: UiSender,
     syncing: Arc<AtomicBool>,
@@ -64,6 +67,7 @@ impl Workers {
             detail: Worker::spawn("callboard-detail", config.clone(), ui.clone(), true),
             graph: Worker::spawn("callboard-graph", config.clone(), ui.clone(), false),
             docs: Worker::spawn("callboard-docs", config.clone(), ui.clone(), false),
+            search: search::spawn(config.clone(), ui.clone()),
             config,
             ui,
             syncing: Arc::new(AtomicBool::new(false)),
@@ -76,6 +80,9 @@ impl Workers {
         match request {
             Request::Deps(_) => self.graph.send(request),
             Request::Docs(_) => self.docs.send(request),
+            Request::BackendSearch(query) => {
+                let _ = self.search.send(query);
+            }
             Request::Reopen => {
                 self.graph.send(Request::Reopen);
                 self.docs.send(Request::Reopen);
@@ -209,7 +216,8 @@ fn serve(
     loads: bool,
 ) {
     match request {
-        Request::Shutdown => {}
+        // Routed to the search thread, never to a worker.
+        Request::Shutdown | Request::BackendSearch(_) => {}
         Request::Load => {
             let (opened, load) = catalog::load_catalog(config, ui, loads);
             state.store = Some(opened);
