@@ -90,6 +90,15 @@ pub enum Command {
         #[arg(value_name = "URL|NAME")]
         name: String,
     },
+    /// Ask the entity's Backstage backend to process it again, wait
+    /// briefly, sync its source and show its processing errors.
+    Refresh {
+        #[arg(value_name = "REF")]
+        entity: String,
+        /// Wait this long for the backend's new version.
+        #[arg(long, value_name = "SECS", default_value_t = 3)]
+        wait: u64,
+    },
     /// Sign-ins: `auth status` lists each endpoint and who you are there.
     Auth {
         #[command(subcommand)]
@@ -214,6 +223,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
             },
         )?,
         Some(Command::Logout { name }) => cmd::login::logout(&ctx, &name),
+        Some(Command::Refresh { entity, wait }) => {
+            cmd::refresh::run(&ctx, &entity, wait, &mut out)?
+        }
         Some(Command::Auth {
             command: AuthCommand::Status,
         }) => cmd::signin::status(&ctx, &mut out)?,

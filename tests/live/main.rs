@@ -7,6 +7,7 @@
 mod backend;
 
 mod docs;
+mod refresh;
 mod remote;
 mod search;
 mod signin;

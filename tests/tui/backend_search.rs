@@ -84,3 +84,33 @@ fn offline_the_strip_says_docs_search_needs_the_backend() {
         "the fuzzy hits stay: {screen}"
     );
 }
+
+#[test]
+fn capital_r_refreshes_the_entity_on_its_backend_and_shows_its_errors() {
+    let mut h = Harness::with_entities(fixture(), (100, 30));
+    h.press("payments<esc>R");
+    // The fixture is local files: the refresh says where to look instead.
+    let screen = h.render();
+    assert!(
+        screen.contains("refresh of system:default/payments")
+            && screen.contains("comes from local files"),
+        "{screen}"
+    );
+    // A report with processing errors is shown as an error.
+    h.app.handle_msg(Msg::Refreshed {
+        key: "component:default/payments-service".into(),
+        result: Ok(callboard_io::refresh::RefreshReport {
+            entity_ref: "component:default/payments-service".into(),
+            source: "prod".into(),
+            changed: true,
+            gone: false,
+            errors: vec!["error: Policy check failed: spec.owner missing (InputError)".into()],
+            synced: "78 entities in 'prod'".into(),
+        }),
+    });
+    let screen = h.render();
+    assert!(
+        screen.contains("1 processing error: error: Policy check failed"),
+        "{screen}"
+    );
+}

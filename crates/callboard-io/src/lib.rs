@@ -24,6 +24,7 @@ pub mod config;
 pub mod demo;
 pub mod detail;
 pub mod docs;
+pub mod refresh;
 pub mod remotes;
 pub mod signin;
 pub mod source;

@@ -43,6 +43,8 @@ pub enum Action {
     OpenLink,
     Runbook,
     Sync,
+    /// Ask the backend to process the entity again, then sync it.
+    RefreshEntity,
     NextPane,
     PrevPane,
     /// Switch to pane 0..=5 (Overview, Owner, Relations, Dependencies, API, Docs).
@@ -172,6 +174,7 @@ bindings! {
     Action::FindNext, "find_next", "Docs: next match of the page search (/ searches)", ["n"], DOCS;
     Action::FindPrev, "find_prev", "Docs: previous match", ["N"], DOCS;
     Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
+    Action::RefreshEntity, "refresh_entity", "ask Backstage to process this entity again, sync it, show its errors", ["R"], ALL;
     Action::Help, "help", "this help", ["?", "f1"], ALL;
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"], ALL;
 }

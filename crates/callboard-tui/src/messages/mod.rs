@@ -46,6 +46,8 @@ pub enum Request {
     Ping(u64),
     /// Software templates: entity, drafts, local runs.
     Template(Box<TemplateRequest>),
+    /// `R`: refresh this entity on its backend, then sync its source.
+    RefreshEntity(String),
     /// Ask the Backstage sources' own search for this free text (the
     /// search thread; only the newest of several queued is asked).
     BackendSearch(String),
@@ -81,6 +83,11 @@ pub enum Msg {
     Wake,
     Pong(u64),
     Template(Box<TemplateMsg>),
+    /// A refresh of `key` ended: the report, or why not.
+    Refreshed {
+        key: String,
+        result: Result<callboard_io::refresh::RefreshReport, String>,
+    },
     /// The backends' search answered `query` (TechDocs and catalog hits),
     /// with notes for sources that could not be asked.
     BackendSearch {

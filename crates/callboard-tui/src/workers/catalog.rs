@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use super::WorkerConfig;
 use crate::messages::{CatalogLoad, Msg, SourceStatus, SyncEvent, UiSender};
+use callboard_core::catalog::EntityLookup;
 use callboard_core::search::Corpus;
 use callboard_io::cache::Store;
 use callboard_io::config::Source;
@@ -64,6 +65,31 @@ pub(super) fn open_store(config: &WorkerConfig) -> (Store, Vec<SourceStatus>, Ve
         statuses.push(status);
     }
     (Store::new(snapshots), statuses, errors)
+}
+
+/// `R`: refresh `key` on the backend of the source that has it.
+pub(super) fn refresh(
+    config: &WorkerConfig,
+    key: &str,
+) -> Result<callboard_io::refresh::RefreshReport, String> {
+    let (store, _, _) = open_store(config);
+    let found = store
+        .get(key)
+        .ok_or_else(|| format!("{key} is not in the catalog"))?;
+    let source = config
+        .sources
+        .iter()
+        .find(|s| s.name == found.origin.source)
+        .ok_or_else(|| format!("the source of {key} is not configured"))?;
+    drop(store);
+    callboard_io::refresh::refresh_entity(
+        &config.remotes,
+        &config.cache,
+        source,
+        config.allowed_kinds.as_deref(),
+        key,
+        std::time::Duration::from_secs(3),
+    )
 }
 
 pub(super) fn load_catalog(

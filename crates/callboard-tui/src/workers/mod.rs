@@ -83,6 +83,7 @@ impl Workers {
             Request::BackendSearch(query) => {
                 let _ = self.search.send(query);
             }
+            Request::RefreshEntity(key) => self.refresh(key),
             Request::Reopen => {
                 self.graph.send(Request::Reopen);
                 self.docs.send(Request::Reopen);
@@ -126,6 +127,18 @@ impl Workers {
             });
         }
         true
+    }
+
+    /// Refresh one entity on its backend (a thread of its own: it waits
+    /// for the backend, then syncs the source).
+    fn refresh(&self, key: String) {
+        let (config, ui) = (self.config.clone(), self.ui.clone());
+        let _ = std::thread::Builder::new()
+            .name("callboard-refresh".into())
+            .spawn(move || {
+                let result = guard::guarded(|| catalog::refresh(&config, &key)).unwrap_or_else(Err);
+                let _ = ui.send(Msg::Refreshed { key, result });
+            });
     }
 
     pub fn syncing(&self) -> bool {
@@ -216,8 +229,8 @@ fn serve(
     loads: bool,
 ) {
     match request {
-        // Routed to the search thread, never to a worker.
-        Request::Shutdown | Request::BackendSearch(_) => {}
+        // Routed to threads of their own, never to a worker.
+        Request::Shutdown | Request::BackendSearch(_) | Request::RefreshEntity(_) => {}
         Request::Load => {
             let (opened, load) = catalog::load_catalog(config, ui, loads);
             state.store = Some(opened);

@@ -21,6 +21,7 @@
 
 mod client;
 mod error;
+mod refresh;
 mod retry;
 mod search;
 mod sync;
@@ -32,6 +33,7 @@ use serde::Serialize;
 pub use client::Remote;
 pub(crate) use error::error_chain;
 pub use error::{ErrorKind, RemoteError};
+pub use refresh::processing_errors;
 pub use retry::RetryPolicy;
 pub use search::SEARCH_TYPES;
 
