@@ -90,7 +90,16 @@ fn capital_r_refreshes_the_entity_on_its_backend_and_shows_its_errors() {
     let mut h = Harness::with_entities(fixture(), (100, 30));
     h.press("payments<esc>R");
     // The fixture is local files: the refresh says where to look instead.
-    let screen = h.render();
+    // (The refresh runs on a thread of its own: wait for its answer.)
+    let mut screen = h.render();
+    for _ in 0..400 {
+        if screen.contains("comes from local files") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        h.settle();
+        screen = h.render();
+    }
     assert!(
         screen.contains("refresh of system:default/payments")
             && screen.contains("comes from local files"),

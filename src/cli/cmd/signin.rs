@@ -95,6 +95,14 @@ pub fn login(session: &Session, arg: &str, options: &LoginOptions) -> Result<u8>
     let Target { name, endpoint } = &target;
     let stores = Stores::from_env();
     let started = Instant::now();
+    if let TokenSource::Env { required: true, .. } | TokenSource::Command(_) = &endpoint.token {
+        say(&format!(
+            "note: source '{}' takes its token from {}, which wins over a sign-in; the sign-in is used with `--endpoint {}`",
+            clean(name),
+            clean(&endpoint.token.describe()),
+            clean(&endpoint.url)
+        ));
+    }
     let pending = match session.remotes.login_begin(name, endpoint) {
         Ok(p) => p,
         Err(e) => {
