@@ -453,7 +453,10 @@ impl Connection {
             Some(r) => r,
             // A token command is not run just to ask.
             None if matches!(self.endpoint.token, TokenSource::Command(_)) => return None,
-            None => self.resolve().ok()?,
+            None => {
+                let r = self.resolve().ok()?;
+                lock(&self.token).get_or_insert(r).clone()
+            }
         };
         match resolved {
             Resolved::SignIn { signin, .. } => Some(*signin),
