@@ -67,16 +67,42 @@ pub enum Command {
         #[arg(long)]
         full: bool,
     },
-    /// Store a Backstage endpoint's token in the OS keyring (read without echo).
+    /// Sign in to a Backstage backend as a user (in a browser, like
+    /// `backstage-cli auth login`); with --token, store a static token in
+    /// the OS keyring instead (read without echo).
     Login {
-        /// The endpoint's source name in the config.
-        #[arg(value_name = "NAME")]
+        /// The backend's URL, or the name of a config source with a `url`.
+        #[arg(value_name = "URL|NAME")]
+        name: String,
+        /// Store a static token (typed or piped) for source NAME instead of signing in.
+        #[arg(long)]
+        token: bool,
+        /// Only print the sign-in URL; never start a browser.
+        #[arg(long)]
+        no_browser: bool,
+        /// Give up waiting for the browser after this many seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 300)]
+        timeout: u64,
+    },
+    /// Sign out (revoke and delete the sign-in) and remove a static token
+    /// from the OS keyring.
+    Logout {
+        #[arg(value_name = "URL|NAME")]
         name: String,
     },
-    /// Remove an endpoint's token from the OS keyring.
-    Logout {
-        #[arg(value_name = "NAME")]
-        name: String,
+    /// Ask the entity's Backstage backend to process it again, wait
+    /// briefly, sync its source and show its processing errors.
+    Refresh {
+        #[arg(value_name = "REF")]
+        entity: String,
+        /// Wait this long for the backend's new version.
+        #[arg(long, value_name = "SECS", default_value_t = 3)]
+        wait: u64,
+    },
+    /// Sign-ins: `auth status` lists each endpoint and who you are there.
+    Auth {
+        #[command(subcommand)]
+        command: AuthCommand,
     },
     /// Fuzzy-search the catalog: `kind:api owner:team-a pay`.
     Search {
@@ -159,6 +185,13 @@ pub enum Command {
     Man,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum AuthCommand {
+    /// Each endpoint: signed in as whom, until when, from where
+    /// (keyring, file, env, command, backstage-cli).
+    Status,
+}
+
 /// Parse arguments and run; returns the process exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
@@ -210,8 +243,29 @@ fn dispatch(cli: Cli) -> Result<u8> {
             return Ok(EXIT_OK);
         }
         Some(Command::Sync { full }) => cmd::sync::run(&ctx, full, &mut out)?,
-        Some(Command::Login { name }) => cmd::login::login(&ctx, &name)?,
-        Some(Command::Logout { name }) => cmd::login::logout(&name),
+        Some(Command::Login {
+            name, token: true, ..
+        }) => cmd::login::login(&ctx, &name)?,
+        Some(Command::Login {
+            name,
+            no_browser,
+            timeout,
+            ..
+        }) => cmd::signin::login(
+            &ctx,
+            &name,
+            &cmd::signin::LoginOptions {
+                no_browser,
+                timeout: std::time::Duration::from_secs(timeout),
+            },
+        )?,
+        Some(Command::Logout { name }) => cmd::login::logout(&ctx, &name),
+        Some(Command::Refresh { entity, wait }) => {
+            cmd::refresh::run(&ctx, &entity, wait, &mut out)?
+        }
+        Some(Command::Auth {
+            command: AuthCommand::Status,
+        }) => cmd::signin::status(&ctx, &mut out)?,
         Some(Command::Search { query, limit }) => {
             cmd::search::run(&ctx, &query.join(" "), limit, &mut out)?
         }

@@ -261,7 +261,9 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
                 rel.relation_type.as_str()
             };
             last = &rel.relation_type;
-            let missing = if rel.dangling {
+            let missing = if rel.not_visible {
+                "  (not visible to you)".to_string()
+            } else if rel.dangling {
                 style.warn("  (missing)")
             } else {
                 String::new()

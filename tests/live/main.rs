@@ -7,7 +7,10 @@
 mod backend;
 
 mod docs;
+mod refresh;
 mod remote;
+mod search;
+mod signin;
 mod template_cli;
 mod template_expr;
 mod template_fidelity;

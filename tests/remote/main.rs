@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod login_flow;
 mod remote_cli;
 mod remote_faults;
 mod remote_sync;

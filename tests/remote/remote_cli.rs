@@ -24,6 +24,7 @@ impl Env {
         cmd.args(args)
             .env("XDG_CONFIG_HOME", self.dir.path().join("config"))
             .env("XDG_CACHE_HOME", self.dir.path().join("cache"))
+            .env("XDG_DATA_HOME", self.dir.path().join("data"))
             .env("HOME", self.dir.path())
             .env("CALLBOARD_TOKEN", TOKEN)
             .env("CALLBOARD_KEYRING", "none")
@@ -260,6 +261,21 @@ fn offline_commands_answer_from_the_cache_and_say_how_old_it_is() {
     let out = env.run(&["--config", &config, "search", "--json", "-n", "0"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["total"], 78);
+
+    // Search offline: the fuzzy hits, and a note that docs search needs
+    // the backend.
+    let out = env.run(&["--config", &config, "search", "tui-web"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("component:tui-web"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("docs search needs the backend"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -317,7 +333,7 @@ fn login_without_a_keyring_explains_the_alternatives_and_never_echoes_the_token(
     let env = Env::new();
     let config = env.write_config("sources:\n  - name: prod\n    url: http://127.0.0.1:9\n");
     let mut child = env
-        .cmd(&["--config", &config, "login", "prod"])
+        .cmd(&["--config", &config, "login", "prod", "--token"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -361,7 +377,7 @@ fn login_checks_the_token_against_the_endpoint() {
         server.url()
     ));
     let mut child = env
-        .cmd(&["--config", &config, "login", "prod"])
+        .cmd(&["--config", &config, "login", "prod", "--token"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -462,7 +478,7 @@ fn login_stores_a_token_that_sync_then_uses_and_logout_removes() {
             .env_remove("CALLBOARD_TOKEN");
         cmd
     };
-    let mut child = with_keyutils(&["--config", &config, "login", &name])
+    let mut child = with_keyutils(&["--config", &config, "login", &name, "--token"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

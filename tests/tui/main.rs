@@ -9,6 +9,7 @@ mod tmux;
 
 mod docs_code;
 mod people;
+mod backend_search;
 mod ranking;
 mod template_form;
 mod template_run_log;

@@ -369,6 +369,7 @@ fn status_bar_at(size: (u16, u16)) {
             problem_count: 0,
             stale: false,
             refresh_due: false,
+            signed_in_as: None,
         },
         SourceStatus {
             name: "org".into(),
@@ -377,6 +378,7 @@ fn status_bar_at(size: (u16, u16)) {
             problem_count: 0,
             stale: false,
             refresh_due: false,
+            signed_in_as: None,
         },
     ];
     h.app.message = None;
@@ -387,6 +389,19 @@ fn status_bar_at(size: (u16, u16)) {
             .last()
             .unwrap()
             .ends_with("platform 2 min ago · org 2 h ago"),
+        "{screen}"
+    );
+
+    // A Backstage source read as a signed-in user says who.
+    h.app.sources.truncate(1);
+    h.app.sources[0].signed_in_as = Some("user:default/bob".into());
+    let screen = h.render();
+    assert!(
+        screen
+            .lines()
+            .last()
+            .unwrap()
+            .ends_with("platform as bob · synced 2 min ago"),
         "{screen}"
     );
 }

@@ -747,6 +747,18 @@ pub struct Store {
 }
 
 impl Store {
+    /// Whether `source`'s snapshot was synced as a signed-in user (whose
+    /// view the backend filters; see `sync::identity`).
+    pub fn read_as_user(&self, source: &str) -> bool {
+        self.snapshots.iter().any(|s| {
+            s.info.source == source
+                && s.meta("principal")
+                    .ok()
+                    .flatten()
+                    .is_some_and(|p| p.starts_with("user:"))
+        })
+    }
+
     pub fn new(snapshots: Vec<Snapshot>) -> Store {
         Store {
             snapshots,

@@ -112,7 +112,8 @@ pub struct SourceConfig {
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(try_from = "serde_json::Value")]
 pub struct TokenConfig {
-    /// `keyring: true`: the OS keyring entry written by `callboard login NAME`.
+    /// `keyring: true`: the OS keyring entry written by `callboard login NAME
+    /// --token`, else the sign-in of `callboard login NAME` for the URL.
     #[serde(default)]
     pub keyring: Option<bool>,
     /// An environment variable that holds the token.
@@ -247,7 +248,7 @@ impl TokenSource {
     pub fn how_to_fix(&self, source: &str) -> String {
         match self {
             TokenSource::Keyring { .. } => format!(
-                "run `callboard login {source}` to store a new token, or set `token: {{env: VAR}}` or `token: {{command: ...}}` for the source"
+                "run `callboard login {source}` to sign in (or `callboard login {source} --token` to store a static token), or set `token: {{env: VAR}}` or `token: {{command: ...}}` for the source"
             ),
             TokenSource::Env { var, .. } => format!("set {var} to a valid token"),
             TokenSource::Command(cmd) => format!("make `{cmd}` print a valid token"),

@@ -28,7 +28,10 @@ pub fn entity_detail(
         Vec::new()
     };
     let runbook = crate::docs::runbook::find_offline(store, &found, sources, cache_dir);
-    let report = ShowReport::build(store, &found, &shadowing, runbook);
+    let mut report = ShowReport::build(store, &found, &shadowing, runbook);
+    if store.read_as_user(&found.origin.source) {
+        callboard_core::catalog::index::hide_unreadable(&mut report.relations);
+    }
     let source_line = source_line(sources, cache_dir, &found.origin.source, &report.location);
     Ok(EntityDetail::build(store, &found, report, source_line))
 }

@@ -10,6 +10,8 @@
 //!   backends (REST client, full and incremental sync), tokens.
 //! - [`remotes`]: the registry of Backstage connections (one runtime, one
 //!   HTTP client and one token per endpoint) everything remote goes through.
+//! - [`signin`]: signing in as a user (OAuth with PKCE, like
+//!   `backstage-cli auth login`), the tokens' stores, refreshing.
 //! - [`sync`]: sources into the cache; [`clock`]: the time it reads and
 //!   waits on (a manual one in tests).
 //! - [`docs`]: finding and reading TechDocs, local or remote.
@@ -22,8 +24,10 @@ pub mod config;
 pub mod demo;
 pub mod detail;
 pub mod docs;
+pub mod refresh;
 pub mod remotes;
 pub mod safe_fs;
+pub mod signin;
 pub mod source;
 pub mod sync;
 pub mod template;

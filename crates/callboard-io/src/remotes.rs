@@ -29,7 +29,8 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use serde_json::{Map, Value};
 
-use crate::config::Endpoint;
+use crate::config::{Endpoint, TokenSource};
+use crate::signin::{SignIn, Stores};
 use crate::source::auth::{resolve_token, AuthError, Secret};
 use crate::source::backstage::{ErrorKind, Remote, RemoteError, RetryPolicy};
 use crate::template::remote::{run_remote, RemoteOutcome, Scaffolder, ScaffolderError};
@@ -45,6 +46,8 @@ pub struct Remotes {
 struct Inner {
     driver: OnceLock<Driver>,
     connections: Mutex<HashMap<String, Arc<Connection>>>,
+    /// Where sign-ins are kept; `None`: from the environment.
+    stores: Option<Stores>,
 }
 
 /// The runtime's handle, and the sender whose drop ends its thread.
@@ -71,6 +74,17 @@ impl Remotes {
     /// An empty registry. Nothing starts until a remote is used.
     pub fn new() -> Remotes {
         Remotes::default()
+    }
+
+    /// A registry whose connections read and write sign-ins in `stores`
+    /// (tests; the default reads the environment, [`Stores::from_env`]).
+    pub fn with_stores(stores: Stores) -> Remotes {
+        Remotes {
+            inner: Arc::new(Inner {
+                stores: Some(stores),
+                ..Inner::default()
+            }),
+        }
     }
 
     fn driver(&self) -> &Driver {
@@ -110,7 +124,8 @@ impl Remotes {
         match connections.get(name) {
             Some(c) if c.endpoint == *endpoint => c.clone(),
             _ => {
-                let c = Arc::new(Connection::new(name, endpoint));
+                let stores = self.inner.stores.clone().unwrap_or_else(Stores::from_env);
+                let c = Arc::new(Connection::new(name, endpoint, stores));
                 connections.insert(name.to_string(), c.clone());
                 c
             }
@@ -127,7 +142,7 @@ impl Remotes {
         retry: RetryPolicy,
     ) -> Result<Remote, RemoteError> {
         let connection = self.connection(name, endpoint);
-        let token = connection.token().map_err(|e| {
+        let token = self.block_on(connection.token()).map_err(|e| {
             RemoteError::new(
                 ErrorKind::Token,
                 format!("endpoint '{name}' ({}): {e}", endpoint.url),
@@ -145,6 +160,19 @@ impl Remotes {
     ) -> Result<Vec<u8>, RemoteError> {
         let remote = self.remote(name, endpoint, RetryPolicy::quick())?;
         self.block_on(remote.get_techdocs(path))
+    }
+
+    /// The backend's search for `term` (catalog and TechDocs documents),
+    /// up to `max` hits, quick retries.
+    pub fn search(
+        &self,
+        name: &str,
+        endpoint: &Endpoint,
+        term: &str,
+        max: usize,
+    ) -> Result<Vec<callboard_core::search::backend::BackendHit>, RemoteError> {
+        let remote = self.remote(name, endpoint, RetryPolicy::quick())?;
+        self.block_on(remote.search(term, max))
     }
 
     /// Check a token the user typed (`callboard login`): how many entities
@@ -170,7 +198,7 @@ impl Remotes {
         endpoint: &Endpoint,
     ) -> Result<Scaffolder, ScaffolderError> {
         let connection = self.connection(name, endpoint);
-        let token = connection.token().map_err(|e| {
+        let token = self.block_on(connection.token()).map_err(|e| {
             ScaffolderError::new(
                 ErrorKind::Token,
                 format!("endpoint '{name}' ({}): {e}", endpoint.url),
@@ -271,14 +299,26 @@ impl std::fmt::Debug for Cancel {
     }
 }
 
+/// A token as resolved: a static one (or none), or a user's sign-in
+/// (`stale`: the server refused its access token; refresh before use).
+#[derive(Clone)]
+enum Resolved {
+    Static(Option<Secret>),
+    SignIn { signin: Box<SignIn>, stale: bool },
+}
+
 /// One endpoint as the registry keeps it: its HTTP client and its token,
 /// each made once.
 pub struct Connection {
     name: String,
     endpoint: Endpoint,
     http: Mutex<Option<reqwest::Client>>,
-    /// `Some(token)` once resolved (`Some(None)`: the source sends none).
-    token: Mutex<Option<Option<Secret>>>,
+    /// `Some(_)` once resolved.
+    token: Mutex<Option<Resolved>>,
+    /// One refresh at a time within the process (the file lock covers
+    /// other processes).
+    refreshing: tokio::sync::Mutex<()>,
+    stores: Stores,
     #[cfg(test)]
     clients_built: std::sync::atomic::AtomicUsize,
 }
@@ -294,12 +334,14 @@ impl std::fmt::Debug for Connection {
 }
 
 impl Connection {
-    fn new(name: &str, endpoint: &Endpoint) -> Connection {
+    fn new(name: &str, endpoint: &Endpoint, stores: Stores) -> Connection {
         Connection {
             name: name.to_string(),
             endpoint: endpoint.clone(),
             http: Mutex::new(None),
             token: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
+            stores,
             #[cfg(test)]
             clients_built: Default::default(),
         }
@@ -326,24 +368,128 @@ impl Connection {
         }
     }
 
-    /// The token, resolved on first use. The lock is held while a token
-    /// command runs, so two threads never run it twice.
-    pub(crate) fn token(&self) -> Result<Option<Secret>, AuthError> {
-        let mut slot = lock(&self.token);
-        if let Some(token) = &*slot {
-            return Ok(token.clone());
+    /// The token, resolved on first use (the lock is held while a token
+    /// command runs, so two threads never run it twice). With no token
+    /// configured (`--endpoint` without `CALLBOARD_TOKEN`, or no keyring
+    /// entry for the source), a stored sign-in for the URL is used, its
+    /// access token refreshed when it is about to expire or was refused.
+    pub(crate) async fn token(&self) -> Result<Option<Secret>, AuthError> {
+        let resolved = {
+            let mut slot = lock(&self.token);
+            match &*slot {
+                Some(r) => r.clone(),
+                None => {
+                    let r = self.resolve()?;
+                    *slot = Some(r.clone());
+                    r
+                }
+            }
+        };
+        match resolved {
+            Resolved::Static(t) => Ok(t),
+            Resolved::SignIn { signin, stale } => {
+                if !stale && !signin.tokens.expires_soon(crate::signin::now_ms()) {
+                    return Ok(Some(signin.tokens.access()));
+                }
+                self.refresh(&signin, stale).await.map(Some)
+            }
         }
-        let token = resolve_token(&self.name, &self.endpoint.token)?;
-        *slot = Some(token.clone());
+    }
+
+    fn resolve(&self) -> Result<Resolved, AuthError> {
+        let may_sign_in = matches!(
+            &self.endpoint.token,
+            TokenSource::Env {
+                required: false,
+                ..
+            } | TokenSource::Keyring { .. }
+        );
+        let resolved = resolve_token(&self.name, &self.endpoint.token);
+        let fallback = matches!(
+            &resolved,
+            Ok(None) | Err(AuthError::NoKeyringEntry { .. }) | Err(AuthError::NoKeyring { .. })
+        );
+        if may_sign_in && fallback {
+            match crate::signin::find(&self.stores, &self.endpoint.url) {
+                Ok(Some(signin)) => {
+                    return Ok(Resolved::SignIn {
+                        signin: Box::new(signin),
+                        stale: false,
+                    })
+                }
+                Ok(None) => {}
+                Err(e) => return Err(AuthError::SignIn(e.message)),
+            }
+        }
+        resolved.map(Resolved::Static)
+    }
+
+    /// Refresh the sign-in (one thread at a time; a thread that waited
+    /// takes what the first one got).
+    async fn refresh(&self, seen: &SignIn, force: bool) -> Result<Secret, AuthError> {
+        let _one = self.refreshing.lock().await;
+        if let Some(Resolved::SignIn { signin, stale }) = &*lock(&self.token) {
+            if signin.tokens.access_token != seen.tokens.access_token
+                && !stale
+                && !signin.tokens.expires_soon(crate::signin::now_ms())
+            {
+                return Ok(signin.tokens.access());
+            }
+        }
+        let http = self.http().map_err(AuthError::SignIn)?;
+        let fresh = crate::signin::refresh(&http, &self.stores, seen, force, crate::signin::now_ms)
+            .await
+            .map_err(|e| AuthError::SignIn(e.message))?;
+        let token = fresh.tokens.access();
+        *lock(&self.token) = Some(Resolved::SignIn {
+            signin: Box::new(fresh),
+            stale: false,
+        });
         Ok(token)
     }
 
+    /// Resolve the token again on next use (after `login`/`logout`).
+    pub(crate) fn forget_all(&self) {
+        *lock(&self.token) = None;
+    }
+
+    /// Whether the token is a user's sign-in (a 401 is worth a refresh).
+    pub(crate) fn is_sign_in(&self) -> bool {
+        matches!(&*lock(&self.token), Some(Resolved::SignIn { .. }))
+    }
+
+    /// The sign-in in use, if the token is one (resolved now if need be,
+    /// without network).
+    pub fn sign_in(&self) -> Option<SignIn> {
+        let resolved = lock(&self.token).clone();
+        let resolved = match resolved {
+            Some(r) => r,
+            // A token command is not run just to ask.
+            None if matches!(self.endpoint.token, TokenSource::Command(_)) => return None,
+            None => {
+                let r = self.resolve().ok()?;
+                lock(&self.token).get_or_insert(r).clone()
+            }
+        };
+        match resolved {
+            Resolved::SignIn { signin, .. } => Some(*signin),
+            Resolved::Static(_) => None,
+        }
+    }
+
     /// The server refused `refused`: resolve the token again next time
-    /// (unless another thread already did).
+    /// (unless another thread already did); a sign-in is refreshed.
     pub(crate) fn forget_token(&self, refused: &Option<Secret>) {
         let mut slot = lock(&self.token);
-        if slot.as_ref() == Some(refused) {
-            *slot = None;
+        match &mut *slot {
+            Some(Resolved::Static(t)) if t == refused => *slot = None,
+            Some(Resolved::SignIn { signin, stale })
+                if refused.as_ref().map(Secret::expose)
+                    == Some(signin.tokens.access_token.as_str()) =>
+            {
+                *stale = true
+            }
+            _ => {}
         }
     }
 

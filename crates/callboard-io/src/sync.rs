@@ -16,7 +16,7 @@ use anyhow::{bail, Result};
 use callboard_core::text::counted;
 use serde::Serialize;
 
-use crate::cache::{Cache, SnapshotInfo};
+use crate::cache::{Cache, Snapshot, SnapshotInfo};
 use crate::clock::Clock;
 use crate::config::{Endpoint, Source, SourceKind};
 use crate::remotes::Remotes;
@@ -210,8 +210,15 @@ fn sync_remote(
         cache.begin_snapshot(name, &endpoint.url)?
     };
     // Read under the lock: no other sync replaces it meanwhile. An
-    // unreadable previous snapshot only means a full sync.
-    let previous = cache.open_snapshot(name).ok().flatten();
+    // unreadable previous snapshot only means a full sync; so does one
+    // synced as someone else (its entities are not this user's to keep).
+    let who = identity(remotes, name, endpoint);
+    let previous = cache
+        .open_snapshot(name)
+        .ok()
+        .flatten()
+        .filter(|p| synced_as(p).as_deref() == Some(who.as_str()));
+    writer.set_meta(META_PRINCIPAL, &who);
     let kept = |e: RemoteError| -> anyhow::Error {
         match &previous {
             Some(p) => e
@@ -376,7 +383,8 @@ pub fn open_remote(
 ) -> Result<OpenedRemote> {
     let mut notes = Vec::new();
     // A damaged snapshot is never answered from: it is synced again in full.
-    let cached = match cache.open_snapshot(&source.name) {
+    // Nor is one synced as somebody else.
+    let cached = match snapshot_for(remotes, cache, source) {
         Ok(cached) => cached,
         Err(e) => {
             if let Some(d) = e.downcast_ref::<crate::cache::CacheDamaged>() {
@@ -412,7 +420,7 @@ pub fn open_remote(
             if let Some(note) = problems_note(&report) {
                 notes.push(note);
             }
-            let fresh = cache.open_snapshot(&source.name)?;
+            let fresh = snapshot_for(remotes, cache, source)?;
             fresh.or(cached)
         }
         Err(e) if e.is::<SyncBusy>() => cached,
@@ -441,6 +449,45 @@ pub fn open_remote(
         },
     };
     Ok(OpenedRemote { snapshot, notes })
+}
+
+/// The snapshot meta key naming who a remote snapshot was synced as.
+pub const META_PRINCIPAL: &str = "principal";
+
+/// Who callboard is at an endpoint, as far as the cache cares (no
+/// network): the signed-in user (`user:default/bob`), `static token`, or
+/// `anonymous` when no token is sent.
+pub fn identity(remotes: &Remotes, name: &str, endpoint: &Endpoint) -> String {
+    if let Some(s) = remotes.sign_in(name, endpoint) {
+        return s.tokens.who().unwrap_or_else(|| "unnamed user".to_string());
+    }
+    let unset_env = matches!(&endpoint.token,
+        crate::config::TokenSource::Env { var, required: false }
+            if std::env::var(var).map(|v| v.trim().is_empty()).unwrap_or(true));
+    if unset_env {
+        "anonymous".to_string()
+    } else {
+        "static token".to_string()
+    }
+}
+
+/// Who a snapshot was synced as (`None`: not recorded).
+pub fn synced_as(snapshot: &Snapshot) -> Option<String> {
+    snapshot.meta(META_PRINCIPAL).ok().flatten()
+}
+
+/// A source's cached snapshot, as long as it is this identity's: a remote
+/// snapshot synced as someone else (another user, a static token) is not
+/// shown, and is replaced by the next sync.
+pub fn snapshot_for(remotes: &Remotes, cache: &Cache, source: &Source) -> Result<Option<Snapshot>> {
+    let snapshot = cache.open_snapshot(&source.name)?;
+    match (&source.kind, snapshot) {
+        (SourceKind::Remote(endpoint), Some(s)) => {
+            let who = identity(remotes, &source.name, endpoint);
+            Ok((synced_as(&s).as_deref() == Some(who.as_str())).then_some(s))
+        }
+        (_, s) => Ok(s),
+    }
 }
 
 /// "3 problems while reading 'x'", when a sync met any errors.

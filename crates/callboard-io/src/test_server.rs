@@ -16,6 +16,8 @@ pub struct Request {
     /// Path and query.
     pub target: String,
     pub authorization: Option<String>,
+    pub method: String,
+    pub body: Vec<u8>,
 }
 
 /// An answer: status, content type, body.
@@ -125,6 +127,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
     }
+    let method = line.split_whitespace().next()?.to_string();
     let target = line.split_whitespace().nth(1)?.to_string();
     let mut authorization = None;
     let mut length = 0;
@@ -150,5 +153,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     Some(Request {
         target,
         authorization,
+        method,
+        body,
     })
 }

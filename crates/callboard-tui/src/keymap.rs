@@ -43,6 +43,8 @@ pub enum Action {
     OpenLink,
     Runbook,
     Sync,
+    /// Ask the backend to process the entity again, then sync it.
+    RefreshEntity,
     NextPane,
     PrevPane,
     /// Switch to pane 0..=5 (Overview, Owner, Relations, Dependencies, API, Docs).
@@ -182,6 +184,7 @@ bindings! {
     Action::CodeLeft, "code_left", "Docs: scroll code blocks left", ["h", "left"], DOCS;
     Action::CodeRight, "code_right", "Docs: scroll code blocks right (long lines are cut, not wrapped)", ["l", "right"], DOCS;
     Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
+    Action::RefreshEntity, "refresh_entity", "ask Backstage to process this entity again, sync it, show its errors", ["R"], ALL;
     Action::Help, "help", "this help", ["?", "f1"], ALL;
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"], ALL;
 }

@@ -1,5 +1,5 @@
-//! `callboard login NAME` / `logout NAME`: a Backstage endpoint's token
-//! in the OS keyring.
+//! `callboard login NAME --token` / `logout NAME`: a Backstage endpoint's
+//! static token in the OS keyring (signing in as a user is `signin.rs`).
 
 use std::io::{BufRead, IsTerminal, Write};
 
@@ -11,7 +11,7 @@ use crate::cli::exit::{EXIT_ERROR, EXIT_NO, EXIT_OK};
 use crate::cli::output::clean;
 use crate::cli::session::Session;
 
-/// `callboard login NAME`: read a token without echo, check it against the
+/// `callboard login NAME --token`: read a token without echo, check it against the
 /// endpoint when the config names it, store it in the OS keyring.
 pub fn login(session: &Session, name: &str) -> Result<u8> {
     use callboard_io::config::TokenSource;
@@ -97,8 +97,20 @@ pub fn login(session: &Session, name: &str) -> Result<u8> {
     }
 }
 
-/// `callboard logout NAME`: remove the endpoint's token from the keyring.
-pub fn logout(name: &str) -> u8 {
+/// `callboard logout URL|NAME`: sign out (revoke and delete the sign-in)
+/// and remove a static token stored under NAME from the keyring.
+pub fn logout(session: &Session, name: &str) -> u8 {
+    let signed_out = crate::cli::cmd::signin::logout(session, name);
+    let is_url = name.contains("://");
+    if is_url {
+        return signed_out.unwrap_or_else(|| {
+            eprintln!(
+                "callboard: there is no sign-in of callboard's for {}",
+                clean(name)
+            );
+            EXIT_NO
+        });
+    }
     match callboard_io::source::auth::delete_token(name) {
         Ok(true) => {
             eprintln!(
@@ -107,10 +119,12 @@ pub fn logout(name: &str) -> u8 {
             );
             EXIT_OK
         }
+        Ok(false) if signed_out.is_some() => signed_out.unwrap_or(EXIT_OK),
         Ok(false) => {
             eprintln!("the OS keyring holds no token for '{}'", clean(name));
             EXIT_NO
         }
+        Err(_) if signed_out.is_some() => signed_out.unwrap_or(EXIT_OK),
         Err(e) => {
             eprintln!("callboard: {e}");
             EXIT_ERROR

@@ -4,7 +4,9 @@ use std::io::Write;
 
 use anyhow::Result;
 use callboard_core::catalog::entity_ref::{ref_name, short_ref};
+use callboard_core::search::backend::{free_text, BackendHit};
 use callboard_core::search::parse_query;
+use callboard_io::config::SourceKind;
 
 use crate::cli::exit::{EXIT_NO, EXIT_OK};
 use crate::cli::json::print_json;
@@ -21,6 +23,7 @@ pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Res
         .iter()
         .filter_map(|h| corpus.get(h.index).map(|r| (h, r)))
         .collect();
+    let backend = backend_search(ctx, query);
     if ctx.json {
         let hits: Vec<_> = hits
             .iter()
@@ -34,7 +37,8 @@ pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Res
             .collect();
         print_json(
             out,
-            &serde_json::json!({"query": query, "matched": results.matched, "total": results.total, "hits": hits}),
+            &serde_json::json!({"query": query, "matched": results.matched, "total": results.total, "hits": hits,
+                "backend_hits": backend.hits, "notes": backend.notes}),
         )?;
     } else {
         let rows: Vec<[String; 4]> = hits
@@ -60,10 +64,98 @@ pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Res
             results.total,
             results.matched
         ));
+        write_backend(out, ctx, &backend)?;
     }
-    Ok(if results.matched == 0 {
+    Ok(if results.matched == 0 && backend.hits.is_empty() {
         EXIT_NO
     } else {
         EXIT_OK
     })
+}
+
+/// What the backends' own search found (TechDocs pages, catalog
+/// documents), and notes when one could not be asked.
+struct Backend {
+    hits: Vec<BackendHit>,
+    notes: Vec<String>,
+}
+
+/// Ask each Backstage source's `/api/search/query` for the query's free
+/// text. Offline (or without a remote source) only the fuzzy hits answer.
+fn backend_search(ctx: &Session, query: &str) -> Backend {
+    let mut backend = Backend {
+        hits: Vec::new(),
+        notes: Vec::new(),
+    };
+    let term = free_text(query);
+    if term.is_empty() {
+        return backend;
+    }
+    for source in &ctx.sources {
+        let SourceKind::Remote(endpoint) = &source.kind else {
+            continue;
+        };
+        match ctx.remotes.search(&source.name, endpoint, &term, 50) {
+            Ok(hits) => backend.hits.extend(hits),
+            Err(e) => backend.notes.push(format!(
+                "docs search needs the backend, which did not answer ({e}); these are the catalog's fuzzy matches only"
+            )),
+        }
+    }
+    backend
+}
+
+/// Print the TechDocs hits below the catalog's, highlights in bold.
+fn write_backend(out: &mut dyn Write, ctx: &Session, backend: &Backend) -> Result<()> {
+    for note in &backend.notes {
+        eprintln!("callboard: {}", clean(note));
+    }
+    let docs: Vec<&BackendHit> = backend
+        .hits
+        .iter()
+        .filter(|h| h.kind == "techdocs")
+        .collect();
+    if docs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", ctx.style.heading("TechDocs"))?;
+    for h in docs {
+        let marked = |text: &str, ranges: &[(usize, usize)]| {
+            let mut s = String::new();
+            let mut at = 0;
+            for &(a, b) in ranges {
+                if a < at
+                    || b > text.len()
+                    || !text.is_char_boundary(a)
+                    || !text.is_char_boundary(b)
+                {
+                    continue;
+                }
+                s.push_str(&text[at..a]);
+                s.push_str(&ctx.style.bold(&text[a..b]));
+                at = b;
+            }
+            s.push_str(&text[at..]);
+            s
+        };
+        writeln!(
+            out,
+            "{}  {}  {}",
+            clean(&short_ref(h.entity_ref.as_deref().unwrap_or("?"))),
+            marked(&clean(&h.title), &h.title_highlights),
+            ctx.style.dim(&clean(&h.location))
+        )?;
+        if !h.text.is_empty() {
+            let text = clean(&h.text);
+            let shown: String = text.chars().take(160).collect();
+            let ranges: Vec<_> = h
+                .text_highlights
+                .iter()
+                .copied()
+                .filter(|&(_, b)| b <= shown.len())
+                .collect();
+            writeln!(out, "    {}", marked(&shown, &ranges))?;
+        }
+    }
+    Ok(())
 }

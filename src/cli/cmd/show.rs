@@ -25,7 +25,10 @@ pub fn run(ctx: &Session, input: &str, out: &mut dyn Write) -> Result<u8> {
         Vec::new()
     };
     let runbook = find_offline(&store, &found, &ctx.sources, ctx.cache.dir());
-    let report = ShowReport::build(&store, &found, &sources, runbook);
+    let mut report = ShowReport::build(&store, &found, &sources, runbook);
+    if store.read_as_user(&found.origin.source) {
+        callboard_core::catalog::index::hide_unreadable(&mut report.relations);
+    }
     if ctx.json {
         print_json(out, &report)?;
     } else {

@@ -176,6 +176,22 @@ pub struct RelatedRef {
     pub title: Option<String>,
     /// The target is not in the catalog.
     pub dangling: bool,
+    /// The target exists but the signed-in user may not read it (set by
+    /// [`hide_unreadable`] for a catalog read as a user).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub not_visible: bool,
+}
+
+/// For a catalog read as a user: the backend leaves out what the user may
+/// not read, and relations of readable entities still point at it, so a
+/// missing target is "not visible to you" rather than dangling.
+pub fn hide_unreadable(relations: &mut [RelatedRef]) {
+    for r in relations {
+        if r.dangling {
+            r.dangling = false;
+            r.not_visible = true;
+        }
+    }
 }
 
 /// Relations of an entity, each with its target's title, marked dangling
@@ -194,6 +210,7 @@ pub fn related(lookup: &dyn EntityLookup, entity: &Entity) -> Vec<RelatedRef> {
                     .and_then(|t| super::org::display_title(&t.entity))
                     .map(str::to_string),
                 dangling: target.is_none(),
+                not_visible: false,
                 target_ref,
             }
         })

@@ -86,6 +86,7 @@
 //! candidates) and a cancel check; the answer is the same with or without
 //! the index. [`Highlighter`] finds the characters to highlight.
 
+pub mod backend;
 mod codec;
 mod corpus;
 mod filters;

@@ -121,6 +121,9 @@ pub enum AuthError {
     EnvUnset { var: String, source_name: String },
     #[error("token command `{command}` failed: {why}")]
     Command { command: String, why: String },
+    /// A stored sign-in could not be read or refreshed.
+    #[error("{0}")]
+    SignIn(String),
 }
 
 /// The token for source `name`, or `None` when the source sends none (an
@@ -254,7 +257,7 @@ pub fn no_keyring_advice(name: &str) -> String {
 
 /// The OS keyring, behind one small interface. Stores are tried in order:
 /// the Secret Service first, then the kernel keyring.
-mod keyring {
+pub(crate) mod keyring {
     use super::{Secret, KEYRING_SERVICE};
 
     pub enum KeyringError {
@@ -299,7 +302,7 @@ mod keyring {
     type Store = std::sync::Arc<keyring_core::api::CredentialStore>;
 
     #[cfg(target_os = "linux")]
-    fn stores() -> Vec<(&'static str, Result<Store, String>)> {
+    fn stores(persistent_only: bool) -> Vec<(&'static str, Result<Store, String>)> {
         let mut out: Vec<(&'static str, Result<Store, String>)> = Vec::new();
         if enabled("secret-service") {
             let ss = if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none()
@@ -315,7 +318,14 @@ mod keyring {
             };
             out.push(("Secret Service", ss));
         }
-        if enabled("keyutils") {
+        // The kernel keyring forgets at reboot: not a place for a sign-in's
+        // refresh token (its stand-in in debug builds still counts, so the
+        // keyring path can be tested without a keyring).
+        #[cfg(debug_assertions)]
+        let test_stand_in = std::env::var_os(crate::source::test_keyring::DIR_VAR).is_some();
+        #[cfg(not(debug_assertions))]
+        let test_stand_in = false;
+        if enabled("keyutils") && (!persistent_only || test_stand_in) {
             out.push(("kernel keyring", kernel_keyring()));
         }
         out
@@ -336,10 +346,20 @@ mod keyring {
 
     #[cfg(target_os = "linux")]
     pub fn get(user: &str) -> Result<Secret, KeyringError> {
+        get_from(KEYRING_SERVICE, user, false)
+    }
+
+    /// Read `service`/`user`; `persistent_only` leaves out the kernel keyring.
+    #[cfg(target_os = "linux")]
+    pub fn get_from(
+        service: &str,
+        user: &str,
+        persistent_only: bool,
+    ) -> Result<Secret, KeyringError> {
         let mut unavailable = Vec::new();
         let mut failed = None;
         let mut any_store = false;
-        for (label, store) in stores() {
+        for (label, store) in stores(persistent_only) {
             let store = match store {
                 Ok(s) => s,
                 Err(why) => {
@@ -347,7 +367,7 @@ mod keyring {
                     continue;
                 }
             };
-            let entry = match store.build(KEYRING_SERVICE, user, None) {
+            let entry = match store.build(service, user, None) {
                 Ok(e) => e,
                 Err(e) => {
                     unavailable.push(format!("{label}: {}", describe(&e)));
@@ -380,12 +400,21 @@ mod keyring {
     /// Store in the first store that takes it.
     #[cfg(target_os = "linux")]
     pub fn set(user: &str, token: &Secret) -> Result<super::Stored, KeyringError> {
+        set_in(KEYRING_SERVICE, user, token, false)
+    }
+
+    /// Store `service`/`user` in the first store that takes it.
+    #[cfg(target_os = "linux")]
+    pub fn set_in(
+        service: &str,
+        user: &str,
+        token: &Secret,
+        persistent_only: bool,
+    ) -> Result<super::Stored, KeyringError> {
         let mut why = Vec::new();
-        for (label, store) in stores() {
+        for (label, store) in stores(persistent_only) {
             let result = store.and_then(|s| {
-                let entry = s
-                    .build(KEYRING_SERVICE, user, None)
-                    .map_err(|e| describe(&e))?;
+                let entry = s.build(service, user, None).map_err(|e| describe(&e))?;
                 entry.set_password(token.expose()).map_err(|e| describe(&e))
             });
             match result {
@@ -404,20 +433,28 @@ mod keyring {
     /// Delete from every store; `Ok(true)` when one had it.
     #[cfg(target_os = "linux")]
     pub fn delete(user: &str) -> Result<bool, KeyringError> {
+        delete_from(KEYRING_SERVICE, user, false)
+    }
+
+    /// Delete `service`/`user` from every store; `Ok(true)` when one had it.
+    #[cfg(target_os = "linux")]
+    pub fn delete_from(
+        service: &str,
+        user: &str,
+        persistent_only: bool,
+    ) -> Result<bool, KeyringError> {
         let mut deleted = false;
         let mut usable = false;
         let mut why = Vec::new();
-        for (label, store) in stores() {
-            let entry = match store.and_then(|s| {
-                s.build(KEYRING_SERVICE, user, None)
-                    .map_err(|e| describe(&e))
-            }) {
-                Ok(e) => e,
-                Err(e) => {
-                    why.push(format!("{label}: {e}"));
-                    continue;
-                }
-            };
+        for (label, store) in stores(persistent_only) {
+            let entry =
+                match store.and_then(|s| s.build(service, user, None).map_err(|e| describe(&e))) {
+                    Ok(e) => e,
+                    Err(e) => {
+                        why.push(format!("{label}: {e}"));
+                        continue;
+                    }
+                };
             match entry.delete_credential() {
                 Ok(()) => {
                     usable = true;
@@ -457,6 +494,21 @@ mod keyring {
         Err(KeyringError::Unavailable(
             "callboard's keyring support covers Linux only so far".to_string(),
         ))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn get_from(_: &str, _: &str, _: bool) -> Result<Secret, KeyringError> {
+        get("")
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn set_in(_: &str, _: &str, t: &Secret, _: bool) -> Result<super::Stored, KeyringError> {
+        set("", t)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn delete_from(_: &str, _: &str, _: bool) -> Result<bool, KeyringError> {
+        delete("")
     }
 }
 

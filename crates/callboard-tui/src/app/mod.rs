@@ -491,6 +491,23 @@ impl App {
                 self.catalog.new_search();
             }
             Action::Sync => self.start_sync(),
+            Action::RefreshEntity => {
+                let key = match self.top() {
+                    Some(v) => Some(v.key.clone()),
+                    None => self.catalog.selected_key(),
+                };
+                match key {
+                    Some(key) => {
+                        self.say(format!(
+                            "asking Backstage to refresh {}…",
+                            callboard_core::text::one_line(&key)
+                        ));
+                        self.effects
+                            .push(Effect::Request(Request::RefreshEntity(key)));
+                    }
+                    None => self.say("no entity selected"),
+                }
+            }
             Action::Templates => self.open_templates(),
             other if self.stack.is_empty() => {
                 self.with_catalog(|catalog, cx| catalog.update(other, cx));
@@ -634,6 +651,15 @@ impl App {
                 .push(Effect::Request(Request::Deps(key.to_string())));
         }
         self.with_stack(|stack, cx| stack.apply_pending(cx));
+    }
+
+    /// Ask for an entity's details again (they changed).
+    pub(crate) fn request_detail_again(&mut self, key: &str) {
+        self.details.remove(key);
+        self.request_detail(key, false);
+        self.deps.insert(key.to_string(), Loadable::Loading);
+        self.effects
+            .push(Effect::Request(Request::Deps(key.to_string())));
     }
 
     fn request_detail(&mut self, key: &str, preview: bool) {

@@ -78,6 +78,47 @@ impl App {
                 }
             }
             Msg::Wake => self.wake_pending.store(false, Ordering::SeqCst),
+            Msg::Refreshed { key, result } => match result {
+                Ok(report) => {
+                    self.details.remove(&key);
+                    self.deps.remove(&key);
+                    self.effects.push(Effect::Request(Request::Load));
+                    if self.top().is_some_and(|v| v.key == key) {
+                        self.request_detail_again(&key);
+                    }
+                    let what = if report.gone {
+                        "the backend no longer has it".to_string()
+                    } else if report.errors.is_empty() {
+                        "no processing errors".to_string()
+                    } else {
+                        format!(
+                            "{} processing error{}: {}",
+                            report.errors.len(),
+                            if report.errors.len() == 1 { "" } else { "s" },
+                            report.errors.join("; ")
+                        )
+                    };
+                    let line = format!(
+                        "refreshed {}: {}",
+                        text::one_line(&key),
+                        text::one_line(&what)
+                    );
+                    if report.errors.is_empty() && !report.gone {
+                        self.say(line);
+                    } else {
+                        self.fail(line);
+                    }
+                }
+                Err(e) => self.fail(format!(
+                    "refresh of {}: {}",
+                    text::one_line(&key),
+                    text::one_line(&e)
+                )),
+            },
+            Msg::BackendSearch { query, hits, notes } => {
+                self.catalog.backend_arrived(query, hits, notes);
+                self.dirty = true;
+            }
             Msg::Pong(_) => {}
             Msg::Template(m) => self.template_msg(*m),
         }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 pub use callboard_core::catalog::api::{ApiDefinition, ApiView, Operation};
 use callboard_core::catalog::index::Resolved;
 pub use callboard_core::report::{DepsDetail, EntityDetail};
+use callboard_core::search::backend::BackendHit;
 use callboard_core::search::Corpus;
 
 pub use docs::{DocsDoc, DocsReply, DocsRequest};
@@ -45,6 +46,11 @@ pub enum Request {
     Ping(u64),
     /// Software templates: entity, drafts, local runs.
     Template(Box<TemplateRequest>),
+    /// `R`: refresh this entity on its backend, then sync its source.
+    RefreshEntity(String),
+    /// Ask the Backstage sources' own search for this free text (the
+    /// search thread; only the newest of several queued is asked).
+    BackendSearch(String),
     Shutdown,
 }
 
@@ -77,6 +83,18 @@ pub enum Msg {
     Wake,
     Pong(u64),
     Template(Box<TemplateMsg>),
+    /// A refresh of `key` ended: the report, or why not.
+    Refreshed {
+        key: String,
+        result: Result<callboard_io::refresh::RefreshReport, String>,
+    },
+    /// The backends' search answered `query` (TechDocs and catalog hits),
+    /// with notes for sources that could not be asked.
+    BackendSearch {
+        query: String,
+        hits: Vec<BackendHit>,
+        notes: Vec<String>,
+    },
 }
 
 /// The catalog as the list needs it: the corpus, not the entities.
@@ -102,6 +120,8 @@ pub struct SourceStatus {
     /// A remote snapshot older than its `refresh_after_secs`: refreshed in
     /// the background at start.
     pub refresh_due: bool,
+    /// A Backstage source read as a signed-in user: who (`user:default/bob`).
+    pub signed_in_as: Option<String>,
 }
 
 /// How a sync goes, as the status bar shows it.

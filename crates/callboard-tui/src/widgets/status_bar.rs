@@ -46,7 +46,13 @@ pub fn freshness(
     let parts: Vec<String> = sources
         .iter()
         .map(|s| {
-            let name = one_line(&s.name).into_owned();
+            let mut name = one_line(&s.name).into_owned();
+            if let Some(who) = &s.signed_in_as {
+                // Who the backend shows this catalog to: `as bob`.
+                let short = who.strip_prefix("user:").unwrap_or(who);
+                let short = short.strip_prefix("default/").unwrap_or(short);
+                name = format!("{name} as {}", one_line(short));
+            }
             match s.synced_at_ms {
                 None => {
                     warn = true;

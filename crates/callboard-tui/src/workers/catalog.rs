@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 
 use super::WorkerConfig;
 use crate::messages::{CatalogLoad, Msg, SourceStatus, SyncEvent, UiSender};
+use callboard_core::catalog::EntityLookup;
 use callboard_core::search::Corpus;
 use callboard_core::text;
 use callboard_io::cache::Store;
@@ -133,8 +134,9 @@ pub(super) fn open_store(config: &WorkerConfig) -> (Store, Vec<SourceStatus>, Ve
             problem_count: 0,
             stale: false,
             refresh_due: false,
+            signed_in_as: None,
         };
-        match config.cache.open_snapshot(&source.name) {
+        match callboard_io::sync::snapshot_for(&config.remotes, &config.cache, source) {
             Ok(Some(snapshot)) => {
                 status.synced_at_ms = Some(snapshot.info.synced_at_ms);
                 if let SourceKind::Remote(endpoint) = &source.kind {
@@ -147,6 +149,8 @@ pub(super) fn open_store(config: &WorkerConfig) -> (Store, Vec<SourceStatus>, Ve
                 }
                 status.entity_count = snapshot.info.entity_count;
                 status.problem_count = snapshot.info.problem_count;
+                status.signed_in_as =
+                    callboard_io::sync::synced_as(&snapshot).filter(|who| who.starts_with("user:"));
                 snapshots.push(snapshot);
             }
             Ok(None) => {}
@@ -155,6 +159,31 @@ pub(super) fn open_store(config: &WorkerConfig) -> (Store, Vec<SourceStatus>, Ve
         statuses.push(status);
     }
     (Store::new(snapshots), statuses, errors)
+}
+
+/// `R`: refresh `key` on the backend of the source that has it.
+pub(super) fn refresh(
+    config: &WorkerConfig,
+    key: &str,
+) -> Result<callboard_io::refresh::RefreshReport, String> {
+    let (store, _, _) = open_store(config);
+    let found = store
+        .get(key)
+        .ok_or_else(|| format!("{key} is not in the catalog"))?;
+    let source = config
+        .sources
+        .iter()
+        .find(|s| s.name == found.origin.source)
+        .ok_or_else(|| format!("the source of {key} is not configured"))?;
+    drop(store);
+    callboard_io::refresh::refresh_entity(
+        &config.remotes,
+        &config.cache,
+        source,
+        config.allowed_kinds.as_deref(),
+        key,
+        std::time::Duration::from_secs(3),
+    )
 }
 
 pub(super) fn load_catalog(
@@ -170,7 +199,7 @@ pub(super) fn load_catalog(
         let missing: Vec<Source> = config
             .sources
             .iter()
-            .filter(|s| match config.cache.open_snapshot(&s.name) {
+            .filter(|s| match callboard_io::sync::snapshot_for(&config.remotes, &config.cache, s) {
                 Ok(None) => true,
                 // Damaged: synced again, never answered from.
                 Err(e) => e.is::<callboard_io::cache::CacheDamaged>(),

@@ -16,6 +16,7 @@
 pub mod catalog;
 pub mod docs;
 pub mod guard;
+pub mod search;
 pub mod templates;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -53,6 +54,8 @@ pub struct Workers {
     graph: Worker,
     /// Docs: reading pages (maybe over the network) and rendering them.
     docs: Worker,
+    /// The backends' search: network only, off the other workers' queues.
+    search: mpsc::Sender<String>,
     config: WorkerConfig,
     ui: UiSender,
     syncing: Arc<AtomicBool>,
@@ -64,6 +67,7 @@ impl Workers {
             detail: Worker::spawn("callboard-detail", config.clone(), ui.clone(), true),
             graph: Worker::spawn("callboard-graph", config.clone(), ui.clone(), false),
             docs: Worker::spawn("callboard-docs", config.clone(), ui.clone(), false),
+            search: search::spawn(config.clone(), ui.clone()),
             config,
             ui,
             syncing: Arc::new(AtomicBool::new(false)),
@@ -76,6 +80,10 @@ impl Workers {
         match request {
             Request::Deps(_) => self.graph.send(request),
             Request::Docs(_) => self.docs.send(request),
+            Request::BackendSearch(query) => {
+                let _ = self.search.send(query);
+            }
+            Request::RefreshEntity(key) => self.refresh(key),
             Request::Reopen => {
                 self.graph.send(Request::Reopen);
                 self.docs.send(Request::Reopen);
@@ -134,6 +142,18 @@ impl Workers {
             });
         }
         true
+    }
+
+    /// Refresh one entity on its backend (a thread of its own: it waits
+    /// for the backend, then syncs the source).
+    fn refresh(&self, key: String) {
+        let (config, ui) = (self.config.clone(), self.ui.clone());
+        let _ = std::thread::Builder::new()
+            .name("callboard-refresh".into())
+            .spawn(move || {
+                let result = guard::guarded(|| catalog::refresh(&config, &key)).unwrap_or_else(Err);
+                let _ = ui.send(Msg::Refreshed { key, result });
+            });
     }
 
     pub fn syncing(&self) -> bool {
@@ -224,7 +244,8 @@ fn serve(
     loads: bool,
 ) {
     match request {
-        Request::Shutdown => {}
+        // Routed to threads of their own, never to a worker.
+        Request::Shutdown | Request::BackendSearch(_) | Request::RefreshEntity(_) => {}
         Request::Load => {
             let (opened, load) = catalog::load_catalog(config, ui, loads);
             state.store = Some(opened);

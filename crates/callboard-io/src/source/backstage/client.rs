@@ -29,7 +29,8 @@ pub struct Remote {
     pub(super) endpoint: Endpoint,
     pub(super) connection: Arc<Connection>,
     pub(super) http: reqwest::Client,
-    pub(super) token: Option<Secret>,
+    /// Replaced when a refused sign-in is refreshed.
+    pub(super) token: std::sync::Mutex<Option<Secret>>,
     pub(super) retry: RetryPolicy,
     /// Retry waits and `Retry-After` dates.
     pub(super) clock: Clock,
@@ -47,7 +48,7 @@ impl std::fmt::Debug for Remote {
         f.debug_struct("Remote")
             .field("name", &self.name)
             .field("url", &self.endpoint.url)
-            .field("token", &self.token)
+            .field("token", &self.token())
             .finish()
     }
 }
@@ -75,7 +76,7 @@ impl Remote {
             name: name.to_string(),
             endpoint: endpoint.clone(),
             http,
-            token,
+            token: std::sync::Mutex::new(token),
             retry: retry.with_test_delay(),
             clock: Clock::System,
             requests: AtomicU64::new(0),
@@ -132,9 +133,14 @@ impl Remote {
         self.fetch(Method::GET, url, None, &mut |_| {}).await
     }
 
+    /// The token sent now.
+    pub(super) fn token(&self) -> Option<Secret> {
+        self.token.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Error texts built from server answers pass through here.
     pub(super) fn safe(&self, text: &str) -> String {
-        match &self.token {
+        match &self.token() {
             Some(t) => t.redact(text),
             None => text.to_string(),
         }
@@ -268,6 +274,7 @@ impl Remote {
         on_bytes: &mut dyn FnMut(u64),
     ) -> Result<Vec<u8>, RemoteError> {
         let mut attempt = 0;
+        let mut refreshed = false;
         loop {
             attempt += 1;
             let deadline = self.endpoint.deadline;
@@ -295,6 +302,28 @@ impl Remote {
                 Ok(bytes) => {
                     self.answered.store(true, Ordering::Relaxed);
                     return Ok(bytes);
+                }
+                // A user's access token refused: refresh it once and retry.
+                Err(Attempt::Fatal(e))
+                    if e.kind == ErrorKind::Unauthorized
+                        && !refreshed
+                        && self.connection.is_sign_in() =>
+                {
+                    refreshed = true;
+                    let sent = self.token();
+                    match self.connection.token().await {
+                        Ok(Some(fresh)) if Some(&fresh) != sent.as_ref() => {
+                            *self.token.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh);
+                            attempt -= 1;
+                        }
+                        Ok(_) => return Err(e),
+                        Err(why) => {
+                            return Err(RemoteError::new(
+                                ErrorKind::Unauthorized,
+                                format!("{}: {why}", self.at()),
+                            ))
+                        }
+                    }
                 }
                 Err(Attempt::Fatal(e)) => return Err(e),
                 Err(Attempt::Retry { error, wait }) => {
@@ -324,7 +353,7 @@ impl Remote {
             .http
             .request(method.clone(), url.clone())
             .header(header::ACCEPT, "application/json");
-        if let Some(token) = &self.token {
+        if let Some(token) = &self.token() {
             let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                 Attempt::Fatal(RemoteError::new(
                     ErrorKind::Token,
@@ -531,8 +560,9 @@ impl Remote {
             401 => {
                 // A renewed token (`callboard login`, a command's
                 // short-lived one) is fetched on the next attempt.
-                self.connection.forget_token(&self.token);
-                let (what_sent, fix) = match (&self.token, &self.endpoint.token) {
+                let sent = self.token();
+                self.connection.forget_token(&sent);
+                let (what_sent, fix) = match (&sent, &self.endpoint.token) {
                     (None, TokenSource::Env { var, .. }) => (
                         format!("no token was sent ({var} is not set)"),
                         format!("set {var} to a Backstage token"),

@@ -23,7 +23,9 @@ mod client;
 mod error;
 #[cfg(test)]
 mod hostile_tests;
+mod refresh;
 mod retry;
+mod search;
 mod sync;
 
 use std::sync::Arc;
@@ -33,8 +35,10 @@ use serde::Serialize;
 pub use client::Remote;
 pub(crate) use error::error_chain;
 pub use error::{ErrorKind, RemoteError};
+pub use refresh::processing_errors;
 pub use retry::RetryPolicy;
 pub use sync::MAX_ENTITY_BYTES;
+pub use search::SEARCH_TYPES;
 
 /// The fields an incremental sync lists: enough to build the ref, plus the
 /// etag the server changes whenever the stored entity (relations included)

@@ -94,7 +94,13 @@ pub(super) fn draw(screen: &CatalogScreen, frame: &mut Frame, area: Rect, cx: &C
         put(frame, chips, spans);
     }
 
-    draw_list(frame, screen, cx, l.list);
+    let strip_h = screen.docs_strip_height(l.list.height);
+    let list = Rect::new(l.list.x, l.list.y, l.list.width, l.list.height - strip_h);
+    draw_list(frame, screen, cx, list);
+    if strip_h > 0 {
+        let strip = Rect::new(l.list.x, list.y + list.height, l.list.width, strip_h);
+        draw_docs_hits(frame, screen, cx, strip);
+    }
     if let Some(preview) = l.preview {
         draw_preview(frame, screen, cx, preview);
     }
@@ -214,12 +220,82 @@ fn draw_list(frame: &mut Frame, screen: &CatalogScreen, cx: &Cx, area: Rect) {
         let Some(view) = corpus.get(row.index as usize) else {
             continue;
         };
-        let selected = offset + i == screen.cursor;
+        let selected = offset + i == screen.cursor && screen.docs_cursor.is_none();
         let y = area.y + i as u16;
         let line_area = Rect::new(area.x, y, area.width, 1);
         let spans = list_row(cx, &view, row, selected, kind_w, name_w, owner_w, w);
         put(frame, line_area, spans);
         if selected {
+            frame.buffer_mut().set_style(line_area, t.selection);
+        }
+    }
+}
+
+/// The backends' TechDocs hits under the list: a title row, then one row
+/// a hit (its title with the backend's highlights, the entity, the page,
+/// the text), or the note when the backend could not be asked.
+fn draw_docs_hits(frame: &mut Frame, screen: &CatalogScreen, cx: &Cx, area: Rect) {
+    let t = cx.theme;
+    let Some(answer) = screen.backend_shown() else {
+        return;
+    };
+    let w = area.width as usize;
+    let head = if answer.docs.is_empty() {
+        answer
+            .notes
+            .first()
+            .map(|n| one_line(n).into_owned())
+            .unwrap_or_default()
+    } else {
+        format!("TechDocs · {} from the backend's search", answer.docs.len())
+    };
+    put(
+        frame,
+        Rect::new(area.x, area.y, area.width, 1),
+        vec![Span::styled(text::truncate(&head, w).into_owned(), t.dim)],
+    );
+    for (i, hit) in answer
+        .docs
+        .iter()
+        .enumerate()
+        .take(area.height.saturating_sub(1) as usize)
+    {
+        let y = area.y + 1 + i as u16;
+        let line_area = Rect::new(area.x, y, area.width, 1);
+        let mut spans = vec![Span::raw(" ")];
+        // The title, its highlighted ranges in the match style (the text
+        // is sanitized already, the ranges index it).
+        let title = &hit.title;
+        let mut at = 0;
+        for &(a, b) in &hit.title_highlights {
+            if a < at || b > title.len() || !title.is_char_boundary(a) || !title.is_char_boundary(b)
+            {
+                continue;
+            }
+            spans.push(Span::styled(one_line(&title[at..a]).into_owned(), t.title));
+            spans.push(Span::styled(one_line(&title[a..b]).into_owned(), t.matched));
+            at = b;
+        }
+        spans.push(Span::styled(one_line(&title[at..]).into_owned(), t.title));
+        let owner = hit
+            .entity_ref
+            .as_deref()
+            .map(|r| entity_ref::short_ref(r).into_owned())
+            .unwrap_or_default();
+        let page = hit.docs_path.as_deref().unwrap_or_default();
+        spans.push(Span::styled(
+            format!(
+                "  {}{}{}  ",
+                one_line(&owner),
+                if page.is_empty() { "" } else { " · " },
+                one_line(page)
+            ),
+            t.accent,
+        ));
+        spans.push(Span::styled(one_line(&hit.text).into_owned(), t.dim));
+        let spans = fit_spans(spans, w);
+        put(frame, line_area, spans);
+        if screen.docs_cursor == Some(i) {
             frame.buffer_mut().set_style(line_area, t.selection);
         }
     }

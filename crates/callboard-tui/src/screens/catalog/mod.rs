@@ -10,16 +10,22 @@ use std::sync::Arc;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use super::entity::{open_best_link, Pending, OVERVIEW};
-use super::{Cmd, Cx, Hint, Keys, Outcome, Screen};
+use super::entity::{open_best_link, Pending, DOCS, OVERVIEW};
+use super::{Cmd, Cx, Effect, Hint, Keys, Outcome, Screen};
 use crate::command;
 use crate::keymap::{Action, Keymap, Scope};
 use crate::layout;
+use crate::messages::Request;
 use crate::picker::{Picker, Progress, Row};
 use crate::widgets::list::{clamp_offset, scroll_step};
 use crate::widgets::LineEdit;
 use callboard_core::catalog::entity_ref;
+use callboard_core::docs::runbook::DocsRunbook;
+use callboard_core::search::backend::{free_text, BackendHit};
 use callboard_core::search::{Corpus, Index};
+
+/// At most this many TechDocs hits under the list.
+const DOCS_ROWS: usize = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -48,6 +54,21 @@ pub struct CatalogScreen {
     /// Sources whose first sync failed, why in words: an empty catalog
     /// says so instead of asking for sources.
     pub first_sync_failed: Vec<String>,
+    /// The free text last sent to the backends' search.
+    backend_asked: Option<String>,
+    /// What the backends' search answered: for which text, the TechDocs
+    /// hits, notes (offline).
+    pub backend: Option<BackendAnswer>,
+    /// The selected TechDocs hit (the cursor moved below the list).
+    pub docs_cursor: Option<usize>,
+}
+
+/// The backends' search for one free text.
+#[derive(Debug, Clone, Default)]
+pub struct BackendAnswer {
+    pub query: String,
+    pub docs: Vec<BackendHit>,
+    pub notes: Vec<String>,
 }
 
 impl Default for CatalogScreen {
@@ -63,6 +84,9 @@ impl Default for CatalogScreen {
             pending_link: None,
             previewed: None,
             first_sync_failed: Vec::new(),
+            backend_asked: None,
+            backend: None,
+            docs_cursor: None,
         }
     }
 }
@@ -86,7 +110,42 @@ impl CatalogScreen {
     }
 
     fn list_height(&self, area: Rect) -> usize {
-        layout::catalog(area, self.chips()).list.height as usize
+        let list = layout::catalog(area, self.chips()).list;
+        (list.height - self.docs_strip_height(list.height)) as usize
+    }
+
+    /// The backends' answer for what is typed now (an older one is not shown).
+    pub fn backend_shown(&self) -> Option<&BackendAnswer> {
+        let text = free_text(&self.query.text);
+        self.backend
+            .as_ref()
+            .filter(|b| !text.is_empty() && b.query == text)
+            .filter(|b| !b.docs.is_empty() || !b.notes.is_empty())
+    }
+
+    /// Rows under the list for the TechDocs hits (a title row, then one a
+    /// hit, or one for a note), at most half the list.
+    pub fn docs_strip_height(&self, list_height: u16) -> u16 {
+        let Some(b) = self.backend_shown() else {
+            return 0;
+        };
+        let rows = 1 + b.docs.len().clamp(1, DOCS_ROWS);
+        (rows as u16).min(list_height / 2)
+    }
+
+    fn docs_visible(&self) -> usize {
+        self.backend_shown()
+            .map(|b| b.docs.len().min(DOCS_ROWS))
+            .unwrap_or(0)
+    }
+
+    /// The backends' search answered.
+    pub fn backend_arrived(&mut self, query: String, hits: Vec<BackendHit>, notes: Vec<String>) {
+        let docs = hits.into_iter().filter(|h| h.kind == "techdocs").collect();
+        self.backend = Some(BackendAnswer { query, docs, notes });
+        if self.docs_cursor.is_some_and(|d| d >= self.docs_visible()) {
+            self.docs_cursor = None;
+        }
     }
 
     /// The list does not answer the query yet (the matcher is at work).
@@ -133,6 +192,21 @@ impl CatalogScreen {
 
     fn move_list(&mut self, delta: isize, area: Rect) {
         let matched = self.progress.matched as usize;
+        let docs = self.docs_visible();
+        if let Some(d) = self.docs_cursor {
+            let to = d as isize + delta;
+            self.docs_cursor = if to < 0 && matched > 0 {
+                None
+            } else {
+                Some(to.clamp(0, docs as isize - 1) as usize)
+            };
+            return;
+        }
+        // Down from the last match (or an empty list) goes to the docs hits.
+        if delta > 0 && docs > 0 && (matched == 0 || self.cursor + 1 >= matched) {
+            self.docs_cursor = Some(0);
+            return;
+        }
         if matched == 0 {
             self.cursor = 0;
             return;
@@ -148,6 +222,7 @@ impl CatalogScreen {
         }
         self.cursor = 0;
         self.offset = 0;
+        self.docs_cursor = None;
     }
 
     /// Show this query, the list focused.
@@ -183,6 +258,12 @@ impl CatalogScreen {
         let Some(picker) = &mut self.picker else {
             return false;
         };
+        let text = free_text(&self.query.text);
+        if !text.is_empty() && self.backend_asked.as_deref() != Some(text.as_str()) {
+            self.backend_asked = Some(text.clone());
+            cx.out
+                .push(Cmd::Effect(Effect::Request(Request::BackendSearch(text))));
+        }
         let ticked = picker.tick(timeout_ms);
         let progress = picker.progress();
         let changed = ticked || progress != self.progress;
@@ -220,7 +301,40 @@ impl CatalogScreen {
         }
     }
 
+    /// Enter on a TechDocs hit: its entity's Docs pane at that page.
+    fn open_docs_hit(&self, index: usize, cx: &mut Cx) {
+        let Some(hit) = self.backend_shown().and_then(|b| b.docs.get(index)) else {
+            return;
+        };
+        let Some(key) = hit.entity_ref.clone() else {
+            cx.say("this docs hit names no entity");
+            return;
+        };
+        let path = hit.docs_path.clone().unwrap_or_default();
+        // Built TechDocs sites name pages `guide/index.html`.
+        let page = if path.is_empty() || path.ends_with('/') {
+            format!("{path}index.html")
+        } else {
+            path
+        };
+        cx.out.push(Cmd::OpenEntity {
+            key: key.clone(),
+            pane: DOCS,
+            pending: None,
+        });
+        cx.out.push(Cmd::DocsRunbook(DocsRunbook {
+            docs_of: key,
+            page,
+            title: hit.title.clone(),
+            anchor: None,
+        }));
+    }
+
     fn open_selected(&mut self, pane: usize, pending: Option<Pending>, cx: &mut Cx) {
+        if let Some(d) = self.docs_cursor {
+            self.open_docs_hit(d, cx);
+            return;
+        }
         let selected = self.selected_key();
         if pane == OVERVIEW && pending.is_none() {
             // Enter on a template fills in its form (its entity page is

@@ -213,6 +213,12 @@ pub(super) fn related_row(b: &mut Lines<'_>, r: &RelatedRef) {
     if r.dangling {
         spans.push(Span::styled("  ✗ not in the catalog", t.dangling));
     }
+    if r.not_visible {
+        spans.push(Span::styled("  not visible to you", t.dim));
+        // Nothing to open: Enter (and `y`) copy the ref.
+        b.push(spans, Some(Target::Value(r.target_ref.clone())));
+        return;
+    }
     b.push(
         spans,
         Some(Target::Entity {

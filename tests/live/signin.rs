@@ -1,0 +1,510 @@
+//! Signing in as a user against the live backend, the test playing the
+//! browser: authorize → the session id from the redirect → approve with a
+//! guest user's token (`/api/auth/guest/refresh`) → the redirect to
+//! callboard's loopback callback (or pasted on its stdin). Then what the
+//! user sees (bob: 76 entities, not `resource:default/tui-db`), refreshing
+//! after expiry (two processes at once), `auth status`, `logout`, and
+//! backstage-cli's file layout reused and refreshed.
+//!
+//! The backend's client metadata fixes the callback port (8055), and the
+//! backend keeps one refresh session per user and client (a new sign-in as
+//! bob ends the previous one), so each test here holds a file lock from its
+//! login to its end: one at a time, across test binaries and checkouts on
+//! the machine.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::backend::{require_live, Live};
+
+/// Hold the machine-wide lock on the callback port while alive.
+struct PortLock(#[allow(dead_code)] std::fs::File);
+
+fn port_lock() -> PortLock {
+    use std::os::fd::AsRawFd;
+    let path = std::env::temp_dir().join("callboard-live-login-8055.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    // SAFETY: flock on a descriptor this function owns.
+    while unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {}
+    PortLock(file)
+}
+
+/// A minimal HTTP/1.1 client (the tests must see redirects, not follow them).
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+}
+
+fn http(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>) -> Reply {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let mut conn = TcpStream::connect(authority).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            b.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(body.unwrap_or_default());
+    conn.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    conn.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    let body = if chunked {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Play the browser: open the authorize URL, approve as the guest user,
+/// return the URL the backend redirects to (callboard's callback).
+fn approve(base: &str, authorize_url: &str) -> String {
+    let r = http("GET", authorize_url, &[], None);
+    assert_eq!(r.status, 302, "authorize: {} {}", r.status, r.body);
+    let location = r
+        .header("location")
+        .expect("a redirect to the consent page");
+    let session = location.rsplit('/').next().unwrap();
+    let guest = http(
+        "GET",
+        &format!("{base}/api/auth/guest/refresh"),
+        &[("X-Requested-With", "XMLHttpRequest")],
+        None,
+    )
+    .json();
+    let user_token = guest["backstageIdentity"]["token"].as_str().unwrap();
+    let auth = format!("Bearer {user_token}");
+    let r = http(
+        "POST",
+        &format!("{base}/api/auth/v1/sessions/{session}/approve"),
+        &[("Authorization", &auth)],
+        Some("{}"),
+    );
+    assert_eq!(r.status, 200, "approve: {}", r.body);
+    r.json()["redirectUrl"].as_str().unwrap().to_string()
+}
+
+/// One user's machine: HOME, XDG dirs, callboard's data dir, no keyring.
+struct Machine {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Machine {
+    fn new(url: &str) -> Machine {
+        Machine {
+            dir: tempfile::tempdir().unwrap(),
+            url: url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_callboard"));
+        let d = self.path();
+        c.arg("--cache-dir")
+            .arg(d.join("cache"))
+            .args(args)
+            .env("HOME", d)
+            .env("XDG_CONFIG_HOME", d.join("config"))
+            .env("XDG_DATA_HOME", d.join("data"))
+            .env("XDG_CACHE_HOME", d.join("xdg-cache"))
+            .env("CALLBOARD_KEYRING", "none")
+            .env("NO_COLOR", "1")
+            .env_remove("CALLBOARD_TOKEN")
+            .env_remove("CALLBOARD_CONFIG")
+            .env_remove("CALLBOARD_CACHE_DIR")
+            .env_remove("CALLBOARD_DATA_DIR")
+            .env_remove("SSH_CONNECTION")
+            .env_remove("DISPLAY")
+            .env_remove("WAYLAND_DISPLAY")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    fn endpoint(&self, args: &[&str]) -> Output {
+        let mut all = vec!["--endpoint", self.url.as_str()];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// callboard's sign-in file for the URL.
+    fn signin_file(&self) -> PathBuf {
+        let name: String = self
+            .url
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        self.path()
+            .join("data/callboard/signins")
+            .join(format!("{name}.json"))
+    }
+
+    fn signin(&self) -> Value {
+        serde_json::from_str(&std::fs::read_to_string(self.signin_file()).unwrap()).unwrap()
+    }
+
+    /// `callboard login URL --no-browser`, the test playing the browser:
+    /// the code comes back to the loopback callback, or (`paste`) the
+    /// redirect URL is typed on callboard's stdin. Returns the output and
+    /// how long the login took.
+    fn login(&self, paste: bool) -> (Output, Duration) {
+        let started = Instant::now();
+        let mut child = self
+            .cmd(&["login", &self.url, "--no-browser", "--timeout", "60"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let authorize = loop {
+            let mut line = String::new();
+            if stdout.read_line(&mut line).unwrap() == 0 {
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "login printed no authorize URL: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            if line.contains("/api/auth/v1/authorize?") {
+                break line.trim().to_string();
+            }
+        };
+        assert!(authorize.starts_with(&self.url), "{authorize}");
+        let redirect = approve(&self.url, &authorize);
+        assert!(
+            redirect.starts_with("http://127.0.0.1:8055/callback?code="),
+            "{redirect}"
+        );
+        let mut stdin = child.stdin.take().unwrap();
+        if paste {
+            writeln!(stdin, "{redirect}").unwrap();
+        } else {
+            let page = http("GET", &redirect, &[], None);
+            assert_eq!(page.status, 200, "{}", page.body);
+            assert!(page.body.contains("go back to the terminal"));
+        }
+        let mut out = child.wait_with_output().unwrap();
+        drop(stdin);
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        out.stdout = rest.into_bytes();
+        (out, started.elapsed())
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn refresh_status(base: &str, refresh_token: &str) -> u16 {
+    let body = serde_json::json!({"grant_type": "refresh_token", "refresh_token": refresh_token})
+        .to_string();
+    http(
+        "POST",
+        &format!("{base}/api/auth/v1/token"),
+        &[],
+        Some(&body),
+    )
+    .status
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn login_in_a_browser_then_bob_sees_his_catalog_refreshes_and_logs_out() {
+    let Live { url, token } = require_live();
+    let _bob = port_lock();
+    let m = Machine::new(&url);
+    let (out, took) = m.login(false);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    eprintln!("live: login through the loopback callback took {took:?}");
+    assert!(err.contains("as user:default/bob"), "{err}");
+    assert!(err.contains("notice: no OS keyring service here"), "{err}");
+    let file = m.signin_file();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(file.parent().unwrap()), 0o700);
+    let first = m.signin();
+    // Nothing secret anywhere else: not in the output, not in the cache.
+    let access = first["access_token"].as_str().unwrap().to_string();
+    let refresh = first["refresh_token"].as_str().unwrap().to_string();
+    assert!(!err.contains(&access) && !err.contains(&refresh));
+
+    // The static token is a service: all 78, tui-db among them.
+    let out = m
+        .cmd(&["--endpoint", &url, "sync"])
+        .env("CALLBOARD_TOKEN", &token)
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("78 entities"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Bob reads 76 entities; tui-db is not his to see, even though the
+    // same cache held the service's snapshot a moment ago.
+    let out = m.endpoint(&["show", "resource:default/tui-db"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let out = m.endpoint(&["sync"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("76 entities"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = m.endpoint(&["show", "resource:default/tui-db"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let out = m.endpoint(&["show", "component:default/tui-web"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("resource:default/tui-db  (not visible to you)"),
+        "{}",
+        text(&out.stdout)
+    );
+    for entry in walk(&m.path().join("cache")) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let s = String::from_utf8_lossy(&bytes);
+        assert!(!s.contains(&access) && !s.contains(&refresh), "{entry:?}");
+    }
+
+    let out = m.endpoint(&["auth", "status"]);
+    let status = text(&out.stdout);
+    assert!(
+        status.contains("file: signed in as user:default/bob"),
+        "{status}"
+    );
+
+    // Expired: two processes refresh at once; neither logs the other out.
+    let mut expired = first.clone();
+    expired["expires_at_ms"] = Value::from(1);
+    std::fs::write(&file, expired.to_string()).unwrap();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            m.cmd(&["--endpoint", &url, "sync", "--full"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert!(text(&out.stdout).contains("76 entities"));
+    }
+    let second = m.signin();
+    assert_ne!(second["refresh_token"], first["refresh_token"], "rotated");
+    assert!(second["expires_at_ms"].as_u64().unwrap() > 1);
+    // The first refresh token was used up by the rotation.
+    assert_eq!(refresh_status(&url, &refresh), 400);
+    let out = m.endpoint(&["sync"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Logout revokes the refresh token and deletes the sign-in.
+    let current = m.signin()["refresh_token"].as_str().unwrap().to_string();
+    let out = m.run(&["logout", &url]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("revoked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!file.exists());
+    assert_eq!(refresh_status(&url, &current), 400, "revoked on the server");
+    let out = m.endpoint(&["sync"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn login_by_pasting_the_redirect_then_backstage_clis_sign_in_is_reused() {
+    let Live { url, .. } = require_live();
+    let _bob = port_lock();
+    let m = Machine::new(&url);
+    let (out, took) = m.login(true);
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("paste it here"), "{err}");
+    assert!(err.contains("as user:default/bob"), "{err}");
+    eprintln!("live: login by pasting the redirect took {took:?}");
+    let tokens = m.signin();
+
+    // Another machine where only backstage-cli signed in (its file store).
+    let cli = Machine::new(&url);
+    let instance = url
+        .trim_end_matches('/')
+        .split("://")
+        .nth(1)
+        .unwrap()
+        .to_string();
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    let yaml_path = cli.path().join("config/backstage-cli/auth-instances.yaml");
+    std::fs::create_dir_all(yaml_path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &yaml_path,
+        format!(
+            "instances:\n  - name: {instance}\n    baseUrl: {url}\n    clientId: {url}/api/auth/.well-known/oauth-client/cli.json\n    issuedAt: 1\n    accessTokenExpiresAt: 1\n    selected: true\n"
+        ),
+    )
+    .unwrap();
+    let secrets = cli
+        .path()
+        .join("data/backstage-cli/auth-secrets")
+        .join(enc(&format!("backstage-cli:auth-instance:{instance}")));
+    std::fs::create_dir_all(&secrets).unwrap();
+    let access_file = secrets.join("accessToken.secret");
+    let refresh_file = secrets.join("refreshToken.secret");
+    std::fs::write(&access_file, tokens["access_token"].as_str().unwrap()).unwrap();
+    std::fs::write(&refresh_file, tokens["refresh_token"].as_str().unwrap()).unwrap();
+
+    let out = cli.endpoint(&["sync"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("76 entities"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Expired there, so refreshed, and written back where it came from.
+    let new_refresh = std::fs::read_to_string(&refresh_file).unwrap();
+    assert_ne!(new_refresh, tokens["refresh_token"].as_str().unwrap());
+    assert_ne!(
+        std::fs::read_to_string(&access_file).unwrap(),
+        tokens["access_token"].as_str().unwrap()
+    );
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&refresh_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let yaml = std::fs::read_to_string(&yaml_path).unwrap();
+    assert!(!yaml.contains("accessTokenExpiresAt: 1\n"), "{yaml}");
+    assert_eq!(
+        refresh_status(&url, &new_refresh),
+        200,
+        "the written-back token works"
+    );
+    // (That refresh rotated it again; callboard's next use must not need it.)
+    assert!(
+        !cli.signin_file().exists(),
+        "nothing copied into callboard's store"
+    );
+    let out = cli.endpoint(&["auth", "status"]);
+    assert!(
+        text(&out.stdout).contains("backstage-cli: signed in as user:default/bob"),
+        "{}",
+        text(&out.stdout)
+    );
+}
