@@ -13,6 +13,7 @@
 
 mod builtin;
 mod fetch;
+mod globby;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

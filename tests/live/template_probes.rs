@@ -1,0 +1,166 @@
+//! Probe templates (`tests/data/template-probes/<name>/template.yaml` and
+//! its files), each made to pin one behaviour of the real scaffolder: sent
+//! to the live dry-run and run locally with the same values, the files
+//! (byte for byte, with their executable bit), the output and whether the
+//! run failed must be the same.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use callboard_core::template::{RunEvent, Template};
+use callboard_io::source::auth::Secret;
+use callboard_io::template::actions::{plan_local, LocalRun};
+use callboard_io::template::fs_guard::Entry;
+use callboard_io::template::remote::{DryRun, Scaffolder};
+use serde_json::{json, Map, Value};
+
+use crate::backend::{require_live, Live};
+use crate::template_fidelity::skeleton_files;
+
+fn probe_dir(name: &str) -> PathBuf {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/template-probes"
+    ))
+    .join(name)
+}
+
+/// The probe's template, from its YAML.
+pub(crate) fn probe_template(name: &str) -> Template {
+    let text = std::fs::read_to_string(probe_dir(name).join("template.yaml")).unwrap();
+    let entity: Value = serde_norway::from_str(&text).unwrap();
+    Template::from_entity(&entity).unwrap()
+}
+
+/// The server's dry-run of a probe (`Err` with its error text when it fails).
+pub(crate) fn server_run(name: &str, values: &Value) -> Result<DryRun, String> {
+    let Live { url, token } = require_live();
+    let client =
+        Scaffolder::with_token(&url, Some(Secret::new(token)), Duration::from_secs(60)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let files = skeleton_files(&probe_dir(name));
+    rt.block_on(client.dry_run(
+        &probe_template(name),
+        values.as_object().unwrap(),
+        &Map::new(),
+        &files,
+    ))
+    .map_err(|e| e.to_string())
+}
+
+/// The server's dry-run log line of step `id` (the `debug:log` message).
+pub(crate) fn log_of(dry: &DryRun, id: &str) -> Vec<String> {
+    dry.log
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Log {
+                step: Some(s),
+                line,
+            } if s == id => Some(line.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Runs the probe both ways and lists every difference.
+pub(crate) fn compare_probe(name: &str, values: Value) -> Vec<String> {
+    let server = server_run(name, &values);
+    let run = LocalRun {
+        base_dir: probe_dir(name),
+        values: values.as_object().cloned().unwrap(),
+        dry_run: true,
+        template_ref: "template:default/dry-run".into(),
+        ..LocalRun::default()
+    };
+    let local = plan_local(&probe_template(name), &run, &mut |_| {});
+    let mut diffs = Vec::new();
+    let server = match (server, &local.error) {
+        (Err(s), Some(_)) => {
+            eprintln!("{name}: both failed; server: {s}");
+            return diffs;
+        }
+        (Err(s), None) => {
+            diffs.push(format!(
+                "{name}: the server failed, the local run did not: {s}"
+            ));
+            return diffs;
+        }
+        (Ok(_), Some(l)) => {
+            diffs.push(format!(
+                "{name}: the local run failed, the server did not: {l}"
+            ));
+            return diffs;
+        }
+        (Ok(s), None) => s,
+    };
+    let want: BTreeMap<&str, (&[u8], bool)> = server
+        .files
+        .iter()
+        .map(|(p, b, x)| (p.as_str(), (b.as_slice(), *x)))
+        .collect();
+    let got: BTreeMap<&str, (&[u8], bool)> = local
+        .workspace
+        .iter()
+        .filter_map(|(p, e)| match e {
+            Entry::File { bytes, executable } => {
+                Some((p.as_str(), (bytes.as_slice(), *executable)))
+            }
+            _ => None,
+        })
+        .collect();
+    if want.keys().collect::<Vec<_>>() != got.keys().collect::<Vec<_>>() {
+        diffs.push(format!(
+            "{name}: file lists differ\n  server: {:?}\n  local:  {:?}",
+            want.keys().collect::<Vec<_>>(),
+            got.keys().collect::<Vec<_>>()
+        ));
+    }
+    for (path, (bytes, exec)) in &want {
+        match got.get(path) {
+            Some((mine, _)) if mine != bytes => diffs.push(format!(
+                "{name}: {path} differs\n--- server\n{}\n--- local\n{}",
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(mine)
+            )),
+            Some((_, x)) if x != exec => diffs.push(format!(
+                "{name}: {path}: executable {x} locally, {exec} on the server"
+            )),
+            _ => {}
+        }
+    }
+    if server.output != local.output {
+        diffs.push(format!(
+            "{name}: output differs\n  server: {}\n  local:  {}",
+            server.output, local.output
+        ));
+    }
+    diffs
+}
+
+#[track_caller]
+fn assert_same(name: &str, values: Value) {
+    let diffs = compare_probe(name, values);
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n\n")
+    );
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn copy_without_templating_globs_match_the_scaffolder() {
+    assert_same("copy-globs", json!({"name": "probe"}));
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn an_undefined_copy_pattern_fails_as_on_the_scaffolder() {
+    assert!(server_run("copy-globs-undefined", &json!({})).is_err());
+    assert_same("copy-globs-undefined", json!({}));
+}
