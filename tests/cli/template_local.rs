@@ -332,19 +332,31 @@ fn run_local_writes_the_tree_and_refuses_to_overwrite() {
 }
 
 #[test]
-fn failing_expression_fails_the_step_with_the_expression() {
+fn a_step_input_that_fails_to_render_stays_as_written_and_is_logged() {
+    // The scaffolder's runner catches each input string's error and keeps
+    // the raw text; the step goes on.
     let base = tempfile::tempdir().unwrap();
     let t = template(
         json!([{"id": "bad", "action": "debug:log", "input": {"message": "${{ parameters.x | nope }}"}},
-                            {"id": "after", "action": "debug:log", "input": {"message": "never"}}]),
+                            {"id": "after", "action": "debug:log", "input": {"message": "then ${{ parameters.x | trim }}"}}]),
     );
-    let (o, _) = plan(&t, base.path(), json!({}));
-    let err = o.error.unwrap();
+    let (o, log) = plan(&t, base.path(), json!({}));
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert_eq!(o.steps.len(), 2);
+    let text: Vec<String> = log
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Log { line, .. } => Some(line.clone()),
+            _ => None,
+        })
+        .collect();
+    let text = text.join("\n");
+    assert!(text.contains("${{ parameters.x | nope }}"), "{text}");
+    assert!(text.contains("then ${{ parameters.x | trim }}"), "{text}");
     assert!(
-        err.contains("filter not found: nope") && err.contains("parameters.x | nope"),
-        "{err}"
+        text.contains("filter not found: nope") && text.contains("kept as written"),
+        "{text}"
     );
-    assert_eq!(o.steps.len(), 1);
 }
 
 #[test]

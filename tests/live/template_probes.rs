@@ -164,3 +164,29 @@ fn an_undefined_copy_pattern_fails_as_on_the_scaffolder() {
     assert!(server_run("copy-globs-undefined", &json!({})).is_err());
     assert_same("copy-globs-undefined", json!({}));
 }
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn expressions_in_step_inputs_render_or_stay_raw_as_on_the_scaffolder() {
+    let values = json!({"name": "ba na-na", "n": 12.34567, "tags": ["a", "b"], "csv": "build,dev,qa",
+        "obj": {"k": 1}, "nothing": null,
+        "links": "see https://example.org/x, www.example.com and mail me@example.com or (example.net). plain"});
+    assert_same("expr-inputs", values);
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn a_failing_skeleton_expression_fails_the_run_as_on_the_scaffolder() {
+    for probe in ["skeleton-method-fails", "skeleton-undefined-fails"] {
+        let values = json!({"name": "banana", "n": 2});
+        assert!(
+            server_run(probe, &values).is_err(),
+            "{probe} passed on the server"
+        );
+        assert_same(probe, values);
+    }
+    assert_same(
+        "skeleton-undefined-filters",
+        json!({"name": "build,dev qa.example.com", "n": 2}),
+    );
+}

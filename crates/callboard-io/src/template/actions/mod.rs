@@ -357,6 +357,11 @@ fn run_step(
                 c
             }
         };
+        for e in expr::render_failures(&step.input, &ctx) {
+            log(format!(
+                "warning: {e}; kept as written, as the scaffolder keeps an input that fails to render"
+            ));
+        }
         let input = render_value(&step.input, &ctx)?.unwrap_or_else(|| json!({}));
         let Value::Object(input) = input else {
             return fail("input is not an object");
