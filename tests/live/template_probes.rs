@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use callboard_core::template::{RunEvent, Template};
+use callboard_core::template::Template;
 use callboard_io::source::auth::Secret;
-use callboard_io::template::actions::{plan_local, LocalRun};
+use callboard_io::template::actions::{plan_local, run_local, LocalRun};
 use callboard_io::template::fs_guard::Entry;
 use callboard_io::template::remote::{DryRun, Scaffolder};
 use serde_json::{json, Map, Value};
@@ -26,11 +26,10 @@ fn probe_dir(name: &str) -> PathBuf {
     .join(name)
 }
 
-/// The probe's template, from its YAML.
-pub(crate) fn probe_template(name: &str) -> Template {
+/// The probe's template entity, from its YAML.
+pub(crate) fn probe_entity(name: &str) -> Value {
     let text = std::fs::read_to_string(probe_dir(name).join("template.yaml")).unwrap();
-    let entity: Value = serde_norway::from_str(&text).unwrap();
-    Template::from_entity(&entity).unwrap()
+    serde_norway::from_str(&text).unwrap()
 }
 
 /// The server's dry-run of a probe (`Err` with its error text when it fails).
@@ -43,27 +42,17 @@ pub(crate) fn server_run(name: &str, values: &Value) -> Result<DryRun, String> {
         .build()
         .unwrap();
     let files = skeleton_files(&probe_dir(name));
-    rt.block_on(client.dry_run(
-        &probe_template(name),
-        values.as_object().unwrap(),
-        &Map::new(),
-        &files,
-    ))
-    .map_err(|e| e.to_string())
+    // The entity as written, even one callboard refuses: a template
+    // value that only carries it.
+    let mut template = Template::from_entity(&minimal()).unwrap();
+    template.entity = probe_entity(name);
+    rt.block_on(client.dry_run(&template, values.as_object().unwrap(), &Map::new(), &files))
+        .map_err(|e| e.to_string())
 }
 
-/// The server's dry-run log line of step `id` (the `debug:log` message).
-pub(crate) fn log_of(dry: &DryRun, id: &str) -> Vec<String> {
-    dry.log
-        .iter()
-        .filter_map(|e| match e {
-            RunEvent::Log {
-                step: Some(s),
-                line,
-            } if s == id => Some(line.clone()),
-            _ => None,
-        })
-        .collect()
+fn minimal() -> Value {
+    json!({"apiVersion": "scaffolder.backstage.io/v1beta3", "kind": "Template",
+           "metadata": {"name": "m"}, "spec": {"type": "x", "steps": []}})
 }
 
 /// Runs the probe both ways and lists every difference.
@@ -76,7 +65,20 @@ pub(crate) fn compare_probe(name: &str, values: Value) -> Vec<String> {
         template_ref: "template:default/dry-run".into(),
         ..LocalRun::default()
     };
-    let local = plan_local(&probe_template(name), &run, &mut |_| {});
+    let local = match Template::from_entity(&probe_entity(name)) {
+        Ok(t) => plan_local(&t, &run, &mut |_| {}),
+        Err(e) => {
+            return match server {
+                Err(s) => {
+                    eprintln!("{name}: both refused the template; server: {s}; local: {e}");
+                    Vec::new()
+                }
+                Ok(_) => vec![format!(
+                    "{name}: the local run refused the template, the server did not: {e}"
+                )],
+            }
+        }
+    };
     let mut diffs = Vec::new();
     let server = match (server, &local.error) {
         (Err(s), Some(_)) => {
@@ -188,5 +190,66 @@ fn a_failing_skeleton_expression_fails_the_run_as_on_the_scaffolder() {
     assert_same(
         "skeleton-undefined-filters",
         json!({"name": "build,dev qa.example.com", "n": 2}),
+    );
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn action_inputs_and_the_output_are_checked_as_on_the_scaffolder() {
+    for probe in ["input-schema", "output-text-object"] {
+        let values = json!({"name": "x"});
+        let server = server_run(probe, &values);
+        assert!(server.is_err(), "{probe} passed on the server");
+        assert_same(probe, values);
+    }
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn readdir_gives_full_paths_under_the_workspace_as_on_the_scaffolder() {
+    let server = server_run("readdir", &json!({})).unwrap();
+    let target = tempfile::tempdir().unwrap();
+    let run = LocalRun {
+        base_dir: probe_dir("readdir"),
+        template_ref: "template:default/dry-run".into(),
+        ..LocalRun::default()
+    };
+    let entity = probe_entity("readdir");
+    let local = run_local(
+        &Template::from_entity(&entity).unwrap(),
+        &run,
+        target.path(),
+        false,
+        &mut |_| {},
+    );
+    assert!(local.error.is_none(), "{:?}", local.error);
+    // fullPath is the workspace folder joined with path: the same once the
+    // folder (the server's own temporary one, or the local target) is cut.
+    let cut = |out: &Value| -> Value {
+        let mut out = out.clone();
+        for key in ["all", "flat"] {
+            let mut v: Value = serde_json::from_str(out[key].as_str().unwrap()).unwrap();
+            for list in ["files", "folders"] {
+                for item in v[list].as_array_mut().unwrap() {
+                    let path = item["path"].as_str().unwrap().to_string();
+                    let full = item["fullPath"].as_str().unwrap().to_string();
+                    assert!(
+                        full.starts_with('/') && full.ends_with(&format!("/{path}")),
+                        "{full} / {path}"
+                    );
+                    item["fullPath"] = json!(format!("<workspace>/{path}"));
+                }
+            }
+            out[key] = v;
+        }
+        out
+    };
+    assert_eq!(cut(&local.output), cut(&server.output));
+    assert!(
+        cut(&server.output)["all"]["files"]
+            .as_array()
+            .unwrap()
+            .len()
+            >= 2
     );
 }

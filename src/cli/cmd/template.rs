@@ -514,6 +514,10 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
                 user: json!({}),
                 dry_run,
                 template_ref: template.entity_ref(),
+                workspace_dir: args
+                    .out
+                    .as_ref()
+                    .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
             };
             let mut outcome = plan_local(template, &run, &mut |e| progress.show(&e));
             let files: Vec<(String, usize)> = outcome

@@ -14,6 +14,7 @@
 mod builtin;
 mod fetch;
 mod globby;
+mod input_schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +47,10 @@ pub struct LocalRun {
     /// Recorded by `catalog:write` as `backstage.io/source-template`
     /// (the server's dry-run writes `template:default/dry-run`).
     pub template_ref: String,
+    /// The folder the workspace is written to, when known: `fs:readdir`
+    /// gives `fullPath`s under it, as the server gives them under its
+    /// workspace folder.
+    pub workspace_dir: Option<PathBuf>,
 }
 
 /// What a local run produced.
@@ -253,7 +258,12 @@ pub fn run_local(
     overwrite: bool,
     emit: &mut dyn FnMut(RunEvent),
 ) -> Outcome {
-    let mut outcome = plan_local(template, run, emit);
+    let mut run = run.clone();
+    if run.workspace_dir.is_none() {
+        run.workspace_dir =
+            Some(std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf()));
+    }
+    let mut outcome = plan_local(template, &run, emit);
     if outcome.error.is_none() {
         match fs_guard::write_tree(
             target,
@@ -369,6 +379,7 @@ fn run_step(
         if let Some((key, _)) = &iteration {
             log(format!("Running {}[{key}]", step.action));
         }
+        input_schema::check(&step.action, &input).map_err(StepError::Fail)?;
         let out = run_action(&step.action, &input, run, ws, log)?;
         for (k, v) in out {
             if iteration.is_some() {
