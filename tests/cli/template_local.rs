@@ -390,3 +390,51 @@ fn secrets_are_usable_but_redacted_from_the_log() {
         "{logged:?}"
     );
 }
+
+/// File modes as the scaffolder keeps them on a real run from a local
+/// template: fetch:template (`outputFile` with the source's mode) and
+/// fetch:plain (`fs.copy`) keep the executable bit; fetch:template:file
+/// (`outputFile` without a mode) and catalog:write do not.
+#[cfg(unix)]
+#[test]
+fn executable_bits_are_kept_where_the_scaffolder_keeps_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = tempfile::tempdir().unwrap();
+    write(
+        base.path(),
+        "skel/run.sh",
+        "#!/bin/sh\necho ${{ values.n }}\n",
+    );
+    write(base.path(), "skel/plain.txt", "p\n");
+    fs::set_permissions(
+        base.path().join("skel/run.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let t = template(json!([
+        {"id": "t", "action": "fetch:template", "input": {"url": "./skel", "targetPath": "t", "values": {"n": 1}}},
+        {"id": "p", "action": "fetch:plain", "input": {"url": "./skel", "targetPath": "p"}},
+        {"id": "f", "action": "fetch:template:file", "input": {"url": "./skel/run.sh", "targetPath": "f/run.sh", "values": {"n": 2}}},
+        {"id": "c", "action": "catalog:write", "input": {"entity": {"kind": "Component"}}}
+    ]));
+    let target = tempfile::tempdir().unwrap();
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        ..LocalRun::default()
+    };
+    let o = run_local(&t, &run, target.path(), false, &mut |_| {});
+    assert!(o.error.is_none(), "{:?}", o.error);
+    let exec = |p: &str| {
+        fs::metadata(target.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o111
+            != 0
+    };
+    assert!(exec("t/run.sh"));
+    assert!(exec("p/run.sh"));
+    assert!(!exec("f/run.sh"));
+    assert!(!exec("t/plain.txt"));
+    assert!(!exec("catalog-info.yaml"));
+}

@@ -253,3 +253,21 @@ fn readdir_gives_full_paths_under_the_workspace_as_on_the_scaffolder() {
             >= 2
     );
 }
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn template_file_renders_any_file_as_text_as_on_the_scaffolder() {
+    assert_same("template-file", json!({"name": "probe"}));
+}
+
+/// The dry-run endpoint writes uploaded files with the default mode
+/// (`deserializeDirectoryContents`): nothing it returns is executable,
+/// whatever the skeleton's mode. (Local runs keep the source's mode where a
+/// real run keeps it; see tests/cli/template_local.rs.)
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn the_dry_run_endpoint_drops_modes_of_uploaded_files() {
+    let server = server_run("copy-globs", &json!({"name": "probe"})).unwrap();
+    assert!(!server.files.is_empty());
+    assert!(server.files.iter().all(|(_, _, x)| !x));
+}

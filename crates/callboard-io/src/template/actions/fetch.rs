@@ -189,17 +189,15 @@ pub(super) fn fetch_template(
             log(format!("File {dest} exists already, not replacing it"));
             return Ok(());
         }
-        let bytes = if is_binary(&bytes) {
-            bytes
-        } else {
-            let text = String::from_utf8_lossy(&bytes);
-            expr::render_str(&text, &ctx, syntax)?.into_bytes()
-        };
+        // As `templateFileActionHandler`: read as UTF-8 (binary or not),
+        // rendered, written with the default mode (not executable).
+        let text = String::from_utf8_lossy(&bytes);
+        let bytes = expr::render_str(&text, &ctx, syntax)?.into_bytes();
         ws.insert(
             dest,
             Entry::File {
                 bytes,
-                executable: is_executable(&path),
+                executable: false,
             },
         );
         return Ok(());
