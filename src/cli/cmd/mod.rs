@@ -20,6 +20,8 @@ pub mod search;
 pub mod show;
 pub mod sync;
 pub mod template;
+pub mod template_set;
+pub mod template_show;
 pub mod validate;
 
 /// Resolve REF or explain why not; `Err(code)` after printing the reason.

@@ -8,6 +8,7 @@
 //! `template run` share these functions so both accept exactly the same input.
 
 mod fields;
+mod keys;
 mod repo_url;
 mod review;
 mod secrets;
@@ -17,6 +18,7 @@ mod values;
 use serde_json::{Map, Value};
 
 pub use fields::{build_steps, is_present, parameter_steps};
+pub use keys::all_fields;
 pub use repo_url::RepoUrl;
 pub use review::{display_value, review_lines, ReviewLine, MASK};
 pub use secrets::{secret_keys, split_secrets, without_masked};
