@@ -271,3 +271,27 @@ fn the_dry_run_endpoint_drops_modes_of_uploaded_files() {
     assert!(!server.files.is_empty());
     assert!(server.files.iter().all(|(_, _, x)| !x));
 }
+
+/// Page-level `oneOf`: the server's dry-run validates the values against
+/// the page and accepts exactly one matching option; callboard's
+/// validation (the TUI's review and headless `run`) gives the same verdicts.
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
+fn page_level_one_of_accepts_what_the_scaffolder_accepts() {
+    use callboard_core::template::schema;
+    let template = Template::from_entity(&probe_entity("page-one-of")).unwrap();
+    for values in [
+        json!({}),
+        json!({"lorem": "x"}),
+        json!({"ipsum": "y"}),
+        json!({"lorem": "x", "ipsum": "y"}),
+    ] {
+        let server_ok = server_run("page-one-of", &values).is_ok();
+        let local_ok =
+            schema::validate(template.parameter_steps(), values.as_object().unwrap()).is_empty();
+        assert_eq!(local_ok, server_ok, "{values}");
+        if server_ok {
+            assert_same("page-one-of", values);
+        }
+    }
+}

@@ -509,3 +509,81 @@ fn every_fixture_template_draws_every_page() {
         }
     }
 }
+
+/// A page that is only `oneOf: [{title: Lorem, …}, {title: Ipsum, …}]`:
+/// the form offers the options, then the chosen one's fields; switching
+/// drops the other option's values; review refuses values matching both.
+#[test]
+fn page_level_one_of_offers_the_options_then_their_fields() {
+    use callboard_core::template::schema;
+    use callboard_tui::keymap::Key;
+    use callboard_tui::screens::templates::form::{self, FormState};
+    use callboard_tui::theme::Theme;
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    let pages = vec![json!({"title": "Pick", "oneOf": [
+        {"title": "Lorem", "required": ["lorem"], "properties": {"lorem": {"title": "Lorem text", "type": "string"}}},
+        {"title": "Ipsum", "required": ["ipsum"], "properties": {"ipsum": {"title": "Ipsum text", "type": "string", "default": "dolor"}}}
+    ]})];
+    let mut state = FormState::new("template:default/x", "X", pages.clone(), None);
+    let theme = Theme::default_theme();
+    let draw = |state: &FormState| {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal
+            .draw(|f| form::draw(f, f.area(), state, &theme, None))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let mut text = String::new();
+        for y in 0..24 {
+            for x in 0..80 {
+                text.push_str(buffer[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        text
+    };
+    let screen = draw(&state);
+    assert!(
+        screen.contains("Option") && screen.contains("Lorem"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Lorem text") && !screen.contains("Ipsum text"),
+        "{screen}"
+    );
+    // On the option choice, → picks the next option: its fields replace
+    // the first option's, with its default.
+    let page = state.current_page().unwrap();
+    let at = page
+        .fields
+        .iter()
+        .position(|f| schema::is_form_state(&f.key()))
+        .unwrap();
+    while state.focused().map(|(f, _)| f.key()) != Some(page.fields[at].key()) {
+        state.handle_key(&Key::new(KeyCode::Tab, KeyModifiers::NONE));
+    }
+    state.values.insert("lorem".into(), json!("typed"));
+    state.handle_key(&Key::new(KeyCode::Right, KeyModifiers::NONE));
+    let screen = draw(&state);
+    assert!(
+        screen.contains("Ipsum text") && !screen.contains("Lorem text"),
+        "{screen}"
+    );
+    assert!(!state.values.contains_key("lorem"));
+    assert_eq!(state.values["ipsum"], json!("dolor"));
+    assert!(schema::validate(&pages, &state.values).is_empty());
+    // Sent values never carry the choice itself.
+    let (plain, _) = schema::split_secrets(&pages, &state.values);
+    assert_eq!(serde_json::Value::Object(plain), json!({"ipsum": "dolor"}));
+    // Both options' values: refused, as the backend refuses them.
+    state.values.insert("lorem".into(), json!("x"));
+    let errors = schema::validate(&pages, &state.values);
+    assert!(
+        errors[0]
+            .message
+            .contains("exactly one of: Lorem, Ipsum (the values match Lorem and Ipsum)"),
+        "{errors:?}"
+    );
+}

@@ -20,6 +20,10 @@ use crate::cli::session::Session;
 
 /// What `--set` takes for a field, in words.
 pub fn input_kind(f: &Field) -> String {
+    if schema::is_form_state(&f.key()) {
+        return "the page's options (oneOf): give the fields of exactly one of them, not this key"
+            .into();
+    }
     match &f.kind {
         FieldKind::Text => "text".into(),
         FieldKind::Number => "number".into(),

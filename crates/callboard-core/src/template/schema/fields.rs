@@ -23,6 +23,25 @@ pub fn build_steps(steps: &[Value], values: &Map<String, Value>) -> Vec<FormStep
         .map(|(index, page)| {
             let mut fields = Vec::new();
             collect_fields(page, values, &[], 0, &mut fields);
+            // Page-level `oneOf` options: the choice, then the chosen
+            // option's fields.
+            if let (Some(choice), Some(chosen)) = (
+                super::branches::option_field(page, index, values),
+                super::branches::chosen_option(page, index, values),
+            ) {
+                fields.push(choice);
+                if let Some(option) =
+                    super::branches::page_options(page).and_then(|o| o.get(chosen))
+                {
+                    let mut more = Vec::new();
+                    collect_fields(option, values, &[], 0, &mut more);
+                    for f in more {
+                        if !fields.iter().any(|g| g.path == f.path) {
+                            fields.push(f);
+                        }
+                    }
+                }
+            }
             FormStep {
                 index,
                 title: str_of(page, "title")

@@ -7,6 +7,7 @@
 //! lines and which values are secrets. The TUI form and the headless
 //! `template run` share these functions so both accept exactly the same input.
 
+mod branches;
 mod fields;
 mod keys;
 mod repo_url;
@@ -17,6 +18,7 @@ mod values;
 
 use serde_json::{Map, Value};
 
+pub use branches::{branch_key, is_form_state, other_options_keys, strip_form_state};
 pub use fields::{build_steps, is_present, parameter_steps};
 pub use keys::all_fields;
 pub use repo_url::RepoUrl;

@@ -20,6 +20,10 @@ pub fn validate(steps: &[Value], values: &Map<String, Value>) -> Vec<FieldError>
     let mut errors: Vec<FieldError> = Vec::new();
     for (page, step) in steps.iter().zip(build_steps(steps, values)) {
         let mut found = validate_fields(&step.fields, values);
+        // The option choice is form state: the backend checks the values
+        // against the options instead.
+        found.retain(|e| !super::is_form_state(&e.path));
+        found.extend(super::branches::exactly_one_error(page, step.index, values));
         // A page may require a key it does not declare (another page does,
         // or none): the backend still refuses the task without it.
         let resolved = resolve_object(page, values, 0);

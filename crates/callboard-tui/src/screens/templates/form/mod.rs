@@ -592,6 +592,9 @@ impl FormState {
                     let next = cycle(current, field.choices.len(), key.code != KeyCode::Left);
                     if let Some(c) = field.choices.get(next) {
                         self.set_value(&field, Some(c.value.clone()));
+                        if schema::is_form_state(&field.key()) {
+                            self.switch_option(&field.key(), next);
+                        }
                     }
                 }
                 KeyCode::Backspace | KeyCode::Delete => self.set_value(&field, None),
@@ -650,6 +653,18 @@ impl FormState {
                 }
             }
         }
+    }
+
+    /// A page's `oneOf` option was chosen: the other options' values go,
+    /// as the web form drops them, and the new option's defaults come in.
+    fn switch_option(&mut self, key: &str, chosen: usize) {
+        let Some(page) = (0..self.steps.len()).find(|i| schema::branch_key(*i) == key) else {
+            return;
+        };
+        for k in schema::other_options_keys(&self.steps[page], chosen) {
+            self.values.shift_remove(&k);
+        }
+        schema::apply_defaults(&self.steps, &mut self.values);
     }
 
     fn enter_moves_on(&mut self) {
