@@ -587,3 +587,148 @@ fn page_level_one_of_offers_the_options_then_their_fields() {
         "{errors:?}"
     );
 }
+
+fn draw_form(state: &callboard_tui::screens::templates::form::FormState, w: u16, h: u16) -> String {
+    use callboard_tui::screens::templates::form;
+    use callboard_tui::theme::Theme;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let theme = Theme::default_theme();
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| form::draw(f, f.area(), state, &theme, None))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut text = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn press(
+    state: &mut callboard_tui::screens::templates::form::FormState,
+    code: crossterm::event::KeyCode,
+) {
+    state.handle_key(&callboard_tui::keymap::Key::new(
+        code,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+}
+
+fn focus_on(state: &mut callboard_tui::screens::templates::form::FormState, key: &str) {
+    for _ in 0..40 {
+        if state.focused().map(|(f, _)| f.key()).as_deref() == Some(key) {
+            return;
+        }
+        press(state, crossterm::event::KeyCode::Tab);
+    }
+    panic!("no field {key}");
+}
+
+/// Form keys do what the footer says: a radio moves with ←/→ and selects
+/// with Space; a range moves with ←/→ within its bounds; a textarea says
+/// how to leave it and that more lines exist; a free-form list says it is
+/// comma-separated.
+#[test]
+fn radio_range_textarea_and_list_keys_match_their_hints() {
+    use callboard_tui::screens::templates::form::FormState;
+    use crossterm::event::KeyCode;
+    let pages = vec![json!({"title": "Keys", "properties": {
+        "tier": {"title": "Tier", "type": "string", "enum": ["gold", "silver", "bronze"], "ui:widget": "radio"},
+        "size": {"title": "Size", "type": "integer", "minimum": 1, "maximum": 3, "default": 2, "ui:widget": "range"},
+        "notes": {"title": "Notes", "type": "string", "ui:widget": "textarea", "ui:options": {"rows": 2}, "default": "a\nb\nc\nd"},
+        "tags": {"title": "Tags", "type": "array", "items": {"type": "string"}}
+    }})];
+    let mut state = FormState::new("template:default/x", "X", pages, None);
+    focus_on(&mut state, "tier");
+    let screen = draw_form(&state, 80, 24);
+    assert!(
+        screen.contains("←/→ move") && screen.contains("Space select"),
+        "{screen}"
+    );
+    press(&mut state, KeyCode::Right);
+    assert!(!state.values.contains_key("tier"), "→ only moves");
+    press(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.values["tier"], json!("silver"));
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.values["tier"], json!("bronze"));
+    assert!(draw_form(&state, 80, 24).contains("(•) bronze"));
+
+    focus_on(&mut state, "size");
+    assert!(draw_form(&state, 80, 24).contains("←/→ adjust"));
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Right);
+    assert_eq!(state.values["size"], json!(3), "stops at the maximum");
+    for _ in 0..5 {
+        press(&mut state, KeyCode::Left);
+    }
+    assert_eq!(state.values["size"], json!(1), "stops at the minimum");
+    assert!(draw_form(&state, 80, 24).contains("‹ 1 ›  1–3"));
+
+    focus_on(&mut state, "notes");
+    let screen = draw_form(&state, 80, 24);
+    assert!(
+        screen.contains("Enter new line") && screen.contains("Tab/↓ next field"),
+        "{screen}"
+    );
+    assert!(screen.contains("… 2 more lines"), "{screen}");
+
+    focus_on(&mut state, "tags");
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("comma-separated: a, b, c"), "{screen}");
+    for c in "x, y".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    assert_eq!(state.values["tags"], json!(["x", "y"]));
+}
+
+/// RepoUrlPicker: a single allowed host is preselected, allowed owners are
+/// offered (←/→), and a part is checked when it is left, not while typed.
+#[test]
+fn repo_url_picker_preselects_offers_owners_and_checks_on_leaving() {
+    use callboard_tui::screens::templates::form::FormState;
+    use crossterm::event::KeyCode;
+    let pages = vec![
+        json!({"title": "Repo", "required": ["repoUrl"], "properties": {
+            "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker",
+                        "ui:options": {"allowedHosts": ["github.com"], "allowedOwners": ["acme", "globex"]}},
+            "after": {"title": "After", "type": "string"}
+        }}),
+    ];
+    let mut state = FormState::new("template:default/x", "X", pages, None);
+    assert_eq!(state.values["repoUrl"], json!("github.com"));
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("github.com"), "{screen}");
+    // The owner part offers the allowed owners.
+    press(&mut state, KeyCode::Tab);
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("←/→ choose: acme, globex"), "{screen}");
+    press(&mut state, KeyCode::Right);
+    assert!(state.values["repoUrl"]
+        .as_str()
+        .unwrap()
+        .contains("owner=acme"));
+    // Typing the repository: no message yet.
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Char('r'));
+    press(&mut state, KeyCode::Backspace);
+    assert!(
+        state.shown_errors().is_empty(),
+        "{:?}",
+        state.shown_errors()
+    );
+    // Leaving the empty part: now it is checked.
+    press(&mut state, KeyCode::Tab);
+    let errors = state.shown_errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.path == "repoUrl" && e.message == "Repository is required"),
+        "{errors:?}"
+    );
+}

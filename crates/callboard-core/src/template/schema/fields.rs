@@ -283,6 +283,9 @@ pub(super) fn make_field(path: Vec<String>, prop: &Value, required: bool, depth:
         Some("radio") => Widget::Radio,
         Some("checkboxes") => Widget::Checkboxes,
         Some("hidden") => Widget::Hidden,
+        Some("range" | "updown") if matches!(type_of(prop), Some("number" | "integer")) => {
+            Widget::Range
+        }
         _ => Widget::Default,
     };
     let options = prop

@@ -111,6 +111,8 @@ pub enum Widget {
     Radio,
     Checkboxes,
     Hidden,
+    /// `ui:widget: range`: a number moved with ←/→ between its bounds.
+    Range,
 }
 
 /// One option of a choice field.

@@ -165,6 +165,7 @@ impl FormState {
             unsaved: false,
             review_offset: 0,
         };
+        form.preselect_repo_parts();
         form.focus_autofocus();
         form.load_edit();
         form
@@ -282,6 +283,12 @@ impl FormState {
             return;
         };
         let value = get_path(&self.values, &field.path);
+        // A radio's cursor starts on the chosen option.
+        if field.kind == FieldKind::Choice {
+            self.choice_cursor = value
+                .and_then(|v| field.choices.iter().position(|c| &c.value == v))
+                .unwrap_or(0);
+        }
         let text = match row {
             Row::Repo(_, part) => {
                 let r = RepoUrl::parse(value.and_then(Value::as_str).unwrap_or(""));
@@ -315,11 +322,57 @@ impl FormState {
                     RepoPart::Repo => r.repo = text,
                 }
                 let s = r.to_value_string();
-                (!s.is_empty()).then_some(Value::String(s))
+                // Checked when the part is left, not while it is typed.
+                set_path(
+                    &mut self.values,
+                    &field.path,
+                    (!s.is_empty()).then_some(Value::String(s)),
+                );
+                self.unsaved = true;
+                return;
             }
             _ => parse_text(&field, &self.edit.text),
         };
         self.set_value(&field, value);
+    }
+
+    /// A RepoUrlPicker part limited to one allowed host (or owner) starts
+    /// with it, as the web form preselects it.
+    fn preselect_repo_parts(&mut self) {
+        for page in self.visible_pages() {
+            for field in &page.fields {
+                if field.picker() != Some(PickerKind::RepoUrl) {
+                    continue;
+                }
+                let current = get_path(&self.values, &field.path)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let mut r = RepoUrl::parse(&current);
+                let mut changed = false;
+                for (part, key) in [
+                    (RepoPart::Host, "allowedHosts"),
+                    (RepoPart::Owner, "allowedOwners"),
+                ] {
+                    let allowed = field.option_strings(key);
+                    let slot = match part {
+                        RepoPart::Host => &mut r.host,
+                        _ => &mut r.owner,
+                    };
+                    if allowed.len() == 1 && slot.is_empty() {
+                        *slot = allowed[0].clone();
+                        changed = true;
+                    }
+                }
+                if changed {
+                    set_path(
+                        &mut self.values,
+                        &field.path,
+                        Some(Value::String(r.to_value_string())),
+                    );
+                }
+            }
+        }
     }
 
     fn set_value(&mut self, field: &Field, value: Option<Value>) {
@@ -328,6 +381,7 @@ impl FormState {
         self.touched.insert(field.key());
         // A value can switch a branch on: its defaults arrive now.
         schema::apply_defaults(&self.steps, &mut self.values);
+        self.preselect_repo_parts();
     }
 
     /// The messages of the page on screen, for touched fields.
@@ -388,6 +442,14 @@ impl FormState {
             if FormState::focusable(&rows[i as usize]) {
                 break;
             }
+        }
+        // Leaving a repository part: now it is checked; while a part is
+        // being typed, its field shows no message.
+        if let Some(Row::Repo(f, _)) = rows.get(self.focus) {
+            self.touched.insert(page.fields[*f].key());
+        }
+        if let Some(Row::Repo(f, _)) = rows.get(i as usize) {
+            self.touched.remove(&page.fields[*f].key());
         }
         self.focus = i as usize;
         self.load_edit();
@@ -585,6 +647,57 @@ impl FormState {
                 KeyCode::Enter => self.enter_moves_on(),
                 _ => {}
             },
+            FieldKind::Choice if field.widget == Widget::Radio => match key.code {
+                // ←/→ move between the options, Space selects.
+                KeyCode::Left => self.choice_cursor = self.choice_cursor.saturating_sub(1),
+                KeyCode::Right => {
+                    self.choice_cursor =
+                        (self.choice_cursor + 1).min(field.choices.len().saturating_sub(1))
+                }
+                KeyCode::Char(' ') => {
+                    if let Some(c) = field.choices.get(self.choice_cursor) {
+                        self.set_value(&field, Some(c.value.clone()));
+                        if schema::is_form_state(&field.key()) {
+                            self.switch_option(&field.key(), self.choice_cursor);
+                        }
+                    }
+                }
+                KeyCode::Backspace | KeyCode::Delete => self.set_value(&field, None),
+                KeyCode::Enter => self.enter_moves_on(),
+                _ => {}
+            },
+            FieldKind::Number | FieldKind::Integer
+                if field.widget == Widget::Range
+                    && matches!(key.code, KeyCode::Left | KeyCode::Right) =>
+            {
+                let num = |k: &str| field.schema.get(k).and_then(Value::as_f64);
+                let step = num("multipleOf").filter(|s| *s > 0.0).unwrap_or(1.0);
+                let (min, max) = (num("minimum"), num("maximum"));
+                let now = get_path(&self.values, &field.path)
+                    .and_then(Value::as_f64)
+                    .or(min)
+                    .unwrap_or(0.0);
+                let mut next = if key.code == KeyCode::Left {
+                    now - step
+                } else {
+                    now + step
+                };
+                if let Some(m) = min {
+                    next = next.max(m);
+                }
+                if let Some(m) = max {
+                    next = next.min(m);
+                }
+                let value = if next.fract() == 0.0 && next.abs() < 9e15 {
+                    Value::from(next as i64)
+                } else {
+                    serde_json::Number::from_f64(next)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null)
+                };
+                self.edit = LineEdit::new(&edit_text(&field, &value));
+                self.set_value(&field, Some(value));
+            }
             FieldKind::Choice => match key.code {
                 KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => {
                     let current = get_path(&self.values, &field.path)
