@@ -438,3 +438,20 @@ fn executable_bits_are_kept_where_the_scaffolder_keeps_them() {
     assert!(!exec("t/plain.txt"));
     assert!(!exec("catalog-info.yaml"));
 }
+
+/// A run that writes no files creates no folder.
+#[test]
+fn a_run_writing_no_files_creates_no_folder() {
+    let base = tempfile::tempdir().unwrap();
+    let t =
+        template(json!([{"id": "log", "action": "debug:log", "input": {"message": "only a log"}}]));
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("never-made");
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        ..LocalRun::default()
+    };
+    let o = run_local(&t, &run, &target, false, &mut |_| {});
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert!(!target.exists());
+}

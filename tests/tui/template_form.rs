@@ -364,12 +364,10 @@ fn local_run_shows_the_tree_then_writes_it() {
     let mut h = Harness::demo((80, 24));
     h.press("<esc>t<enter>seat-map<ctrl-n><ctrl-n>l");
     let screen = snap(&mut h, "local_run_plan");
-    // Everything lands in seat-map/: the current directory is offered,
-    // not ./seat-map (which would nest it twice).
-    assert!(
-        screen.contains("2 files → .\n") || screen.contains("2 files → . "),
-        "{screen}"
-    );
+    // The default target is a new folder named after the entity, never
+    // the current directory; the template nesting its own folder is said.
+    assert!(screen.contains("into ./seat-map"), "{screen}");
+    assert!(screen.contains("writes into seat-map/ itself"), "{screen}");
     assert!(screen.contains("seat-map/"), "{screen}");
     assert!(screen.contains("catalog-info.yaml"), "{screen}");
     h.resize(120, 40);
@@ -396,6 +394,27 @@ fn local_run_shows_the_tree_then_writes_it() {
     assert!(
         screen.contains("https://runbooks.northwind.example/seat-map"),
         "{screen}"
+    );
+    // o opens the output link, y copies it.
+    assert!(
+        screen.contains("o open link") && screen.contains("y copy link"),
+        "{screen}"
+    );
+    h.press("o");
+    assert_eq!(
+        h.opened,
+        vec!["https://git.northwind.example/northwind-rail/seat-map".to_string()]
+    );
+    // Tab moves to the next link.
+    h.press("<tab>o");
+    assert_eq!(h.opened[1], "https://runbooks.northwind.example/seat-map");
+    h.press("y");
+    assert!(
+        h.copied
+            .iter()
+            .any(|(_, t)| t == "https://runbooks.northwind.example/seat-map"),
+        "{:?}",
+        h.copied
     );
     let readme = std::fs::read_to_string(target.join("seat-map/README.md")).unwrap();
     assert!(readme.contains("seat-map"), "{readme}");
@@ -731,4 +750,20 @@ fn repo_url_picker_preselects_offers_owners_and_checks_on_leaving() {
             .any(|e| e.path == "repoUrl" && e.message == "Repository is required"),
         "{errors:?}"
     );
+}
+
+/// The current directory itself is never the target without asking: typed
+/// as `.`, the first Enter asks, nothing is written.
+#[test]
+fn writing_into_the_current_directory_asks_first() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>t<enter>seat-map<ctrl-n><ctrl-n>l");
+    h.settle();
+    h.press("<ctrl-u>.<enter>");
+    let screen = h.render();
+    assert!(
+        matches!(h.app.templates, Some(TemplateScreen::Plan(..))),
+        "{screen}"
+    );
+    assert!(screen.contains("Enter again to confirm"), "{screen}");
 }
