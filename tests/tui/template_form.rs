@@ -767,3 +767,64 @@ fn writing_into_the_current_directory_asks_first() {
     );
     assert!(screen.contains("Enter again to confirm"), "{screen}");
 }
+
+/// A list of objects gets an item editor: add, edit, remove, reorder;
+/// each item is a small form with its own validation and choices.
+#[test]
+fn arrays_of_objects_are_edited_item_by_item() {
+    use callboard_tui::screens::templates::form::FormState;
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let pages = vec![json!({"title": "Ports", "properties": {
+        "ports": {"title": "Ports", "type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+            "name": {"title": "Name", "type": "string"},
+            "proto": {"title": "Protocol", "type": "string", "enum": ["tcp", "udp"], "default": "tcp"},
+            "port": {"title": "Port", "type": "integer", "minimum": 1}
+        }}}
+    }})];
+    let mut state = FormState::new("template:default/x", "X", pages.clone(), None);
+    focus_on(&mut state, "ports");
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("0 items  ⏎ edit the items"), "{screen}");
+    press(&mut state, KeyCode::Enter);
+    assert!(draw_form(&state, 80, 24).contains("no items yet: a adds one"));
+    // A new item: its own form, with the enum's default; Name is required.
+    press(&mut state, KeyCode::Char('a'));
+    let screen = draw_form(&state, 80, 24);
+    assert!(
+        screen.contains("Ports · item 1") && screen.contains("Protocol"),
+        "{screen}"
+    );
+    press(&mut state, KeyCode::Esc);
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("name: Required"), "{screen}");
+    for c in "web".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Esc);
+    // A second one, edited to udp.
+    press(&mut state, KeyCode::Char('a'));
+    for c in "dns".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Esc);
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("1. name: web, proto: tcp"), "{screen}");
+    assert!(screen.contains("2. name: dns, proto: udp"), "{screen}");
+    // Reorder (the cursor is on the new item), then remove the first.
+    state.handle_key(&callboard_tui::keymap::Key::new(
+        KeyCode::Char('K'),
+        KeyModifiers::SHIFT,
+    ));
+    assert!(draw_form(&state, 80, 24).contains("1. name: dns"));
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Char('d'));
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(
+        state.values["ports"],
+        json!([{"name": "dns", "proto": "udp"}])
+    );
+    assert!(callboard_core::template::schema::validate(&pages, &state.values).is_empty());
+    assert!(draw_form(&state, 80, 24).contains("1 item  ⏎ edit the items"));
+}

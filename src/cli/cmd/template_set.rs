@@ -80,7 +80,10 @@ fn free_form_parent(fields: &[Field], path: &[String]) -> bool {
         fields.iter().any(|f| {
             f.path == path[..n]
                 && f.schema.get("properties").is_none()
-                && matches!(f.kind, FieldKind::Object | FieldKind::Json)
+                && matches!(
+                    f.kind,
+                    FieldKind::Object | FieldKind::Json | FieldKind::ObjectList
+                )
         })
     })
 }
@@ -190,7 +193,7 @@ fn typed(field: &Field, raw: &str) -> Result<Value, String> {
         | FieldKind::Picker(PickerKind::EntityTags)
         | FieldKind::Picker(PickerKind::MultiEntity) => Ok(Value::Array(list_items(raw))),
         FieldKind::Text | FieldKind::Picker(_) => Ok(Value::String(raw.to_string())),
-        FieldKind::Object | FieldKind::Json => Ok(json_or_text(raw)),
+        FieldKind::Object | FieldKind::Json | FieldKind::ObjectList => Ok(json_or_text(raw)),
     }
 }
 

@@ -34,6 +34,7 @@ pub fn input_kind(f: &Field) -> String {
         FieldKind::StringList => "list of text (JSON list or comma-separated)".into(),
         FieldKind::Object => "object (its fields follow)".into(),
         FieldKind::Json => "JSON".into(),
+        FieldKind::ObjectList => "JSON list of objects (the item fields below)".into(),
         FieldKind::Picker(p) => match p {
             PickerKind::RepoUrl => "repository URL (host?owner=o&repo=r)".into(),
             PickerKind::EntityTags => "list of tags (JSON list or comma-separated)".into(),
@@ -153,6 +154,25 @@ fn field_lines(f: &Field, out: &mut Vec<String>) {
         let v = f.option_strings(key);
         if !v.is_empty() {
             out.push(format!("      {key}: {}", v.join(", ")));
+        }
+    }
+    if f.kind == FieldKind::ObjectList {
+        let required: Vec<&str> = s
+            .pointer("/items/required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(props) = s.pointer("/items/properties").and_then(Value::as_object) {
+            out.push("      each item:".into());
+            for (k, p) in props {
+                let ty = p.get("type").and_then(Value::as_str).unwrap_or("any");
+                let req = if required.contains(&k.as_str()) {
+                    ", required"
+                } else {
+                    ""
+                };
+                out.push(format!("        {k} ({ty}{req})"));
+            }
         }
     }
     if f.secret {

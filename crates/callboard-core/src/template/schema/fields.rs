@@ -314,6 +314,12 @@ pub(super) fn make_field(path: Vec<String>, prop: &Value, required: bool, depth:
             Some("object") if prop.get("properties").is_some() => FieldKind::Object,
             Some("object") => FieldKind::Json,
             Some("array") if !item_choices.is_empty() => FieldKind::MultiChoice,
+            Some("array")
+                if prop.get("items").and_then(type_of) == Some("object")
+                    && prop.pointer("/items/properties").is_some() =>
+            {
+                FieldKind::ObjectList
+            }
             Some("array") => match prop.get("items").and_then(type_of) {
                 Some("string") | None => FieldKind::StringList,
                 _ => FieldKind::Json,
@@ -464,7 +470,8 @@ mod tests {
         assert_eq!(get("owner").kind, FieldKind::Object);
         assert_eq!(get("owner.displayName").depth, 1);
         assert!(get("owner.displayName").required);
-        assert_eq!(get("contacts").kind, FieldKind::Json);
+        // A list of objects: the item editor.
+        assert_eq!(get("contacts").kind, FieldKind::ObjectList);
         assert_eq!(get("ownerRef").kind, FieldKind::Picker(PickerKind::Owner));
         assert_eq!(
             get("relatedEntities").kind,

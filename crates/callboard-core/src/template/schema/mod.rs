@@ -50,6 +50,9 @@ pub enum FieldKind {
     StringList,
     /// A nested object: a header; its properties follow as their own fields.
     Object,
+    /// An array of objects with declared properties: an item editor (each
+    /// item a small form of the item schema's fields).
+    ObjectList,
     /// Anything else (arrays of objects, …): edited as JSON text.
     Json,
     Picker(PickerKind),

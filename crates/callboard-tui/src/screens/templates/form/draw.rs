@@ -58,6 +58,10 @@ pub fn draw(
     theme: &Theme,
     message: Option<(&str, bool)>,
 ) {
+    if let Some(editor) = &form.items {
+        editor.draw(frame, area, theme);
+        return;
+    }
     frame.render_widget(Clear, area);
     let pages = form.visible_pages();
     let on_review = form.page >= pages.len();
@@ -378,6 +382,16 @@ fn value_spans(
             }
             spans
         }
+        FieldKind::ObjectList => {
+            let n = current.and_then(Value::as_array).map_or(0, Vec::len);
+            vec![
+                Span::styled(
+                    format!("{n} item{}", if n == 1 { "" } else { "s" }),
+                    if focused { theme.selection } else { theme.text },
+                ),
+                Span::styled("  ⏎ edit the items".to_string(), theme.dim),
+            ]
+        }
         FieldKind::Number | FieldKind::Integer if field.widget == Widget::Range => {
             let shown = current.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
             let bound = |k: &str| {
@@ -515,6 +529,12 @@ pub(super) fn footer_hints(form: &FormState) -> Vec<Hint> {
             Some(FieldKind::StringList) => &[
                 (",", "separates items"),
                 ("Enter", "next field"),
+                ("^N", "next step"),
+                ("Esc", "leave"),
+            ],
+            Some(FieldKind::ObjectList) => &[
+                ("Enter", "edit the items"),
+                ("↑/↓", "move"),
                 ("^N", "next step"),
                 ("Esc", "leave"),
             ],

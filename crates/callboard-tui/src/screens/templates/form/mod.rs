@@ -16,6 +16,7 @@
 //! that holds the form (and what it came from) in [`FormScreen`].
 
 mod draw;
+pub mod items;
 mod picker;
 mod screen;
 mod values;
@@ -124,6 +125,8 @@ pub struct FormState {
     unsaved: bool,
     /// Lines scrolled on the review page.
     pub review_offset: usize,
+    /// The item editor of a list-of-objects field, when open.
+    pub items: Option<Box<items::ItemEditor>>,
 }
 
 impl std::fmt::Debug for FormState {
@@ -164,6 +167,7 @@ impl FormState {
             note: None,
             unsaved: false,
             review_offset: 0,
+            items: None,
         };
         form.preselect_repo_parts();
         form.focus_autofocus();
@@ -525,7 +529,7 @@ impl FormState {
         };
         let editable = !matches!(
             field.kind,
-            FieldKind::Boolean | FieldKind::Choice | FieldKind::MultiChoice
+            FieldKind::Boolean | FieldKind::Choice | FieldKind::MultiChoice | FieldKind::ObjectList
         );
         if editable && !field.readonly && self.offered_draft.is_none() && self.edit.edit(&paste) {
             self.store_edit();
@@ -547,6 +551,17 @@ impl FormState {
         }
         if self.popup.is_some() {
             self.popup_key(key);
+            return FormOutcome::None;
+        }
+        if let Some(editor) = &mut self.items {
+            if let items::ItemOutcome::Done(list) = editor.handle_key(key) {
+                let path = editor.path.clone();
+                self.items = None;
+                if let Some((field, _)) = self.focused().filter(|(f, _)| f.path == path) {
+                    self.set_value(&field, (!list.is_empty()).then_some(Value::Array(list)));
+                }
+                return FormOutcome::SaveDraft;
+            }
             return FormOutcome::None;
         }
         if self.on_review() {
@@ -635,6 +650,14 @@ impl FormState {
             }
         }
         match field.kind {
+            FieldKind::ObjectList => match key.code {
+                KeyCode::Enter | KeyCode::Char(' ') => {
+                    let current = get_path(&self.values, &field.path).cloned();
+                    self.items = Some(Box::new(items::ItemEditor::new(&field, current.as_ref())));
+                }
+                KeyCode::Backspace | KeyCode::Delete => self.set_value(&field, None),
+                _ => {}
+            },
             FieldKind::Boolean => match key.code {
                 KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => {
                     let now = get_path(&self.values, &field.path)
