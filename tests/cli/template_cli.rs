@@ -177,3 +177,82 @@ fn usage_and_validation_errors_exit_2() {
     assert_eq!(v["status"], "invalid");
     assert_eq!(v["errors"][0]["path"], "name");
 }
+
+#[test]
+fn show_lists_every_parameter_per_page_with_what_set_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = callboard(dir.path(), &["template", "show", "new-service"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let t = text(&o);
+    for want in [
+        "Page 1: Service details",
+        "name (required) — text",
+        "pattern: \"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$\"",
+        "Page 2: Lifecycle and operations",
+        "production  \"Production (on-call required)\"",
+        "default: \"experimental\"",
+        "withRunbook — boolean (true/false/yes/no/on/off/1/0)",
+    ] {
+        assert!(t.contains(want), "{want:?} missing:\n{t}");
+    }
+    let o = callboard(
+        dir.path(),
+        &["--json", "template", "show", "template:default/new-service"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["template"], "template:default/new-service");
+    let lifecycle = v["pages"][1]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "lifecycle")
+        .unwrap();
+    assert_eq!(lifecycle["required"], true);
+    assert_eq!(lifecycle["default"], "experimental");
+    assert_eq!(lifecycle["allowed"][1]["value"], "production");
+    assert_eq!(
+        lifecycle["allowed"][1]["label"],
+        "Production (on-call required)"
+    );
+    let o = callboard(dir.path(), &["template", "show", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn set_takes_display_names_boolean_words_and_suggests_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--json",
+            "template",
+            "run",
+            "new-service",
+            "--dry-run",
+            "--set",
+            "name=svc",
+        ];
+        args.extend_from_slice(extra);
+        callboard(dir.path(), &args)
+    };
+    let o = run(&[
+        "--set",
+        "lifecycle=Production (on-call required)",
+        "--set",
+        "withRunbook=no",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let o = run(&["--set", "lifecycle=prod"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("type one of: experimental (\"Experimental (no on-call)\"), production (\"Production (on-call required)\"), deprecated"),
+        "{}",
+        err(&o)
+    );
+    let o = run(&["--set", "withRunbook=maybe"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("yes/no"), "{}", err(&o));
+    let o = run(&["--set", "nmae=x"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err(&o).contains("did you mean \"name\"?"), "{}", err(&o));
+}

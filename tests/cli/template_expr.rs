@@ -189,7 +189,10 @@ fn errors_name_the_expression() {
         ("${{ 'team' | parseEntityRef }}", "missing or empty kind"),
         ("${{ 'github.com?owner=y' | parseRepoUrl }}", "missing repo"),
         ("${{ 'github.com?repo=x' | parseRepoUrl }}", "missing owner"),
-        ("${{ nothing.here() }}", "Unable to call `here`"),
+        (
+            "${{ nothing.here() }}",
+            "\"nothing.here\" resolved to undefined",
+        ),
         ("${{ 'unterminated }}", "unclosed tag"),
     ];
     // Hostile nesting is an error, not a stack overflow.

@@ -332,19 +332,31 @@ fn run_local_writes_the_tree_and_refuses_to_overwrite() {
 }
 
 #[test]
-fn failing_expression_fails_the_step_with_the_expression() {
+fn a_step_input_that_fails_to_render_stays_as_written_and_is_logged() {
+    // The scaffolder's runner catches each input string's error and keeps
+    // the raw text; the step goes on.
     let base = tempfile::tempdir().unwrap();
     let t = template(
         json!([{"id": "bad", "action": "debug:log", "input": {"message": "${{ parameters.x | nope }}"}},
-                            {"id": "after", "action": "debug:log", "input": {"message": "never"}}]),
+                            {"id": "after", "action": "debug:log", "input": {"message": "then ${{ parameters.x | trim }}"}}]),
     );
-    let (o, _) = plan(&t, base.path(), json!({}));
-    let err = o.error.unwrap();
+    let (o, log) = plan(&t, base.path(), json!({}));
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert_eq!(o.steps.len(), 2);
+    let text: Vec<String> = log
+        .iter()
+        .filter_map(|e| match e {
+            RunEvent::Log { line, .. } => Some(line.clone()),
+            _ => None,
+        })
+        .collect();
+    let text = text.join("\n");
+    assert!(text.contains("${{ parameters.x | nope }}"), "{text}");
+    assert!(text.contains("then ${{ parameters.x | trim }}"), "{text}");
     assert!(
-        err.contains("filter not found: nope") && err.contains("parameters.x | nope"),
-        "{err}"
+        text.contains("filter not found: nope") && text.contains("kept as written"),
+        "{text}"
     );
-    assert_eq!(o.steps.len(), 1);
 }
 
 #[test]
@@ -377,6 +389,71 @@ fn secrets_are_usable_but_redacted_from_the_log() {
         logged.iter().all(|l| !l.contains("s3cr3t-value")),
         "{logged:?}"
     );
+}
+
+/// File modes as the scaffolder keeps them on a real run from a local
+/// template: fetch:template (`outputFile` with the source's mode) and
+/// fetch:plain (`fs.copy`) keep the executable bit; fetch:template:file
+/// (`outputFile` without a mode) and catalog:write do not.
+#[cfg(unix)]
+#[test]
+fn executable_bits_are_kept_where_the_scaffolder_keeps_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let base = tempfile::tempdir().unwrap();
+    write(
+        base.path(),
+        "skel/run.sh",
+        "#!/bin/sh\necho ${{ values.n }}\n",
+    );
+    write(base.path(), "skel/plain.txt", "p\n");
+    fs::set_permissions(
+        base.path().join("skel/run.sh"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    let t = template(json!([
+        {"id": "t", "action": "fetch:template", "input": {"url": "./skel", "targetPath": "t", "values": {"n": 1}}},
+        {"id": "p", "action": "fetch:plain", "input": {"url": "./skel", "targetPath": "p"}},
+        {"id": "f", "action": "fetch:template:file", "input": {"url": "./skel/run.sh", "targetPath": "f/run.sh", "values": {"n": 2}}},
+        {"id": "c", "action": "catalog:write", "input": {"entity": {"kind": "Component"}}}
+    ]));
+    let target = tempfile::tempdir().unwrap();
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        ..LocalRun::default()
+    };
+    let o = run_local(&t, &run, target.path(), false, &mut |_| {});
+    assert!(o.error.is_none(), "{:?}", o.error);
+    let exec = |p: &str| {
+        fs::metadata(target.path().join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o111
+            != 0
+    };
+    assert!(exec("t/run.sh"));
+    assert!(exec("p/run.sh"));
+    assert!(!exec("f/run.sh"));
+    assert!(!exec("t/plain.txt"));
+    assert!(!exec("catalog-info.yaml"));
+}
+
+/// A run that writes no files creates no folder.
+#[test]
+fn a_run_writing_no_files_creates_no_folder() {
+    let base = tempfile::tempdir().unwrap();
+    let t =
+        template(json!([{"id": "log", "action": "debug:log", "input": {"message": "only a log"}}]));
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("never-made");
+    let run = LocalRun {
+        base_dir: base.path().to_path_buf(),
+        ..LocalRun::default()
+    };
+    let o = run_local(&t, &run, &target, false, &mut |_| {});
+    assert!(o.error.is_none(), "{:?}", o.error);
+    assert!(!target.exists());
 }
 
 /// A plan on a thread: failing (not hanging) after 20 s.

@@ -15,4 +15,5 @@ mod template_cli;
 mod template_expr;
 mod template_fidelity;
 mod template_form;
+mod template_probes;
 mod template_remote;

@@ -56,7 +56,7 @@ fn cases() -> Vec<(&'static str, Value)> {
     ]
 }
 
-fn skeleton_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn skeleton_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {

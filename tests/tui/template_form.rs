@@ -364,12 +364,10 @@ fn local_run_shows_the_tree_then_writes_it() {
     let mut h = Harness::demo((80, 24));
     h.press("<esc>t<enter>seat-map<ctrl-n><ctrl-n>l");
     let screen = snap(&mut h, "local_run_plan");
-    // Everything lands in seat-map/: the current directory is offered,
-    // not ./seat-map (which would nest it twice).
-    assert!(
-        screen.contains("2 files → .\n") || screen.contains("2 files → . "),
-        "{screen}"
-    );
+    // The default target is a new folder named after the entity, never
+    // the current directory; the template nesting its own folder is said.
+    assert!(screen.contains("into ./seat-map"), "{screen}");
+    assert!(screen.contains("writes into seat-map/ itself"), "{screen}");
     assert!(screen.contains("seat-map/"), "{screen}");
     assert!(screen.contains("catalog-info.yaml"), "{screen}");
     h.resize(120, 40);
@@ -396,6 +394,27 @@ fn local_run_shows_the_tree_then_writes_it() {
     assert!(
         screen.contains("https://runbooks.northwind.example/seat-map"),
         "{screen}"
+    );
+    // o opens the output link, y copies it.
+    assert!(
+        screen.contains("o open link") && screen.contains("y copy link"),
+        "{screen}"
+    );
+    h.press("o");
+    assert_eq!(
+        h.opened,
+        vec!["https://git.northwind.example/northwind-rail/seat-map".to_string()]
+    );
+    // Tab moves to the next link.
+    h.press("<tab>o");
+    assert_eq!(h.opened[1], "https://runbooks.northwind.example/seat-map");
+    h.press("y");
+    assert!(
+        h.copied
+            .iter()
+            .any(|(_, t)| t == "https://runbooks.northwind.example/seat-map"),
+        "{:?}",
+        h.copied
     );
     let readme = std::fs::read_to_string(target.join("seat-map/README.md")).unwrap();
     assert!(readme.contains("seat-map"), "{readme}");
@@ -508,4 +527,304 @@ fn every_fixture_template_draws_every_page() {
             }
         }
     }
+}
+
+/// A page that is only `oneOf: [{title: Lorem, …}, {title: Ipsum, …}]`:
+/// the form offers the options, then the chosen one's fields; switching
+/// drops the other option's values; review refuses values matching both.
+#[test]
+fn page_level_one_of_offers_the_options_then_their_fields() {
+    use callboard_core::template::schema;
+    use callboard_tui::keymap::Key;
+    use callboard_tui::screens::templates::form::{self, FormState};
+    use callboard_tui::theme::Theme;
+    use crossterm::event::{KeyCode, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    let pages = vec![json!({"title": "Pick", "oneOf": [
+        {"title": "Lorem", "required": ["lorem"], "properties": {"lorem": {"title": "Lorem text", "type": "string"}}},
+        {"title": "Ipsum", "required": ["ipsum"], "properties": {"ipsum": {"title": "Ipsum text", "type": "string", "default": "dolor"}}}
+    ]})];
+    let mut state = FormState::new("template:default/x", "X", pages.clone(), None);
+    let theme = Theme::default_theme();
+    let draw = |state: &FormState| {
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        terminal
+            .draw(|f| form::draw(f, f.area(), state, &theme, None))
+            .unwrap();
+        let buffer = terminal.backend().buffer().clone();
+        let mut text = String::new();
+        for y in 0..24 {
+            for x in 0..80 {
+                text.push_str(buffer[(x, y)].symbol());
+            }
+            text.push('\n');
+        }
+        text
+    };
+    let screen = draw(&state);
+    assert!(
+        screen.contains("Option") && screen.contains("Lorem"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Lorem text") && !screen.contains("Ipsum text"),
+        "{screen}"
+    );
+    // On the option choice, → picks the next option: its fields replace
+    // the first option's, with its default.
+    let page = state.current_page().unwrap();
+    let at = page
+        .fields
+        .iter()
+        .position(|f| schema::is_form_state(&f.key()))
+        .unwrap();
+    while state.focused().map(|(f, _)| f.key()) != Some(page.fields[at].key()) {
+        state.handle_key(&Key::new(KeyCode::Tab, KeyModifiers::NONE));
+    }
+    state.values.insert("lorem".into(), json!("typed"));
+    state.handle_key(&Key::new(KeyCode::Right, KeyModifiers::NONE));
+    let screen = draw(&state);
+    assert!(
+        screen.contains("Ipsum text") && !screen.contains("Lorem text"),
+        "{screen}"
+    );
+    assert!(!state.values.contains_key("lorem"));
+    assert_eq!(state.values["ipsum"], json!("dolor"));
+    assert!(schema::validate(&pages, &state.values).is_empty());
+    // Sent values never carry the choice itself.
+    let (plain, _) = schema::split_secrets(&pages, &state.values);
+    assert_eq!(serde_json::Value::Object(plain), json!({"ipsum": "dolor"}));
+    // Both options' values: refused, as the backend refuses them.
+    state.values.insert("lorem".into(), json!("x"));
+    let errors = schema::validate(&pages, &state.values);
+    assert!(
+        errors[0]
+            .message
+            .contains("exactly one of: Lorem, Ipsum (the values match Lorem and Ipsum)"),
+        "{errors:?}"
+    );
+}
+
+fn draw_form(state: &callboard_tui::screens::templates::form::FormState, w: u16, h: u16) -> String {
+    use callboard_tui::screens::templates::form;
+    use callboard_tui::theme::Theme;
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+    let theme = Theme::default_theme();
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal
+        .draw(|f| form::draw(f, f.area(), state, &theme, None))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut text = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            text.push_str(buffer[(x, y)].symbol());
+        }
+        text.push('\n');
+    }
+    text
+}
+
+fn press(
+    state: &mut callboard_tui::screens::templates::form::FormState,
+    code: crossterm::event::KeyCode,
+) {
+    state.handle_key(&callboard_tui::keymap::Key::new(
+        code,
+        crossterm::event::KeyModifiers::NONE,
+    ));
+}
+
+fn focus_on(state: &mut callboard_tui::screens::templates::form::FormState, key: &str) {
+    for _ in 0..40 {
+        if state.focused().map(|(f, _)| f.key()).as_deref() == Some(key) {
+            return;
+        }
+        press(state, crossterm::event::KeyCode::Tab);
+    }
+    panic!("no field {key}");
+}
+
+/// Form keys do what the footer says: a radio moves with ←/→ and selects
+/// with Space; a range moves with ←/→ within its bounds; a textarea says
+/// how to leave it and that more lines exist; a free-form list says it is
+/// comma-separated.
+#[test]
+fn radio_range_textarea_and_list_keys_match_their_hints() {
+    use callboard_tui::screens::templates::form::FormState;
+    use crossterm::event::KeyCode;
+    let pages = vec![json!({"title": "Keys", "properties": {
+        "tier": {"title": "Tier", "type": "string", "enum": ["gold", "silver", "bronze"], "ui:widget": "radio"},
+        "size": {"title": "Size", "type": "integer", "minimum": 1, "maximum": 3, "default": 2, "ui:widget": "range"},
+        "notes": {"title": "Notes", "type": "string", "ui:widget": "textarea", "ui:options": {"rows": 2}, "default": "a\nb\nc\nd"},
+        "tags": {"title": "Tags", "type": "array", "items": {"type": "string"}}
+    }})];
+    let mut state = FormState::new("template:default/x", "X", pages, None);
+    focus_on(&mut state, "tier");
+    let screen = draw_form(&state, 80, 24);
+    assert!(
+        screen.contains("←/→ move") && screen.contains("Space select"),
+        "{screen}"
+    );
+    press(&mut state, KeyCode::Right);
+    assert!(!state.values.contains_key("tier"), "→ only moves");
+    press(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.values["tier"], json!("silver"));
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.values["tier"], json!("bronze"));
+    assert!(draw_form(&state, 80, 24).contains("(•) bronze"));
+
+    focus_on(&mut state, "size");
+    assert!(draw_form(&state, 80, 24).contains("←/→ adjust"));
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Right);
+    assert_eq!(state.values["size"], json!(3), "stops at the maximum");
+    for _ in 0..5 {
+        press(&mut state, KeyCode::Left);
+    }
+    assert_eq!(state.values["size"], json!(1), "stops at the minimum");
+    assert!(draw_form(&state, 80, 24).contains("‹ 1 ›  1–3"));
+
+    focus_on(&mut state, "notes");
+    let screen = draw_form(&state, 80, 24);
+    assert!(
+        screen.contains("Enter new line") && screen.contains("Tab/↓ next field"),
+        "{screen}"
+    );
+    assert!(screen.contains("… 2 more lines"), "{screen}");
+
+    focus_on(&mut state, "tags");
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("comma-separated: a, b, c"), "{screen}");
+    for c in "x, y".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    assert_eq!(state.values["tags"], json!(["x", "y"]));
+}
+
+/// RepoUrlPicker: a single allowed host is preselected, allowed owners are
+/// offered (←/→), and a part is checked when it is left, not while typed.
+#[test]
+fn repo_url_picker_preselects_offers_owners_and_checks_on_leaving() {
+    use callboard_tui::screens::templates::form::FormState;
+    use crossterm::event::KeyCode;
+    let pages = vec![
+        json!({"title": "Repo", "required": ["repoUrl"], "properties": {
+            "repoUrl": {"title": "Repository", "type": "string", "ui:field": "RepoUrlPicker",
+                        "ui:options": {"allowedHosts": ["github.com"], "allowedOwners": ["acme", "globex"]}},
+            "after": {"title": "After", "type": "string"}
+        }}),
+    ];
+    let mut state = FormState::new("template:default/x", "X", pages, None);
+    assert_eq!(state.values["repoUrl"], json!("github.com"));
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("github.com"), "{screen}");
+    // The owner part offers the allowed owners.
+    press(&mut state, KeyCode::Tab);
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("←/→ choose: acme, globex"), "{screen}");
+    press(&mut state, KeyCode::Right);
+    assert!(state.values["repoUrl"]
+        .as_str()
+        .unwrap()
+        .contains("owner=acme"));
+    // Typing the repository: no message yet.
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Char('r'));
+    press(&mut state, KeyCode::Backspace);
+    assert!(
+        state.shown_errors().is_empty(),
+        "{:?}",
+        state.shown_errors()
+    );
+    // Leaving the empty part: now it is checked.
+    press(&mut state, KeyCode::Tab);
+    let errors = state.shown_errors();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.path == "repoUrl" && e.message == "Repository is required"),
+        "{errors:?}"
+    );
+}
+
+/// The current directory itself is never the target without asking: typed
+/// as `.`, the first Enter asks, nothing is written.
+#[test]
+fn writing_into_the_current_directory_asks_first() {
+    let mut h = Harness::demo((80, 24));
+    h.press("<esc>t<enter>seat-map<ctrl-n><ctrl-n>l");
+    h.settle();
+    h.press("<ctrl-u>.<enter>");
+    let screen = h.render();
+    assert!(
+        matches!(h.app.templates, Some(TemplateScreen::Plan(..))),
+        "{screen}"
+    );
+    assert!(screen.contains("Enter again to confirm"), "{screen}");
+}
+
+/// A list of objects gets an item editor: add, edit, remove, reorder;
+/// each item is a small form with its own validation and choices.
+#[test]
+fn arrays_of_objects_are_edited_item_by_item() {
+    use callboard_tui::screens::templates::form::FormState;
+    use crossterm::event::{KeyCode, KeyModifiers};
+    let pages = vec![json!({"title": "Ports", "properties": {
+        "ports": {"title": "Ports", "type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+            "name": {"title": "Name", "type": "string"},
+            "proto": {"title": "Protocol", "type": "string", "enum": ["tcp", "udp"], "default": "tcp"},
+            "port": {"title": "Port", "type": "integer", "minimum": 1}
+        }}}
+    }})];
+    let mut state = FormState::new("template:default/x", "X", pages.clone(), None);
+    focus_on(&mut state, "ports");
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("0 items  ⏎ edit the items"), "{screen}");
+    press(&mut state, KeyCode::Enter);
+    assert!(draw_form(&state, 80, 24).contains("no items yet: a adds one"));
+    // A new item: its own form, with the enum's default; Name is required.
+    press(&mut state, KeyCode::Char('a'));
+    let screen = draw_form(&state, 80, 24);
+    assert!(
+        screen.contains("Ports · item 1") && screen.contains("Protocol"),
+        "{screen}"
+    );
+    press(&mut state, KeyCode::Esc);
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("name: Required"), "{screen}");
+    for c in "web".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Esc);
+    // A second one, edited to udp.
+    press(&mut state, KeyCode::Char('a'));
+    for c in "dns".chars() {
+        press(&mut state, KeyCode::Char(c));
+    }
+    press(&mut state, KeyCode::Tab);
+    press(&mut state, KeyCode::Right);
+    press(&mut state, KeyCode::Esc);
+    let screen = draw_form(&state, 80, 24);
+    assert!(screen.contains("1. name: web, proto: tcp"), "{screen}");
+    assert!(screen.contains("2. name: dns, proto: udp"), "{screen}");
+    // Reorder (the cursor is on the new item), then remove the first.
+    state.handle_key(&callboard_tui::keymap::Key::new(
+        KeyCode::Char('K'),
+        KeyModifiers::SHIFT,
+    ));
+    assert!(draw_form(&state, 80, 24).contains("1. name: dns"));
+    press(&mut state, KeyCode::Down);
+    press(&mut state, KeyCode::Char('d'));
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(
+        state.values["ports"],
+        json!([{"name": "dns", "proto": "udp"}])
+    );
+    assert!(callboard_core::template::schema::validate(&pages, &state.values).is_empty());
+    assert!(draw_form(&state, 80, 24).contains("1 item  ⏎ edit the items"));
 }

@@ -151,3 +151,44 @@ fn file_tree_preview() {
     );
     insta::assert_snapshot!("file_tree_80x24", buffer_text(&buf));
 }
+
+/// At 80x24 the log follows its last line with long lines wrapped (each
+/// wrapped row counted), the output text (Markdown) ends the region, and
+/// scrolling reaches the first row and comes back to the end.
+#[test]
+fn the_log_follows_its_last_wrapped_line_and_renders_output_markdown() {
+    let mut log = RunLog::new("t", vec![("s".to_string(), "Step".to_string())]);
+    for i in 0..40 {
+        log.apply(&RunEvent::Log {
+            step: Some("s".into()),
+            line: format!(
+                "line {i} {}",
+                "long words wrap here ".repeat(if i % 3 == 0 { 8 } else { 1 })
+            ),
+        });
+    }
+    log.apply(&RunEvent::Completed {
+        output: serde_json::json!({"text": [{"title": "Notes", "content": "Made **svc** with:\n\n- one\n- two\n\nThe very last line."}]}),
+    });
+    let screen = draw(&log, 80, 24);
+    let rows: Vec<&str> = screen.lines().collect();
+    // The last row inside the box is the output's last line.
+    assert!(
+        rows[rows.len() - 2].contains("The very last line."),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("Made svc with:") && !screen.contains("**"),
+        "{screen}"
+    );
+    assert!(screen.contains("one") && screen.contains("two"), "{screen}");
+    // All the way back: the first log line (wrapped rows counted, so
+    // scrolling is not cut short by the raw line count).
+    log.scroll(10_000);
+    let screen = draw(&log, 80, 24);
+    assert!(screen.contains("[s] line 0 "), "{screen}");
+    log.scroll(10_000);
+    log.scroll(-100_000);
+    let screen = draw(&log, 80, 24);
+    assert!(screen.contains("The very last line."), "{screen}");
+}

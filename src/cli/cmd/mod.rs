@@ -27,6 +27,8 @@ pub mod show;
 pub mod signin;
 pub mod sync;
 pub mod template;
+pub mod template_set;
+pub mod template_show;
 pub mod validate;
 
 /// Resolve REF or explain why not; `Err(code)` after printing the reason.

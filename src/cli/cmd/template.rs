@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 
 use callboard_core::catalog::entity_ref::{split_ref, DEFAULT_NAMESPACE};
 use callboard_core::catalog::Origin;
@@ -39,6 +39,14 @@ use callboard_core::text::counted;
 pub enum TemplateCommand {
     /// List the software templates in the catalog.
     List,
+    /// Show a template's parameters: per page, each field's type, whether
+    /// it is required, default, allowed values and names, pattern and
+    /// description (what `run --set` takes).
+    Show {
+        /// The template: `name`, `namespace/name` or `template:namespace/name`.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
     /// Run a template locally (into --out), preview it (--dry-run), or run
     /// it on a Backstage backend (--remote).
     Run(RunArgs),
@@ -49,8 +57,9 @@ pub struct RunArgs {
     /// The template: `name`, `namespace/name` or `template:namespace/name`.
     #[arg(value_name = "NAME")]
     pub name: String,
-    /// A value, `key=value` (repeatable; dotted keys nest). JSON values
-    /// (numbers, booleans, lists) are parsed unless the field is a string.
+    /// A value, `key=value` (repeatable; dotted keys nest). A choice takes
+    /// its value or display name; a boolean true/false/yes/no/on/off/1/0;
+    /// a list a JSON list or comma-separated items; text as written.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
     /// Values from a YAML or JSON file (before any --set).
@@ -75,6 +84,7 @@ pub struct RunArgs {
 pub fn run(ctx: &Session, command: TemplateCommand, out: &mut dyn Write) -> Result<u8> {
     match command {
         TemplateCommand::List => cmd_list(ctx, out),
+        TemplateCommand::Show { name } => super::template_show::cmd_show(ctx, &name, out),
         TemplateCommand::Run(args) => cmd_run(ctx, args, out),
     }
 }
@@ -124,7 +134,7 @@ fn cmd_list(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
     })
 }
 
-fn usage(message: String) -> Result<u8> {
+pub(super) fn usage(message: String) -> Result<u8> {
     eprintln!("callboard: {}", clean(&message));
     Ok(EXIT_ERROR)
 }
@@ -165,67 +175,6 @@ fn scaffolder_for(ctx: &Session, endpoint: &str) -> Result<Scaffolder> {
     ctx.remotes
         .scaffolder(&ep.url, &ep)
         .map_err(anyhow::Error::from)
-}
-
-/// Read `--values` and apply `--set`, typed by the schema.
-fn collect_values(args: &RunArgs, pages: &[Value]) -> Result<Map<String, Value>, String> {
-    let mut values = Map::new();
-    if let Some(file) = &args.values {
-        let text = callboard_io::safe_fs::read_regular_text(file, 4 << 20)
-            .map_err(|e| format!("--values {}: {e}", file.display()))?;
-        let v: Value = serde_norway::from_str(&text)
-            .map_err(|e| format!("--values {}: not YAML or JSON: {e}", file.display()))?;
-        match v {
-            Value::Object(m) => values = m,
-            Value::Null => {}
-            _ => {
-                return Err(format!(
-                    "--values {}: must be a mapping of names to values",
-                    file.display()
-                ))
-            }
-        }
-    }
-    for pair in &args.set {
-        let Some((key, raw)) = pair.split_once('=') else {
-            return Err(format!("--set {pair:?}: expected KEY=VALUE"));
-        };
-        let path: Vec<String> = key.split('.').map(str::to_string).collect();
-        if key.is_empty() || path.iter().any(String::is_empty) {
-            return Err(format!("--set {pair:?}: empty key"));
-        }
-        let is_string = field_type(pages, &path).as_deref() == Some("string");
-        let value = if is_string {
-            Value::String(raw.to_string())
-        } else {
-            serde_json::from_str(raw).unwrap_or_else(|_| Value::String(raw.to_string()))
-        };
-        schema::set_path(&mut values, &path, Some(value));
-    }
-    Ok(values)
-}
-
-/// The declared `type` of a (nested) property in any page.
-fn field_type(pages: &[Value], path: &[String]) -> Option<String> {
-    for page in pages {
-        let mut schema = page;
-        let mut ok = true;
-        for key in path {
-            match schema.get("properties").and_then(|p| p.get(key)) {
-                Some(s) => schema = s,
-                None => {
-                    ok = false;
-                    break;
-                }
-            }
-        }
-        if ok {
-            if let Some(t) = schema.get("type").and_then(Value::as_str) {
-                return Some(t.to_string());
-            }
-        }
-    }
-    None
 }
 
 /// Prints run events as they come (stderr, so stdout stays the result).
@@ -302,15 +251,24 @@ fn print_output(out: &mut dyn Write, output: &Value) -> Result<()> {
     Ok(())
 }
 
+/// The catalog's template for `name` (`name`, `ns/name` or a full ref).
+pub(super) fn find_local_template(
+    templates: Vec<CatalogTemplate>,
+    input: &str,
+) -> Option<CatalogTemplate> {
+    let (namespace, name) = split_template_ref(input);
+    templates.into_iter().find(|t| {
+        t.template.namespace.eq_ignore_ascii_case(&namespace)
+            && t.template.name.eq_ignore_ascii_case(&name)
+    })
+}
+
 fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
     let (namespace, name) = split_template_ref(&args.name);
     let template_ref = format!("template:{namespace}/{name}");
     let store = ctx.store()?;
     let (templates, _) = catalog_templates(&store);
-    let local = templates.into_iter().find(|t| {
-        t.template.namespace.eq_ignore_ascii_case(&namespace)
-            && t.template.name.eq_ignore_ascii_case(&name)
-    });
+    let local = find_local_template(templates, &args.name);
     let remote = match &args.remote {
         Some(ep) => Some(scaffolder_for(ctx, ep)?),
         None => None,
@@ -347,13 +305,15 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
     };
     let template = &found.template;
     let pages = template.parameter_steps();
-    let mut values = match collect_values(&args, pages) {
-        Ok(v) => v,
-        Err(e) => return usage(e),
-    };
+    let (mut values, given) =
+        match super::template_set::collect_values(args.values.as_deref(), &args.set, pages) {
+            Ok(v) => v,
+            Err(e) => return usage(e),
+        };
     // The server does not apply schema defaults: callboard does.
     schema::apply_defaults(pages, &mut values);
-    let errors = schema::validate(pages, &values);
+    let errors =
+        super::template_set::explain(pages, &values, &given, schema::validate(pages, &values));
     if !errors.is_empty() {
         if ctx.json {
             let errs: Vec<Value> = errors
@@ -511,6 +471,10 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
                 user: json!({}),
                 dry_run,
                 template_ref: template.entity_ref(),
+                workspace_dir: args
+                    .out
+                    .as_ref()
+                    .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
             };
             let mut outcome = plan_local(template, &run, &mut |e| progress.show(&e));
             let files: Vec<(String, usize)> = outcome

@@ -109,6 +109,9 @@ impl Template {
             _ => return Err(fail("spec is missing or not an object".into())),
         };
         let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        if let Some(output) = spec.get("output") {
+            check_output(output).map_err(fail)?;
+        }
 
         let parameters = match spec.get("parameters") {
             None | Some(Value::Null) => Vec::new(),
@@ -270,6 +273,58 @@ pub enum RunEvent {
     },
 }
 
+/// `spec.output` as the Template v1beta3 schema
+/// (plugin-scaffolder-common `Template.v1beta3.schema.json`) allows it:
+/// an object whose `links` and `text` are lists of objects with string
+/// fields (`if` a string or a boolean), and whose other keys are strings.
+/// The server refuses the template otherwise (`/spec/output/text must be
+/// array`).
+fn check_output(output: &Value) -> Result<(), String> {
+    let Value::Object(o) = output else {
+        return Err("/spec/output must be object".into());
+    };
+    for (key, v) in o {
+        match key.as_str() {
+            "links" | "text" => {
+                let Value::Array(items) = v else {
+                    return Err(format!("/spec/output/{key} must be array"));
+                };
+                for (i, item) in items.iter().enumerate() {
+                    let Value::Object(item) = item else {
+                        return Err(format!("/spec/output/{key}/{i} must be object"));
+                    };
+                    for (field, fv) in item {
+                        let at = format!("/spec/output/{key}/{i}/{field}");
+                        let known = if key == "links" {
+                            ["url", "entityRef", "title", "icon"].contains(&field.as_str())
+                        } else {
+                            ["title", "icon", "content"].contains(&field.as_str())
+                        };
+                        if field == "if" {
+                            if !(fv.is_string() || fv.is_boolean()) {
+                                return Err(format!("{at} must be string,boolean"));
+                            }
+                        } else if known {
+                            match fv.as_str() {
+                                None => return Err(format!("{at} must be string")),
+                                Some("") if field != "content" => {
+                                    return Err(format!(
+                                        "{at} must NOT have fewer than 1 characters"
+                                    ))
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+            _ if !v.is_string() => return Err(format!("/spec/output/{key} must be string")),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -278,6 +333,44 @@ mod tests {
     fn entity(spec: Value) -> Value {
         json!({"apiVersion": API_VERSION, "kind": "Template",
                "metadata": {"name": "t", "title": "T", "tags": ["a", "b"]}, "spec": spec})
+    }
+
+    #[test]
+    fn output_must_fit_the_template_schema() {
+        let with = |output: Value| {
+            Template::from_entity(&entity(json!({"type": "x", "steps": [], "output": output})))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert!(with(json!({"links": [{"title": "A", "url": "u", "if": "${{ x }}"}], "text": [{"title": "T", "content": ""}], "remoteUrl": "r"})).is_ok());
+        for (bad, why) in [
+            (
+                json!({"text": {"title": "T", "content": "c"}}),
+                "/spec/output/text must be array",
+            ),
+            (json!({"text": "hello"}), "/spec/output/text must be array"),
+            (
+                json!({"links": {"url": "x"}}),
+                "/spec/output/links must be array",
+            ),
+            (json!({"text": ["x"]}), "/spec/output/text/0 must be object"),
+            (
+                json!({"text": [{"content": 5}]}),
+                "/spec/output/text/0/content must be string",
+            ),
+            (
+                json!({"links": [{"url": ""}]}),
+                "/spec/output/links/0/url must NOT have fewer than 1 characters",
+            ),
+            (
+                json!({"links": [{"if": 1}]}),
+                "/spec/output/links/0/if must be string,boolean",
+            ),
+            (json!({"x": 5}), "/spec/output/x must be string"),
+        ] {
+            let e = with(bad.clone()).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -83,8 +83,9 @@ pub enum Entry {
 }
 
 /// Write entries (relative `/`-separated paths) under `root`. The root is
-/// created if missing. With `overwrite` false an existing file is an error
-/// (before anything is written).
+/// created if missing — unless there is nothing to write: a run that
+/// writes no files creates no folder. With `overwrite` false an existing
+/// file is an error (before anything is written).
 pub fn write_tree<'a>(
     root: &Path,
     entries: impl IntoIterator<Item = (&'a str, &'a Entry)> + Clone,
@@ -94,6 +95,9 @@ pub fn write_tree<'a>(
         path: p.display().to_string(),
         source,
     };
+    if entries.clone().into_iter().next().is_none() {
+        return Ok(Vec::new());
+    }
     fs::create_dir_all(root).map_err(|e| io(root, e))?;
     let root = fs::canonicalize(root).map_err(|e| io(root, e))?;
     // Check everything first, so a refusal writes nothing.

@@ -223,6 +223,7 @@ fn local_run(input: &RunInput) -> Result<(Template, LocalRun), String> {
             user: Value::Null,
             dry_run: false,
             template_ref: input.key.clone(),
+            workspace_dir: None,
         },
     ))
 }

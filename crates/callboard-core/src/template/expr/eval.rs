@@ -102,7 +102,8 @@ fn eval_inner(e: &Expr, scope: &mut Scope<'_>) -> Result<Val, String> {
                 Expr::Member(obj, key) => {
                     let obj = eval(obj, scope)?;
                     let key = eval(key, scope)?.js_string();
-                    filters::call_method(&obj, &key, &args)?
+                    let path = callee_path(callee);
+                    filters::call_method(&obj, &key, &args, path.as_deref())?
                 }
                 Expr::Name(name) => filters::call_global(name, &args)?,
                 _ => return err("this value cannot be called"),
@@ -223,4 +224,17 @@ fn binary(op: &str, l: &Val, r: &Val) -> Result<Val, String> {
         }),
         other => return err(format!("unknown operator `{other}`")),
     })
+}
+
+/// The callee as a dotted path (`values.n.replaceAll`), as the
+/// scaffolder's renderer names it in errors; `None` for anything else.
+fn callee_path(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Name(n) => Some(n.clone()),
+        Expr::Member(obj, key) => match key.as_ref() {
+            Expr::Lit(Val::Str(k)) => Some(format!("{}.{k}", callee_path(obj)?)),
+            _ => None,
+        },
+        _ => None,
+    }
 }

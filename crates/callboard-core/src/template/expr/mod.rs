@@ -143,24 +143,15 @@ pub fn eval_expr(src: &str, ctx: &Val) -> Result<Val, ExprError> {
 /// that is exactly one `${{ … }}` keeps the JSON type of its result, and
 /// is dropped from its object when that is `undefined` (`null` in an
 /// array); any other string renders to a string. Keys are not rendered.
+/// A string that fails to render stays as written (the runner's `render`
+/// catches each string's error and keeps the raw value), so this never
+/// fails; see [`render_string_value`] for the error itself.
 pub fn render_value(input: &Value, ctx: &Val) -> Result<Option<Value>, ExprError> {
     Ok(match input {
-        Value::String(s) => {
-            let template = Template::parse(s, Syntax::default())?;
-            if let Some(e) = template.single_expression() {
-                let mut scope = Scope::new(ctx);
-                let v = eval(e, &mut scope).map_err(|message| ExprError {
-                    message,
-                    template: shorten(s),
-                })?;
-                // `( expr ) | dump` then `JSON.parse`: only a value that
-                // dumps to nothing (undefined) is dropped; `""` stays.
-                v.to_json()
-            } else {
-                // Text (even text rendering to "") stays a string.
-                Some(Value::String(template.render(ctx)?))
-            }
-        }
+        Value::String(s) => match render_string_value(s, ctx) {
+            Ok(v) => v,
+            Err(_) => Some(Value::String(s.clone())),
+        },
         Value::Array(items) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
@@ -180,6 +171,35 @@ pub fn render_value(input: &Value, ctx: &Val) -> Result<Option<Value>, ExprError
         }
         other => Some(other.clone()),
     })
+}
+
+/// One string of a step input rendered, or why it cannot be.
+pub fn render_string_value(s: &str, ctx: &Val) -> Result<Option<Value>, ExprError> {
+    let template = Template::parse(s, Syntax::default())?;
+    Ok(if let Some(e) = template.single_expression() {
+        let mut scope = Scope::new(ctx);
+        let v = eval(e, &mut scope).map_err(|message| ExprError {
+            message,
+            template: shorten(s),
+        })?;
+        // `( expr ) | dump` then `JSON.parse`: only a value that
+        // dumps to nothing (undefined) is dropped; `""` stays.
+        v.to_json()
+    } else {
+        // Text (even text rendering to "") stays a string.
+        Some(Value::String(template.render(ctx)?))
+    })
+}
+
+/// The strings of a step input that fail to render (and so stay as
+/// written, see [`render_value`]), with why: for a warning in the log.
+pub fn render_failures(input: &Value, ctx: &Val) -> Vec<ExprError> {
+    match input {
+        Value::String(s) => render_string_value(s, ctx).err().into_iter().collect(),
+        Value::Array(items) => items.iter().flat_map(|v| render_failures(v, ctx)).collect(),
+        Value::Object(map) => map.values().flat_map(|v| render_failures(v, ctx)).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// The scaffolder's `isTruthy` for a rendered `if:` (an empty array is

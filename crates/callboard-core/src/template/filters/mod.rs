@@ -61,6 +61,7 @@ pub const FILTERS: &[&str] = &[
     "truncate",
     "upper",
     "urlencode",
+    "urlize",
     "wordcount",
 ];
 
@@ -82,7 +83,37 @@ fn normalize(v: &Val, default: &str) -> String {
     }
 }
 
+/// A filter on its input, failing as the scaffolder's renderer (nunjitsu)
+/// fails: `Filter "trim" failed for undefined input: …`.
 pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
+    let kind = v.type_name();
+    apply_inner(name, v, args).map_err(|e| {
+        if FILTERS.contains(&name) && !e.starts_with("filter not found") {
+            format!("Filter \"{name}\" failed for {kind} input: {e}")
+        } else {
+            e
+        }
+    })
+}
+
+/// nunjitsu's `normalizedRuntimeText`: undefined, null and false are "",
+/// other non-strings fail.
+fn norm_text(v: &Val) -> Result<String, String> {
+    match v {
+        Val::Undefined | Val::Null | Val::Bool(false) => Ok(String::new()),
+        v => text(v),
+    }
+}
+
+/// nunjitsu's `runtimeText`: only strings are text.
+fn text(v: &Val) -> Result<String, String> {
+    match v {
+        Val::Str(s) => Ok(s.clone()),
+        _ => Err("Filter input must be a string".into()),
+    }
+}
+
+fn apply_inner(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
     Ok(match name {
         "abs" => Val::Num(v.js_number().abs()),
         "batch" => {
@@ -98,7 +129,7 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             Val::Array(out)
         }
         "capitalize" => {
-            let s = normalize(&v, "").to_lowercase();
+            let s = norm_text(&v)?.to_lowercase();
             let mut chars = s.chars();
             Val::Str(match chars.next() {
                 Some(c) => c.to_uppercase().chain(chars).collect(),
@@ -166,28 +197,33 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             None => Val::Undefined,
         },
         "escape" | "e" | "forceescape" => Val::Str(escape_html(&v.output())),
-        "first" => match v {
-            Val::Array(a) => a.into_iter().next().unwrap_or_default(),
-            Val::Str(s) => s
+        "first" | "last" => match v {
+            Val::Undefined | Val::Null => return Err(format!("{name} requires a sequence")),
+            Val::Array(a) if name == "first" => a.into_iter().next().unwrap_or_default(),
+            Val::Array(a) => a.into_iter().last().unwrap_or_default(),
+            Val::Str(s) if name == "first" => s
                 .chars()
                 .next()
                 .map(|c| Val::Str(c.into()))
                 .unwrap_or_default(),
-            _ => Val::Undefined,
-        },
-        "last" => match v {
-            Val::Array(a) => a.into_iter().last().unwrap_or_default(),
             Val::Str(s) => s
                 .chars()
                 .last()
                 .map(|c| Val::Str(c.into()))
                 .unwrap_or_default(),
+            Val::Object(o) if name == "first" => o.get("0").cloned().unwrap_or_default(),
+            Val::Object(o) => {
+                let i = o.get("length").map(Val::js_number).unwrap_or(f64::NAN) - 1.0;
+                o.get(&js_number(i)).cloned().unwrap_or_default()
+            }
             _ => Val::Undefined,
         },
+        // `parseFloat` / `parseInt` of the input's string; NaN gives the
+        // default argument, undefined when there is none.
         "float" => {
             let n = parse_float(&v.js_string());
             if n.is_nan() {
-                args.first().cloned().unwrap_or(Val::Num(0.0))
+                arg(args, 0)
             } else {
                 Val::Num(n)
             }
@@ -195,13 +231,13 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
         "int" => {
             let n = parse_int(&v.js_string());
             if n.is_nan() {
-                args.first().cloned().unwrap_or(Val::Num(0.0))
+                arg(args, 0)
             } else {
                 Val::Num(n)
             }
         }
         "indent" => {
-            let s = normalize(&v, "");
+            let s = norm_text(&v)?;
             if s.is_empty() {
                 return Ok(Val::Str(s));
             }
@@ -230,13 +266,15 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             )
         }
         "join" => {
-            // Nunjucks joins with "" by default (JavaScript's `Array.join`
-            // uses ","; see `call_method`).
+            // Joins with "" by default (JavaScript's `Array.join` uses ",";
+            // see `call_method`); only arrays join.
             let sep = match args.first() {
-                None | Some(Val::Undefined) => String::new(),
-                Some(s) => s.js_string(),
+                Some(s) if s.truthy() => s.js_string(),
+                _ => String::new(),
             };
-            let items = as_list(&v);
+            let Val::Array(items) = v else {
+                return Err("join requires an array".into());
+            };
             let items: Vec<Val> = match args.get(1) {
                 Some(attr) if !matches!(attr, Val::Undefined) => {
                     items.iter().map(|i| i.member(attr)).collect()
@@ -268,14 +306,17 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                     })
                     .collect(),
             ),
-            _ => return Err("list filter: type not iterable".into()),
+            _ => return Err("list requires an iterable value".into()),
         },
-        "lower" => Val::Str(normalize(&v, "").to_lowercase()),
-        "upper" => Val::Str(normalize(&v, "").to_uppercase()),
+        "lower" => Val::Str(norm_text(&v)?.to_lowercase()),
+        "upper" => Val::Str(norm_text(&v)?.to_uppercase()),
         "nl2br" => Val::Str(
-            normalize(&v, "")
-                .replace("\r\n", "<br />\n")
-                .replace('\n', "<br />\n"),
+            match v {
+                Val::Undefined | Val::Null => String::new(),
+                v => text(&v)?,
+            }
+            .replace("\r\n", "<br />\n")
+            .replace('\n', "<br />\n"),
         ),
         "replace" => replace(v, args)?,
         "reverse" => match v {
@@ -366,9 +407,12 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             });
             Val::Array(items)
         }
-        "string" => Val::Str(v.output()),
+        "string" => match v {
+            Val::Undefined | Val::Null => return Err("string requires a value".into()),
+            v => Val::Str(v.output()),
+        },
         "striptags" => {
-            let s = normalize(&v, "");
+            let s = norm_text(&v)?;
             let mut out = String::new();
             let mut in_tag = false;
             for c in s.chars() {
@@ -384,6 +428,11 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
         }
         "sum" => {
             let attr = args.first().cloned();
+            if !matches!(v, Val::Array(_))
+                && attr.as_ref().is_none_or(|a| matches!(a, Val::Undefined))
+            {
+                return Err("sum requires an array".into());
+            }
             let start = args.get(1).map(Val::js_number).unwrap_or(0.0);
             Val::Num(as_list(&v).iter().fold(start, |acc, x| {
                 acc + match &attr {
@@ -393,7 +442,7 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             }))
         }
         "title" => Val::Str(
-            normalize(&v, "")
+            norm_text(&v)?
                 .split(' ')
                 .map(|w| match apply("capitalize", Val::Str(w.into()), &[]) {
                     Ok(Val::Str(s)) => s,
@@ -402,7 +451,7 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                 .collect::<Vec<_>>()
                 .join(" "),
         ),
-        "trim" => Val::Str(normalize(&v, "").trim().to_string()),
+        "trim" => Val::Str(text(&v)?.trim().to_string()),
         "truncate" => truncate(&v, args),
         "urlencode" => match &v {
             Val::Object(o) => Val::Str(
@@ -429,9 +478,28 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
                     .collect::<Vec<_>>()
                     .join("&"),
             ),
-            other => Val::Str(encode_uri_component(&other.js_string())),
+            Val::Str(s) => Val::Str(encode_uri_component(s)),
+            // Neither text nor a sequence: nothing to encode.
+            _ => Val::Str(String::new()),
         },
-        "wordcount" => Val::Num(normalize(&v, "").split_whitespace().count() as f64),
+        "urlize" => urlize(&text(&v)?, args),
+        // The runs of `\w` (ASCII letters, digits, `_`); empty, null or
+        // false input gives null.
+        "wordcount" => {
+            if !v.truthy() {
+                Val::Null
+            } else {
+                let words = text(&v)?
+                    .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .filter(|w| !w.is_empty())
+                    .count();
+                if words == 0 {
+                    Val::Null
+                } else {
+                    Val::Num(words as f64)
+                }
+            }
+        }
         // Scaffolder filters.
         "parseRepoUrl" => parse_repo_url(&v)?,
         "parseEntityRef" => parse_entity_ref(&v, &arg(args, 0))?,
@@ -443,6 +511,119 @@ pub fn apply(name: &str, v: Val, args: &[Val]) -> Result<Val, String> {
             Val::Str(format!("{}/{}", owner.js_string(), repo.js_string()))
         }
         other => return Err(format!("filter not found: {other}")),
+    })
+}
+
+/// Nunjucks' `urlize(length, nofollow)`: words that look like links
+/// (http(s)://, www., an e-mail address, a .org/.net/.com name) become
+/// anchors; whitespace is kept.
+fn urlize(s: &str, args: &[Val]) -> Val {
+    let limit = match args.first() {
+        None | Some(Val::Undefined) => usize::MAX,
+        Some(v) => {
+            let n = v.js_number();
+            if n.is_nan() {
+                if matches!(v, Val::Num(_)) {
+                    usize::MAX
+                } else {
+                    0
+                }
+            } else if n <= 0.0 {
+                0
+            } else if n.is_finite() {
+                n.trunc() as usize
+            } else {
+                usize::MAX
+            }
+        }
+    };
+    let nofollow = if matches!(args.get(1), Some(Val::Bool(true))) {
+        " rel=\"nofollow\""
+    } else {
+        ""
+    };
+    let mut out = String::new();
+    for word in split_keeping_whitespace(s) {
+        if word.is_empty() {
+            continue;
+        }
+        let possible = urlize_core(word);
+        let short =
+            String::from_utf16_lossy(&possible.encode_utf16().take(limit).collect::<Vec<u16>>());
+        if possible.starts_with("http://") || possible.starts_with("https://") {
+            out.push_str(&format!("<a href=\"{possible}\"{nofollow}>{short}</a>"));
+        } else if possible.starts_with("www.") {
+            out.push_str(&format!(
+                "<a href=\"http://{possible}\"{nofollow}>{short}</a>"
+            ));
+        } else if is_email(possible) {
+            out.push_str(&format!("<a href=\"mailto:{possible}\">{possible}</a>"));
+        } else if has_common_domain(possible) {
+            out.push_str(&format!(
+                "<a href=\"http://{possible}\"{nofollow}>{short}</a>"
+            ));
+        } else {
+            out.push_str(word);
+        }
+    }
+    Val::Str(out)
+}
+
+/// `s.split(/(\s+)/)`: words and the whitespace runs between them.
+fn split_keeping_whitespace(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_ws: Option<bool> = None;
+    for (i, c) in s.char_indices() {
+        let ws = c.is_whitespace();
+        if in_ws.is_some_and(|w| w != ws) {
+            out.push(&s[start..i]);
+            start = i;
+        }
+        in_ws = Some(ws);
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// `/^(?:\(|<|&lt;)?(.*?)(?:\.|,|\)|\n|&gt;)?$/`: one leading and one
+/// trailing punctuation mark dropped.
+fn urlize_core(word: &str) -> &str {
+    let w = word
+        .strip_prefix("&lt;")
+        .or_else(|| word.strip_prefix('('))
+        .or_else(|| word.strip_prefix('<'))
+        .unwrap_or(word);
+    w.strip_suffix("&gt;")
+        .or_else(|| w.strip_suffix(['.', ',', ')', '\n']))
+        .unwrap_or(w)
+}
+
+/// `/^[\w.!#$%&'*+\-/=?^`{|}~]+@[a-z\d-]+(?:\.[a-z\d-]+)+$/i`
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    let local_ok = !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.!#$%&'*+-/=?^`{|}~".contains(c));
+    let parts: Vec<&str> = domain.split('.').collect();
+    local_ok
+        && parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
+/// `/\.(?:org|net|com)(?::|\/|$)/`
+fn has_common_domain(s: &str) -> bool {
+    ["org", "net", "com"].iter().any(|tld| {
+        let pat = format!(".{tld}");
+        s.match_indices(&pat).any(|(i, _)| {
+            let rest = &s[i + pat.len()..];
+            rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+        })
     })
 }
 
@@ -589,3 +770,6 @@ fn parse_float(s: &str) -> f64 {
     }
     t[..end].parse().unwrap_or(f64::NAN)
 }
+
+#[cfg(test)]
+mod tests;

@@ -23,6 +23,25 @@ pub fn build_steps(steps: &[Value], values: &Map<String, Value>) -> Vec<FormStep
         .map(|(index, page)| {
             let mut fields = Vec::new();
             collect_fields(page, values, &[], 0, &mut fields);
+            // Page-level `oneOf` options: the choice, then the chosen
+            // option's fields.
+            if let (Some(choice), Some(chosen)) = (
+                super::branches::option_field(page, index, values),
+                super::branches::chosen_option(page, index, values),
+            ) {
+                fields.push(choice);
+                if let Some(option) =
+                    super::branches::page_options(page).and_then(|o| o.get(chosen))
+                {
+                    let mut more = Vec::new();
+                    collect_fields(option, values, &[], 0, &mut more);
+                    for f in more {
+                        if !fields.iter().any(|g| g.path == f.path) {
+                            fields.push(f);
+                        }
+                    }
+                }
+            }
             FormStep {
                 index,
                 title: str_of(page, "title")
@@ -264,6 +283,9 @@ pub(super) fn make_field(path: Vec<String>, prop: &Value, required: bool, depth:
         Some("radio") => Widget::Radio,
         Some("checkboxes") => Widget::Checkboxes,
         Some("hidden") => Widget::Hidden,
+        Some("range" | "updown") if matches!(type_of(prop), Some("number" | "integer")) => {
+            Widget::Range
+        }
         _ => Widget::Default,
     };
     let options = prop
@@ -292,6 +314,12 @@ pub(super) fn make_field(path: Vec<String>, prop: &Value, required: bool, depth:
             Some("object") if prop.get("properties").is_some() => FieldKind::Object,
             Some("object") => FieldKind::Json,
             Some("array") if !item_choices.is_empty() => FieldKind::MultiChoice,
+            Some("array")
+                if prop.get("items").and_then(type_of) == Some("object")
+                    && prop.pointer("/items/properties").is_some() =>
+            {
+                FieldKind::ObjectList
+            }
             Some("array") => match prop.get("items").and_then(type_of) {
                 Some("string") | None => FieldKind::StringList,
                 _ => FieldKind::Json,
@@ -442,7 +470,8 @@ mod tests {
         assert_eq!(get("owner").kind, FieldKind::Object);
         assert_eq!(get("owner.displayName").depth, 1);
         assert!(get("owner.displayName").required);
-        assert_eq!(get("contacts").kind, FieldKind::Json);
+        // A list of objects: the item editor.
+        assert_eq!(get("contacts").kind, FieldKind::ObjectList);
         assert_eq!(get("ownerRef").kind, FieldKind::Picker(PickerKind::Owner));
         assert_eq!(
             get("relatedEntities").kind,

@@ -7,7 +7,9 @@
 //! lines and which values are secrets. The TUI form and the headless
 //! `template run` share these functions so both accept exactly the same input.
 
+mod branches;
 mod fields;
+mod keys;
 mod repo_url;
 mod review;
 mod secrets;
@@ -16,7 +18,9 @@ mod values;
 
 use serde_json::{Map, Value};
 
+pub use branches::{branch_key, is_form_state, other_options_keys, strip_form_state};
 pub use fields::{build_steps, is_present, parameter_steps};
+pub use keys::all_fields;
 pub use repo_url::RepoUrl;
 pub use review::{display_value, review_lines, ReviewLine, MASK};
 pub use secrets::{secret_keys, split_secrets, without_masked};
@@ -46,6 +50,9 @@ pub enum FieldKind {
     StringList,
     /// A nested object: a header; its properties follow as their own fields.
     Object,
+    /// An array of objects with declared properties: an item editor (each
+    /// item a small form of the item schema's fields).
+    ObjectList,
     /// Anything else (arrays of objects, …): edited as JSON text.
     Json,
     Picker(PickerKind),
@@ -107,6 +114,8 @@ pub enum Widget {
     Radio,
     Checkboxes,
     Hidden,
+    /// `ui:widget: range`: a number moved with ←/→ between its bounds.
+    Range,
 }
 
 /// One option of a choice field.

@@ -81,7 +81,8 @@ pub fn split_secrets(
     steps: &[Value],
     values: &Map<String, Value>,
 ) -> (Map<String, Value>, Map<String, Value>) {
-    let mut plain = values.clone();
+    // Form state (the chosen option of a page) never leaves the form.
+    let mut plain = super::strip_form_state(values);
     let mut secrets = Map::new();
     for key in secret_keys(steps, values) {
         if let Some(v) = plain.shift_remove(&key) {

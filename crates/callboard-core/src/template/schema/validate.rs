@@ -20,6 +20,10 @@ pub fn validate(steps: &[Value], values: &Map<String, Value>) -> Vec<FieldError>
     let mut errors: Vec<FieldError> = Vec::new();
     for (page, step) in steps.iter().zip(build_steps(steps, values)) {
         let mut found = validate_fields(&step.fields, values);
+        // The option choice is form state: the backend checks the values
+        // against the options instead.
+        found.retain(|e| !super::is_form_state(&e.path));
+        found.extend(super::branches::exactly_one_error(page, step.index, values));
         // A page may require a key it does not declare (another page does,
         // or none): the backend still refuses the task without it.
         let resolved = resolve_object(page, values, 0);
@@ -151,6 +155,22 @@ fn schema_message(schema: &Value, value: &Value, field: &Field) -> Option<String
         (Some("integer"), v) if !v.is_number() => return Some("Must be a whole number".into()),
         (Some("number"), v) if !v.is_number() => return Some("Must be a number".into()),
         (Some("boolean"), v) if !v.is_boolean() => return Some("Must be yes or no".into()),
+        // A JSON field's text that does not parse stays text: say where.
+        (Some("array" | "object"), Value::String(s))
+            if matches!(field.kind, FieldKind::Json | FieldKind::ObjectList) =>
+        {
+            return Some(match serde_json::from_str::<Value>(s) {
+                Err(e) => format!("This field takes JSON: {e}"),
+                Ok(_) => format!(
+                    "This field takes JSON: a {}",
+                    if type_of(schema) == Some("array") {
+                        "list [ … ]"
+                    } else {
+                        "mapping { … }"
+                    }
+                ),
+            });
+        }
         (Some("array"), v) if !v.is_array() => return Some("Must be a list".into()),
         (Some("object"), v) if !v.is_object() => return Some("Must be an object".into()),
         _ => {}
@@ -251,7 +271,10 @@ fn schema_message(schema: &Value, value: &Value, field: &Field) -> Option<String
             }
         }
         if let Some(item_schema) = schema.get("items") {
-            for item in items {
+            for (n, item) in items.iter().enumerate() {
+                if let Some(why) = object_item_problem(item_schema, item) {
+                    return Some(format!("Item {}: {why}", n + 1));
+                }
                 if !json_matches(item_schema, item) {
                     if let Some(allowed) = item_schema.get("enum").and_then(Value::as_array) {
                         let shown: Vec<String> = allowed.iter().map(display_scalar).collect();
@@ -263,6 +286,34 @@ fn schema_message(schema: &Value, value: &Value, field: &Field) -> Option<String
                     ));
                 }
             }
+        }
+    }
+    None
+}
+
+/// For a list of objects: the first property of `item` the item schema
+/// refuses (required and missing, or not valid), named.
+pub fn object_item_problem(item_schema: &Value, item: &Value) -> Option<String> {
+    let props = item_schema.get("properties").and_then(Value::as_object)?;
+    let Value::Object(obj) = item else {
+        return Some("must be a mapping of fields".into());
+    };
+    for key in item_schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+    {
+        if !obj.get(key).is_some_and(is_present) {
+            return Some(format!("\"{}\" is required", sanitize_line(key)));
+        }
+    }
+    for (key, sub) in props {
+        let Some(v) = obj.get(key) else { continue };
+        let field = super::fields::make_field(vec![key.clone()], sub, false, 0);
+        if let Some(msg) = check_field(&field, v) {
+            return Some(format!("\"{}\": {msg}", sanitize_line(key)));
         }
     }
     None
@@ -518,5 +569,43 @@ mod tests {
             )),
             vec![("opt.a", "Required")]
         );
+    }
+
+    #[test]
+    fn lists_of_objects_point_at_the_failing_item_and_field() {
+        let steps = vec![json!({"properties": {
+            "ports": {"type": "array", "items": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "proto": {"type": "string", "enum": ["tcp", "udp"]}}}},
+            "free": {"type": "array", "items": {"type": "object"}}
+        }})];
+        let msgs = |v: Value| {
+            validate(&steps, &obj(v))
+                .into_iter()
+                .map(|e| (e.path, e.message))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            msgs(json!({"ports": [{"name": "a"}, {"proto": "tcp"}]})),
+            vec![(
+                "ports".to_string(),
+                "Item 2: \"name\" is required".to_string()
+            )]
+        );
+        assert_eq!(
+            msgs(json!({"ports": [{"name": "a", "proto": "sctp"}]})),
+            vec![(
+                "ports".to_string(),
+                "Item 1: \"proto\": Must be one of: tcp, udp".to_string()
+            )]
+        );
+        // Text that is not JSON, in a JSON field: says it is JSON, and where.
+        let m = msgs(json!({"free": "[{\"a\": 1}"}));
+        assert!(
+            m[0].1
+                .starts_with("This field takes JSON: EOF while parsing"),
+            "{m:?}"
+        );
+        let m = msgs(json!({"free": "plain"}));
+        assert!(m[0].1.starts_with("This field takes JSON:"), "{m:?}");
     }
 }

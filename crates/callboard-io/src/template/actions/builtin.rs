@@ -185,6 +185,18 @@ pub(super) fn run_action(
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
             let (mut files, mut folders) = (Vec::new(), Vec::new());
+            // Every entry, with the folders that hold them (not all of
+            // them are entries of their own).
+            let mut listing: std::collections::BTreeMap<&str, bool> =
+                std::collections::BTreeMap::new();
+            for (path, entry) in ws.iter() {
+                listing.insert(path, matches!(entry, Entry::Dir));
+                let mut p = path.as_str();
+                while let Some((parent, _)) = p.rsplit_once('/') {
+                    listing.insert(parent, true);
+                    p = parent;
+                }
+            }
             for p in paths.iter().filter_map(Value::as_str) {
                 let dir = join_inside("", p)?;
                 let prefix = if dir.is_empty() {
@@ -192,7 +204,7 @@ pub(super) fn run_action(
                 } else {
                     format!("{dir}/")
                 };
-                for (path, entry) in ws.iter() {
+                for (&path, &is_dir) in &listing {
                     let Some(rest) = path.strip_prefix(&prefix) else {
                         continue;
                     };
@@ -200,10 +212,15 @@ pub(super) fn run_action(
                         continue;
                     }
                     let name = rest.rsplit('/').next().unwrap_or(rest);
-                    let item = json!({"name": name, "path": path, "fullPath": path});
-                    match entry {
-                        Entry::Dir => folders.push(item),
-                        _ => files.push(item),
+                    let full = match &run.workspace_dir {
+                        Some(dir) => dir.join(path).to_string_lossy().into_owned(),
+                        None => path.to_string(),
+                    };
+                    let item = json!({"name": name, "path": path, "fullPath": full});
+                    if is_dir {
+                        folders.push(item);
+                    } else {
+                        files.push(item);
                     }
                 }
             }

@@ -2,6 +2,7 @@
 //! own folder (never the network), globs for `copyWithoutTemplating` and
 //! friends, and rendering skeleton files and paths.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use callboard_core::template::expr::{self, Syntax, Val};
@@ -9,6 +10,7 @@ use globset::{GlobBuilder, GlobMatcher};
 use serde_json::{json, Map, Value};
 
 use super::builtin::str_input;
+use super::globby::CopyOnly;
 use super::{fail, LocalRun, StepError, Workspace};
 use crate::template::fs_guard::{join_inside, Entry};
 
@@ -179,30 +181,6 @@ pub(super) fn skipped_path(p: &str) -> bool {
     p.is_empty() || p.starts_with('/') || p.contains("//")
 }
 
-pub(super) struct GlobList {
-    include: Vec<GlobMatcher>,
-    exclude: Vec<GlobMatcher>,
-}
-
-impl GlobList {
-    pub(super) fn new(patterns: &[String]) -> Result<GlobList, StepError> {
-        let mut include = Vec::new();
-        let mut exclude = Vec::new();
-        for p in patterns {
-            match p.strip_prefix('!') {
-                Some(neg) => exclude.push(glob(neg)?),
-                None => include.push(glob(p)?),
-            }
-        }
-        Ok(GlobList { include, exclude })
-    }
-
-    pub(super) fn matches(&self, path: &str) -> bool {
-        self.include.iter().any(|g| g.is_match(path))
-            && !self.exclude.iter().any(|g| g.is_match(path))
-    }
-}
-
 pub(super) fn fetch_template(
     action: &str,
     input: &Map<String, Value>,
@@ -236,13 +214,17 @@ pub(super) fn fetch_template(
     } else {
         json!({ "values": values })
     });
+    // As `resolveTemplateActionSettings` and globby check them.
     let copy_raw: Vec<String> = match input.get("copyWithoutTemplating") {
         Some(Value::Array(a)) => a
             .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect(),
-        _ => Vec::new(),
+            .map(|p| p.as_str().map(str::to_string))
+            .collect::<Option<_>>()
+            .ok_or(StepError::Fail(
+                "copyWithoutTemplating: Patterns must be a string or an array of strings".into(),
+            ))?,
+        None | Some(Value::Null) => Vec::new(),
+        Some(_) => return fail("Fetch action input copyWithoutTemplating must be an Array"),
     };
     let extension = match input.get("templateFileExtension") {
         Some(Value::Bool(true)) => Some(".njk".to_string()),
@@ -261,22 +243,20 @@ pub(super) fn fetch_template(
         let target = str_input(input, "targetPath")
             .ok_or(StepError::Fail("targetPath is required".into()))?;
         let dest = join_inside("", target)?;
-        let (path, bytes) = read_source_file(&run.base_dir, url)?;
+        let (_, bytes) = read_source_file(&run.base_dir, url)?;
         if ws.contains_key(&dest) && !replace {
             log(format!("File {dest} exists already, not replacing it"));
             return Ok(());
         }
-        let bytes = if is_binary(&bytes) {
-            bytes
-        } else {
-            let text = String::from_utf8_lossy(&bytes);
-            expr::render_str(&text, &ctx, syntax)?.into_bytes()
-        };
+        // As `templateFileActionHandler`: read as UTF-8 (binary or not),
+        // rendered, written with the default mode (not executable).
+        let text = String::from_utf8_lossy(&bytes);
+        let bytes = expr::render_str(&text, &ctx, syntax)?.into_bytes();
         ws.insert(
             dest,
             Entry::File {
                 bytes,
-                executable: is_executable(&path),
+                executable: false,
             },
         );
         return Ok(());
@@ -285,7 +265,17 @@ pub(super) fn fetch_template(
     let target = join_inside("", str_input(input, "targetPath").unwrap_or("./"))?;
     log("Fetching template content".to_string());
     let entries = read_source_dir(&run.base_dir, url)?;
-    let raw = GlobList::new(&copy_raw)?;
+    let dirs: BTreeSet<String> = entries
+        .iter()
+        .filter(|(_, e)| matches!(e, Entry::Dir))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let files: BTreeSet<String> = entries
+        .iter()
+        .filter(|(_, e)| !matches!(e, Entry::Dir))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let raw = CopyOnly::new(&copy_raw, &dirs, &files)?;
     log(format!(
         "Processing {} template files/directories with input values {}",
         entries.len(),
@@ -309,7 +299,7 @@ pub(super) fn fetch_template(
                 };
                 (templated, stripped)
             }
-            None => (!raw.matches(&location), marked.clone()),
+            None => (!raw.contains(&location), marked.clone()),
         };
         out_path = expr::render_str(&out_path, &ctx, syntax)?;
         if skipped_path(&out_path) {

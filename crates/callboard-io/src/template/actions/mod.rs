@@ -13,6 +13,8 @@
 
 mod builtin;
 mod fetch;
+mod globby;
+mod input_schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,6 +48,10 @@ pub struct LocalRun {
     /// Recorded by `catalog:write` as `backstage.io/source-template`
     /// (the server's dry-run writes `template:default/dry-run`).
     pub template_ref: String,
+    /// The folder the workspace is written to, when known: `fs:readdir`
+    /// gives `fullPath`s under it, as the server gives them under its
+    /// workspace folder.
+    pub workspace_dir: Option<PathBuf>,
 }
 
 /// What a local run produced.
@@ -253,7 +259,12 @@ pub fn run_local(
     overwrite: bool,
     emit: &mut dyn FnMut(RunEvent),
 ) -> Outcome {
-    let mut outcome = plan_local(template, run, emit);
+    let mut run = run.clone();
+    if run.workspace_dir.is_none() {
+        run.workspace_dir =
+            Some(std::path::absolute(target).unwrap_or_else(|_| target.to_path_buf()));
+    }
+    let mut outcome = plan_local(template, &run, emit);
     if outcome.error.is_none() {
         match fs_guard::write_tree(
             target,
@@ -372,6 +383,11 @@ fn run_step(
                 c
             }
         };
+        for e in expr::render_failures(&step.input, &ctx) {
+            log(format!(
+                "warning: {e}; kept as written, as the scaffolder keeps an input that fails to render"
+            ));
+        }
         let input = render_value(&step.input, &ctx)?.unwrap_or_else(|| json!({}));
         let Value::Object(input) = input else {
             return fail("input is not an object");
@@ -380,6 +396,7 @@ fn run_step(
             log(format!("Running {}[{key}]", step.action));
         }
         fetch::take_read_bytes();
+        input_schema::check(&step.action, &input).map_err(StepError::Fail)?;
         let out = run_action(&step.action, &input, run, ws, log)?;
         let bytes: u64 = ws
             .values()

@@ -31,6 +31,11 @@ pub struct PlanScreen {
     pub plan: Option<Result<Plan, String>>,
     pub target: LineEdit,
     pub offset: usize,
+    /// Enter was pressed once on the current directory itself: the next
+    /// Enter writes there.
+    pub confirm_here: bool,
+    /// Said under the target line (e.g. the template nests its own folder).
+    pub note: Option<String>,
 }
 
 impl PlanScreen {
@@ -59,14 +64,17 @@ impl PlanScreen {
             plan: None,
             target: LineEdit::new(&format!("./{safe}")),
             offset: 0,
+            confirm_here: false,
+            note: None,
         }
     }
 
     /// The plan arrived.
     pub fn planned(&mut self, result: Result<Plan, String>) {
         // A template that writes everything under one folder named like
-        // the default target (`targetPath: ./${{ parameters.name }}`) would
-        // nest it twice: offer the current directory instead.
+        // the default target (`targetPath: ./${{ parameters.name }}`)
+        // nests it twice: say so; the current directory is only used when
+        // typed (and confirmed).
         if let Ok(plan) = &result {
             let default = self.target.text.strip_prefix("./").unwrap_or_default();
             let all_inside = !plan.files.is_empty()
@@ -75,10 +83,25 @@ impl PlanScreen {
                     .iter()
                     .all(|(path, _)| path.split_once('/').is_some_and(|(top, _)| top == default));
             if !default.is_empty() && all_inside {
-                self.target = LineEdit::new(".");
+                self.note = Some(format!(
+                    "the template writes into {default}/ itself: type . to write into the current directory"
+                ));
+            }
+            if plan.files.is_empty() {
+                self.note = Some("this run writes no files: no folder will be created".into());
             }
         }
         self.plan = Some(result);
+    }
+
+    /// Whether the target is the current directory itself.
+    fn is_here(target: &str) -> bool {
+        let t = target.trim().trim_end_matches('/');
+        t.is_empty()
+            || t == "."
+            || std::env::current_dir()
+                .ok()
+                .is_some_and(|cwd| std::path::Path::new(t) == cwd)
     }
 }
 
@@ -109,6 +132,9 @@ impl Screen for PlanScreen {
                     cx.fail("nothing to write: the plan failed or is not ready");
                 } else if target.is_empty() {
                     cx.fail("type the directory to write into");
+                } else if PlanScreen::is_here(&target) && !self.confirm_here {
+                    self.confirm_here = true;
+                    cx.say("write into the current directory itself? Enter again to confirm");
                 } else {
                     return Flow::Write(target);
                 }
@@ -116,6 +142,7 @@ impl Screen for PlanScreen {
             _ => {
                 if let Some(action) = field_edit_action(&key) {
                     self.target.edit(&action);
+                    self.confirm_here = false;
                 }
             }
         }
@@ -155,6 +182,13 @@ fn draw(plan: &PlanScreen, frame: &mut Frame, area: Rect, cx: &Cx) {
             Span::styled(" into ".to_string(), t.key),
             Span::raw(clean(&plan.target.text)),
             Span::styled(" ".to_string(), t.selection),
+            Span::styled(
+                plan.note
+                    .as_deref()
+                    .map(|n| format!("  {}", clean(n)))
+                    .unwrap_or_default(),
+                t.dim,
+            ),
         ],
     );
     let body = Rect::new(

@@ -121,6 +121,27 @@ impl Screen for RunScreen {
             KeyCode::Down => self.log.scroll(-1),
             KeyCode::PageUp => self.log.scroll(10),
             KeyCode::PageDown => self.log.scroll(-10),
+            KeyCode::End => self.log.scroll_back = 0,
+            KeyCode::Tab => {
+                let (links, _) = self.log.output();
+                if !links.is_empty() {
+                    self.log.link = (self.log.link + 1) % links.len();
+                }
+            }
+            KeyCode::Char('o') | KeyCode::Char('y') => {
+                let (links, _) = self.log.output();
+                match links.get(self.log.link) {
+                    Some((_, target)) if key.code == KeyCode::Char('o') => {
+                        if target.starts_with("http://") || target.starts_with("https://") {
+                            cx.open_url(target.clone());
+                        } else {
+                            cx.say("this output link is an entity ref, not a URL (y copies it)");
+                        }
+                    }
+                    Some((_, target)) => cx.copy(target, "the output link"),
+                    None => cx.say("the run has no output links"),
+                }
+            }
             _ => {}
         }
         Flow::Stay
@@ -150,7 +171,16 @@ impl Screen for RunScreen {
     }
 
     fn hints(&self, _keymap: &Keymap) -> Vec<Hint> {
-        if self.is_finished() {
+        let links = self.log.output().0.len();
+        if self.is_finished() && links > 0 {
+            let mut h = vec![("o".into(), "open link"), ("y".into(), "copy link")];
+            if links > 1 {
+                h.push(("Tab".into(), "next link"));
+            }
+            h.push(("↑/↓".into(), "scroll"));
+            h.push(("Esc".into(), "close"));
+            h
+        } else if self.is_finished() {
             vec![("↑/↓".into(), "scroll the log"), ("Esc".into(), "close")]
         } else if self.cancel.is_some() {
             vec![
@@ -203,6 +233,11 @@ pub struct RunLog {
     pub cancelling: bool,
     /// Lines scrolled up from the end; 0 follows new lines.
     pub scroll_back: usize,
+    /// The farthest back the last drawing could scroll (wrapped lines
+    /// counted), once drawn.
+    pub max_back: std::cell::Cell<Option<usize>>,
+    /// The output link `o` opens and `y` copies.
+    pub link: usize,
 }
 
 /// The most log lines kept; older ones are dropped.
@@ -227,6 +262,8 @@ impl RunLog {
             finish: None,
             cancelling: false,
             scroll_back: 0,
+            max_back: std::cell::Cell::new(None),
+            link: 0,
         }
     }
 
@@ -304,7 +341,10 @@ impl RunLog {
 
     /// Scroll the log by `delta` lines (positive: back in time).
     pub fn scroll(&mut self, delta: isize) {
-        let max = self.lines.len().saturating_sub(1);
+        let max = self
+            .max_back
+            .get()
+            .unwrap_or_else(|| self.lines.len().saturating_sub(1));
         self.scroll_back = (self.scroll_back as isize + delta).clamp(0, max as isize) as usize;
     }
 
@@ -408,22 +448,40 @@ pub fn render(log: &RunLog, area: Rect, buf: &mut Buffer, theme: &Theme) {
         Some(Finish::Completed { .. }) => {
             outcome.push(Line::styled("Completed", theme.ok));
             let (links, text) = log.output();
-            for (title, url) in links {
+            let many = links.len() > 1;
+            for (i, (title, url)) in links.into_iter().enumerate() {
+                let chosen = i == log.link;
+                let mark = match (many, chosen) {
+                    (false, _) => "",
+                    (true, true) => "▸ ",
+                    (true, false) => "  ",
+                };
                 outcome.push(Line::from(vec![
+                    Span::styled(mark.to_string(), theme.accent),
                     Span::styled(
                         truncate(&format!("{title}: "), width / 2).into_owned(),
                         theme.label,
                     ),
-                    Span::styled(url, theme.link),
+                    Span::styled(
+                        url,
+                        if chosen {
+                            theme.link.patch(theme.selection)
+                        } else {
+                            theme.link
+                        },
+                    ),
                 ]));
             }
+            // Output text is Markdown, as the web page renders it.
             for (title, content) in text {
                 outcome.push(Line::styled(title, theme.heading));
-                for l in content.lines() {
-                    for w in wrap(l, width) {
-                        outcome.push(Line::styled(w, theme.text));
-                    }
-                }
+                let prepared = crate::docs_render::prepare(&content);
+                let opts = crate::docs_render::RenderOptions {
+                    width: width as u16,
+                    palette: theme.palette,
+                };
+                let rendered = crate::docs_render::render(&content, &prepared, opts, None);
+                outcome.extend(rendered.lines);
             }
         }
         Some(Finish::Failed { message }) => {
@@ -443,13 +501,8 @@ pub fn render(log: &RunLog, area: Rect, buf: &mut Buffer, theme: &Theme) {
     }
 
     let steps_h = (log.steps.len() as u16).min(inner.height / 3).max(1);
-    let outcome_h = (outcome.len() as u16).min(inner.height / 3);
-    let [steps_area, log_area, outcome_area] = Layout::vertical([
-        Constraint::Length(steps_h),
-        Constraint::Min(1),
-        Constraint::Length(outcome_h),
-    ])
-    .areas(inner);
+    let [steps_area, log_area] =
+        Layout::vertical([Constraint::Length(steps_h), Constraint::Min(1)]).areas(inner);
 
     let step_lines: Vec<Line> = log
         .steps
@@ -513,10 +566,16 @@ pub fn render(log: &RunLog, area: Rect, buf: &mut Buffer, theme: &Theme) {
             ]));
         }
     }
+    // The outcome follows the log in the same scrolled region, so the
+    // last line (the output's end) is what shows by default.
+    if !outcome.is_empty() {
+        wrapped.push(Line::raw(""));
+        wrapped.extend(outcome);
+    }
     let rows = log_area.height as usize;
-    let end = wrapped.len().saturating_sub(log.scroll_back);
+    let max_back = wrapped.len().saturating_sub(rows);
+    log.max_back.set(Some(max_back));
+    let end = wrapped.len() - log.scroll_back.min(max_back);
     let start = end.saturating_sub(rows);
     Paragraph::new(wrapped[start..end].to_vec()).render(log_area, buf);
-
-    Paragraph::new(outcome).render(outcome_area, buf);
 }

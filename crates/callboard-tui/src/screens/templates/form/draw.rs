@@ -58,6 +58,10 @@ pub fn draw(
     theme: &Theme,
     message: Option<(&str, bool)>,
 ) {
+    if let Some(editor) = &form.items {
+        editor.draw(frame, area, theme);
+        return;
+    }
     frame.render_widget(Clear, area);
     let pages = form.visible_pages();
     let on_review = form.page >= pages.len();
@@ -216,17 +220,29 @@ pub fn draw(
                 .get("rows")
                 .and_then(Value::as_u64)
                 .unwrap_or(3) as usize;
-            for extra in value
-                .split('\n')
-                .skip(1)
-                .take(rows_opt.saturating_sub(1).max(1))
-            {
+            let shown_extra = rows_opt.saturating_sub(1).max(1);
+            for extra in value.split('\n').skip(1).take(shown_extra) {
                 lines.push((
                     vec![Span::raw(format!(
                         " {} {}",
                         " ".repeat(label_w),
                         clean(extra)
                     ))],
+                    false,
+                ));
+            }
+            // Lines past the box: say they exist.
+            let more = value.split('\n').count().saturating_sub(1 + shown_extra);
+            if more > 0 {
+                lines.push((
+                    vec![Span::styled(
+                        format!(
+                            " {} … {more} more line{}",
+                            " ".repeat(label_w),
+                            if more == 1 { "" } else { "s" }
+                        ),
+                        theme.dim,
+                    )],
                     false,
                 ));
             }
@@ -270,6 +286,15 @@ pub fn draw(
                 help.push(format!("e.g. {}", clean(p)));
             }
         }
+        if field.kind == FieldKind::StringList {
+            help.push("comma-separated: a, b, c".into());
+        }
+        if let Some((_, Row::Repo(_, part))) = form.focused() {
+            let allowed = field.option_strings(part.allowed_key());
+            if !allowed.is_empty() {
+                help.push(format!("←/→ choose: {}", clean(&allowed.join(", "))));
+            }
+        }
         if !help.is_empty() {
             line_at(
                 frame,
@@ -311,11 +336,13 @@ fn value_spans(
         }
         FieldKind::Choice if field.widget == Widget::Radio => {
             let mut spans = Vec::new();
-            for c in &field.choices {
+            for (i, c) in field.choices.iter().enumerate() {
                 let on = current == Some(&c.value);
+                // Focused: the cursor (←/→) is highlighted, • marks the
+                // selected option (Space).
                 spans.push(Span::styled(
                     format!("({}) {}", if on { "•" } else { " " }, clean(&c.label)),
-                    if on && focused {
+                    if focused && i == form.choice_cursor {
                         theme.selection
                     } else {
                         theme.text
@@ -354,6 +381,38 @@ fn value_spans(
                 spans.push(Span::raw(" "));
             }
             spans
+        }
+        FieldKind::ObjectList => {
+            let n = current.and_then(Value::as_array).map_or(0, Vec::len);
+            vec![
+                Span::styled(
+                    format!("{n} item{}", if n == 1 { "" } else { "s" }),
+                    if focused { theme.selection } else { theme.text },
+                ),
+                Span::styled("  ⏎ edit the items".to_string(), theme.dim),
+            ]
+        }
+        FieldKind::Number | FieldKind::Integer if field.widget == Widget::Range => {
+            let shown = current.map(|v| v.to_string()).unwrap_or_else(|| "—".into());
+            let bound = |k: &str| {
+                field
+                    .schema
+                    .get(k)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            };
+            vec![
+                Span::styled("‹ ".to_string(), theme.dim),
+                Span::styled(
+                    clean(&shown),
+                    if focused { theme.selection } else { theme.text },
+                ),
+                Span::styled(" ›".to_string(), theme.dim),
+                Span::styled(
+                    format!("  {}–{}", bound("minimum"), bound("maximum")),
+                    theme.dim,
+                ),
+            ]
         }
         _ => {
             let shown = shown_value(form, field, row, focused);
@@ -446,7 +505,39 @@ pub(super) fn footer_hints(form: &FormState) -> Vec<Hint> {
             ("Esc", "leave (draft kept)"),
         ]
     } else {
-        match form.focused().map(|(f, _)| f.kind) {
+        let focused = form.focused().map(|(f, _)| f);
+        let widget = focused.as_ref().map(|f| f.widget);
+        match focused.map(|f| f.kind) {
+            Some(FieldKind::Choice) if widget == Some(Widget::Radio) => &[
+                ("←/→", "move"),
+                ("Space", "select"),
+                ("^N", "next step"),
+                ("Esc", "leave"),
+            ],
+            Some(FieldKind::Number | FieldKind::Integer) if widget == Some(Widget::Range) => &[
+                ("←/→", "adjust"),
+                ("↑/↓", "move"),
+                ("^N", "next step"),
+                ("Esc", "leave"),
+            ],
+            _ if widget == Some(Widget::Textarea) => &[
+                ("Enter", "new line"),
+                ("Tab/↓", "next field"),
+                ("^N", "next step"),
+                ("Esc", "leave"),
+            ],
+            Some(FieldKind::StringList) => &[
+                (",", "separates items"),
+                ("Enter", "next field"),
+                ("^N", "next step"),
+                ("Esc", "leave"),
+            ],
+            Some(FieldKind::ObjectList) => &[
+                ("Enter", "edit the items"),
+                ("↑/↓", "move"),
+                ("^N", "next step"),
+                ("Esc", "leave"),
+            ],
             Some(FieldKind::Boolean) => &[
                 ("Space", "toggle"),
                 ("^N", "next step"),

@@ -16,6 +16,7 @@
 //! that holds the form (and what it came from) in [`FormScreen`].
 
 mod draw;
+pub mod items;
 mod picker;
 mod screen;
 mod values;
@@ -124,6 +125,8 @@ pub struct FormState {
     unsaved: bool,
     /// Lines scrolled on the review page.
     pub review_offset: usize,
+    /// The item editor of a list-of-objects field, when open.
+    pub items: Option<Box<items::ItemEditor>>,
 }
 
 impl std::fmt::Debug for FormState {
@@ -164,7 +167,9 @@ impl FormState {
             note: None,
             unsaved: false,
             review_offset: 0,
+            items: None,
         };
+        form.preselect_repo_parts();
         form.focus_autofocus();
         form.load_edit();
         form
@@ -282,6 +287,12 @@ impl FormState {
             return;
         };
         let value = get_path(&self.values, &field.path);
+        // A radio's cursor starts on the chosen option.
+        if field.kind == FieldKind::Choice {
+            self.choice_cursor = value
+                .and_then(|v| field.choices.iter().position(|c| &c.value == v))
+                .unwrap_or(0);
+        }
         let text = match row {
             Row::Repo(_, part) => {
                 let r = RepoUrl::parse(value.and_then(Value::as_str).unwrap_or(""));
@@ -315,11 +326,57 @@ impl FormState {
                     RepoPart::Repo => r.repo = text,
                 }
                 let s = r.to_value_string();
-                (!s.is_empty()).then_some(Value::String(s))
+                // Checked when the part is left, not while it is typed.
+                set_path(
+                    &mut self.values,
+                    &field.path,
+                    (!s.is_empty()).then_some(Value::String(s)),
+                );
+                self.unsaved = true;
+                return;
             }
             _ => parse_text(&field, &self.edit.text),
         };
         self.set_value(&field, value);
+    }
+
+    /// A RepoUrlPicker part limited to one allowed host (or owner) starts
+    /// with it, as the web form preselects it.
+    fn preselect_repo_parts(&mut self) {
+        for page in self.visible_pages() {
+            for field in &page.fields {
+                if field.picker() != Some(PickerKind::RepoUrl) {
+                    continue;
+                }
+                let current = get_path(&self.values, &field.path)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let mut r = RepoUrl::parse(&current);
+                let mut changed = false;
+                for (part, key) in [
+                    (RepoPart::Host, "allowedHosts"),
+                    (RepoPart::Owner, "allowedOwners"),
+                ] {
+                    let allowed = field.option_strings(key);
+                    let slot = match part {
+                        RepoPart::Host => &mut r.host,
+                        _ => &mut r.owner,
+                    };
+                    if allowed.len() == 1 && slot.is_empty() {
+                        *slot = allowed[0].clone();
+                        changed = true;
+                    }
+                }
+                if changed {
+                    set_path(
+                        &mut self.values,
+                        &field.path,
+                        Some(Value::String(r.to_value_string())),
+                    );
+                }
+            }
+        }
     }
 
     fn set_value(&mut self, field: &Field, value: Option<Value>) {
@@ -328,6 +385,7 @@ impl FormState {
         self.touched.insert(field.key());
         // A value can switch a branch on: its defaults arrive now.
         schema::apply_defaults(&self.steps, &mut self.values);
+        self.preselect_repo_parts();
     }
 
     /// The messages of the page on screen, for touched fields.
@@ -388,6 +446,14 @@ impl FormState {
             if FormState::focusable(&rows[i as usize]) {
                 break;
             }
+        }
+        // Leaving a repository part: now it is checked; while a part is
+        // being typed, its field shows no message.
+        if let Some(Row::Repo(f, _)) = rows.get(self.focus) {
+            self.touched.insert(page.fields[*f].key());
+        }
+        if let Some(Row::Repo(f, _)) = rows.get(i as usize) {
+            self.touched.remove(&page.fields[*f].key());
         }
         self.focus = i as usize;
         self.load_edit();
@@ -463,7 +529,7 @@ impl FormState {
         };
         let editable = !matches!(
             field.kind,
-            FieldKind::Boolean | FieldKind::Choice | FieldKind::MultiChoice
+            FieldKind::Boolean | FieldKind::Choice | FieldKind::MultiChoice | FieldKind::ObjectList
         );
         if editable && !field.readonly && self.offered_draft.is_none() && self.edit.edit(&paste) {
             self.store_edit();
@@ -485,6 +551,17 @@ impl FormState {
         }
         if self.popup.is_some() {
             self.popup_key(key);
+            return FormOutcome::None;
+        }
+        if let Some(editor) = &mut self.items {
+            if let items::ItemOutcome::Done(list) = editor.handle_key(key) {
+                let path = editor.path.clone();
+                self.items = None;
+                if let Some((field, _)) = self.focused().filter(|(f, _)| f.path == path) {
+                    self.set_value(&field, (!list.is_empty()).then_some(Value::Array(list)));
+                }
+                return FormOutcome::SaveDraft;
+            }
             return FormOutcome::None;
         }
         if self.on_review() {
@@ -573,6 +650,14 @@ impl FormState {
             }
         }
         match field.kind {
+            FieldKind::ObjectList => match key.code {
+                KeyCode::Enter | KeyCode::Char(' ') => {
+                    let current = get_path(&self.values, &field.path).cloned();
+                    self.items = Some(Box::new(items::ItemEditor::new(&field, current.as_ref())));
+                }
+                KeyCode::Backspace | KeyCode::Delete => self.set_value(&field, None),
+                _ => {}
+            },
             FieldKind::Boolean => match key.code {
                 KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => {
                     let now = get_path(&self.values, &field.path)
@@ -585,6 +670,57 @@ impl FormState {
                 KeyCode::Enter => self.enter_moves_on(),
                 _ => {}
             },
+            FieldKind::Choice if field.widget == Widget::Radio => match key.code {
+                // ←/→ move between the options, Space selects.
+                KeyCode::Left => self.choice_cursor = self.choice_cursor.saturating_sub(1),
+                KeyCode::Right => {
+                    self.choice_cursor =
+                        (self.choice_cursor + 1).min(field.choices.len().saturating_sub(1))
+                }
+                KeyCode::Char(' ') => {
+                    if let Some(c) = field.choices.get(self.choice_cursor) {
+                        self.set_value(&field, Some(c.value.clone()));
+                        if schema::is_form_state(&field.key()) {
+                            self.switch_option(&field.key(), self.choice_cursor);
+                        }
+                    }
+                }
+                KeyCode::Backspace | KeyCode::Delete => self.set_value(&field, None),
+                KeyCode::Enter => self.enter_moves_on(),
+                _ => {}
+            },
+            FieldKind::Number | FieldKind::Integer
+                if field.widget == Widget::Range
+                    && matches!(key.code, KeyCode::Left | KeyCode::Right) =>
+            {
+                let num = |k: &str| field.schema.get(k).and_then(Value::as_f64);
+                let step = num("multipleOf").filter(|s| *s > 0.0).unwrap_or(1.0);
+                let (min, max) = (num("minimum"), num("maximum"));
+                let now = get_path(&self.values, &field.path)
+                    .and_then(Value::as_f64)
+                    .or(min)
+                    .unwrap_or(0.0);
+                let mut next = if key.code == KeyCode::Left {
+                    now - step
+                } else {
+                    now + step
+                };
+                if let Some(m) = min {
+                    next = next.max(m);
+                }
+                if let Some(m) = max {
+                    next = next.min(m);
+                }
+                let value = if next.fract() == 0.0 && next.abs() < 9e15 {
+                    Value::from(next as i64)
+                } else {
+                    serde_json::Number::from_f64(next)
+                        .map(Value::Number)
+                        .unwrap_or(Value::Null)
+                };
+                self.edit = LineEdit::new(&edit_text(&field, &value));
+                self.set_value(&field, Some(value));
+            }
             FieldKind::Choice => match key.code {
                 KeyCode::Char(' ') | KeyCode::Left | KeyCode::Right => {
                     let current = get_path(&self.values, &field.path)
@@ -592,6 +728,9 @@ impl FormState {
                     let next = cycle(current, field.choices.len(), key.code != KeyCode::Left);
                     if let Some(c) = field.choices.get(next) {
                         self.set_value(&field, Some(c.value.clone()));
+                        if schema::is_form_state(&field.key()) {
+                            self.switch_option(&field.key(), next);
+                        }
                     }
                 }
                 KeyCode::Backspace | KeyCode::Delete => self.set_value(&field, None),
@@ -650,6 +789,18 @@ impl FormState {
                 }
             }
         }
+    }
+
+    /// A page's `oneOf` option was chosen: the other options' values go,
+    /// as the web form drops them, and the new option's defaults come in.
+    fn switch_option(&mut self, key: &str, chosen: usize) {
+        let Some(page) = (0..self.steps.len()).find(|i| schema::branch_key(*i) == key) else {
+            return;
+        };
+        for k in schema::other_options_keys(&self.steps[page], chosen) {
+            self.values.shift_remove(&k);
+        }
+        schema::apply_defaults(&self.steps, &mut self.values);
     }
 
     fn enter_moves_on(&mut self) {

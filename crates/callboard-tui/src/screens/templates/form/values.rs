@@ -28,7 +28,7 @@ pub(super) fn cycle(current: Option<usize>, len: usize, forward: bool) -> usize 
 /// A value as editable text.
 pub(super) fn edit_text(field: &Field, value: &Value) -> String {
     match (&field.kind, value) {
-        (FieldKind::Json, v) if !v.is_string() => v.to_string(),
+        (FieldKind::Json | FieldKind::ObjectList, v) if !v.is_string() => v.to_string(),
         (_, Value::String(s)) => s.clone(),
         (_, Value::Array(items)) => items
             .iter()
