@@ -436,6 +436,7 @@ impl Connection {
                 return Ok(signin.tokens.access());
             }
         }
+        self.check_token_transport().map_err(AuthError::SignIn)?;
         let http = self.http().map_err(AuthError::SignIn)?;
         let fresh = crate::signin::refresh(&http, &self.stores, seen, force, crate::signin::now_ms)
             .await

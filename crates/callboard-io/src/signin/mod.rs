@@ -127,6 +127,9 @@ pub enum SignInErrorKind {
     /// The browser came back with another `state`, or an `error`.
     Refused,
     Network,
+    /// Plain HTTP to a host other than this machine, not allowed for the
+    /// source (`allow_insecure_http`).
+    Insecure,
     BadResponse,
     Store,
     TimedOut,

@@ -16,7 +16,12 @@ pub struct SignedOut {
 
 impl Remotes {
     fn http_for(&self, name: &str, endpoint: &Endpoint) -> Result<reqwest::Client, SignInError> {
-        self.connection(name, endpoint)
+        let connection = self.connection(name, endpoint);
+        // Codes and refresh tokens are as secret as the token itself.
+        connection
+            .check_token_transport()
+            .map_err(|e| SignInError::new(SignInErrorKind::Insecure, e))?;
+        connection
             .http()
             .map_err(|e| SignInError::new(SignInErrorKind::Network, e))
     }
@@ -127,6 +132,19 @@ mod tests {
                 None,
             )
             .unwrap();
+    }
+
+    #[test]
+    fn no_sign_in_over_plain_http_to_another_host() {
+        let remotes = Remotes::new();
+        // Refused before any connection is made (nothing listens there).
+        let mut e = Endpoint::from_url("http://backstage.example.invalid");
+        let refused = remotes.login_begin("far", &e).unwrap_err();
+        assert_eq!(refused.kind, SignInErrorKind::Insecure);
+        assert!(refused.message.contains("plain HTTP"), "{}", refused.message);
+        e.allow_insecure_http = true;
+        let opted_in = remotes.login_begin("far-ok", &e).unwrap_err();
+        assert_ne!(opted_in.kind, SignInErrorKind::Insecure);
     }
 
     fn count_body() -> Value {
