@@ -9,6 +9,7 @@ mod support;
 mod cache_crash;
 mod cli;
 mod docs_cli;
+mod health;
 mod local_source;
 mod proptest_parsers;
 mod relations_oracle;

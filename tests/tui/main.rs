@@ -7,6 +7,7 @@
 mod support;
 mod tmux;
 
+mod health;
 mod ranking;
 mod template_form;
 mod template_run_log;

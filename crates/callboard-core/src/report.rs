@@ -9,6 +9,7 @@ use crate::catalog::index::{
     dependency_tree, on_call_annotations, owner_of, related, DepTree, Direction, OwnerInfo,
     RelatedRef,
 };
+use crate::catalog::surfaces::{surfaces, Surface, SurfaceHosts};
 use crate::catalog::{CatalogEntity, EntityLookup, EntityRef, Link, RefContext};
 use crate::docs::runbook::DocsRunbook;
 
@@ -37,6 +38,9 @@ pub struct ShowReport {
     pub tags: Vec<String>,
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
+    /// Well-known annotations as links, commands and facts (GitHub,
+    /// Kubernetes, PagerDuty, …); see [`crate::catalog::surfaces`].
+    pub surfaces: Vec<Surface>,
     pub relations: Vec<RelatedRef>,
     /// The source that answered, and where in it.
     pub source: String,
@@ -97,7 +101,9 @@ impl ShowReport {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect()
         };
+        let annotations: Vec<(String, String)> = pairs(e.annotations());
         ShowReport {
+            surfaces: surfaces(&e.ref_key(), &annotations, &SurfaceHosts::default()),
             entity_ref: e.ref_key(),
             kind: e.kind.clone(),
             namespace: e.namespace().to_string(),
@@ -114,7 +120,7 @@ impl ShowReport {
             docs_runbook,
             tags: e.tags().into_iter().map(str::to_string).collect(),
             labels: pairs(e.labels()),
-            annotations: pairs(e.annotations()),
+            annotations,
             relations: related(lookup, e),
             source: found.origin.source.clone(),
             location,
@@ -124,6 +130,15 @@ impl ShowReport {
                 .cloned()
                 .collect(),
         }
+    }
+}
+
+impl ShowReport {
+    /// The surfaces again with the configured per-company hosts (`build`
+    /// uses none).
+    pub fn with_hosts(mut self, hosts: &SurfaceHosts) -> ShowReport {
+        self.surfaces = surfaces(&self.entity_ref, &self.annotations, hosts);
+        self
     }
 }
 

@@ -35,6 +35,78 @@ pub struct Config {
     /// TUI colour theme: `default` or `mono` (`NO_COLOR` forces `mono`).
     #[serde(default)]
     pub theme: Option<String>,
+    /// Per-company hosts that turn annotations into links (PagerDuty,
+    /// Grafana, Sentry, Argo CD, Jenkins, …).
+    #[serde(default)]
+    pub surfaces: SurfacesConfig,
+}
+
+/// The `surfaces:` section: base URLs of the tools whose host varies per
+/// company. `pagerduty` may be the account's subdomain alone.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SurfacesConfig {
+    #[serde(default)]
+    pub github: Option<String>,
+    #[serde(default)]
+    pub gitlab: Option<String>,
+    #[serde(default)]
+    pub pagerduty: Option<String>,
+    #[serde(default)]
+    pub opsgenie: Option<String>,
+    #[serde(default)]
+    pub grafana: Option<String>,
+    #[serde(default)]
+    pub sentry: Option<String>,
+    #[serde(default)]
+    pub sonarqube: Option<String>,
+    #[serde(default)]
+    pub argocd: Option<String>,
+    #[serde(default)]
+    pub jenkins: Option<String>,
+}
+
+impl SurfacesConfig {
+    /// The hosts as the core reads them.
+    pub fn hosts(&self) -> callboard_core::catalog::surfaces::SurfaceHosts {
+        callboard_core::catalog::surfaces::SurfaceHosts {
+            github: self.github.clone(),
+            gitlab: self.gitlab.clone(),
+            pagerduty: self.pagerduty.clone(),
+            opsgenie: self.opsgenie.clone(),
+            grafana: self.grafana.clone(),
+            sentry: self.sentry.clone(),
+            sonarqube: self.sonarqube.clone(),
+            argocd: self.argocd.clone(),
+            jenkins: self.jenkins.clone(),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let hosts = [
+            ("github", &self.github),
+            ("gitlab", &self.gitlab),
+            ("opsgenie", &self.opsgenie),
+            ("grafana", &self.grafana),
+            ("sentry", &self.sentry),
+            ("sonarqube", &self.sonarqube),
+            ("argocd", &self.argocd),
+            ("jenkins", &self.jenkins),
+        ];
+        for (key, value) in hosts {
+            if let Some(url) = value {
+                check_url(&format!("surfaces.{key}"), url)?;
+            }
+        }
+        if let Some(pd) = &self.pagerduty {
+            if pd.contains("://") {
+                check_url("surfaces.pagerduty", pd)?;
+            } else if pd.is_empty() || !pd.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                bail!("surfaces.pagerduty: give the account's subdomain (acme for https://acme.pagerduty.com) or its URL");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One key (`ctrl-d`) or several (`[j, down]`) bound to a TUI action.
@@ -343,6 +415,7 @@ impl Config {
     }
 
     fn check(&self) -> Result<()> {
+        self.surfaces.check()?;
         let mut seen = std::collections::HashSet::new();
         for source in &self.sources {
             if source.name.trim().is_empty() {

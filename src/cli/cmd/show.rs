@@ -25,7 +25,8 @@ pub fn run(ctx: &Session, input: &str, out: &mut dyn Write) -> Result<u8> {
         Vec::new()
     };
     let runbook = find_offline(&store, &found, &ctx.sources, ctx.cache.dir());
-    let report = ShowReport::build(&store, &found, &sources, runbook);
+    let report = ShowReport::build(&store, &found, &sources, runbook)
+        .with_hosts(&ctx.config.surfaces.hosts());
     if ctx.json {
         print_json(out, &report)?;
     } else {

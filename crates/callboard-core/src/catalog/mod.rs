@@ -6,6 +6,7 @@ pub mod entity;
 pub mod entity_ref;
 pub mod index;
 pub mod relations;
+pub mod surfaces;
 pub mod validate;
 
 pub use entity::{Entity, Kind, Link, Metadata, Relation};

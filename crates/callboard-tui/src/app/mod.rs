@@ -32,7 +32,7 @@ use crate::widgets::LineEdit;
 use callboard_core::docs::runbook::DocsRunbook;
 
 // Where the tests, benchmarks and the binary find the state types.
-pub use crate::model::{Deps, Details, Effect, Env, Loadable, Message, Mode, SyncState};
+pub use crate::model::{Deps, Details, Effect, Env, Loadable, Message, Mode, Settings, SyncState};
 pub use crate::screens::catalog::{CatalogScreen, Focus};
 pub use crate::screens::entity::{
     EntityStack, EntityView, NodeId, Pending, API, DEFAULT_EXPAND, DEPENDENCIES, DOCS, OVERVIEW,
@@ -60,6 +60,7 @@ macro_rules! cx {
             details: &$app.details,
             deps: &$app.deps,
             message: $app.message.as_ref(),
+            settings: &$app.settings,
             out: Vec::new(),
         }
     };
@@ -102,6 +103,8 @@ pub struct App {
     pub spinner: usize,
     /// The software templates screens, over everything else when open.
     pub templates: Option<TemplateScreen>,
+    /// Surfaces' hosts (and what else the config gives the panes).
+    pub settings: Settings,
 }
 
 impl App {
@@ -130,6 +133,7 @@ impl App {
             wake_pending: Arc::new(AtomicBool::new(false)),
             spinner: 0,
             templates: None,
+            settings: Settings::default(),
         }
     }
 

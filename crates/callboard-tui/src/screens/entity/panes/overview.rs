@@ -110,6 +110,7 @@ pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
     for (i, link) in r.links.iter().enumerate() {
         link_line(b, if i == 0 { "Links" } else { "" }, link);
     }
+    surfaces(b, cx, r);
     if !r.tags.is_empty() {
         let tags: Vec<String> = r.tags.iter().map(|s| one_line(s).into_owned()).collect();
         b.field("Tags", &tags.join(" · "), t.text, None);
@@ -167,6 +168,41 @@ pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
             &format!("{} (lower priority, not shown)", names.join(", ")),
             t.dim,
             None,
+        );
+    }
+}
+
+/// Plugin surfaces (GitHub, Kubernetes, PagerDuty, …): a link opens with
+/// `o` and copies with `y`; a command or a value copies.
+fn surfaces(b: &mut Lines<'_>, cx: &Cx, r: &callboard_core::report::ShowReport) {
+    let t = b.theme;
+    let list = callboard_core::catalog::surfaces::surfaces(
+        &r.entity_ref,
+        &r.annotations,
+        &cx.settings.surfaces,
+    );
+    for (i, s) in list.iter().enumerate() {
+        let (style, target) = match (&s.url, &s.command) {
+            (Some(url), _) => (
+                t.link,
+                Target::Link {
+                    url: url.clone(),
+                    runbook: false,
+                },
+            ),
+            (None, Some(command)) => (t.accent, Target::Value(command.clone())),
+            (None, None) => (t.text, Target::Value(s.value.clone())),
+        };
+        let style = if s.needs_setting.is_some() {
+            t.dim
+        } else {
+            style
+        };
+        b.field(
+            if i == 0 { "Surfaces" } else { "" },
+            &format!("{}: {}", one_line(&s.title()), one_line(&s.detail())),
+            style,
+            Some(target),
         );
     }
 }

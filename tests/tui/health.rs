@@ -1,0 +1,70 @@
+//! The health views of the entity screen: plugin surfaces in the Overview
+//! (`o`/`y` on them), the Health section, the Impact view of the
+//! Dependencies pane; drawn at 80x24 and 120x40 (insta snapshots).
+
+use callboard_tui::app::OVERVIEW;
+use callboard_tui::screens::entity::panes::Target;
+use callboard_tui::testing::{fixture, Harness};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn snap(h: &mut Harness, name: &str) -> String {
+    let (w, hgt) = h.app.size;
+    let screen = h.render();
+    insta::assert_snapshot!(format!("{name}_{w}x{hgt}"), screen);
+    screen
+}
+
+fn open(h: &mut Harness, query: &str) {
+    h.press(&format!("{query}<enter>"));
+    assert!(
+        !h.app.stack.is_empty(),
+        "{query} did not open:\n{}",
+        h.render()
+    );
+}
+
+/// Put the cursor of the current pane on the first line `pick` accepts.
+fn cursor_to(h: &mut Harness, pane: usize, pick: impl Fn(&Target) -> bool) {
+    let lines = h.app.current_lines();
+    let at = lines
+        .iter()
+        .position(|l| l.target.as_ref().is_some_and(&pick))
+        .expect("a line with that target");
+    h.app.stack.last_mut().unwrap().cursor[pane] = Some(at);
+}
+
+#[test]
+fn overview_surfaces_open_and_copy() {
+    for size in SIZES {
+        let mut h = Harness::with_entities(fixture(), size);
+        h.app.settings.surfaces.pagerduty = Some("example".into());
+        open(&mut h, "payments-service");
+        cursor_to(
+            &mut h,
+            OVERVIEW,
+            |t| matches!(t, Target::Link { url, .. } if url.contains("pagerduty")),
+        );
+        let screen = snap(&mut h, "overview_surfaces");
+        assert!(
+            screen.contains("PagerDuty service:")
+                && screen.contains("https://example.pagerduty.com/service-directory/PSVC001"),
+            "{screen}"
+        );
+        h.press("o");
+        assert_eq!(
+            h.opened,
+            ["https://example.pagerduty.com/service-directory/PSVC001"]
+        );
+        cursor_to(
+            &mut h,
+            OVERVIEW,
+            |t| matches!(t, Target::Link { url, .. } if url.ends_with("/actions")),
+        );
+        h.press("y");
+        assert_eq!(
+            h.copied.last().map(|c| c.1.as_str()),
+            Some("https://github.com/example/payments/actions")
+        );
+    }
+}
