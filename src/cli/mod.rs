@@ -125,6 +125,17 @@ pub enum Command {
         #[arg(long, value_name = "COLUMNS")]
         width: Option<u16>,
     },
+    /// Scorecards: the level each entity reaches (Bronze, Silver, Gold by
+    /// default) and the next steps; a summary per level and owner.
+    Score {
+        /// Refs to score, or search filters (`kind:component owner:team-a`);
+        /// none: every entity.
+        #[arg(value_name = "REF")]
+        entities: Vec<String>,
+        /// Exit 1 when any listed entity is below this level (for CI).
+        #[arg(long, value_name = "LEVEL")]
+        min: Option<String>,
+    },
     /// Lint catalog files: errors with file:line:col, dangling refs, owners.
     Validate {
         /// Files or folders to check.
@@ -186,6 +197,9 @@ fn dispatch(cli: Cli) -> Result<u8> {
         }) => cmd::deps::run(&ctx, &entity, reverse, depth, &mut out)?,
         Some(Command::Validate { paths, strict }) => {
             cmd::validate::run(&ctx, &paths, strict, &mut out)?
+        }
+        Some(Command::Score { entities, min }) => {
+            cmd::score::run(&ctx, &entities, min.as_deref(), &mut out)?
         }
         Some(Command::Template { command }) => cmd::template::run(&ctx, command, &mut out)?,
         Some(Command::Docs {

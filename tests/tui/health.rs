@@ -46,10 +46,17 @@ fn overview_surfaces_open_and_copy() {
             |t| matches!(t, Target::Link { url, .. } if url.contains("pagerduty")),
         );
         let screen = snap(&mut h, "overview_surfaces");
+        assert!(screen.contains("PagerDuty service:"), "{screen}");
+        let text: Vec<String> = h
+            .app
+            .current_lines()
+            .iter()
+            .map(|l| l.line.to_string())
+            .collect();
         assert!(
-            screen.contains("PagerDuty service:")
-                && screen.contains("https://example.pagerduty.com/service-directory/PSVC001"),
-            "{screen}"
+            text.join(" ")
+                .contains("https://example.pagerduty.com/service-directory/PSVC001"),
+            "{text:?}"
         );
         h.press("o");
         assert_eq!(
@@ -65,6 +72,62 @@ fn overview_surfaces_open_and_copy() {
         assert_eq!(
             h.copied.last().map(|c| c.1.as_str()),
             Some("https://github.com/example/payments/actions")
+        );
+    }
+}
+
+#[test]
+fn overview_health_section_shows_the_level_and_next_steps() {
+    for size in SIZES {
+        let mut h = Harness::with_entities(fixture(), size);
+        open(&mut h, "payments-service");
+        cursor_to(
+            &mut h,
+            OVERVIEW,
+            |t| matches!(t, Target::Value(v) if v.contains("techdocs-ref")),
+        );
+        let screen = snap(&mut h, "overview_health");
+        assert!(
+            screen.contains("Health       Bronze · 10/12 checks · 2 steps to Silver"),
+            "{screen}"
+        );
+        let text: Vec<String> = h
+            .app
+            .current_lines()
+            .iter()
+            .map(|l| l.line.to_string())
+            .collect();
+        assert!(
+            text.iter()
+                .any(|l| l.contains("✗ no-dangling: missing: component:default/ghost")),
+            "{text:?}"
+        );
+        h.press("y");
+        assert!(
+            h.copied
+                .last()
+                .unwrap()
+                .1
+                .starts_with("add the annotation backstage.io/techdocs-ref"),
+            "{:?}",
+            h.copied
+        );
+
+        // Owned by a user: below Bronze, and says why.
+        h.press("<esc><esc>");
+        let mut h = Harness::with_entities(fixture(), size);
+        open(&mut h, "no-runbook");
+        let lines: Vec<String> = h
+            .app
+            .current_lines()
+            .iter()
+            .map(|l| l.line.to_string())
+            .collect();
+        let text = lines.join("\n");
+        assert!(text.contains("Health       no level"), "{text}");
+        assert!(
+            text.contains("✗ owner-is-group: the owner user:default/bo is a User"),
+            "{text}"
         );
     }
 }

@@ -39,6 +39,50 @@ pub struct Config {
     /// Grafana, Sentry, Argo CD, Jenkins, …).
     #[serde(default)]
     pub surfaces: SurfacesConfig,
+    /// Scorecard levels and rules (`callboard score`, the Health section).
+    #[serde(default)]
+    pub scorecards: ScorecardsConfig,
+}
+
+/// The `scorecards:` section: levels lowest first, and rules (each a
+/// check, the level it counts for, and optionally the kinds it applies
+/// to). Rules given replace the default rules.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardsConfig {
+    #[serde(default)]
+    pub levels: Option<Vec<String>>,
+    #[serde(default)]
+    pub rules: Option<Vec<ScorecardRuleConfig>>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardRuleConfig {
+    pub check: String,
+    pub level: String,
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+}
+
+impl ScorecardsConfig {
+    /// The scorecard the core scores with (the defaults when unset).
+    pub fn scorecard(&self) -> Result<callboard_core::health::Scorecard> {
+        let rules = self.rules.as_ref().map(|rules| {
+            rules
+                .iter()
+                .map(|r| callboard_core::health::levels::RuleSpec {
+                    check: r.check.clone(),
+                    level: r.level.clone(),
+                    kinds: r.kinds.clone(),
+                })
+                .collect()
+        });
+        Ok(callboard_core::health::Scorecard::from_config(
+            self.levels.clone(),
+            rules,
+        )?)
+    }
 }
 
 /// The `surfaces:` section: base URLs of the tools whose host varies per
@@ -416,6 +460,7 @@ impl Config {
 
     fn check(&self) -> Result<()> {
         self.surfaces.check()?;
+        self.scorecards.scorecard()?;
         let mut seen = std::collections::HashSet::new();
         for source in &self.sources {
             if source.name.trim().is_empty() {
@@ -579,6 +624,39 @@ mod tests {
             config.rules.allow.as_deref(),
             Some(&["Component".to_string()][..])
         );
+    }
+
+    #[test]
+    fn surfaces_and_scorecards_sections() {
+        let config = Config::parse(
+            "surfaces:\n  pagerduty: acme\n  grafana: https://g.example.com\nscorecards:\n  levels: [Basic, Ready]\n  rules:\n    - {check: owner, level: Basic}\n    - {check: runbook, level: Ready, kinds: [Component]}\n",
+        )
+        .unwrap();
+        let hosts = config.surfaces.hosts();
+        assert_eq!(hosts.pagerduty.as_deref(), Some("acme"));
+        assert_eq!(hosts.grafana.as_deref(), Some("https://g.example.com"));
+        let card = config.scorecards.scorecard().unwrap();
+        assert_eq!(card.levels, ["Basic", "Ready"]);
+        assert_eq!(card.rules.len(), 2);
+        assert_eq!(
+            Config::default()
+                .scorecards
+                .scorecard()
+                .unwrap()
+                .levels
+                .len(),
+            3
+        );
+        for bad in [
+            "surfaces:\n  grafana: grafana.example.com\n",
+            "surfaces:\n  pagerduty: 'a b'\n",
+            "surfaces:\n  nope: x\n",
+            "scorecards:\n  rules:\n    - {check: nope, level: Gold}\n",
+            "scorecards:\n  rules:\n    - {check: owner, level: Platinum}\n",
+            "scorecards:\n  levels: [A]\n",
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

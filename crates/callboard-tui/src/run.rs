@@ -73,6 +73,7 @@ pub fn run(workers: WorkerConfig, config: &Config) -> Result<()> {
     let size = terminal::size().context("cannot read the terminal size")?;
     let mut app = App::new(keymap, theme, Env { no_color }, size, now_ms());
     app.settings.surfaces = config.surfaces.hosts();
+    app.settings.scorecard = config.scorecards.scorecard()?;
     let wake_pending = Arc::new(AtomicBool::new(false));
     let notify = {
         let tx = tx.clone();

@@ -16,6 +16,7 @@ use crate::cli::session::Session;
 pub mod deps;
 pub mod docs;
 pub mod login;
+pub mod score;
 pub mod search;
 pub mod show;
 pub mod sync;

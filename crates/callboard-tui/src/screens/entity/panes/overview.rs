@@ -110,6 +110,7 @@ pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
     for (i, link) in r.links.iter().enumerate() {
         link_line(b, if i == 0 { "Links" } else { "" }, link);
     }
+    health(b, cx, d);
     surfaces(b, cx, r);
     if !r.tags.is_empty() {
         let tags: Vec<String> = r.tags.iter().map(|s| one_line(s).into_owned()).collect();
@@ -203,6 +204,58 @@ fn surfaces(b: &mut Lines<'_>, cx: &Cx, r: &callboard_core::report::ShowReport) 
             &format!("{}: {}", one_line(&s.title()), one_line(&s.detail())),
             style,
             Some(target),
+        );
+    }
+}
+
+/// The Health section: the scorecard level reached and what is missing for
+/// the next (each step's fix copies with `y`).
+fn health(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
+    use callboard_core::health::{score, Subject};
+    let t = b.theme;
+    let subject = Subject {
+        report: &d.report,
+        owner_links: &d.owner_links,
+    };
+    let Some(s) = score(subject, &cx.settings.scorecard) else {
+        return;
+    };
+    let passed = s.checks.iter().filter(|c| c.passed).count();
+    let reached = s.level.as_deref().unwrap_or("no level");
+    let summary = match &s.next_level {
+        Some(next) => format!(
+            "{} · {passed}/{} checks · {} to {}",
+            one_line(reached),
+            s.checks.len(),
+            match s.next_steps.len() {
+                1 => "1 step".to_string(),
+                n => format!("{n} steps"),
+            },
+            one_line(next)
+        ),
+        None => format!("{} · every check passes", one_line(reached)),
+    };
+    let style = if s.next_level.is_none() {
+        t.accent
+    } else if s.level.is_none() {
+        t.warn
+    } else {
+        t.text
+    };
+    b.field("Health", &summary, style, None);
+    for step in &s.next_steps {
+        let fix = step.fix.clone().unwrap_or_default();
+        b.field(
+            "",
+            &format!("✗ {}: {}", one_line(&step.check), one_line(&step.message)),
+            t.warn,
+            Some(Target::Value(fix.clone())),
+        );
+        b.field(
+            "",
+            &format!("  fix: {}", one_line(&fix)),
+            t.dim,
+            Some(Target::Value(fix)),
         );
     }
 }
