@@ -104,6 +104,19 @@ pub enum Command {
         #[arg(long, short = 'd', value_name = "N")]
         depth: Option<usize>,
     },
+    /// The catalog's problems, grouped by rule and owner, with where to fix
+    /// them (and, for Backstage sources, what the backend failed to
+    /// process); exit 1 when there are errors.
+    Hygiene,
+    /// Who to page when an entity goes down: its dependents grouped by
+    /// owning team, with on-call, email and chat, and a page list.
+    Impact {
+        #[arg(value_name = "REF")]
+        entity: String,
+        /// Stop after this many levels.
+        #[arg(long, short = 'd', value_name = "N")]
+        depth: Option<usize>,
+    },
     /// Software templates: list them, run them locally or on Backstage.
     Template {
         #[command(subcommand)]
@@ -197,6 +210,10 @@ fn dispatch(cli: Cli) -> Result<u8> {
         }) => cmd::deps::run(&ctx, &entity, reverse, depth, &mut out)?,
         Some(Command::Validate { paths, strict }) => {
             cmd::validate::run(&ctx, &paths, strict, &mut out)?
+        }
+        Some(Command::Hygiene) => cmd::hygiene::run(&ctx, &mut out)?,
+        Some(Command::Impact { entity, depth }) => {
+            cmd::impact::run(&ctx, &entity, depth, &mut out)?
         }
         Some(Command::Score { entities, min }) => {
             cmd::score::run(&ctx, &entities, min.as_deref(), &mut out)?

@@ -232,3 +232,41 @@ fn score_of_one_entity_lists_checks_and_next_steps_and_min_gates() {
     // Only booking-api has techdocs-ref, ticket-issuer techdocs-entity.
     assert_eq!(levels, [8, 2], "{json}");
 }
+
+#[test]
+fn impact_of_the_demo_database_pages_four_teams() {
+    let env = Env::new();
+    let (code, json) = env.json(&["impact", "postgres-main", "--json"]);
+    assert_eq!(code, Some(0));
+    // The same 14 as `deps --reverse` counts, 10 of them in production.
+    assert_eq!((json["total"].as_u64(), json["production"].as_u64()), (Some(14), Some(10)));
+    let teams: Vec<(&str, u64)> = json["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["owner"].as_str().unwrap(), t["production"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        teams,
+        [
+            ("group:default/team-booking", 6),
+            ("group:default/team-mobile", 2),
+            ("group:default/team-payments", 2),
+            ("group:default/team-sre", 0)
+        ]
+    );
+    let booking = &json["teams"][0];
+    assert_eq!(booking["email"], "team-booking@northwind.example");
+    assert_eq!(booking["on_call"][0][1], "PBK7Q2N");
+    assert_eq!(booking["entities"][0]["distance"], 1);
+    assert_eq!(json["page_list"].as_array().unwrap().len(), 4);
+
+    let (_, shallow) = env.json(&["impact", "postgres-main", "--depth", "1", "--json"]);
+    assert_eq!(shallow["total"].as_u64(), Some(5));
+    assert_eq!(shallow["truncated"], true);
+
+    let out = env.run(&["impact", "postgres-main"]);
+    let text = stdout(&out);
+    assert!(text.starts_with("resource:default/postgres-main: 14 entities depend on it (10 in production), 4 teams"), "{text}");
+    assert!(text.contains("page list\ngroup:default/team-booking  pagerduty.com/service-id=PBK7Q2N"), "{text}");
+}

@@ -2,7 +2,7 @@
 //! (`o`/`y` on them), the Health section, the Impact view of the
 //! Dependencies pane; drawn at 80x24 and 120x40 (insta snapshots).
 
-use callboard_tui::app::OVERVIEW;
+use callboard_tui::app::{DEPENDENCIES, OVERVIEW};
 use callboard_tui::screens::entity::panes::Target;
 use callboard_tui::testing::{fixture, Harness};
 
@@ -128,6 +128,35 @@ fn overview_health_section_shows_the_level_and_next_steps() {
         assert!(
             text.contains("✗ owner-is-group: the owner user:default/bo is a User"),
             "{text}"
+        );
+    }
+}
+
+#[test]
+fn dependencies_pane_impact_view_pages_the_teams() {
+    for size in SIZES {
+        let mut h = Harness::demo(size);
+        open(&mut h, "postgres-main");
+        h.press("4");
+        cursor_to(&mut h, DEPENDENCIES, |t| {
+            matches!(t, Target::Entity { key, .. } if key == "group:default/team-booking")
+        });
+        let screen = snap(&mut h, "dependencies_impact");
+        assert!(screen.contains("Booking Team (group:team-booking)"), "{screen}");
+        let text: Vec<String> = h.app.current_lines().iter().map(|l| l.line.to_string()).collect();
+        let all = text.join("\n");
+        assert!(all.contains("Impact — who to page: 4 teams, 10 in production"), "{all}");
+        assert!(all.contains("7 entities, 6 in production"), "{all}");
+        assert!(all.contains("● component:booking-api  1 hop"), "{all}");
+        cursor_to(&mut h, DEPENDENCIES, |t| {
+            matches!(t, Target::Value(v) if v.contains(" ; "))
+        });
+        h.press("y");
+        let copied = &h.copied.last().unwrap().1;
+        assert!(
+            copied.starts_with("group:default/team-booking  pagerduty.com/service-id=PBK7Q2N")
+                && copied.contains(" ; group:default/team-mobile"),
+            "{copied}"
         );
     }
 }

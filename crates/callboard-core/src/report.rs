@@ -185,6 +185,8 @@ impl EntityDetail {
 pub struct DepsDetail {
     pub depends_on: DepTree,
     pub depended_on_by: DepTree,
+    /// The dependents grouped by owning team: who to page.
+    pub impact: crate::health::Impact,
 }
 
 impl DepsDetail {
@@ -192,6 +194,7 @@ impl DepsDetail {
         DepsDetail {
             depends_on: dependency_tree(lookup, key, Direction::DependsOn, None),
             depended_on_by: dependency_tree(lookup, key, Direction::DependedOnBy, None),
+            impact: crate::health::impact(lookup, key, None),
         }
     }
 }

@@ -15,6 +15,8 @@ use crate::cli::session::Session;
 
 pub mod deps;
 pub mod docs;
+pub mod hygiene;
+pub mod impact;
 pub mod login;
 pub mod score;
 pub mod search;

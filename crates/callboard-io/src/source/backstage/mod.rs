@@ -23,6 +23,7 @@ mod client;
 mod error;
 mod retry;
 mod sync;
+pub mod unprocessed;
 
 use std::sync::Arc;
 
