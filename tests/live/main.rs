@@ -7,6 +7,7 @@
 mod backend;
 
 mod docs;
+mod hygiene;
 mod remote;
 mod template_cli;
 mod template_expr;

@@ -138,19 +138,34 @@ fn dependencies_pane_impact_view_pages_the_teams() {
         let mut h = Harness::demo(size);
         open(&mut h, "postgres-main");
         h.press("4");
-        cursor_to(&mut h, DEPENDENCIES, |t| {
-            matches!(t, Target::Entity { key, .. } if key == "group:default/team-booking")
-        });
+        cursor_to(
+            &mut h,
+            DEPENDENCIES,
+            |t| matches!(t, Target::Entity { key, .. } if key == "group:default/team-booking"),
+        );
         let screen = snap(&mut h, "dependencies_impact");
-        assert!(screen.contains("Booking Team (group:team-booking)"), "{screen}");
-        let text: Vec<String> = h.app.current_lines().iter().map(|l| l.line.to_string()).collect();
+        assert!(
+            screen.contains("Booking Team (group:team-booking)"),
+            "{screen}"
+        );
+        let text: Vec<String> = h
+            .app
+            .current_lines()
+            .iter()
+            .map(|l| l.line.to_string())
+            .collect();
         let all = text.join("\n");
-        assert!(all.contains("Impact — who to page: 4 teams, 10 in production"), "{all}");
+        assert!(
+            all.contains("Impact — who to page: 4 teams, 10 in production"),
+            "{all}"
+        );
         assert!(all.contains("7 entities, 6 in production"), "{all}");
         assert!(all.contains("● component:booking-api  1 hop"), "{all}");
-        cursor_to(&mut h, DEPENDENCIES, |t| {
-            matches!(t, Target::Value(v) if v.contains(" ; "))
-        });
+        cursor_to(
+            &mut h,
+            DEPENDENCIES,
+            |t| matches!(t, Target::Value(v) if v.contains(" ; ")),
+        );
         h.press("y");
         let copied = &h.copied.last().unwrap().1;
         assert!(

@@ -10,7 +10,8 @@ use std::io::Write;
 use anyhow::{Context, Result};
 use callboard_core::catalog::Catalog;
 use callboard_core::health::hygiene::{
-    local_findings, report, unprocessed_finding, Duplicate, HygieneReport, Severity,
+    load_problem_finding, local_findings, report, unprocessed_finding, Duplicate, HygieneReport,
+    Severity,
 };
 use callboard_io::config::SourceKind;
 use callboard_io::docs::runbook::find_offline;
@@ -54,6 +55,23 @@ pub fn run(ctx: &Session, out: &mut dyn Write) -> Result<u8> {
     let mut findings = local_findings(&catalog, &duplicates, &|found| {
         find_offline(&catalog, found, &ctx.sources, ctx.cache.dir())
     });
+    // What the loader rejected or warned about, with file:line:col.
+    for snapshot in &store.snapshots {
+        for p in snapshot.problems().unwrap_or_default() {
+            let field = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or_default();
+            let mut at = field("location").to_string();
+            for k in ["line", "column"] {
+                if let Some(n) = p.get(k).and_then(|v| v.as_u64()) {
+                    at.push_str(&format!(":{n}"));
+                }
+            }
+            findings.push(load_problem_finding(
+                field("severity") == "error",
+                at,
+                field("message"),
+            ));
+        }
+    }
     let mut unchecked = Vec::new();
     for source in &ctx.sources {
         let SourceKind::Remote(endpoint) = &source.kind else {
@@ -133,7 +151,12 @@ fn render(r: &HygieneReport, style: Style) -> String {
     }
     if !r.by_owner.is_empty() {
         let _ = writeln!(out, "\n{}", style.heading("by owner"));
-        let width = r.by_owner.iter().map(|o| o.owner.chars().count()).max().unwrap_or(0);
+        let width = r
+            .by_owner
+            .iter()
+            .map(|o| o.owner.chars().count())
+            .max()
+            .unwrap_or(0);
         for o in &r.by_owner {
             let _ = writeln!(
                 out,

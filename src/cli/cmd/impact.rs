@@ -14,12 +14,7 @@ use crate::cli::json::print_json;
 use crate::cli::output::{clean, Style};
 use crate::cli::session::Session;
 
-pub fn run(
-    ctx: &Session,
-    input: &str,
-    depth: Option<usize>,
-    out: &mut dyn Write,
-) -> Result<u8> {
+pub fn run(ctx: &Session, input: &str, depth: Option<usize>, out: &mut dyn Write) -> Result<u8> {
     let store = ctx.store()?;
     let found = match resolve_or_explain(ctx, &store, input, out)? {
         Ok(e) => e,
@@ -48,7 +43,11 @@ fn render(i: &Impact, style: Style) -> String {
             i.production,
             i.teams.len(),
             if i.teams.len() == 1 { "" } else { "s" },
-            if i.truncated { " (depth limit reached)" } else { "" }
+            if i.truncated {
+                " (depth limit reached)"
+            } else {
+                ""
+            }
         ))
     );
     for t in &i.teams {
@@ -66,7 +65,11 @@ fn render(i: &Impact, style: Style) -> String {
             out,
             "\n{}{name}{missing}  {}",
             style.heading(&clean(&t.owner)),
-            style.dim(&format!("{} entities, {} in production", t.entities.len(), t.production))
+            style.dim(&format!(
+                "{} entities, {} in production",
+                t.entities.len(),
+                t.production
+            ))
         );
         for (k, v) in &t.on_call {
             let _ = writeln!(out, "  on-call  {}: {}", clean(k), clean(v));

@@ -26,6 +26,7 @@ pub enum Severity {
 
 /// The rules: name, severity, what they find.
 pub const RULES: &[(&str, Severity, &str)] = &[
+    ("load-problem", Severity::Error, "a document the loader rejected or warned about (as `callboard validate` reports it); its severity is the loader's"),
     ("no-owner", Severity::Error, "a Component, API, Resource, System or Domain without spec.owner"),
     ("owner-missing", Severity::Error, "spec.owner names an entity that is not in the catalog"),
     ("processing-failed", Severity::Error, "the backend failed to process the entity (unprocessed/failed)"),
@@ -43,11 +44,22 @@ pub const RULES: &[(&str, Severity, &str)] = &[
 
 /// Well-known `spec.type`s per kind (kinds not listed are not checked).
 pub const KNOWN_TYPES: &[(&str, &[&str])] = &[
-    ("component", &["service", "website", "library", "documentation", "tool"]),
+    (
+        "component",
+        &["service", "website", "library", "documentation", "tool"],
+    ),
     ("api", &["openapi", "asyncapi", "graphql", "grpc", "trpc"]),
     (
         "group",
-        &["organization", "business-unit", "product-area", "department", "sub-department", "team", "root"],
+        &[
+            "organization",
+            "business-unit",
+            "product-area",
+            "department",
+            "sub-department",
+            "team",
+            "root",
+        ],
     ),
 ];
 
@@ -74,7 +86,13 @@ pub struct Finding {
 }
 
 impl Finding {
-    fn new(rule: &str, entity_ref: &str, owner: Option<String>, message: String, location: Option<String>) -> Finding {
+    fn new(
+        rule: &str,
+        entity_ref: &str,
+        owner: Option<String>,
+        message: String,
+        location: Option<String>,
+    ) -> Finding {
         Finding {
             rule: rule.to_string(),
             severity: severity_of(rule),
@@ -174,10 +192,9 @@ pub fn local_findings(
             )),
             Some(_) => {
                 let lower = e.kind.to_lowercase();
-                if let (Some((_, known)), Some(t)) = (
-                    KNOWN_TYPES.iter().find(|(k, _)| *k == lower),
-                    e.spec_type(),
-                ) {
+                if let (Some((_, known)), Some(t)) =
+                    (KNOWN_TYPES.iter().find(|(k, _)| *k == lower), e.spec_type())
+                {
                     if !known.iter().any(|k| k.eq_ignore_ascii_case(t)) {
                         out.push(Finding::new(
                             "unknown-type",
@@ -190,8 +207,7 @@ pub fn local_findings(
                 }
             }
         }
-        if e
-            .annotation("backstage.io/orphan")
+        if e.annotation("backstage.io/orphan")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"))
         {
             out.push(Finding::new(
@@ -204,8 +220,10 @@ pub fn local_findings(
         }
         status_findings(found, &key, &owner_ref, &mut out);
         let production_service = kind == Some(Kind::Component)
-            && e.spec_type().is_some_and(|t| t.eq_ignore_ascii_case("service"))
-            && e.lifecycle().is_some_and(|l| l.eq_ignore_ascii_case("production"));
+            && e.spec_type()
+                .is_some_and(|t| t.eq_ignore_ascii_case("service"))
+            && e.lifecycle()
+                .is_some_and(|l| l.eq_ignore_ascii_case("production"));
         if production_service {
             let report = ShowReport::build(catalog, found, &[], docs_runbook(found));
             let owner_links = super::score::owner_links(catalog, &report);
@@ -251,7 +269,12 @@ pub fn local_findings(
 }
 
 /// `status.items` the backend recorded on an entity (errors and warnings).
-fn status_findings(found: &CatalogEntity, key: &str, owner: &Option<String>, out: &mut Vec<Finding>) {
+fn status_findings(
+    found: &CatalogEntity,
+    key: &str,
+    owner: &Option<String>,
+    out: &mut Vec<Finding>,
+) {
     let items = found
         .entity
         .status
@@ -259,7 +282,10 @@ fn status_findings(found: &CatalogEntity, key: &str, owner: &Option<String>, out
         .and_then(|s| s.get("items"))
         .and_then(|i| i.as_array());
     for item in items.into_iter().flatten() {
-        let level = item.get("level").and_then(|l| l.as_str()).unwrap_or("error");
+        let level = item
+            .get("level")
+            .and_then(|l| l.as_str())
+            .unwrap_or("error");
         let rule = match level {
             "error" => "processing-error",
             "warning" => "processing-warning",
@@ -271,20 +297,63 @@ fn status_findings(found: &CatalogEntity, key: &str, owner: &Option<String>, out
             .or_else(|| item.get("message"))
             .and_then(|m| m.as_str())
             .unwrap_or("(no message)");
-        let kind = item.get("type").and_then(|t| t.as_str()).unwrap_or("status");
-        out.push(Finding::new(rule, key, owner.clone(), format!("{kind}: {message}"), location_of(found)));
+        let kind = item
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("status");
+        out.push(Finding::new(
+            rule,
+            key,
+            owner.clone(),
+            format!("{kind}: {message}"),
+            location_of(found),
+        ));
     }
 }
 
 /// A finding for an entity the backend failed (or has yet) to process.
-pub fn unprocessed_finding(failed: bool, entity_ref: &str, location: Option<String>, errors: &[String]) -> Finding {
-    let rule = if failed { "processing-failed" } else { "processing-pending" };
+pub fn unprocessed_finding(
+    failed: bool,
+    entity_ref: &str,
+    location: Option<String>,
+    errors: &[String],
+) -> Finding {
+    let rule = if failed {
+        "processing-failed"
+    } else {
+        "processing-pending"
+    };
     let message = if errors.is_empty() {
-        if failed { "processing failed".to_string() } else { "not processed yet".to_string() }
+        if failed {
+            "processing failed".to_string()
+        } else {
+            "not processed yet".to_string()
+        }
     } else {
         errors.join("; ")
     };
     Finding::new(rule, entity_ref, None, message, location)
+}
+
+/// What a document that did not load (or loaded with a warning) is
+/// called in findings: it may have no ref to name.
+pub const NOT_LOADED: &str = "(not loaded)";
+
+/// A problem the loader recorded in a local file (`location` is
+/// `path:line:col`).
+pub fn load_problem_finding(error: bool, location: String, message: &str) -> Finding {
+    Finding {
+        rule: "load-problem".to_string(),
+        severity: if error {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        entity_ref: NOT_LOADED.to_string(),
+        owner: None,
+        message: message.to_string(),
+        location: Some(location),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -314,7 +383,12 @@ pub struct HygieneReport {
 
 pub fn report(mut findings: Vec<Finding>) -> HygieneReport {
     findings.sort_by(|a, b| {
-        (a.severity, &a.rule, &a.entity_ref, &a.message).cmp(&(b.severity, &b.rule, &b.entity_ref, &b.message))
+        (a.severity, &a.rule, &a.entity_ref, &a.message).cmp(&(
+            b.severity,
+            &b.rule,
+            &b.entity_ref,
+            &b.message,
+        ))
     });
     findings.dedup();
     let mut by_rule: BTreeMap<(Severity, String), usize> = BTreeMap::new();
@@ -322,7 +396,11 @@ pub fn report(mut findings: Vec<Finding>) -> HygieneReport {
     for f in &findings {
         *by_rule.entry((f.severity, f.rule.clone())).or_default() += 1;
         let owner = by_owner
-            .entry(f.owner.clone().unwrap_or_else(|| super::impact::NO_OWNER.to_string()))
+            .entry(
+                f.owner
+                    .clone()
+                    .unwrap_or_else(|| super::impact::NO_OWNER.to_string()),
+            )
             .or_default();
         match f.severity {
             Severity::Error => owner.0 += 1,
@@ -330,15 +408,29 @@ pub fn report(mut findings: Vec<Finding>) -> HygieneReport {
         }
     }
     HygieneReport {
-        errors: findings.iter().filter(|f| f.severity == Severity::Error).count(),
-        warnings: findings.iter().filter(|f| f.severity == Severity::Warning).count(),
+        errors: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count(),
+        warnings: findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count(),
         by_rule: by_rule
             .into_iter()
-            .map(|((severity, rule), count)| RuleCount { rule, severity, count })
+            .map(|((severity, rule), count)| RuleCount {
+                rule,
+                severity,
+                count,
+            })
             .collect(),
         by_owner: by_owner
             .into_iter()
-            .map(|(owner, (errors, warnings))| OwnerCount { owner, errors, warnings })
+            .map(|(owner, (errors, warnings))| OwnerCount {
+                owner,
+                errors,
+                warnings,
+            })
             .collect(),
         findings,
     }
@@ -386,13 +478,23 @@ mod tests {
     #[test]
     fn a_clean_entity_has_no_findings() {
         assert!(rules_for(comp("svc", ok_spec())).is_empty());
-        assert!(rules_for(comp("lib", json!({"type": "library", "lifecycle": "experimental", "owner": "team-q"}))).is_empty());
+        assert!(rules_for(comp(
+            "lib",
+            json!({"type": "library", "lifecycle": "experimental", "owner": "team-q"})
+        ))
+        .is_empty());
     }
 
     #[test]
     fn owners() {
-        assert_eq!(rules_for(comp("x", json!({"type": "library"}))), ["no-owner"]);
-        assert_eq!(rules_for(comp("x", json!({"type": "library", "owner": "ghost"}))), ["owner-missing"]);
+        assert_eq!(
+            rules_for(comp("x", json!({"type": "library"}))),
+            ["no-owner"]
+        );
+        assert_eq!(
+            rules_for(comp("x", json!({"type": "library", "owner": "ghost"}))),
+            ["owner-missing"]
+        );
         let user = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "User", "metadata": {"name": "u"}, "spec": {"memberOf": []}});
         assert!(rules_for(user).is_empty(), "users have no owner");
     }
@@ -403,7 +505,13 @@ mod tests {
         assert_eq!(rules_for(comp("x", spec)), ["dangling-relation"]);
         let odd = json!({"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {}});
         assert_eq!(rules_for(odd), ["unknown-kind"]);
-        assert_eq!(rules_for(comp("x", json!({"type": "microservice", "owner": "team-q"}))), ["unknown-type"]);
+        assert_eq!(
+            rules_for(comp(
+                "x",
+                json!({"type": "microservice", "owner": "team-q"})
+            )),
+            ["unknown-type"]
+        );
         let mut orphan = comp("x", json!({"type": "library", "owner": "team-q"}));
         orphan["metadata"]["annotations"] = json!({"backstage.io/orphan": "true"});
         assert_eq!(rules_for(orphan), ["orphan"]);
@@ -412,12 +520,16 @@ mod tests {
     #[test]
     fn production_services_need_runbook_and_on_call() {
         let quiet = json!({"type": "service", "lifecycle": "production", "owner": "team-q"});
-        assert_eq!(rules_for(comp("x", quiet.clone())), ["production-without-runbook", "production-without-on-call"]);
+        assert_eq!(
+            rules_for(comp("x", quiet.clone())),
+            ["production-without-runbook", "production-without-on-call"]
+        );
         let mut covered = comp("x", quiet);
         covered["metadata"]["annotations"] = json!({"opsgenie.com/team": "q"});
         covered["metadata"]["links"] = json!([{"url": "https://rb/x", "type": "runbook"}]);
         assert!(rules_for(covered).is_empty());
-        let experimental = json!({"type": "service", "lifecycle": "experimental", "owner": "team-q"});
+        let experimental =
+            json!({"type": "service", "lifecycle": "experimental", "owner": "team-q"});
         assert!(rules_for(comp("x", experimental)).is_empty());
     }
 
@@ -430,12 +542,26 @@ mod tests {
             {"type": "t", "level": "warning", "message": "careful"},
             {"type": "t", "level": "info", "message": "fine"}]});
         assert_eq!(rules_for(doc), ["processing-error", "processing-warning"]);
-        let f = unprocessed_finding(false, "location:default/l", Some("file:/x".into()), &["E: m".into()]);
-        assert_eq!((f.rule.as_str(), f.severity, f.message.as_str()), ("processing-pending", Severity::Warning, "E: m"));
-        assert_eq!(unprocessed_finding(true, "a:b/c", None, &[]).severity, Severity::Error);
+        let f = unprocessed_finding(
+            false,
+            "location:default/l",
+            Some("file:/x".into()),
+            &["E: m".into()],
+        );
+        assert_eq!(
+            (f.rule.as_str(), f.severity, f.message.as_str()),
+            ("processing-pending", Severity::Warning, "E: m")
+        );
+        assert_eq!(
+            unprocessed_finding(true, "a:b/c", None, &[]).severity,
+            Severity::Error
+        );
 
         let cat = catalog(vec![comp("x", ok_spec())]);
-        let dups = [Duplicate { entity_ref: "component:default/x".into(), sources: vec!["a".into(), "b".into()] }];
+        let dups = [Duplicate {
+            entity_ref: "component:default/x".into(),
+            sources: vec!["a".into(), "b".into()],
+        }];
         let found = local_findings(&cat, &dups, &|_| None);
         let dup = found.iter().find(|f| f.rule == "duplicate").unwrap();
         assert_eq!(dup.message, "in sources a, b; 'a' answers");
@@ -446,9 +572,16 @@ mod tests {
         let entity = Entity::from_value(comp("x", ok_spec())).unwrap();
         let local = CatalogEntity {
             entity: entity.clone(),
-            origin: Origin { source: "s".into(), location: "file:/repo/catalog-info.yaml".into(), line: Some(7) },
+            origin: Origin {
+                source: "s".into(),
+                location: "file:/repo/catalog-info.yaml".into(),
+                line: Some(7),
+            },
         };
-        assert_eq!(location_of(&local).as_deref(), Some("/repo/catalog-info.yaml:7"));
+        assert_eq!(
+            location_of(&local).as_deref(),
+            Some("/repo/catalog-info.yaml:7")
+        );
         let mut remote_entity = entity;
         remote_entity.metadata.annotations = Some(
             json!({"backstage.io/managed-by-location": "url:https://git/x/catalog-info.yaml"})
@@ -458,9 +591,16 @@ mod tests {
         );
         let remote = CatalogEntity {
             entity: remote_entity,
-            origin: Origin { source: "prod".into(), location: "https://backstage".into(), line: None },
+            origin: Origin {
+                source: "prod".into(),
+                location: "https://backstage".into(),
+                line: None,
+            },
         };
-        assert_eq!(location_of(&remote).as_deref(), Some("url:https://git/x/catalog-info.yaml"));
+        assert_eq!(
+            location_of(&remote).as_deref(),
+            Some("url:https://git/x/catalog-info.yaml")
+        );
 
         let mut docs = base();
         docs.push(comp("a", json!({"type": "library"})));
@@ -468,10 +608,28 @@ mod tests {
         docs.push(comp("c", json!({"type": "library", "owner": "ghost"})));
         let r = report(local_findings(&catalog(docs), &[], &|_| None));
         assert_eq!((r.errors, r.warnings), (2, 1));
-        let rules: Vec<_> = r.by_rule.iter().map(|c| (c.rule.as_str(), c.count)).collect();
-        assert_eq!(rules, [("no-owner", 1), ("owner-missing", 1), ("unknown-type", 1)]);
+        let rules: Vec<_> = r
+            .by_rule
+            .iter()
+            .map(|c| (c.rule.as_str(), c.count))
+            .collect();
+        assert_eq!(
+            rules,
+            [("no-owner", 1), ("owner-missing", 1), ("unknown-type", 1)]
+        );
         assert_eq!(r.findings[0].severity, Severity::Error);
-        let owners: Vec<_> = r.by_owner.iter().map(|o| (o.owner.as_str(), o.errors, o.warnings)).collect();
-        assert_eq!(owners, [("(no owner)", 1, 0), ("group:default/ghost", 1, 0), ("group:default/team-q", 0, 1)]);
+        let owners: Vec<_> = r
+            .by_owner
+            .iter()
+            .map(|o| (o.owner.as_str(), o.errors, o.warnings))
+            .collect();
+        assert_eq!(
+            owners,
+            [
+                ("(no owner)", 1, 0),
+                ("group:default/ghost", 1, 0),
+                ("group:default/team-q", 0, 1)
+            ]
+        );
     }
 }

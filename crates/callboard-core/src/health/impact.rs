@@ -70,9 +70,17 @@ pub struct Impact {
 /// Does this link reach people by chat?
 fn is_chat(title: &str, link_type: &str, url: &str) -> bool {
     let hay = format!("{title} {link_type} {url}").to_lowercase();
-    ["slack", "chat", "teams.microsoft", "discord", "mattermost", "zulip", "matrix.to"]
-        .iter()
-        .any(|n| hay.contains(n))
+    [
+        "slack",
+        "chat",
+        "teams.microsoft",
+        "discord",
+        "mattermost",
+        "zulip",
+        "matrix.to",
+    ]
+    .iter()
+    .any(|n| hay.contains(n))
 }
 
 fn owner_key(entity: &Entity) -> Option<String> {
@@ -89,8 +97,11 @@ fn owner_key(entity: &Entity) -> Option<String> {
 /// shortest distance) up to `max_depth` hops, and group them by owner.
 pub fn impact(lookup: &dyn EntityLookup, root: &str, max_depth: Option<usize>) -> Impact {
     let mut distance: HashMap<String, usize> = HashMap::from([(root.to_string(), 0)]);
-    let mut order: Vec<(String, usize, Option<std::sync::Arc<crate::catalog::CatalogEntity>>)> =
-        Vec::new();
+    let mut order: Vec<(
+        String,
+        usize,
+        Option<std::sync::Arc<crate::catalog::CatalogEntity>>,
+    )> = Vec::new();
     let mut queue = VecDeque::from([(root.to_string(), 0usize)]);
     let mut truncated = false;
     while let Some((key, depth)) = queue.pop_front() {
@@ -119,7 +130,8 @@ pub fn impact(lookup: &dyn EntityLookup, root: &str, max_depth: Option<usize>) -
         }
     }
     // Dangling dependents (in a relation, not in the catalog) count too.
-    let reached: std::collections::HashSet<&str> = order.iter().map(|(k, _, _)| k.as_str()).collect();
+    let reached: std::collections::HashSet<&str> =
+        order.iter().map(|(k, _, _)| k.as_str()).collect();
     let mut missing: Vec<(String, usize)> = distance
         .iter()
         .filter(|(k, d)| **d > 0 && !reached.contains(k.as_str()))
@@ -231,24 +243,40 @@ mod tests {
     fn team(name: &str, extra: serde_json::Value) -> serde_json::Value {
         let mut t = json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": name},
                "spec": {"type": "team", "children": [], "profile": {"email": format!("{name}@x.example")}}});
-        t["metadata"].as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        t["metadata"]
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         t
     }
 
     fn fixture() -> crate::catalog::Catalog {
         catalog(vec![
-            team("a", json!({"annotations": {"pagerduty.com/service-id": "PA"},
+            team(
+                "a",
+                json!({"annotations": {"pagerduty.com/service-id": "PA"},
                              "links": [{"url": "https://slack.example/a", "title": "#team-a"},
-                                       {"url": "https://wiki.example/a", "title": "Wiki"}]})),
+                                       {"url": "https://wiki.example/a", "title": "Wiki"}]}),
+            ),
             team("b", json!({})),
             json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource", "metadata": {"name": "db"},
                    "spec": {"type": "database", "owner": "a"}}),
             comp("api-svc", "a", "production", &["resource:db"]),
             comp("web", "b", "production", &["component:api-svc"]),
             comp("batch", "b", "experimental", &["resource:db"]),
-            comp("report", "b", "production", &["component:web", "component:batch"]),
+            comp(
+                "report",
+                "b",
+                "production",
+                &["component:web", "component:batch"],
+            ),
             comp("orphan", "nobody", "production", &["component:report"]),
-            comp("cycle", "a", "experimental", &["component:cycle", "component:web"]),
+            comp(
+                "cycle",
+                "a",
+                "experimental",
+                &["component:cycle", "component:web"],
+            ),
             comp("unrelated", "a", "production", &[]),
         ])
     }
@@ -261,7 +289,10 @@ mod tests {
         assert_eq!(i.production, 4);
         let owners: Vec<&str> = i.teams.iter().map(|t| t.owner.as_str()).collect();
         // b: web and report in production (2); a: api-svc (1); nobody: orphan (1) but fewer entities than a.
-        assert_eq!(owners, ["group:default/b", "group:default/a", "group:default/nobody"]);
+        assert_eq!(
+            owners,
+            ["group:default/b", "group:default/a", "group:default/nobody"]
+        );
         let b = &i.teams[0];
         let dist: Vec<(&str, usize)> = b
             .entities
@@ -270,10 +301,17 @@ mod tests {
             .collect();
         assert_eq!(
             dist,
-            [("component:default/batch", 1), ("component:default/report", 2), ("component:default/web", 2)]
+            [
+                ("component:default/batch", 1),
+                ("component:default/report", 2),
+                ("component:default/web", 2)
+            ]
         );
         let a = &i.teams[1];
-        assert_eq!(a.on_call, [("pagerduty.com/service-id".to_string(), "PA".to_string())]);
+        assert_eq!(
+            a.on_call,
+            [("pagerduty.com/service-id".to_string(), "PA".to_string())]
+        );
         assert_eq!(a.email.as_deref(), Some("a@x.example"));
         assert_eq!(a.chat.len(), 1);
         assert_eq!(a.chat[0].url, "https://slack.example/a");

@@ -63,16 +63,22 @@ struct Row {
 impl Row {
     fn into_unprocessed(self, state: UnprocessedState) -> Unprocessed {
         let entity = self.unprocessed_entity.unwrap_or_default();
-        let field = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
+        let field =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_string);
         let metadata = entity.get("metadata").cloned().unwrap_or_default();
-        let entity_ref = self.entity_ref.map(|r| r.to_lowercase()).unwrap_or_else(|| {
-            EntityRef::new(
-                field(&entity, "kind").as_deref().unwrap_or("unknown"),
-                field(&metadata, "namespace").as_deref().unwrap_or("default"),
-                field(&metadata, "name").as_deref().unwrap_or("unknown"),
-            )
-            .canonical()
-        });
+        let entity_ref = self
+            .entity_ref
+            .map(|r| r.to_lowercase())
+            .unwrap_or_else(|| {
+                EntityRef::new(
+                    field(&entity, "kind").as_deref().unwrap_or("unknown"),
+                    field(&metadata, "namespace")
+                        .as_deref()
+                        .unwrap_or("default"),
+                    field(&metadata, "name").as_deref().unwrap_or("unknown"),
+                )
+                .canonical()
+            });
         let annotation = |k: &str| {
             metadata
                 .get("annotations")
@@ -111,9 +117,14 @@ impl Row {
 
 impl Remote {
     /// One of the two unprocessed lists.
-    pub async fn unprocessed(&self, state: UnprocessedState) -> Result<Vec<Unprocessed>, RemoteError> {
+    pub async fn unprocessed(
+        &self,
+        state: UnprocessedState,
+    ) -> Result<Vec<Unprocessed>, RemoteError> {
         let url = self.api(state.path());
-        let body = self.fetch(Method::GET, url.clone(), None, &mut |_| {}).await?;
+        let body = self
+            .fetch(Method::GET, url.clone(), None, &mut |_| {})
+            .await?;
         let answer: Answer = self.parse(&url, &body)?;
         Ok(answer
             .entities

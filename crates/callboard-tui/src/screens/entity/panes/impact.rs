@@ -59,7 +59,10 @@ pub(super) fn impact(b: &mut Lines<'_>, i: &Impact) {
         }
         if let Some(email) = &team.email {
             b.push(
-                vec![Span::raw("    "), Span::styled(one_line(email).into_owned(), t.text)],
+                vec![
+                    Span::raw("    "),
+                    Span::styled(one_line(email).into_owned(), t.text),
+                ],
                 Some(Target::Email(email.clone())),
             );
         }
@@ -84,7 +87,10 @@ pub(super) fn impact(b: &mut Lines<'_>, i: &Impact) {
                         if e.production { "● " } else { "· " }.to_string(),
                         if e.production { t.warn } else { t.dim },
                     ),
-                    Span::styled(entity_ref::short_ref(&one_line(&e.entity_ref)).into_owned(), t.text),
+                    Span::styled(
+                        entity_ref::short_ref(&one_line(&e.entity_ref)).into_owned(),
+                        t.text,
+                    ),
                     Span::styled(
                         format!(
                             "  {} hop{}",
@@ -101,7 +107,11 @@ pub(super) fn impact(b: &mut Lines<'_>, i: &Impact) {
             );
         }
         if team.entities.len() > PER_TEAM {
-            b.text(4, &format!("+{} more", team.entities.len() - PER_TEAM), t.dim);
+            b.text(
+                4,
+                &format!("+{} more", team.entities.len() - PER_TEAM),
+                t.dim,
+            );
         }
     }
     b.push(
@@ -109,7 +119,11 @@ pub(super) fn impact(b: &mut Lines<'_>, i: &Impact) {
             Span::raw("  "),
             Span::styled("Page list".to_string(), t.heading),
             Span::styled(
-                format!(" — {} line{}, y copies them all", i.page_list.len(), if i.page_list.len() == 1 { "" } else { "s" }),
+                format!(
+                    " — {} line{}, y copies them all",
+                    i.page_list.len(),
+                    if i.page_list.len() == 1 { "" } else { "s" }
+                ),
                 t.dim,
             ),
         ],
@@ -117,6 +131,11 @@ pub(super) fn impact(b: &mut Lines<'_>, i: &Impact) {
         Some(Target::Value(i.page_list.join(" ; "))),
     );
     for line in &i.page_list {
-        b.field("", &one_line(line), t.text, Some(Target::Value(line.clone())));
+        b.field(
+            "",
+            &one_line(line),
+            t.text,
+            Some(Target::Value(line.clone())),
+        );
     }
 }
