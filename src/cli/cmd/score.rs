@@ -60,20 +60,30 @@ pub fn run(ctx: &Session, args: &[String], min: Option<&str>, out: &mut dyn Writ
             Err(code) => return Ok(code),
         }
     }
-    let catalog = load_catalog(&store)?;
     let detailed = !refs.is_empty() && filters.is_empty();
+    // A few refs are read from the cache one by one; lists load the
+    // whole catalog into memory once.
+    let catalog = if detailed {
+        None
+    } else {
+        Some(load_catalog(&store)?)
+    };
+    let lookup: &dyn EntityLookup = match &catalog {
+        Some(c) => c,
+        None => &store,
+    };
     if !filters.is_empty() {
         keys.extend(filtered(&store, &filters)?);
-    } else if refs.is_empty() {
-        keys.extend(catalog.entities().iter().map(|e| e.entity.ref_key()));
+    } else if let (Some(c), true) = (&catalog, refs.is_empty()) {
+        keys.extend(c.entities().iter().map(|e| e.entity.ref_key()));
     }
     let mut scores = Vec::new();
     let mut unscored = Vec::new();
     for key in &keys {
-        let Some(found) = catalog.get(key) else {
+        let Some(found) = lookup.get(key) else {
             continue;
         };
-        match score_one(ctx, &catalog, &found, &card) {
+        match score_one(ctx, lookup, &found, &card) {
             Some(s) => scores.push(s),
             None => unscored.push(key.clone()),
         }
@@ -152,7 +162,7 @@ fn filtered(store: &Store, filters: &[&String]) -> Result<Vec<String>> {
 /// Score one entity as `show` sees it (its docs runbook read offline).
 pub fn score_one(
     ctx: &Session,
-    catalog: &Catalog,
+    catalog: &dyn EntityLookup,
     found: &callboard_core::catalog::CatalogEntity,
     card: &Scorecard,
 ) -> Option<EntityScore> {
