@@ -139,6 +139,19 @@ pub enum Command {
         #[arg(long, short = 'd', value_name = "N")]
         depth: Option<usize>,
     },
+    /// The catalog's problems, grouped by rule and owner, with where to fix
+    /// them (and, for Backstage sources, what the backend failed to
+    /// process); exit 1 when there are errors.
+    Hygiene,
+    /// Who to page when an entity goes down: its dependents grouped by
+    /// owning team, with on-call, email and chat, and a page list.
+    Impact {
+        #[arg(value_name = "REF")]
+        entity: String,
+        /// Stop after this many levels.
+        #[arg(long, short = 'd', value_name = "N")]
+        depth: Option<usize>,
+    },
     /// Software templates: list them, run them locally or on Backstage.
     Template {
         #[command(subcommand)]
@@ -163,6 +176,17 @@ pub enum Command {
         /// Render for this many columns (default: the terminal's, else 100).
         #[arg(long, value_name = "COLUMNS")]
         width: Option<u16>,
+    },
+    /// Scorecards: the level each entity reaches (Bronze, Silver, Gold by
+    /// default) and the next steps; a summary per level and owner.
+    Score {
+        /// Refs to score, or search filters (`kind:component owner:team-a`);
+        /// none: every entity.
+        #[arg(value_name = "REF")]
+        entities: Vec<String>,
+        /// Exit 1 when any listed entity is below this level (for CI).
+        #[arg(long, value_name = "LEVEL")]
+        min: Option<String>,
     },
     /// Lint catalog files: errors with file:line:col, dangling refs, owners.
     Validate {
@@ -277,6 +301,13 @@ fn dispatch(cli: Cli) -> Result<u8> {
         }) => cmd::deps::run(&ctx, &entity, reverse, depth, &mut out)?,
         Some(Command::Validate { paths, strict }) => {
             cmd::validate::run(&ctx, &paths, strict, &mut out)?
+        }
+        Some(Command::Hygiene) => cmd::hygiene::run(&ctx, &mut out)?,
+        Some(Command::Impact { entity, depth }) => {
+            cmd::impact::run(&ctx, &entity, depth, &mut out)?
+        }
+        Some(Command::Score { entities, min }) => {
+            cmd::score::run(&ctx, &entities, min.as_deref(), &mut out)?
         }
         Some(Command::Template { command }) => cmd::template::run(&ctx, command, &mut out)?,
         Some(Command::Completions { .. } | Command::Man) => unreachable!("answered above"),

@@ -228,6 +228,14 @@ pub fn render_show(r: &ShowReport, style: Style) -> String {
             continuation(&mut out, &line);
         }
     }
+    for (i, surface) in r.surfaces.iter().enumerate() {
+        let line = format!("{}  {}", clean(&surface.title()), clean(&surface.detail()));
+        if i == 0 {
+            field(&mut out, style, "SURFACES", &line);
+        } else {
+            continuation(&mut out, &line);
+        }
+    }
     if !r.tags.is_empty() {
         let tags: Vec<String> = r.tags.iter().map(|t| clean(t)).collect();
         field(&mut out, style, "TAGS", &tags.join(", "));

@@ -14,6 +14,7 @@ mod cli_options;
 mod completions;
 mod docs_cli;
 mod large_files;
+mod health;
 mod local_source;
 mod people;
 mod proptest_parsers;

@@ -8,6 +8,7 @@ mod backend;
 
 mod docs;
 mod refresh;
+mod hygiene;
 mod remote;
 mod search;
 mod signin;

@@ -10,6 +10,7 @@ mod tmux;
 mod docs_code;
 mod people;
 mod backend_search;
+mod health;
 mod ranking;
 mod template_form;
 mod template_run_log;

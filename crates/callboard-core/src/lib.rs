@@ -12,6 +12,7 @@
 
 pub mod catalog;
 pub mod docs;
+pub mod health;
 pub mod report;
 pub mod search;
 pub mod template;

@@ -10,6 +10,7 @@ use crate::catalog::index::{
     RelatedRef,
 };
 use crate::catalog::org::{profile, Ownership, Profile};
+use crate::catalog::surfaces::{surfaces, Surface, SurfaceHosts};
 use crate::catalog::{CatalogEntity, EntityLookup, EntityRef, Kind, Link, RefContext};
 use crate::docs::runbook::DocsRunbook;
 
@@ -38,6 +39,9 @@ pub struct ShowReport {
     pub tags: Vec<String>,
     pub labels: Vec<(String, String)>,
     pub annotations: Vec<(String, String)>,
+    /// Well-known annotations as links, commands and facts (GitHub,
+    /// Kubernetes, PagerDuty, …); see [`crate::catalog::surfaces`].
+    pub surfaces: Vec<Surface>,
     pub relations: Vec<RelatedRef>,
     /// A group's or user's profile: display name, email, parent and child
     /// groups, members, the groups a user is in.
@@ -107,9 +111,11 @@ impl ShowReport {
         };
         let relations = related(lookup, e);
         let people = matches!(e.known_kind(), Some(Kind::Group | Kind::User));
+        let annotations: Vec<(String, String)> = pairs(e.annotations());
         ShowReport {
             profile: profile(lookup, e, &relations),
             owns: people.then(|| Ownership::of(&relations)),
+            surfaces: surfaces(&e.ref_key(), &annotations, &SurfaceHosts::default()),
             entity_ref: e.ref_key(),
             kind: e.kind.clone(),
             namespace: e.namespace().to_string(),
@@ -126,7 +132,7 @@ impl ShowReport {
             docs_runbook,
             tags: e.tags().into_iter().map(str::to_string).collect(),
             labels: pairs(e.labels()),
-            annotations: pairs(e.annotations()),
+            annotations,
             relations,
             source: found.origin.source.clone(),
             location,
@@ -136,6 +142,15 @@ impl ShowReport {
                 .cloned()
                 .collect(),
         }
+    }
+}
+
+impl ShowReport {
+    /// The surfaces again with the configured per-company hosts (`build`
+    /// uses none).
+    pub fn with_hosts(mut self, hosts: &SurfaceHosts) -> ShowReport {
+        self.surfaces = surfaces(&self.entity_ref, &self.annotations, hosts);
+        self
     }
 }
 
@@ -182,6 +197,8 @@ impl EntityDetail {
 pub struct DepsDetail {
     pub depends_on: DepTree,
     pub depended_on_by: DepTree,
+    /// The dependents grouped by owning team: who to page.
+    pub impact: crate::health::Impact,
 }
 
 impl DepsDetail {
@@ -189,6 +206,7 @@ impl DepsDetail {
         DepsDetail {
             depends_on: dependency_tree(lookup, key, Direction::DependsOn, None),
             depended_on_by: dependency_tree(lookup, key, Direction::DependedOnBy, None),
+            impact: crate::health::impact(lookup, key, None),
         }
     }
 }

@@ -41,6 +41,122 @@ pub struct Config {
     /// forces `mono`).
     #[serde(default)]
     pub theme: Option<String>,
+    /// Per-company hosts that turn annotations into links (PagerDuty,
+    /// Grafana, Sentry, Argo CD, Jenkins, …).
+    #[serde(default)]
+    pub surfaces: SurfacesConfig,
+    /// Scorecard levels and rules (`callboard score`, the Health section).
+    #[serde(default)]
+    pub scorecards: ScorecardsConfig,
+}
+
+/// The `scorecards:` section: levels lowest first, and rules (each a
+/// check, the level it counts for, and optionally the kinds it applies
+/// to). Rules given replace the default rules.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardsConfig {
+    #[serde(default)]
+    pub levels: Option<Vec<String>>,
+    #[serde(default)]
+    pub rules: Option<Vec<ScorecardRuleConfig>>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScorecardRuleConfig {
+    pub check: String,
+    pub level: String,
+    #[serde(default)]
+    pub kinds: Option<Vec<String>>,
+}
+
+impl ScorecardsConfig {
+    /// The scorecard the core scores with (the defaults when unset).
+    pub fn scorecard(&self) -> Result<callboard_core::health::Scorecard> {
+        let rules = self.rules.as_ref().map(|rules| {
+            rules
+                .iter()
+                .map(|r| callboard_core::health::levels::RuleSpec {
+                    check: r.check.clone(),
+                    level: r.level.clone(),
+                    kinds: r.kinds.clone(),
+                })
+                .collect()
+        });
+        Ok(callboard_core::health::Scorecard::from_config(
+            self.levels.clone(),
+            rules,
+        )?)
+    }
+}
+
+/// The `surfaces:` section: base URLs of the tools whose host varies per
+/// company. `pagerduty` may be the account's subdomain alone.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SurfacesConfig {
+    #[serde(default)]
+    pub github: Option<String>,
+    #[serde(default)]
+    pub gitlab: Option<String>,
+    #[serde(default)]
+    pub pagerduty: Option<String>,
+    #[serde(default)]
+    pub opsgenie: Option<String>,
+    #[serde(default)]
+    pub grafana: Option<String>,
+    #[serde(default)]
+    pub sentry: Option<String>,
+    #[serde(default)]
+    pub sonarqube: Option<String>,
+    #[serde(default)]
+    pub argocd: Option<String>,
+    #[serde(default)]
+    pub jenkins: Option<String>,
+}
+
+impl SurfacesConfig {
+    /// The hosts as the core reads them.
+    pub fn hosts(&self) -> callboard_core::catalog::surfaces::SurfaceHosts {
+        callboard_core::catalog::surfaces::SurfaceHosts {
+            github: self.github.clone(),
+            gitlab: self.gitlab.clone(),
+            pagerduty: self.pagerduty.clone(),
+            opsgenie: self.opsgenie.clone(),
+            grafana: self.grafana.clone(),
+            sentry: self.sentry.clone(),
+            sonarqube: self.sonarqube.clone(),
+            argocd: self.argocd.clone(),
+            jenkins: self.jenkins.clone(),
+        }
+    }
+
+    fn check(&self) -> Result<()> {
+        let hosts = [
+            ("github", &self.github),
+            ("gitlab", &self.gitlab),
+            ("opsgenie", &self.opsgenie),
+            ("grafana", &self.grafana),
+            ("sentry", &self.sentry),
+            ("sonarqube", &self.sonarqube),
+            ("argocd", &self.argocd),
+            ("jenkins", &self.jenkins),
+        ];
+        for (key, value) in hosts {
+            if let Some(url) = value {
+                check_url(&format!("surfaces.{key}"), url)?;
+            }
+        }
+        if let Some(pd) = &self.pagerduty {
+            if pd.contains("://") {
+                check_url("surfaces.pagerduty", pd)?;
+            } else if pd.is_empty() || !pd.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+                bail!("surfaces.pagerduty: give the account's subdomain (acme for https://acme.pagerduty.com) or its URL");
+            }
+        }
+        Ok(())
+    }
 }
 
 /// One key (`ctrl-d`) or several (`[j, down]`) bound to a TUI action.
@@ -384,6 +500,8 @@ impl Config {
     }
 
     fn check(&self) -> Result<()> {
+        self.surfaces.check()?;
+        self.scorecards.scorecard()?;
         let mut seen = std::collections::HashSet::new();
         for source in &self.sources {
             if source.name.trim().is_empty() {
@@ -565,6 +683,39 @@ mod tests {
             config.rules.allow.as_deref(),
             Some(&["Component".to_string()][..])
         );
+    }
+
+    #[test]
+    fn surfaces_and_scorecards_sections() {
+        let config = Config::parse(
+            "surfaces:\n  pagerduty: acme\n  grafana: https://g.example.com\nscorecards:\n  levels: [Basic, Ready]\n  rules:\n    - {check: owner, level: Basic}\n    - {check: runbook, level: Ready, kinds: [Component]}\n",
+        )
+        .unwrap();
+        let hosts = config.surfaces.hosts();
+        assert_eq!(hosts.pagerduty.as_deref(), Some("acme"));
+        assert_eq!(hosts.grafana.as_deref(), Some("https://g.example.com"));
+        let card = config.scorecards.scorecard().unwrap();
+        assert_eq!(card.levels, ["Basic", "Ready"]);
+        assert_eq!(card.rules.len(), 2);
+        assert_eq!(
+            Config::default()
+                .scorecards
+                .scorecard()
+                .unwrap()
+                .levels
+                .len(),
+            3
+        );
+        for bad in [
+            "surfaces:\n  grafana: grafana.example.com\n",
+            "surfaces:\n  pagerduty: 'a b'\n",
+            "surfaces:\n  nope: x\n",
+            "scorecards:\n  rules:\n    - {check: nope, level: Gold}\n",
+            "scorecards:\n  rules:\n    - {check: owner, level: Platinum}\n",
+            "scorecards:\n  levels: [A]\n",
+        ] {
+            assert!(Config::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -25,6 +25,15 @@ impl<T> Loadable<T> {
     }
 }
 
+/// What the config says beyond keys and theme, for the entity panes:
+/// the per-company hosts of plugin surfaces, the scorecard of the Health
+/// section.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub surfaces: callboard_core::catalog::surfaces::SurfaceHosts,
+    pub scorecard: callboard_core::health::Scorecard,
+}
+
 /// Entity details by canonical ref.
 pub type Details = HashMap<String, Loadable<Arc<EntityDetail>>>;
 /// Dependency trees by canonical ref.

@@ -94,6 +94,8 @@ pub fn run(workers: WorkerConfig, config: &Config) -> Result<()> {
         size,
         now_ms(),
     );
+    app.settings.surfaces = config.surfaces.hosts();
+    app.settings.scorecard = config.scorecards.scorecard()?;
     let wake_pending = Arc::new(AtomicBool::new(false));
     let notify = {
         let tx = tx.clone();

@@ -25,7 +25,8 @@ pub fn run(ctx: &Session, input: &str, out: &mut dyn Write) -> Result<u8> {
         Vec::new()
     };
     let runbook = find_offline(&store, &found, &ctx.sources, ctx.cache.dir());
-    let mut report = ShowReport::build(&store, &found, &sources, runbook);
+    let mut report = ShowReport::build(&store, &found, &sources, runbook)
+        .with_hosts(&ctx.config.surfaces.hosts());
     if store.read_as_user(&found.origin.source) {
         callboard_core::catalog::index::hide_unreadable(&mut report.relations);
     }

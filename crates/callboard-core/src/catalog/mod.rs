@@ -7,6 +7,7 @@ pub mod entity_ref;
 pub mod index;
 pub mod org;
 pub mod relations;
+pub mod surfaces;
 pub mod validate;
 
 pub use entity::{Entity, Kind, Link, Metadata, Relation};

@@ -32,7 +32,7 @@ use crate::widgets::LineEdit;
 use callboard_core::docs::runbook::DocsRunbook;
 
 // Where the tests, benchmarks and the binary find the state types.
-pub use crate::model::{Deps, Details, Effect, Env, Loadable, Message, Mode, SyncState};
+pub use crate::model::{Deps, Details, Effect, Env, Loadable, Message, Mode, Settings, SyncState};
 pub use crate::screens::catalog::{CatalogScreen, Focus};
 pub use crate::screens::entity::{
     EntityStack, EntityView, NodeId, Pending, API, DEFAULT_EXPAND, DEPENDENCIES, DOCS, OVERVIEW,
@@ -63,6 +63,7 @@ macro_rules! cx {
             details: &$app.details,
             deps: &$app.deps,
             message: $app.message.as_ref(),
+            settings: &$app.settings,
             out: Vec::new(),
         }
     };
@@ -105,6 +106,8 @@ pub struct App {
     pub spinner: usize,
     /// The software templates screens, over everything else when open.
     pub templates: Option<TemplateScreen>,
+    /// Surfaces' hosts (and what else the config gives the panes).
+    pub settings: Settings,
     /// Input typed ahead of the matcher: a key that acts on the list's
     /// selection waits (with everything after it) until the list answers
     /// the query typed before it, as in fzf.
@@ -146,6 +149,7 @@ impl App {
             spinner: 0,
             templates: None,
             held: VecDeque::new(),
+            settings: Settings::default(),
         }
     }
 

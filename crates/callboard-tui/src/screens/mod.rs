@@ -21,7 +21,7 @@ use ratatui::Frame;
 
 use crate::keymap::{Action, Keymap, Scope};
 use crate::messages::Request;
-use crate::model::{Deps, Details, Effect, Loadable, Message, Mode, SyncState};
+use crate::model::{Deps, Details, Effect, Loadable, Message, Mode, Settings, SyncState};
 use crate::theme::Theme;
 use callboard_core::docs::runbook::DocsRunbook;
 use callboard_core::text;
@@ -126,6 +126,8 @@ pub struct Cx<'a> {
     pub details: &'a Details,
     pub deps: &'a Deps,
     pub message: Option<&'a Message>,
+    /// What the config gives the panes (surfaces' hosts).
+    pub settings: &'a Settings,
     pub out: Vec<Cmd>,
 }
 

@@ -27,6 +27,7 @@ mod refresh;
 mod retry;
 mod search;
 mod sync;
+pub mod unprocessed;
 
 use std::sync::Arc;
 

@@ -4,6 +4,7 @@
 //! agree on what is where. Every catalog string is sanitized here.
 
 mod api;
+mod impact;
 mod overview;
 mod owner;
 mod people;

@@ -109,6 +109,8 @@ pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
     for (i, link) in r.links.iter().enumerate() {
         link_line(b, if i == 0 { "Links" } else { "" }, link);
     }
+    health(b, cx, d);
+    surfaces(b, cx, r);
     if !r.tags.is_empty() {
         let tags: Vec<String> = r.tags.iter().map(|s| one_line(s).into_owned()).collect();
         b.field("Tags", &tags.join(" · "), t.text, None);
@@ -166,6 +168,93 @@ pub(super) fn overview(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
             &format!("{} (lower priority, not shown)", names.join(", ")),
             t.dim,
             None,
+        );
+    }
+}
+
+/// Plugin surfaces (GitHub, Kubernetes, PagerDuty, …): a link opens with
+/// `o` and copies with `y`; a command or a value copies.
+fn surfaces(b: &mut Lines<'_>, cx: &Cx, r: &callboard_core::report::ShowReport) {
+    let t = b.theme;
+    let list = callboard_core::catalog::surfaces::surfaces(
+        &r.entity_ref,
+        &r.annotations,
+        &cx.settings.surfaces,
+    );
+    for (i, s) in list.iter().enumerate() {
+        let (style, target) = match (&s.url, &s.command) {
+            (Some(url), _) => (
+                t.link,
+                Target::Link {
+                    url: url.clone(),
+                    runbook: false,
+                },
+            ),
+            (None, Some(command)) => (t.accent, Target::Value(command.clone())),
+            (None, None) => (t.text, Target::Value(s.value.clone())),
+        };
+        let style = if s.needs_setting.is_some() {
+            t.dim
+        } else {
+            style
+        };
+        b.field(
+            if i == 0 { "Surfaces" } else { "" },
+            &format!("{}: {}", one_line(&s.title()), one_line(&s.detail())),
+            style,
+            Some(target),
+        );
+    }
+}
+
+/// The Health section: the scorecard level reached and what is missing for
+/// the next (each step's fix copies with `y`).
+fn health(b: &mut Lines<'_>, cx: &Cx, d: &EntityDetail) {
+    use callboard_core::health::{score, Subject};
+    let t = b.theme;
+    let subject = Subject {
+        report: &d.report,
+        owner_links: &d.owner_links,
+    };
+    let Some(s) = score(subject, &cx.settings.scorecard) else {
+        return;
+    };
+    let passed = s.checks.iter().filter(|c| c.passed).count();
+    let reached = s.level.as_deref().unwrap_or("no level");
+    let summary = match &s.next_level {
+        Some(next) => format!(
+            "{} · {passed}/{} checks · {} to {}",
+            one_line(reached),
+            s.checks.len(),
+            match s.next_steps.len() {
+                1 => "1 step".to_string(),
+                n => format!("{n} steps"),
+            },
+            one_line(next)
+        ),
+        None => format!("{} · every check passes", one_line(reached)),
+    };
+    let style = if s.next_level.is_none() {
+        t.accent
+    } else if s.level.is_none() {
+        t.warn
+    } else {
+        t.text
+    };
+    b.field("Health", &summary, style, None);
+    for step in &s.next_steps {
+        let fix = step.fix.clone().unwrap_or_default();
+        b.field(
+            "",
+            &format!("✗ {}: {}", one_line(&step.check), one_line(&step.message)),
+            t.warn,
+            Some(Target::Value(fix.clone())),
+        );
+        b.field(
+            "",
+            &format!("  fix: {}", one_line(&fix)),
+            t.dim,
+            Some(Target::Value(fix)),
         );
     }
 }

@@ -117,6 +117,7 @@ pub(super) fn dependencies(b: &mut Lines<'_>, cx: &Cx, view: &EntityView) {
             b.text(2, "(more beyond the depth limit)", t.dim);
         }
     }
+    super::impact::impact(b, &deps.impact);
     b.blank();
     b.text(0, &expand_keys, t.dim);
 }
