@@ -100,14 +100,18 @@ impl Plan {
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
         let mut score_table = |atom: &Atom, table: usize, weight: u32| -> Vec<u32> {
-            let needle: String = atom.needle_text().chars().collect();
+            let needle: String = atom
+                .needle_text()
+                .chars()
+                .collect::<String>()
+                .to_lowercase();
             (0..corpus.tables[table].len())
                 .map(|id| {
                     let s = corpus.vocab(table, id as u32);
                     let s = if table == T_OWNER { ref_name(s) } else { s };
                     // The word is the whole value (an owner, a tag, a type):
                     // as good a match as one in the name.
-                    let weight = if !atom.negative && s.to_lowercase() == needle.to_lowercase() {
+                    let weight = if !atom.negative && s.to_lowercase() == needle {
                         weight.max(W_NAME)
                     } else {
                         weight
