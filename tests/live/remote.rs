@@ -140,30 +140,25 @@ fn drop_relations_to(mut show: Value, differ: &BTreeSet<String>) -> Value {
     if let Some(Value::Array(relations)) = show.get_mut("relations") {
         relations.retain(|r| !differ.contains(r["target_ref"].as_str().unwrap_or_default()));
     }
-    // What a group owns is counted from the same relations: drop those
-    // entities from the list and from the counts.
-    if let Some(owns) = show.get_mut("owns").filter(|o| o.is_object()) {
-        let mut dropped: Vec<String> = Vec::new();
+    // What a group or user owns lists the same targets: drop them there
+    // too and count the rest again (the list is in kind order).
+    if let Some(owns) = show.get_mut("owns").and_then(Value::as_object_mut) {
+        let mut by_kind: Vec<Value> = Vec::new();
+        let mut total = 0;
         if let Some(Value::Array(entities)) = owns.get_mut("entities") {
-            entities.retain(|e| {
-                let keep = !differ.contains(e["entity_ref"].as_str().unwrap_or_default());
-                if !keep {
-                    dropped.push(e["kind"].as_str().unwrap_or_default().to_string());
-                }
-                keep
-            });
-        }
-        if let Some(total) = owns["total"].as_u64() {
-            owns["total"] = Value::from(total - dropped.len() as u64);
-        }
-        if let Some(Value::Array(by_kind)) = owns.get_mut("by_kind") {
-            for kind in &dropped {
-                if let Some(k) = by_kind.iter_mut().find(|k| k["kind"] == kind.as_str()) {
-                    k["count"] = Value::from(k["count"].as_u64().unwrap_or(1) - 1);
+            entities.retain(|e| !differ.contains(e["entity_ref"].as_str().unwrap_or_default()));
+            total = entities.len();
+            for e in entities.iter() {
+                match by_kind.last_mut() {
+                    Some(last) if last["kind"] == e["kind"] => {
+                        last["count"] = (last["count"].as_u64().unwrap_or(0) + 1).into();
+                    }
+                    _ => by_kind.push(serde_json::json!({"kind": e["kind"], "count": 1})),
                 }
             }
-            by_kind.retain(|k| k["count"].as_u64() != Some(0));
         }
+        owns.insert("total".into(), total.into());
+        owns.insert("by_kind".into(), by_kind.into());
     }
     show
 }

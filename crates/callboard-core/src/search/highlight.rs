@@ -96,7 +96,7 @@ mod tests {
         let h = highlight(&records, "ledger kafka", "ledger-events");
         assert_eq!(h.name, vec![0, 1, 2, 3, 4, 5]);
         // The title scores better than the name here (a word start).
-        let records = vec![with(rec("API", "paymentsapi", ""), |r| {
+        let records = vec![with(rec("Component", "paymentsapi", ""), |r| {
             r.title = "Payments Api".into()
         })];
         let h = highlight(&records, "api", "paymentsapi");

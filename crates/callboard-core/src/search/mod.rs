@@ -17,7 +17,8 @@
 //! # How a record matches
 //! Every positive atom must match **one field** of the record, and the best
 //! field counts (weights: name ×4, title ×3, kind/type/owner/tag ×2,
-//! description ×1; the whole text equal to the name adds a large bonus):
+//! description ×1; a word equal to a whole kind, type, owner or tag counts
+//! ×4 like a name; the whole text equal to the name adds a large bonus):
 //!
 //! * name, title, kind, type, the owner's name and each tag: nucleo fuzzy
 //!   (or the atom's own kind: substring, prefix, suffix, exact);

@@ -1,7 +1,8 @@
 //! A query compiled against one corpus, and how one record scores.
 //!
 //! Every positive atom must match **one field** of a record, and the best
-//! field counts: name ×4, title ×3, kind/type/owner name/tag ×2, and, only
+//! field counts: name ×4, title ×3, kind/type/owner name/tag ×2 (×4 when
+//! the word is the whole value), and, only
 //! when none of those matched, the description ×1 by substring. The atom
 //! scores are summed; the whole text equal to the name adds
 //! [`EXACT_NAME_BONUS`]. A `!word` excludes a record if the word is in any of
@@ -99,10 +100,22 @@ impl Plan {
         let mut matcher = Matcher::new(Config::DEFAULT);
         let mut buf = Vec::new();
         let mut score_table = |atom: &Atom, table: usize, weight: u32| -> Vec<u32> {
+            let needle: String = atom
+                .needle_text()
+                .chars()
+                .collect::<String>()
+                .to_lowercase();
             (0..corpus.tables[table].len())
                 .map(|id| {
                     let s = corpus.vocab(table, id as u32);
                     let s = if table == T_OWNER { ref_name(s) } else { s };
+                    // The word is the whole value (an owner, a tag, a type):
+                    // as good a match as one in the name.
+                    let weight = if !atom.negative && s.to_lowercase() == needle {
+                        weight.max(W_NAME)
+                    } else {
+                        weight
+                    };
                     atom.score(Utf32Str::new(s, &mut buf), &mut matcher)
                         .map_or(0, |v| (u32::from(v) + 1) * weight)
                 })
@@ -451,6 +464,29 @@ mod tests {
         assert_eq!(found.len(), 4);
         assert!(found[2..].contains(&"ledger".to_string()));
         assert!(found[2..].contains(&"team-a".to_string()));
+    }
+
+    /// A word that is a whole field (the owner here) is as good a match
+    /// as a name: it beats a name the letters are merely scattered over
+    /// (`t`…`e`…`a`…`m`…`-`…`a` in artist-engagement-portal), and among
+    /// equal matches components come before systems.
+    #[test]
+    fn a_whole_field_equal_to_the_word_beats_a_scattered_name() {
+        let records = vec![
+            rec("System", "artist-engagement-portal", "group:default/team-a"),
+            rec("Component", "artist-lookup", "group:default/team-a"),
+            rec("Group", "team-a", ""),
+            rec("Component", "other", "group:default/team-ab"),
+        ];
+        assert_eq!(
+            find(&records, "team-a"),
+            [
+                "team-a",
+                "artist-lookup",
+                "artist-engagement-portal",
+                "other"
+            ]
+        );
     }
 
     #[test]
