@@ -176,6 +176,8 @@ fn collect_values(args: &RunArgs, pages: &[Value]) -> Result<Map<String, Value>,
     if let Some(file) = &args.values {
         let text = callboard_io::safe_fs::read_regular_text(file, 4 << 20)
             .map_err(|e| format!("--values {}: {e}", file.display()))?;
+        callboard_core::text::yaml_guard::check(&text)
+            .map_err(|e| format!("--values {}: {e}", file.display()))?;
         let v: Value = serde_norway::from_str(&text)
             .map_err(|e| format!("--values {}: not YAML or JSON: {e}", file.display()))?;
         match v {

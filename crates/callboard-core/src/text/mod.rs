@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 pub mod sanitize;
+pub mod yaml_guard;
 
 pub use sanitize::{sanitize, sanitize_line};
 
