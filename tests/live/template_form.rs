@@ -27,6 +27,7 @@ fn harness(url: &str, cache: &std::path::Path) -> Harness {
             timeout: Duration::from_secs(20),
             ca_cert: None,
             refresh_after: None,
+            ..Endpoint::from_url(url)
         }),
     };
     Harness::over(cache, vec![source], (80, 24))
