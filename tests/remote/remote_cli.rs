@@ -301,9 +301,26 @@ fn proxies_come_from_the_environment() {
     let server = Server::start();
     let proxy = Proxy::start(server.addr);
     let env = Env::new();
-    // A host that does not resolve: only the proxy can reach it.
+    // Plain HTTP to another host: the token is not sent unless the source
+    // opts in, so nothing reaches the proxy.
     let out = env
         .cmd(&["--endpoint", "http://backstage.invalid", "sync"])
+        .env("HTTP_PROXY", format!("http://{}", proxy.addr))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("refusing to send the token over plain HTTP"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(proxy.relayed.lock().unwrap().is_empty());
+    let config = env.write_config(
+        "sources:\n  - name: prod\n    url: http://backstage.invalid\n    token: {env: CALLBOARD_TOKEN}\n    allow_insecure_http: true\n",
+    );
+    // A host that does not resolve: only the proxy can reach it.
+    let out = env
+        .cmd(&["--config", &config, "sync"])
         .env("HTTP_PROXY", format!("http://{}", proxy.addr))
         .output()
         .unwrap();
@@ -320,7 +337,7 @@ fn proxies_come_from_the_environment() {
 
     // NO_PROXY exempts the host: then it cannot be reached.
     let out = env
-        .cmd(&["--endpoint", "http://backstage.invalid", "sync"])
+        .cmd(&["--config", &config, "sync"])
         .env("HTTP_PROXY", format!("http://{}", proxy.addr))
         .env("NO_PROXY", "backstage.invalid")
         .output()

@@ -493,6 +493,7 @@ impl Config {
         if !has_content {
             return Ok(Config::default());
         }
+        callboard_core::text::yaml_guard::check(text).map_err(|e| (None, e))?;
         let config: Config = serde_norway::from_str(text)
             .map_err(|e| (e.location().map(|l| (l.line(), l.column())), e.to_string()))?;
         config.check().map_err(|e| (None, e.to_string()))?;
@@ -861,5 +862,17 @@ mod tests {
             .expect("reading the config blocked")
             .unwrap_err();
         assert!(e.contains("named pipe"), "{e}");
+    }
+
+    #[test]
+    fn a_config_alias_bomb_is_refused_before_it_expands() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let prev = format!("*a{}", i - 1);
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 9].join(", ")));
+        }
+        text.push_str("sources: *a8\n");
+        let e = format!("{:#}", Config::parse(&text).unwrap_err());
+        assert!(e.contains("aliases expand"), "{e}");
     }
 }

@@ -160,7 +160,11 @@ pub fn first_screens(md: &str, opts: RenderOptions) -> Rendered {
         cut -= 1;
     }
     let mut head = prepare(&md[..cut]);
-    head.chunks.pop();
+    // The last chunk may be cut short; but when it is the only one (a page
+    // of one long line or paragraph) its start is better than nothing.
+    if head.chunks.len() > 1 {
+        head.chunks.pop();
+    }
     head.partial = true;
     let mut out = render(md, &head, opts, Some(FIRST_LINES));
     out.complete = false;
@@ -1030,6 +1034,54 @@ mod tests {
         let r = render_all("<script>alert(1)</script>\n\nHi <b>there</b>\n", 80);
         let text = plain_text(&r.lines);
         assert!(text.contains("<script>alert(1)</script>"), "{text}");
+    }
+
+    /// Any page under the size limit renders quickly once bounded: a 2 MB
+    /// table of 20,000 columns, 200k nested lists from remote HTML.
+    #[test]
+    fn hostile_pages_render_quickly() {
+        let opts = RenderOptions {
+            width: 100,
+            palette: crate::theme::Palette::Mono,
+        };
+        let row = format!("|{}\n", "x|".repeat(20_000));
+        let md = format!("{row}|{}\n{}", "-|".repeat(20_000), row.repeat(20));
+        assert!(md.len() > 800_000);
+        let html = format!(
+            "<article>{}x{}</article>",
+            "<ul><li>".repeat(200_000),
+            "</li></ul>".repeat(200_000)
+        );
+        let from_html = callboard_core::docs::html::to_markdown(&html);
+        for (name, page) in [("table", md), ("lists", from_html)] {
+            let started = std::time::Instant::now();
+            let (text, _) = callboard_core::docs::page_text(page.as_bytes(), page.len(), "p.md");
+            let _ = first_screens(&text, opts);
+            let rendered = render(&text, &prepare(&text), opts, None);
+            assert!(!rendered.lines.is_empty());
+            let took = started.elapsed();
+            // Debug builds; release builds take a fraction of this.
+            assert!(took < std::time::Duration::from_secs(5), "{name}: {took:?}");
+        }
+    }
+
+    /// A page of one line over the size limit shows its first part.
+    #[test]
+    fn a_single_line_page_over_the_limit_shows_its_start() {
+        let line = "word ".repeat(600_000);
+        let (text, notes) =
+            callboard_core::docs::page_text(line.as_bytes(), line.len(), "one-line.md");
+        assert!(!notes.is_empty());
+        let opts = RenderOptions {
+            width: 80,
+            palette: crate::theme::Palette::Mono,
+        };
+        let first = first_screens(&text, opts);
+        assert!(
+            plain_text(&first.lines).contains("word word"),
+            "{:?}",
+            first.lines.first()
+        );
     }
 }
 

@@ -28,6 +28,7 @@
 //! - `testing` (feature `testing`): a harness for `TestBackend` tests and
 //!   benchmarks.
 
+mod abort_guard;
 pub mod app;
 pub mod clipboard;
 pub mod command;

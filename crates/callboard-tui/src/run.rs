@@ -122,6 +122,8 @@ struct TerminalGuard;
 
 impl TerminalGuard {
     fn enter() -> io::Result<TerminalGuard> {
+        // Saved before raw mode: an abort (out of memory) restores it too.
+        crate::abort_guard::install();
         terminal::enable_raw_mode()?;
         let guard = TerminalGuard;
         execute!(

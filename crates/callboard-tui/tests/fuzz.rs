@@ -120,7 +120,7 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>, seeds: &[&str], dict: &[&str]) {
                 input.splice(at..at, piece.iter().copied());
             }
         }
-        4 | 5 | 6 => {
+        4..=6 => {
             let word = dict[rng.below(dict.len())].as_bytes();
             let at = pos(rng, input);
             input.splice(at..at, word.iter().copied());

@@ -28,6 +28,8 @@ pub fn collect_values(
         // A pipe or device named here would block or never end.
         let text = callboard_io::safe_fs::read_regular_text(file, 4 << 20)
             .map_err(|e| format!("--values {}: {e}", file.display()))?;
+        callboard_core::text::yaml_guard::check(&text)
+            .map_err(|e| format!("--values {}: {e}", file.display()))?;
         let v: Value = serde_norway::from_str(&text)
             .map_err(|e| format!("--values {}: not YAML or JSON: {e}", file.display()))?;
         match v {

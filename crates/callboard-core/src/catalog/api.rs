@@ -152,6 +152,8 @@ fn parse_definition(text: &str) -> Result<Value, String> {
     if trimmed.starts_with('{') {
         serde_json::from_str(text).map_err(|e| format!("the definition is not valid JSON: {e}"))
     } else {
+        crate::text::yaml_guard::check(text)
+            .map_err(|e| format!("the definition is not valid YAML: {e}"))?;
         serde_norway::from_str(text).map_err(|e| format!("the definition is not valid YAML: {e}"))
     }
 }

@@ -138,7 +138,7 @@ impl Converter {
         if text.is_empty() {
             return;
         }
-        let quote = "> ".repeat(self.quote);
+        let quote = "> ".repeat(self.quote.min(super::MAX_NESTING));
         self.out.push_str(&quote);
         self.out.push_str(text);
         self.out.push('\n');
@@ -290,7 +290,10 @@ impl Converter {
                     }
                     _ => "- ".to_string(),
                 };
-                self.line.push_str(&"  ".repeat(depth * 2));
+                // Deeper lists are drawn at the deepest indentation: 200k
+                // nested lists must not make a quadratic page.
+                self.line
+                    .push_str(&"  ".repeat(depth.min(super::MAX_NESTING) * 2));
                 self.line.push_str(&marker);
             }
             ("li", true) => self.flush(),
@@ -523,5 +526,19 @@ echo done</code></pre>
             to_markdown("<p>next &rarr; page</p>").trim(),
             "next \u{2192} page"
         );
+    }
+
+    #[test]
+    fn deeply_nested_lists_convert_in_linear_size() {
+        let n = 200_000;
+        let html = format!(
+            "<article>{}x{}</article>",
+            "<ul><li>".repeat(n),
+            "</li></ul>".repeat(n)
+        );
+        let started = std::time::Instant::now();
+        let md = to_markdown(&html);
+        assert!(md.len() < 200 * n, "{} bytes", md.len());
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
     }
 }

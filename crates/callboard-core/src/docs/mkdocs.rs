@@ -47,6 +47,7 @@ impl Default for MkDocs {
 
 /// Parse the text of `mkdocs.yml`; `shown` names the file in messages.
 pub fn parse(text: &str, shown: &str) -> Result<MkDocs, String> {
+    crate::text::yaml_guard::check(text).map_err(|e| format!("{shown}: {e}"))?;
     let docs = YamlLoader::load_from_str(text).map_err(|e| {
         format!(
             "{shown}:{}:{}: not valid YAML: {}",
@@ -195,5 +196,19 @@ mod tests {
         assert!(e.contains("expected a mapping"), "{e}");
         let m = parse("nav: 3\n", "mkdocs.yml").unwrap();
         assert!(m.nav.is_none() && m.problems[0].contains("nav is not a list"));
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_before_it_expands() {
+        let mut text = String::from("site_name: x\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            let prev = format!("*a{}", i - 1);
+            text.push_str(&format!("a{i}: &a{i} [{}]\n", vec![prev; 9].join(", ")));
+        }
+        text.push_str("nav: *a8\n");
+        let started = std::time::Instant::now();
+        let e = parse(&text, "mkdocs.yml").unwrap_err();
+        assert!(e.contains("mkdocs.yml: aliases expand"), "{e}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

@@ -22,6 +22,99 @@ pub const TECHDOCS_ENTITY: &str = "backstage.io/techdocs-entity";
 /// Pages above this size are cut (with a note saying so): a terminal pager
 /// is the wrong tool for them, and memory stays bounded.
 pub const MAX_PAGE_BYTES: usize = 2 << 20;
+/// Deepest nesting of lists and quotes drawn; deeper is drawn at this level.
+pub const MAX_NESTING: usize = 16;
+/// Most columns of a table drawn; the rest of a row is left out.
+pub const MAX_TABLE_COLUMNS: usize = 64;
+/// Most cells of one table drawn; the rest of its rows are left out.
+pub const MAX_TABLE_CELLS: usize = 20_000;
+
+/// Bound the work a page can cause when it is drawn, line by line (so in
+/// linear time): a line's leading run of indentation and list or quote
+/// markers is cut to [`MAX_NESTING`] levels, table rows to
+/// [`MAX_TABLE_COLUMNS`] cells and tables to [`MAX_TABLE_CELLS`] cells.
+/// Returns the text and a note when anything was cut.
+pub fn bound_markdown(md: &str) -> (std::borrow::Cow<'_, str>, Option<String>) {
+    let needs = md.lines().any(|line| {
+        nesting_prefix(line) > MAX_NESTING * 4 || line.matches('|').count() > MAX_TABLE_COLUMNS
+    });
+    let table_cells = md
+        .lines()
+        .filter(|l| l.trim_start().starts_with('|'))
+        .map(|l| l.matches('|').count())
+        .sum::<usize>();
+    if !needs && table_cells <= MAX_TABLE_CELLS {
+        return (std::borrow::Cow::Borrowed(md), None);
+    }
+    let mut out = String::with_capacity(md.len());
+    let mut cells = 0usize;
+    let mut dropping = false;
+    let mut cut = false;
+    for line in md.split_inclusive('\n') {
+        let mut line = line;
+        let prefix = nesting_prefix(line);
+        let kept_prefix;
+        if prefix > MAX_NESTING * 4 {
+            // Keep the last levels' worth of the prefix (as much as fits).
+            let start = line[..prefix]
+                .char_indices()
+                .map(|(i, _)| i)
+                .find(|&i| prefix - i <= MAX_NESTING * 4)
+                .unwrap_or(prefix);
+            kept_prefix = &line[start..];
+            line = kept_prefix;
+            cut = true;
+        }
+        let is_row = line.trim_start().starts_with('|');
+        if !is_row {
+            dropping = false;
+            cells = 0;
+        } else {
+            if dropping {
+                cut = true;
+                continue;
+            }
+            let pipes = line.matches('|').count();
+            cells += pipes.min(MAX_TABLE_COLUMNS + 1);
+            if cells > MAX_TABLE_CELLS {
+                dropping = true;
+                cut = true;
+                continue;
+            }
+        }
+        if line.matches('|').count() > MAX_TABLE_COLUMNS {
+            let end = line
+                .match_indices('|')
+                .nth(MAX_TABLE_COLUMNS)
+                .map_or(line.len(), |(i, _)| i + 1);
+            out.push_str(&line[..end]);
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+            cut = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    let note = cut.then(|| {
+        format!(
+            "this page is shown in part: lists and quotes past {MAX_NESTING} levels, tables past {MAX_TABLE_COLUMNS} columns or {MAX_TABLE_CELLS} cells are cut"
+        )
+    });
+    (std::borrow::Cow::Owned(out), note)
+}
+
+/// Bytes of a line's leading indentation and list or quote markers.
+fn nesting_prefix(line: &str) -> usize {
+    line.bytes()
+        .position(|b| {
+            !matches!(
+                b,
+                b' ' | b'\t' | b'>' | b'-' | b'*' | b'+' | b'0'..=b'9' | b'.' | b')'
+            )
+        })
+        .unwrap_or(line.len())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -327,7 +420,9 @@ pub fn page_text(bytes: &[u8], total: usize, shown_path: &str) -> (String, Vec<S
     };
     // Keep newlines and tabs; CRLF becomes LF so nothing can overwrite a line.
     let clean = crate::text::sanitize::sanitize(&text.replace("\r\n", "\n")).into_owned();
-    (clean, notes)
+    let (bounded, note) = bound_markdown(&clean);
+    notes.extend(note);
+    (bounded.into_owned(), notes)
 }
 
 #[cfg(test)]
@@ -422,5 +517,34 @@ mod tests {
         let (text, notes) = page_text(b"a\xffb\x1b]0;x\x07c\r\n", 0, "bad.md");
         assert_eq!(text, "a\u{fffd}bc\n");
         assert!(notes[0].contains("not valid UTF-8"));
+    }
+
+    #[test]
+    fn page_work_is_bounded_columns_cells_and_nesting() {
+        // 20,000 columns: the rows are cut to the first 64.
+        let header = format!("|{}\n", "c|".repeat(20_000));
+        let sep = format!("|{}\n", "-|".repeat(20_000));
+        let row = format!("|{}\n", "x|".repeat(20_000));
+        let md = format!("{header}{sep}{row}{row}");
+        let (text, notes) = page_text(md.as_bytes(), md.len(), "wide.md");
+        assert!(text
+            .lines()
+            .all(|l| l.matches('|').count() <= MAX_TABLE_COLUMNS + 1));
+        assert!(notes.iter().any(|n| n.contains("64 columns")), "{notes:?}");
+        // Many rows: cut at the cell limit.
+        let md = format!("|a|b|\n|-|-|\n{}", "|1|2|\n".repeat(50_000));
+        let (text, _) = page_text(md.as_bytes(), md.len(), "long.md");
+        assert!(text.lines().count() < 10_000);
+        // Deep nesting by markers or indentation.
+        let md = format!("{}x\n{}y\n", "- ".repeat(100_000), " ".repeat(100_000));
+        let (text, _) = page_text(md.as_bytes(), md.len(), "deep.md");
+        assert!(text.len() < 1000, "{}", text.len());
+        // An ordinary page is left alone.
+        let (text, notes) = page_text(
+            b"# T\n\n| a | b |\n|---|---|\n| 1 | 2 |\n- x\n  - y\n",
+            0,
+            "ok.md",
+        );
+        assert!(notes.is_empty() && text.contains("  - y"));
     }
 }

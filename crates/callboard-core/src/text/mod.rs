@@ -10,6 +10,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 pub mod plural;
 pub mod sanitize;
 pub mod suggest;
+pub mod yaml_guard;
 
 pub use plural::counted;
 pub use sanitize::{sanitize, sanitize_line};

@@ -21,6 +21,7 @@ pub fn load_template_file(path: &std::path::Path) -> Result<Template, TemplateEr
         message,
     };
     let text = crate::safe_fs::read_regular_text(path, 4 << 20).map_err(|e| fail(e.to_string()))?;
+    callboard_core::text::yaml_guard::check(&text).map_err(fail)?;
     let value: Value = serde_norway::from_str(&text).map_err(|e| fail(e.to_string()))?;
     Template::from_entity(&value)
 }

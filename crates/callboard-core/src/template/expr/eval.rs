@@ -55,6 +55,19 @@ impl<'a> Scope<'a> {
         self.root.member(&Val::Str(name.to_string()))
     }
 
+    /// A name's value by reference, when it is one (no copy).
+    fn lookup_ref(&self, name: &str) -> Option<&Val> {
+        for frame in self.frames.iter().rev() {
+            if let Some(v) = frame.get(name) {
+                return Some(v);
+            }
+        }
+        match self.root {
+            Val::Object(o) => o.get(name),
+            _ => None,
+        }
+    }
+
     pub(super) fn set(&mut self, name: &str, v: Val) {
         if let Some(frame) = self.frames.last_mut() {
             frame.insert(name.to_string(), v);
@@ -70,7 +83,32 @@ pub(super) fn eval(e: &Expr, scope: &mut Scope<'_>) -> Result<Val, String> {
     }
 }
 
+/// `a`, `a.b`, `a['b']`, `a[0]` resolved by reference: only the value at
+/// the end is copied, not every object on the way (a lookup of
+/// `parameters.x` copied all the parameters).
+fn resolve_ref<'s>(e: &Expr, scope: &'s Scope<'_>) -> Option<&'s Val> {
+    match e {
+        Expr::Name(n) => scope.lookup_ref(n),
+        Expr::Member(obj, key) => {
+            let Expr::Lit(key) = key.as_ref() else {
+                return None;
+            };
+            match (resolve_ref(obj, scope)?, key) {
+                (Val::Object(o), Val::Str(k)) => o.get(k.as_str()),
+                (Val::Array(a), Val::Num(n)) if *n >= 0.0 && n.fract() == 0.0 => a.get(*n as usize),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
 fn eval_inner(e: &Expr, scope: &mut Scope<'_>) -> Result<Val, String> {
+    if matches!(e, Expr::Name(_) | Expr::Member(..)) {
+        if let Some(v) = resolve_ref(e, scope) {
+            return Ok(v.clone());
+        }
+    }
     Ok(match e {
         Expr::Lit(v) => v.clone(),
         Expr::Name(n) => scope.lookup(n),

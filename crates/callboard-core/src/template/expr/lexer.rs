@@ -20,10 +20,28 @@ pub(super) fn lex(src: &str, syntax: Syntax) -> Result<Vec<Tok>, String> {
     let mut rest = src;
     let mut text = String::new();
     let mut after_block = false;
+    // Where each delimiter next occurs (absolute offsets), searched again
+    // only once passed: a delimiter that no longer occurs is not searched
+    // for at every tag (that made lexing quadratic).
+    let delims = [var_start, "{%", "{#"];
+    // `None`: to search; `Some(None)`: occurs no more.
+    let mut next_at: [Option<Option<usize>>; 3] = [None; 3];
     while !rest.is_empty() {
-        let next = [var_start, "{%", "{#"]
+        let offset = src.len() - rest.len();
+        for (k, d) in delims.iter().enumerate() {
+            let stale = match next_at[k] {
+                None => true,
+                Some(Some(at)) => at < offset,
+                Some(None) => false,
+            };
+            if stale {
+                next_at[k] = Some(rest.find(d).map(|i| offset + i));
+            }
+        }
+        let next = delims
             .iter()
-            .filter_map(|d| rest.find(d).map(|i| (i, *d)))
+            .enumerate()
+            .filter_map(|(k, d)| next_at[k].flatten().map(|i| (i - offset, *d)))
             .min_by_key(|(i, d)| (*i, std::cmp::Reverse(d.len())));
         let Some((at, delim)) = next else {
             let mut tail = rest;

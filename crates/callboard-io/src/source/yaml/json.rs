@@ -294,8 +294,26 @@ impl Reader<'_> {
                             let code =
                                 u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
                             self.i += 4;
-                            // Surrogates (pairs in JSON) are an error in YAML.
-                            char::from_u32(code)?
+                            if (0xD800..0xDC00).contains(&code) {
+                                // A surrogate pair, as Python's json.dumps
+                                // writes characters outside the BMP: one
+                                // character (YAML 1.2 reads it so too).
+                                // A lone surrogate is refused.
+                                let low = self.b.get(self.i..self.i + 6)?;
+                                if low[0] != b'\\' || low[1] != b'u' {
+                                    return None;
+                                }
+                                let low =
+                                    u32::from_str_radix(std::str::from_utf8(&low[2..]).ok()?, 16)
+                                        .ok()?;
+                                if !(0xDC00..0xE000).contains(&low) {
+                                    return None;
+                                }
+                                self.i += 6;
+                                char::from_u32(0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00))?
+                            } else {
+                                char::from_u32(code)?
+                            }
                         }
                         _ => return None,
                     });
@@ -370,7 +388,8 @@ mod tests {
             "{\"a\":01}",
             "{\"a\":\t1}",
             "{\"a\":1}\r{}",
-            "{\"a\":\"\\ud83d\\ude00\"}",
+            "{\"a\":\"\\ud83d\"}",
+            "{\"a\":\"\\ude00\\ud83d\"}",
             "{\"a\":\"\u{85}\"}",
             "{\"a\":\"\u{feff}\"}",
             "{\"a\":\"\u{7f}\"}",
@@ -484,5 +503,17 @@ mod tests {
             Some(2) => format!("# c\n{out} # d\n"),
             _ => out,
         }
+    }
+
+    #[test]
+    fn surrogate_pair_escapes_are_one_character() {
+        let (v, _) = parse_chunk("{\"name\": \"\\ud83d\\udc68 \\u00e9\"}", 0).unwrap();
+        assert_eq!(v["name"], "\u{1f468} \u{e9}");
+        // Through the loader too (a whole JSON catalog file).
+        let (docs, errors) = super::super::parse_documents(
+            "{\"apiVersion\": \"backstage.io/v1alpha1\", \"kind\": \"User\", \"metadata\": {\"name\": \"u\", \"title\": \"\\ud83d\\udc68\"}}\n",
+        );
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(docs[0].value["metadata"]["title"], "\u{1f468}");
     }
 }

@@ -35,10 +35,10 @@ use builder::Builder;
 
 /// Deepest nesting of collections accepted (keeps every later recursive walk,
 /// including dropping the value, far from the stack limit).
-pub const MAX_DEPTH: usize = 128;
+pub const MAX_DEPTH: usize = callboard_core::text::yaml_guard::MAX_DEPTH;
 
 /// Most nodes that alias expansion may create in one parse ("billion laughs").
-pub const MAX_ALIAS_NODES: usize = 1_000_000;
+pub const MAX_ALIAS_NODES: usize = callboard_core::text::yaml_guard::MAX_ALIAS_NODES;
 
 /// One parsed YAML document.
 #[derive(Clone)]

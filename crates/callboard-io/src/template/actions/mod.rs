@@ -324,7 +324,7 @@ fn redact_secrets(line: &str, secrets: &Map<String, Value>) -> String {
 }
 
 /// A step's `each` may list at most this many items.
-pub const MAX_EACH: usize = 10_000;
+pub const MAX_EACH: usize = 100_000;
 /// The files of one run may take at most this much in all (256 MiB).
 pub const MAX_RUN_BYTES: u64 = 256 << 20;
 /// The bytes of template files one step's iterations may read in all
@@ -369,26 +369,28 @@ fn run_step(
     }
     let mut output = Map::new();
     let mut work = 0u64;
+    // One copy of the context for all iterations, `each` replaced in it
+    // (a copy per iteration made `each` quadratic).
+    let mut each_ctx = step.each.as_ref().map(|_| ctx.clone());
     for iteration in iterations {
-        let ctx = match &iteration {
-            None => ctx.clone(),
-            Some((key, value)) => {
-                let mut c = ctx.clone();
-                if let Val::Object(o) = &mut c {
+        let ctx = match (&iteration, &mut each_ctx) {
+            (Some((key, value)), Some(c)) => {
+                if let Val::Object(o) = c {
                     o.insert(
                         "each".into(),
                         Val::from(&json!({"key": key, "value": value})),
                     );
                 }
-                c
+                &*c
             }
+            _ => ctx,
         };
-        for e in expr::render_failures(&step.input, &ctx) {
+        for e in expr::render_failures(&step.input, ctx) {
             log(format!(
                 "warning: {e}; kept as written, as the scaffolder keeps an input that fails to render"
             ));
         }
-        let input = render_value(&step.input, &ctx)?.unwrap_or_else(|| json!({}));
+        let input = render_value(&step.input, ctx)?.unwrap_or_else(|| json!({}));
         let Value::Object(input) = input else {
             return fail("input is not an object");
         };
