@@ -95,7 +95,12 @@ fn a_group_page_shows_profile_members_and_ownership() {
         })
         .unwrap();
     let cursor = lines.iter().position(|l| l.target.is_some()).unwrap();
-    for _ in cursor..row {
+    // The cursor steps from one line that can be acted on to the next.
+    let steps = lines[cursor + 1..=row]
+        .iter()
+        .filter(|l| l.target.is_some())
+        .count();
+    for _ in 0..steps {
         h.press("j");
     }
     h.press("<enter>");

@@ -109,6 +109,18 @@ impl Shell {
     fn run(&mut self, line: &str, callboard: Option<&PathBuf>) -> Result<()> {
         self.lines.push(format!("{PROMPT}{line}"));
         for part in line.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            // `… | head -N`, as tapes shorten long output for the screen.
+            let (part, head) = match part.rsplit_once('|') {
+                Some((command, filter)) => {
+                    let n = filter
+                        .trim()
+                        .strip_prefix("head -")
+                        .and_then(|n| n.parse::<usize>().ok())
+                        .ok_or_else(|| anyhow!("the recorder pipes only into `head -N`: {part}"))?;
+                    (command.trim(), Some(n))
+                }
+                None => (part, None),
+            };
             let words: Vec<&str> = part.split_whitespace().collect();
             match words.as_slice() {
                 ["clear"] => self.lines.clear(),
@@ -127,9 +139,11 @@ impl Shell {
                         .env("NO_COLOR", "1")
                         .output()
                         .with_context(|| format!("running {}", bin.display()))?;
-                    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-                        + &String::from_utf8_lossy(&out.stderr);
-                    self.lines.extend(text.lines().map(str::to_string));
+                    let stdout = String::from_utf8_lossy(&out.stdout);
+                    let shown = stdout.lines().take(head.unwrap_or(usize::MAX));
+                    self.lines.extend(shown.map(str::to_string));
+                    let stderr = String::from_utf8_lossy(&out.stderr);
+                    self.lines.extend(stderr.lines().map(str::to_string));
                 }
                 _ => {
                     bail!("the recorder runs only `callboard …` and `clear` at the prompt: {part}")

@@ -35,11 +35,21 @@ pub const MAX_TABLE_CELLS: usize = 20_000;
 /// [`MAX_TABLE_COLUMNS`] cells and tables to [`MAX_TABLE_CELLS`] cells.
 /// Returns the text and a note when anything was cut.
 pub fn bound_markdown(md: &str) -> (std::borrow::Cow<'_, str>, Option<String>) {
-    let needs = md.lines().any(|line| {
+    // Code blocks are drawn as they are, one line each: never cut here.
+    let mut in_code = false;
+    let outside_code = |line: &&str| {
+        if is_fence(line) {
+            in_code = !in_code;
+            return false;
+        }
+        !in_code
+    };
+    let prose: Vec<&str> = md.lines().filter(outside_code).collect();
+    let needs = prose.iter().any(|line| {
         nesting_prefix(line) > MAX_NESTING * 4 || line.matches('|').count() > MAX_TABLE_COLUMNS
     });
-    let table_cells = md
-        .lines()
+    let table_cells = prose
+        .iter()
         .filter(|l| l.trim_start().starts_with('|'))
         .map(|l| l.matches('|').count())
         .sum::<usize>();
@@ -50,7 +60,15 @@ pub fn bound_markdown(md: &str) -> (std::borrow::Cow<'_, str>, Option<String>) {
     let mut cells = 0usize;
     let mut dropping = false;
     let mut cut = false;
+    let mut in_code = false;
     for line in md.split_inclusive('\n') {
+        if is_fence(line) {
+            in_code = !in_code;
+        }
+        if in_code || is_fence(line) {
+            out.push_str(line);
+            continue;
+        }
         let mut line = line;
         let prefix = nesting_prefix(line);
         let kept_prefix;
@@ -104,16 +122,36 @@ pub fn bound_markdown(md: &str) -> (std::borrow::Cow<'_, str>, Option<String>) {
     (std::borrow::Cow::Owned(out), note)
 }
 
-/// Bytes of a line's leading indentation and list or quote markers.
+/// Bytes of a line's leading indentation and list or quote markers: `>`,
+/// and `-` `*` `+` `1.` `1)` followed by a space (so `+-----+` or `---`
+/// is text, not nesting).
 fn nesting_prefix(line: &str) -> usize {
-    line.bytes()
-        .position(|b| {
-            !matches!(
-                b,
-                b' ' | b'\t' | b'>' | b'-' | b'*' | b'+' | b'0'..=b'9' | b'.' | b')'
-            )
-        })
-        .unwrap_or(line.len())
+    let b = line.as_bytes();
+    let blank = |i: usize| i >= b.len() || matches!(b[i], b' ' | b'\t' | b'\n' | b'\r');
+    let mut i = 0;
+    loop {
+        match b.get(i) {
+            Some(b' ' | b'\t' | b'>') => i += 1,
+            Some(b'-' | b'*' | b'+') if blank(i + 1) => i += 1,
+            Some(b'0'..=b'9') => {
+                let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+                let after = i + digits;
+                if matches!(b.get(after), Some(b'.' | b')')) && blank(after + 1) {
+                    i = after + 1;
+                } else {
+                    return i;
+                }
+            }
+            _ => return i.min(line.len()),
+        }
+    }
+}
+
+/// Whether a line opens or closes a fenced code block (```` ``` ```` or `~~~`
+/// after at most three spaces).
+fn is_fence(line: &str) -> bool {
+    let t = line.trim_start_matches(' ');
+    line.len() - t.len() <= 3 && (t.starts_with("```") || t.starts_with("~~~"))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -546,5 +584,23 @@ mod tests {
             "ok.md",
         );
         assert!(notes.is_empty() && text.contains("  - y"));
+    }
+
+    #[test]
+    fn diagrams_and_code_blocks_are_never_cut() {
+        let diagram = format!(
+            "{}\n| a | -----> | b |\n{}\n",
+            "+-------------+        ".repeat(4),
+            "+-------------+        ".repeat(4)
+        );
+        // In a code block, however wide or pipe-heavy, and as plain text.
+        let wide = format!("echo {}\n", "a | ".repeat(100));
+        let md = format!("# D\n\n```\n{diagram}{wide}```\n\n{diagram}");
+        let (text, notes) = page_text(md.as_bytes(), md.len(), "d.md");
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(text, md);
+        // Markers need a space after them to nest.
+        assert_eq!(nesting_prefix("+-----+"), 0);
+        assert_eq!(nesting_prefix("  - > 1. x"), 9);
     }
 }
