@@ -4,14 +4,14 @@
 //! - its instances in `$XDG_CONFIG_HOME/backstage-cli/auth-instances.yaml`:
 //!   `instances: [{name, baseUrl, clientId, issuedAt, accessTokenExpiresAt, selected}]`;
 //! - the tokens in its secret store, service `backstage-cli:auth-instance:NAME`,
-//!   accounts `accessToken` and `refreshToken`: where no OS secret store
-//!   (keytar) is available, in files
+//!   accounts `accessToken` and `refreshToken`: in the OS secret store
+//!   through keytar when keytar loads (see [`super::keytar`] for its
+//!   Secret Service attributes), else in files
 //!   `$XDG_DATA_HOME/backstage-cli/auth-secrets/SERVICE/ACCOUNT.secret`
 //!   (both parts as `encodeURIComponent` writes them, mode 0600).
 //!
-//! callboard reads and writes that file layout. (keytar's Secret Service
-//! entries use attributes of its own, which the keyring crates do not
-//! address, so a backstage-cli that stored its tokens there is not reused.)
+//! callboard reads both, the secret store first (as backstage-cli prefers
+//! keytar), and writes refreshed tokens back to the one they came from.
 
 use std::path::PathBuf;
 
@@ -27,10 +27,14 @@ fn instances_file(stores: &Stores) -> Option<PathBuf> {
         .map(|d| d.join("auth-instances.yaml"))
 }
 
+/// The secret-store service of backstage-cli's instance `instance`.
+pub fn service(instance: &str) -> String {
+    format!("backstage-cli:auth-instance:{instance}")
+}
+
 fn secret_path(stores: &Stores, instance: &str, account: &str) -> Option<PathBuf> {
-    let service = format!("backstage-cli:auth-instance:{instance}");
     stores.cli_secrets_dir.as_ref().map(|d| {
-        d.join(encode_component(&service))
+        d.join(encode_component(&service(instance)))
             .join(format!("{}.secret", encode_component(account)))
     })
 }
@@ -72,7 +76,23 @@ pub fn instances(stores: &Stores) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
+/// The instance's secret at `account`: keytar's entry, else the file.
 fn read_secret(stores: &Stores, instance: &str, account: &str) -> Result<Option<String>, String> {
+    if let Some(keyring) = &stores.cli_keyring.0 {
+        if let Some(s) = keyring.get(&service(instance), account)? {
+            if !s.trim().is_empty() {
+                return Ok(Some(s.trim().to_string()));
+            }
+        }
+    }
+    read_secret_file(stores, instance, account)
+}
+
+fn read_secret_file(
+    stores: &Stores,
+    instance: &str,
+    account: &str,
+) -> Result<Option<String>, String> {
     let Some(path) = secret_path(stores, instance, account) else {
         return Ok(None);
     };
@@ -85,7 +105,7 @@ fn read_secret(stores: &Stores, instance: &str, account: &str) -> Result<Option<
 }
 
 /// backstage-cli's sign-in for `url`, when it has an instance with that
-/// `baseUrl` and its tokens are in its files.
+/// `baseUrl` and its tokens are in the OS secret store or its files.
 pub fn load(stores: &Stores, url: &str) -> Result<Option<SignIn>, String> {
     let Some((_, doc)) = read_instances(stores)? else {
         return Ok(None);
@@ -130,16 +150,37 @@ pub fn load(stores: &Stores, url: &str) -> Result<Option<SignIn>, String> {
     Ok(None)
 }
 
-/// Write refreshed tokens back as backstage-cli would: the secrets in its
-/// files, `issuedAt` and `accessTokenExpiresAt` in its instances file.
+/// Write refreshed tokens back as backstage-cli would: the secrets where
+/// they were read (keytar's entries when the secret store holds the
+/// instance's access token, as [`load`] looks there first, else its files),
+/// `issuedAt` and `accessTokenExpiresAt` in its instances file.
 pub fn save(stores: &Stores, instance: &str, tokens: &Tokens) -> Result<(), String> {
-    let path = |account| {
-        secret_path(stores, instance, account)
-            .ok_or_else(|| "no data directory for backstage-cli's secrets".to_string())
+    let in_keyring = match &stores.cli_keyring.0 {
+        Some(keyring) => {
+            let service = service(instance);
+            let replaced = keyring.replace(&service, "accessToken", &tokens.access_token)?;
+            if replaced {
+                if let Some(r) = &tokens.refresh_token {
+                    if !keyring.replace(&service, "refreshToken", r)? {
+                        return Err(format!(
+                            "backstage-cli's refresh token for '{instance}' is gone from the OS secret store"
+                        ));
+                    }
+                }
+            }
+            replaced
+        }
+        None => false,
     };
-    write_private(&path("accessToken")?, tokens.access_token.as_bytes())?;
-    if let Some(r) = &tokens.refresh_token {
-        write_private(&path("refreshToken")?, r.as_bytes())?;
+    if !in_keyring {
+        let path = |account| {
+            secret_path(stores, instance, account)
+                .ok_or_else(|| "no data directory for backstage-cli's secrets".to_string())
+        };
+        write_private(&path("accessToken")?, tokens.access_token.as_bytes())?;
+        if let Some(r) = &tokens.refresh_token {
+            write_private(&path("refreshToken")?, r.as_bytes())?;
+        }
     }
     let Some((file, mut doc)) = read_instances(stores)? else {
         return Err("backstage-cli's auth-instances.yaml is gone".to_string());
@@ -211,5 +252,82 @@ mod tests {
             yaml.contains("selected: true") && yaml.contains("clientId"),
             "{yaml}"
         );
+    }
+
+    #[test]
+    fn keytar_entries_come_before_the_files_and_are_written_back_in_place() {
+        use crate::signin::keytar::{fake::FakeKeyring, CliKeyringHandle};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(FakeKeyring::default());
+        let stores = Stores {
+            cli_keyring: CliKeyringHandle::new(keyring.clone()),
+            ..Stores::files_only(dir.path())
+        };
+        let url = "http://127.0.0.1:7007";
+        // Only the instances file and keytar's entries (as backstage-cli
+        // leaves them where keytar loads): no secret files.
+        let yaml = format!("instances:\n- name: 127.0.0.1:7007\n  baseUrl: {url}\n  clientId: c\n  issuedAt: 1\n  accessTokenExpiresAt: 5\n  selected: true\n");
+        write_private(&instances_file(&stores).unwrap(), yaml.as_bytes()).unwrap();
+        let service = "backstage-cli:auth-instance:127.0.0.1:7007";
+        keyring.keytar_set(service, "accessToken", "kacc-1");
+        keyring.keytar_set(service, "refreshToken", "kref-1");
+        let s = load(&stores, url).unwrap().unwrap();
+        assert_eq!(s.tokens.access_token, "kacc-1");
+        assert_eq!(s.tokens.refresh_token.as_deref(), Some("kref-1"));
+        // A secret file left from before keytar is not preferred.
+        let files = stores.cli_secrets_dir.clone().unwrap();
+        let file_dir = files.join("backstage-cli%3Aauth-instance%3A127.0.0.1%3A7007");
+        write_private(&file_dir.join("accessToken.secret"), b"facc").unwrap();
+        assert_eq!(
+            load(&stores, url).unwrap().unwrap().tokens.access_token,
+            "kacc-1"
+        );
+        std::fs::remove_dir_all(&files).unwrap();
+
+        let mut t = s.tokens.clone();
+        t.access_token = "kacc-2".into();
+        t.refresh_token = Some("kref-2".into());
+        t.expires_at_ms = 77;
+        save(&stores, "127.0.0.1:7007", &t).unwrap();
+        let items = keyring.items.lock().unwrap().clone();
+        assert_eq!(items.len(), 2, "replaced in place, nothing added");
+        let secret = |account: &str| {
+            items
+                .iter()
+                .find(|(a, _)| a["account"] == account && a["service"] == service)
+                .map(|(_, s)| s.clone())
+        };
+        assert_eq!(secret("accessToken").as_deref(), Some("kacc-2"));
+        assert_eq!(secret("refreshToken").as_deref(), Some("kref-2"));
+        assert!(!files.exists(), "no secret file written");
+        assert_eq!(
+            load(&stores, url).unwrap().unwrap().tokens.expires_at_ms,
+            77
+        );
+    }
+
+    #[test]
+    fn with_an_empty_secret_store_the_files_are_read_and_written() {
+        use crate::signin::keytar::{fake::FakeKeyring, CliKeyringHandle};
+        use std::sync::Arc;
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(FakeKeyring::default());
+        let stores = Stores {
+            cli_keyring: CliKeyringHandle::new(keyring.clone()),
+            ..Stores::files_only(dir.path())
+        };
+        let url = "http://127.0.0.1:7007";
+        write_layout(&stores, url, "facc-1", "fref-1", 3);
+        let s = load(&stores, url).unwrap().unwrap();
+        assert_eq!(s.tokens.access_token, "facc-1");
+        let mut t = s.tokens.clone();
+        t.access_token = "facc-2".into();
+        t.refresh_token = Some("fref-2".into());
+        save(&stores, "127.0.0.1:7007", &t).unwrap();
+        assert!(keyring.items.lock().unwrap().is_empty(), "nothing created");
+        let again = load(&stores, url).unwrap().unwrap();
+        assert_eq!(again.tokens.access_token, "facc-2");
+        assert_eq!(again.tokens.refresh_token.as_deref(), Some("fref-2"));
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod backstage_cli;
 pub mod flow;
+pub mod keytar;
 pub mod pkce;
 pub mod remotes;
 pub mod store;

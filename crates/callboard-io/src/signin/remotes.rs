@@ -103,6 +103,7 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+    use crate::signin::keytar::CliKeyring;
     use crate::signin::{Origin, Tokens};
     use crate::source::backstage::{ErrorKind, RetryPolicy};
     use crate::test_server::{Answer, Request, TestServer};
@@ -268,6 +269,65 @@ mod tests {
         assert_eq!(e.kind, ErrorKind::Unauthorized, "{e}");
         assert_eq!(issued.load(Ordering::SeqCst), 2, "one refresh, no loop");
         assert!(!e.to_string().contains("acc-"), "{e}");
+    }
+
+    #[test]
+    fn backstage_clis_keytar_sign_in_is_refreshed_and_written_back_to_the_secret_store() {
+        use crate::signin::keytar::{fake::FakeKeyring, CliKeyringHandle};
+        let dir = tempfile::tempdir().unwrap();
+        let keyring = Arc::new(FakeKeyring::default());
+        let stores = Stores {
+            cli_keyring: CliKeyringHandle::new(keyring.clone()),
+            ..Stores::files_only(dir.path())
+        };
+        let (server, issued) = rotating_backend(Arc::new(Mutex::new(None)));
+        let ep = endpoint(&server);
+        let yaml = format!(
+            "instances:\n- name: cli-inst\n  baseUrl: {}\n  clientId: c\n  issuedAt: 1\n  accessTokenExpiresAt: 1\n  selected: true\n",
+            ep.url
+        );
+        crate::signin::store::write_private(
+            &stores
+                .cli_config_dir
+                .clone()
+                .unwrap()
+                .join("auth-instances.yaml"),
+            yaml.as_bytes(),
+        )
+        .unwrap();
+        let service = "backstage-cli:auth-instance:cli-inst";
+        keyring.keytar_set(service, "accessToken", "acc-0");
+        keyring.keytar_set(service, "refreshToken", "ref-0");
+
+        let remotes = Remotes::with_stores(stores.clone());
+        let remote = remotes.remote(&ep.url, &ep, RetryPolicy::quick()).unwrap();
+        assert_eq!(remotes.block_on(remote.count()).unwrap(), 3);
+        assert_eq!(issued.load(Ordering::SeqCst), 1);
+        assert_eq!(
+            keyring.get(service, "accessToken").unwrap().as_deref(),
+            Some("acc-1")
+        );
+        assert_eq!(
+            keyring.get(service, "refreshToken").unwrap().as_deref(),
+            Some("ref-1")
+        );
+        assert_eq!(keyring.items.lock().unwrap().len(), 2);
+        assert!(
+            stores.load(&ep.url).unwrap().is_none(),
+            "not copied to callboard's store"
+        );
+        assert!(
+            !stores.cli_secrets_dir.clone().unwrap().exists(),
+            "no secret files"
+        );
+        let found = crate::signin::find(&stores, &ep.url).unwrap().unwrap();
+        assert_eq!(
+            found.origin,
+            Origin::BackstageCli {
+                instance: "cli-inst".into()
+            }
+        );
+        assert!(found.tokens.expires_at_ms > 1, "expiry written to the YAML");
     }
 
     #[test]

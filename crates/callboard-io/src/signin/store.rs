@@ -32,6 +32,9 @@ pub struct Stores {
     /// secrets dir (`$XDG_DATA_HOME/backstage-cli/auth-secrets`).
     pub cli_config_dir: Option<PathBuf>,
     pub cli_secrets_dir: Option<PathBuf>,
+    /// backstage-cli's keytar entries in the OS secret store (read before
+    /// its files, as backstage-cli prefers keytar).
+    pub cli_keyring: super::keytar::CliKeyringHandle,
 }
 
 impl Stores {
@@ -44,6 +47,11 @@ impl Stores {
                 .map(PathBuf::from)
                 .or_else(|| directories::BaseDirs::new().map(|d| d.home_dir().join(home_rel)))
         };
+        let keyring = !matches!(std::env::var("CALLBOARD_KEYRING").as_deref(), Ok("none"));
+        let secret_service = match std::env::var("CALLBOARD_KEYRING") {
+            Ok(v) if !v.is_empty() => v.split(',').any(|s| s.trim() == "secret-service"),
+            _ => true,
+        };
         Stores {
             data_dir: std::env::var_os(DATA_DIR_VAR)
                 .filter(|v| !v.is_empty())
@@ -52,10 +60,15 @@ impl Stores {
                     directories::ProjectDirs::from("", "", "callboard")
                         .map(|d| d.data_dir().to_path_buf())
                 }),
-            keyring: !matches!(std::env::var("CALLBOARD_KEYRING").as_deref(), Ok("none")),
+            keyring,
             cli_config_dir: xdg("XDG_CONFIG_HOME", ".config").map(|d| d.join("backstage-cli")),
             cli_secrets_dir: xdg("XDG_DATA_HOME", ".local/share")
                 .map(|d| d.join("backstage-cli").join("auth-secrets")),
+            cli_keyring: if keyring && secret_service {
+                super::keytar::CliKeyringHandle::os()
+            } else {
+                Default::default()
+            },
         }
     }
 
@@ -66,6 +79,7 @@ impl Stores {
             keyring: false,
             cli_config_dir: Some(dir.join("config/backstage-cli")),
             cli_secrets_dir: Some(dir.join("data/backstage-cli/auth-secrets")),
+            cli_keyring: Default::default(),
         }
     }
 

@@ -270,7 +270,7 @@ pub(crate) mod keyring {
     /// A keyring-core error in words, never with the secret bytes some
     /// variants carry.
     #[cfg(target_os = "linux")]
-    fn describe(e: &keyring_core::Error) -> String {
+    pub(crate) fn describe(e: &keyring_core::Error) -> String {
         use keyring_core::Error as E;
         match e {
             E::PlatformFailure(inner) | E::NoStorageAccess(inner) => inner.to_string(),
