@@ -508,3 +508,222 @@ fn login_by_pasting_the_redirect_then_backstage_clis_sign_in_is_reused() {
         text(&out.stdout)
     );
 }
+
+/// A private Secret Service: a session `dbus-daemon` and a
+/// `gnome-keyring-daemon` (secrets only, its login keyring unlocked) in a
+/// temporary folder; both stopped on drop.
+struct PrivateSecretService {
+    /// The daemon's home (its keyring files); removed on drop.
+    _dir: tempfile::TempDir,
+    address: String,
+    children: Vec<std::process::Child>,
+}
+
+impl PrivateSecretService {
+    fn start() -> PrivateSecretService {
+        for tool in ["dbus-daemon", "gnome-keyring-daemon", "secret-tool"] {
+            let found = Command::new("sh")
+                .args(["-c", &format!("command -v {tool}")])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            assert!(
+                found,
+                "needs {tool} (apt-get install dbus-daemon gnome-keyring libsecret-tools; .ci/run does)"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let mut dbus = Command::new("dbus-daemon")
+            .args(["--session", "--nofork", "--print-address=1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut address = String::new();
+        BufReader::new(dbus.stdout.take().unwrap())
+            .read_line(&mut address)
+            .unwrap();
+        let address = address.trim().to_string();
+        assert!(address.starts_with("unix:"), "dbus-daemon said {address:?}");
+        let mut keyring = Command::new("gnome-keyring-daemon")
+            .args(["--foreground", "--components=secrets", "--unlock"])
+            .env("HOME", dir.path())
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .env("XDG_DATA_HOME", dir.path().join("data"))
+            .env("DBUS_SESSION_BUS_ADDRESS", &address)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The login keyring's password, then EOF.
+        keyring
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"callboard-test")
+            .unwrap();
+        let s = PrivateSecretService {
+            _dir: dir,
+            address,
+            children: vec![keyring, dbus],
+        };
+        // Ready when an item can be stored.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !s.store("callboard-probe", "probe", "x") {
+            assert!(
+                Instant::now() < deadline,
+                "gnome-keyring-daemon never answered"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        s
+    }
+
+    fn secret_tool(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("secret-tool");
+        c.args(args).env("DBUS_SESSION_BUS_ADDRESS", &self.address);
+        c
+    }
+
+    /// Store as keytar's `setPassword(service, account, secret)` does:
+    /// libsecret, schema `org.freedesktop.Secret.Generic`, attributes
+    /// `service` and `account` (secret-tool's own schema is that one).
+    fn store(&self, service: &str, account: &str, secret: &str) -> bool {
+        let Ok(mut child) = self
+            .secret_tool(&[
+                "store",
+                "--label",
+                &format!("{service}/{account}"),
+                "service",
+                service,
+                "account",
+                account,
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        else {
+            return false;
+        };
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(secret.as_bytes())
+            .unwrap();
+        child.wait().is_ok_and(|s| s.success())
+    }
+
+    /// keytar's `getPassword(service, account)`.
+    fn lookup(&self, service: &str, account: &str) -> String {
+        text(
+            &self
+                .secret_tool(&["lookup", "service", service, "account", account])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+    }
+
+    /// Every item with attribute `service` = `service`, in secret-tool's words.
+    fn search(&self, service: &str) -> String {
+        let out = self
+            .secret_tool(&["search", "--all", "service", service])
+            .output()
+            .unwrap();
+        text(&out.stdout) + &text(&out.stderr)
+    }
+}
+
+impl Drop for PrivateSecretService {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN) and dbus-daemon, gnome-keyring-daemon, secret-tool"]
+fn backstage_clis_sign_in_in_the_secret_service_is_reused_and_refreshed_in_place() {
+    let Live { url, .. } = require_live();
+    let ss = PrivateSecretService::start();
+    let _bob = port_lock();
+    let m = Machine::new(&url);
+    let (out, _) = m.login(true);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let tokens = m.signin();
+    let (access, refresh) = (
+        tokens["access_token"].as_str().unwrap(),
+        tokens["refresh_token"].as_str().unwrap(),
+    );
+
+    // Another machine where backstage-cli signed in with keytar: its
+    // instances file, and the tokens only in the Secret Service.
+    let cli = Machine::new(&url);
+    let instance = url.trim_end_matches('/').split("://").nth(1).unwrap();
+    let service = format!("backstage-cli:auth-instance:{instance}");
+    let yaml_path = cli.path().join("config/backstage-cli/auth-instances.yaml");
+    std::fs::create_dir_all(yaml_path.parent().unwrap()).unwrap();
+    std::fs::write(
+        &yaml_path,
+        format!(
+            "instances:\n  - name: {instance}\n    baseUrl: {url}\n    clientId: {url}/api/auth/.well-known/oauth-client/cli.json\n    issuedAt: 1\n    accessTokenExpiresAt: 1\n    selected: true\n"
+        ),
+    )
+    .unwrap();
+    assert!(ss.store(&service, "accessToken", access));
+    assert!(ss.store(&service, "refreshToken", refresh));
+
+    let in_ss = |args: &[&str]| {
+        cli.cmd(args)
+            .env("CALLBOARD_KEYRING", "secret-service")
+            .env("DBUS_SESSION_BUS_ADDRESS", &ss.address)
+            .output()
+            .unwrap()
+    };
+    let out = in_ss(&["--endpoint", &url, "sync"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("76 entities"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Expired there, so refreshed, and written back into keytar's items.
+    let (new_access, new_refresh) = (
+        ss.lookup(&service, "accessToken"),
+        ss.lookup(&service, "refreshToken"),
+    );
+    assert!(!new_access.is_empty() && new_access != access);
+    assert!(!new_refresh.is_empty() && new_refresh != refresh);
+    let items = ss.search(&service);
+    assert_eq!(
+        items.matches("attribute.account = ").count(),
+        2,
+        "updated in place, nothing added: {}",
+        items.replace(&new_access, "…").replace(&new_refresh, "…")
+    );
+    assert!(
+        !cli.path().join("data/backstage-cli").exists(),
+        "no secret files written"
+    );
+    assert!(
+        ss.search("callboard-signin").trim().is_empty(),
+        "nothing copied into callboard's keyring entry"
+    );
+    let yaml = std::fs::read_to_string(&yaml_path).unwrap();
+    assert!(!yaml.contains("accessTokenExpiresAt: 1\n"), "{yaml}");
+    let out = in_ss(&["--endpoint", &url, "auth", "status"]);
+    assert!(
+        text(&out.stdout).contains("backstage-cli: signed in as user:default/bob"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(
+        refresh_status(&url, &new_refresh),
+        200,
+        "the written-back refresh token works"
+    );
+}

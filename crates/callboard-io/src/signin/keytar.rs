@@ -2,8 +2,10 @@
 //! through keytar (`keytar.getPassword(service, account)`) when that module
 //! loads, and only otherwise in its files. On Linux keytar stores through
 //! libsecret with the schema `org.freedesktop.Secret.Generic` and the
-//! attributes `service` and `account` (libsecret adds `xdg:schema` = the
-//! schema's name, and matches on it when looking up). keyring-core's
+//! attributes `service` and `account` (libsecret usually adds `xdg:schema`
+//! = the schema's name, but not always: items stored by libsecret under a
+//! private session bus here had none, so callboard searches by `service`
+//! and `account` alone, which finds both). keyring-core's
 //! Secret Service store addresses items by `service` and `username`
 //! instead, so a plain keyring-core entry never finds keytar's items: they
 //! are searched here by keytar's own attributes and written back in place.
@@ -17,13 +19,11 @@ use std::sync::Arc;
 /// The libsecret schema keytar stores under on Linux.
 pub const KEYTAR_SCHEMA: &str = "org.freedesktop.Secret.Generic";
 
-/// The Secret Service attributes keytar looks `service`/`account` up by.
+/// The Secret Service attributes keytar's `service`/`account` items are
+/// found by (keytar's schema attributes; keyring-core's are `service` and
+/// `username`).
 pub fn keytar_attributes<'a>(service: &'a str, account: &'a str) -> HashMap<&'a str, &'a str> {
-    HashMap::from([
-        ("service", service),
-        ("account", account),
-        ("xdg:schema", KEYTAR_SCHEMA),
-    ])
+    HashMap::from([("service", service), ("account", account)])
 }
 
 /// Where backstage-cli's keytar entries are read and written (a fake in
@@ -152,10 +152,23 @@ pub mod fake {
     }
 
     impl FakeKeyring {
-        /// Add an item as keytar's `setPassword` would.
+        /// Add an item as keytar's `setPassword` would (libsecret adding
+        /// the schema's name).
         pub fn keytar_set(&self, service: &str, account: &str, secret: &str) {
-            let attrs = keytar_attributes(service, account)
-                .into_iter()
+            self.add(
+                &[
+                    ("service", service),
+                    ("account", account),
+                    ("xdg:schema", KEYTAR_SCHEMA),
+                ],
+                secret,
+            );
+        }
+
+        /// Add an item with these attributes.
+        pub fn add(&self, attributes: &[(&str, &str)], secret: &str) {
+            let attrs = attributes
+                .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
             self.items.lock().unwrap().push((attrs, secret.to_string()));
@@ -195,13 +208,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn keytar_items_are_found_by_service_account_and_schema_not_keyrings_username() {
+    fn keytar_items_are_found_by_service_and_account_not_keyrings_username() {
         let a = keytar_attributes("backstage-cli:auth-instance:x", "accessToken");
         assert_eq!(a.get("service"), Some(&"backstage-cli:auth-instance:x"));
         assert_eq!(a.get("account"), Some(&"accessToken"));
-        assert_eq!(a.get("xdg:schema"), Some(&"org.freedesktop.Secret.Generic"));
         assert!(!a.contains_key("username"), "keyring-core's attribute");
-        assert_eq!(a.len(), 3);
+        assert_eq!(a.len(), 2, "no xdg:schema: not every libsecret adds it");
+
+        let k = fake::FakeKeyring::default();
+        let svc = "backstage-cli:auth-instance:x";
+        // keyring-core's own item for the same pair is not keytar's.
+        k.add(
+            &[("service", svc), ("username", "accessToken")],
+            "keyring-core",
+        );
+        assert_eq!(k.get(svc, "accessToken").unwrap(), None);
+        // Found with or without the schema name libsecret may add.
+        k.add(&[("service", svc), ("account", "accessToken")], "bare");
+        assert_eq!(k.get(svc, "accessToken").unwrap().as_deref(), Some("bare"));
+        k.keytar_set(svc, "refreshToken", "with-schema");
+        assert_eq!(
+            k.get(svc, "refreshToken").unwrap().as_deref(),
+            Some("with-schema")
+        );
+        assert!(!k.replace(svc, "idToken", "x").unwrap(), "nothing created");
     }
 
     #[test]
