@@ -89,7 +89,8 @@ pub enum Origin {
     Keyring,
     /// callboard's 0600 file.
     File(PathBuf),
-    /// backstage-cli's instance `instance`, its secrets in its files.
+    /// backstage-cli's instance `instance`, its secrets in keytar's Secret
+    /// Service items or its files.
     BackstageCli { instance: String },
 }
 
