@@ -7,8 +7,8 @@
 mod backend;
 
 mod docs;
-mod refresh;
 mod hygiene;
+mod refresh;
 mod remote;
 mod search;
 mod signin;

@@ -7,10 +7,10 @@
 mod support;
 mod tmux;
 
-mod docs_code;
-mod people;
 mod backend_search;
+mod docs_code;
 mod health;
+mod people;
 mod ranking;
 mod template_form;
 mod template_run_log;

@@ -199,12 +199,14 @@ pub(super) fn load_catalog(
         let missing: Vec<Source> = config
             .sources
             .iter()
-            .filter(|s| match callboard_io::sync::snapshot_for(&config.remotes, &config.cache, s) {
-                Ok(None) => true,
-                // Damaged: synced again, never answered from.
-                Err(e) => e.is::<callboard_io::cache::CacheDamaged>(),
-                Ok(Some(_)) => false,
-            })
+            .filter(
+                |s| match callboard_io::sync::snapshot_for(&config.remotes, &config.cache, s) {
+                    Ok(None) => true,
+                    // Damaged: synced again, never answered from.
+                    Err(e) => e.is::<callboard_io::cache::CacheDamaged>(),
+                    Ok(Some(_)) => false,
+                },
+            )
             .cloned()
             .collect();
         if !missing.is_empty() {
