@@ -142,6 +142,7 @@ impl Harness {
                 Effect::Copy { text, what } => self.copied.push((what, text)),
                 Effect::OpenUrl(url) => self.opened.push(url),
                 Effect::Suspend => {}
+                Effect::CancelSync => self.workers.cancel_sync(),
                 Effect::StartSync => {
                     self.syncs_started += 1;
                     self.workers.start_sync();
@@ -193,6 +194,15 @@ impl Harness {
         }
         if let Some(newest) = self.app.sources.iter().filter_map(|s| s.synced_at_ms).max() {
             self.app.now_ms = newest + 3 * 60_000;
+        }
+    }
+
+    /// Forward queued effects and handle the messages already sent,
+    /// without waiting for anything (a test watching a sync as it runs).
+    pub fn pump(&mut self) {
+        self.run_effects();
+        while let Ok(msg) = self.rx.try_recv() {
+            self.app.handle_msg(msg);
         }
     }
 
