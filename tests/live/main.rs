@@ -7,8 +7,8 @@
 mod backend;
 
 mod docs;
-mod hygiene;
 mod refresh;
+mod hygiene;
 mod remote;
 mod search;
 mod signin;

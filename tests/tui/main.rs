@@ -7,10 +7,10 @@
 mod support;
 mod tmux;
 
-mod backend_search;
 mod docs_code;
-mod health;
 mod people;
+mod backend_search;
+mod health;
 mod ranking;
 mod sync_cancel;
 mod template_form;

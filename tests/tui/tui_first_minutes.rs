@@ -283,8 +283,11 @@ fn remote_harness(url: &str, cached_hours_ago: Option<u64>) -> Harness {
         .unwrap();
         // Synced as whom this source reads as now (a sync records it; a
         // snapshot of another identity is never shown).
-        let who =
-            callboard_io::sync::identity(&Default::default(), "prod", &Endpoint::from_url(url));
+        let who = callboard_io::sync::identity(
+            &Default::default(),
+            "prod",
+            &Endpoint::from_url(url),
+        );
         db.execute(
             "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
             [callboard_io::sync::META_PRINCIPAL, who.as_str()],

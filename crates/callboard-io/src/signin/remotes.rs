@@ -141,11 +141,7 @@ mod tests {
         let mut e = Endpoint::from_url("http://backstage.example.invalid");
         let refused = remotes.login_begin("far", &e).unwrap_err();
         assert_eq!(refused.kind, SignInErrorKind::Insecure);
-        assert!(
-            refused.message.contains("plain HTTP"),
-            "{}",
-            refused.message
-        );
+        assert!(refused.message.contains("plain HTTP"), "{}", refused.message);
         e.allow_insecure_http = true;
         let opted_in = remotes.login_begin("far-ok", &e).unwrap_err();
         assert_ne!(opted_in.kind, SignInErrorKind::Insecure);

@@ -38,8 +38,8 @@ pub(crate) use error::error_chain;
 pub use error::{ErrorKind, RemoteError};
 pub use refresh::processing_errors;
 pub use retry::RetryPolicy;
-pub use search::SEARCH_TYPES;
 pub use sync::MAX_ENTITY_BYTES;
+pub use search::SEARCH_TYPES;
 
 /// The fields an incremental sync lists: enough to build the ref, plus the
 /// etag the server changes whenever the stored entity (relations included)
