@@ -11,11 +11,26 @@ use callboard_tui::workers::WorkerConfig;
 
 use crate::support::{token_command, Fault, Server};
 
-fn harness(server: &Server) -> Harness {
-    let dir = tempfile::tempdir().unwrap();
+fn config(server: &Server, dir: &tempfile::TempDir) -> (WorkerConfig, Endpoint) {
     let cache = Cache::new(dir.path().join("cache"));
     let mut endpoint = Endpoint::from_url(&server.url());
     endpoint.token = token_command(crate::support::TOKEN);
+    let config = WorkerConfig {
+        cache,
+        sources: vec![Source {
+            name: "prod".into(),
+            kind: SourceKind::Remote(endpoint.clone()),
+        }],
+        allowed_kinds: None,
+        remotes: Default::default(),
+    };
+    (config, endpoint)
+}
+
+fn harness(server: &Server) -> Harness {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, endpoint) = config(server, &dir);
+    let cache = &config.cache;
     // The snapshot from an earlier sync, as this endpoint's identity.
     let entities = callboard_tui::testing::entities(callboard_tui::testing::fixture());
     cache
@@ -29,15 +44,6 @@ fn harness(server: &Server) -> Harness {
     )
     .unwrap();
     drop(db);
-    let config = WorkerConfig {
-        cache,
-        sources: vec![Source {
-            name: "prod".into(),
-            kind: SourceKind::Remote(endpoint),
-        }],
-        allowed_kinds: None,
-        remotes: Default::default(),
-    };
     Harness::start(
         config,
         dir,
@@ -132,4 +138,50 @@ fn a_tui_sync_against_a_slow_server_is_cancelled_and_the_old_snapshot_stays() {
     let message = h.app.message.clone().expect("a message").text;
     assert!(message.contains("synced 1 source"), "{message}");
     assert_eq!(snapshot_count(&h).0, served);
+}
+
+#[test]
+fn the_first_sync_at_start_is_cancelled_too_and_says_so() {
+    let server = Server::start();
+    server
+        .state
+        .fault("/api/catalog", Fault::NoAnswer(Duration::from_secs(30)));
+    let dir = tempfile::tempdir().unwrap();
+    let (config, _) = config(&server, &dir);
+    // Never synced: the catalog load syncs it first.
+    let mut h = Harness::start_unsettled(
+        config,
+        dir,
+        (100, 30),
+        callboard_tui::theme::Theme::default_theme(),
+    );
+    wait_for_sync_of(&mut h, "prod");
+    std::thread::sleep(Duration::from_millis(300));
+    h.pump();
+    let status = status_line(&mut h);
+    assert!(
+        status.contains("syncing prod (1/1) — s cancels"),
+        "{status}"
+    );
+    let started = Instant::now();
+    h.key_no_settle("esc");
+    h.key_no_settle("s");
+    h.settle();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let screen = h.render();
+    assert!(
+        screen.contains("the sync of 'prod' was cancelled"),
+        "{screen}"
+    );
+    assert!(!screen.contains("Add sources to the config"), "{screen}");
+    let cache = Cache::new(h.dir.path().join("cache"));
+    assert!(cache.open_snapshot("prod").unwrap().is_none());
+    // `s` syncs it now.
+    h.key("s");
+    assert_eq!(
+        snapshot_count(&h).0,
+        crate::support::recorded_entities().len()
+    );
+    assert!(h.app.catalog.progress.matched > 0);
 }

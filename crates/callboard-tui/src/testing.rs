@@ -114,10 +114,23 @@ impl Harness {
         size: (u16, u16),
         theme: Theme,
     ) -> Harness {
+        let mut h = Harness::start_unsettled(config, dir, size, theme);
+        h.settle();
+        h
+    }
+
+    /// [`Harness::start`] without waiting for the first load (a test that
+    /// watches the first sync as it runs calls [`Harness::pump`]).
+    pub fn start_unsettled(
+        config: WorkerConfig,
+        dir: tempfile::TempDir,
+        size: (u16, u16),
+        theme: Theme,
+    ) -> Harness {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let workers = Workers::spawn(config, tx);
         let app = App::new(Keymap::default(), theme, Env::default(), size, 0);
-        let mut h = Harness {
+        Harness {
             app,
             workers,
             rx,
@@ -126,9 +139,7 @@ impl Harness {
             syncs_started: 0,
             pings: 0,
             dir,
-        };
-        h.settle();
-        h
+        }
     }
 
     /// Forward queued effects to the workers (copies and opens are only

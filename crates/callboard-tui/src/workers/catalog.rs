@@ -236,6 +236,12 @@ pub(super) fn load_catalog(
                     .iter()
                     .map(|f| failure_in_words(&f.source, &f.error)),
             );
+            if let Some(name) = &outcome.cancelled {
+                first_sync_failed.push(format!(
+                    "the sync of '{}' was cancelled",
+                    text::one_line(name)
+                ));
+            }
         }
     }
     let (store, sources, open_errors) = open_store(config);
