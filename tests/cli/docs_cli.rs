@@ -277,6 +277,48 @@ fn remote_docs_from_the_techdocs_backend_then_offline_from_the_cache() {
     assert!(stderr(&out).contains("offline"), "{}", stderr(&out));
 }
 
+#[test]
+fn a_remote_docs_page_over_its_cap_is_not_downloaded_nor_cached() {
+    let server = crate::support::Server::start();
+    let env = Env::new();
+    let url = server.url();
+    // The guide page grows to 5 MiB of HTML: over the default 4 MiB cap.
+    let mut big = String::from("<html><body><article><h1>Guide</h1>");
+    while big.len() < 5 << 20 {
+        big.push_str("<p>lorem ipsum dolor sit amet</p>\n");
+    }
+    big.push_str("</article></body></html>");
+    server.state.fault(
+        "/static/docs/default/component/tui-web/guide",
+        crate::support::Fault::Status {
+            status: 200,
+            headers: Vec::new(),
+            body: big,
+        },
+    );
+    let args = [
+        "--endpoint",
+        &url,
+        "docs",
+        "component:default/tui-web",
+        "guide",
+    ];
+    let out = env.run(&args);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("page over 4 MiB") && err.contains("not downloaded"),
+        "{err}"
+    );
+    assert!(err.contains("max_docs_page_mb"), "{err}");
+    assert!(stdout(&out).is_empty());
+    // Nothing was cached for it: offline, the page is not there.
+    drop(server);
+    let out = env.run(&args);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(!stdout(&out).contains("lorem ipsum"));
+}
+
 const DESCRIPTOR: &str = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: bad-docs\n  annotations:\n    backstage.io/techdocs-ref: dir:.\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n";
 
 #[test]

@@ -12,6 +12,7 @@ mod docs_code;
 mod health;
 mod people;
 mod ranking;
+mod sync_cancel;
 mod template_form;
 mod template_run_log;
 mod theme_light;

@@ -288,6 +288,48 @@ fn remote_docs_from_the_recorded_techdocs_backend() {
 }
 
 #[test]
+fn a_remote_docs_page_over_its_cap_says_so_in_the_docs_pane() {
+    let server = crate::support::Server::start();
+    let mut big = String::from("<html><body><article><h1>Guide</h1>");
+    while big.len() < 200 << 10 {
+        big.push_str("<p>lorem ipsum dolor sit amet</p>\n");
+    }
+    server.state.fault(
+        "/static/docs/default/component/tui-web/guide",
+        crate::support::Fault::Status {
+            status: 200,
+            headers: Vec::new(),
+            body: big,
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path().join("cache"));
+    let mut endpoint = Endpoint::from_url(&server.url());
+    endpoint.token = crate::support::token_command(crate::support::TOKEN);
+    endpoint.max_docs_page_bytes = 64 << 10;
+    let config = WorkerConfig {
+        cache,
+        sources: vec![Source {
+            name: "backstage".into(),
+            kind: SourceKind::Remote(endpoint),
+        }],
+        allowed_kinds: None,
+        remotes: Default::default(),
+    };
+    let mut h = Harness::start(config, dir, (100, 30), Theme::default_theme());
+    h.press("<esc>:open component:default/tui-web<enter>6");
+    assert!(h.render().contains("# TUI Web"));
+    h.press("/guide<enter><enter>");
+    let screen = h.render();
+    let said = format!("{screen}\n{}", message(&h));
+    assert!(
+        said.contains("page over 0.06 MiB") && said.contains("not downloaded"),
+        "{said}"
+    );
+    assert!(!screen.contains("lorem ipsum"), "{screen}");
+}
+
+#[test]
 fn mono_theme_docs_have_no_colour_even_in_code() {
     let dir = tempfile::tempdir().unwrap();
     let config = WorkerConfig {

@@ -216,6 +216,11 @@ pub struct SourceConfig {
     /// The largest answer read from this endpoint, in MiB (default 64).
     #[serde(default)]
     pub max_answer_mb: Option<u64>,
+    /// The largest TechDocs page downloaded from this endpoint, in MiB
+    /// (default 4: twice the 2 MiB of text a docs page shows, as HTML is
+    /// bigger than its text). A bigger page is not downloaded nor cached.
+    #[serde(default)]
+    pub max_docs_page_mb: Option<u64>,
     /// Send the token over plain `http://` to a host that is not this
     /// machine (default false: refused, as anyone on the way could read it).
     #[serde(default)]
@@ -335,6 +340,8 @@ pub struct Endpoint {
     pub deadline: std::time::Duration,
     /// The largest answer read, in bytes.
     pub max_answer_bytes: u64,
+    /// The largest TechDocs page downloaded, in bytes.
+    pub max_docs_page_bytes: u64,
     /// The token may go over plain HTTP to a non-loopback host.
     pub allow_insecure_http: bool,
 }
@@ -379,6 +386,9 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 pub const DEFAULT_REQUEST_DEADLINE_SECS: u64 = 120;
 /// The largest answer read from an endpoint, in MiB.
 pub const DEFAULT_MAX_ANSWER_MB: u64 = 64;
+/// The default TechDocs page cap: the HTML a docs page may show (twice
+/// `callboard_core::docs::MAX_PAGE_BYTES` of text).
+pub const DEFAULT_MAX_DOCS_PAGE_MB: u64 = 4;
 pub const DEFAULT_REFRESH_AFTER_SECS: u64 = 3600;
 
 impl Endpoint {
@@ -399,6 +409,7 @@ impl Endpoint {
             refresh_after: Some(std::time::Duration::from_secs(DEFAULT_REFRESH_AFTER_SECS)),
             deadline: std::time::Duration::from_secs(DEFAULT_REQUEST_DEADLINE_SECS),
             max_answer_bytes: DEFAULT_MAX_ANSWER_MB << 20,
+            max_docs_page_bytes: DEFAULT_MAX_DOCS_PAGE_MB << 20,
             allow_insecure_http: false,
         }
     }
@@ -532,6 +543,7 @@ impl Config {
                         ("refresh_after_secs", source.refresh_after_secs.is_some()),
                         ("request_deadline_secs", source.request_deadline_secs.is_some()),
                         ("max_answer_mb", source.max_answer_mb.is_some()),
+                        ("max_docs_page_mb", source.max_docs_page_mb.is_some()),
                         ("allow_insecure_http", source.allow_insecure_http.is_some()),
                     ];
                     if let Some((key, _)) = remote_only.iter().find(|(_, set)| *set) {
@@ -569,6 +581,12 @@ impl Config {
             }
             if source.max_answer_mb == Some(0) {
                 bail!("source '{}': max_answer_mb must be at least 1", source.name);
+            }
+            if source.max_docs_page_mb == Some(0) {
+                bail!(
+                    "source '{}': max_docs_page_mb must be at least 1",
+                    source.name
+                );
             }
         }
         Ok(())
@@ -631,6 +649,7 @@ impl SourceConfig {
                     .unwrap_or(DEFAULT_REQUEST_DEADLINE_SECS),
             ),
             max_answer_bytes: self.max_answer_mb.unwrap_or(DEFAULT_MAX_ANSWER_MB) << 20,
+            max_docs_page_bytes: self.max_docs_page_mb.unwrap_or(DEFAULT_MAX_DOCS_PAGE_MB) << 20,
             allow_insecure_http: self.allow_insecure_http.unwrap_or(false),
         }
     }
@@ -816,6 +835,37 @@ mod tests {
         assert!(err.contains("'page_size' only applies"), "{err}");
         let err = bad("sources:\n  - name: p\n    url: https://x\n    token: {vault: x}\n");
         assert!(err.contains("vault"), "{err}");
+    }
+
+    #[test]
+    fn docs_pages_have_a_size_cap_of_their_own() {
+        let config = Config::parse(
+            "sources:\n  - name: a\n    url: https://x.example\n  - name: b\n    url: https://y.example\n    max_docs_page_mb: 1\n",
+        )
+        .unwrap();
+        let caps: Vec<u64> = config
+            .resolved_sources(Path::new("/base"))
+            .iter()
+            .map(|s| match &s.kind {
+                SourceKind::Remote(e) => e.max_docs_page_bytes,
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(caps, [DEFAULT_MAX_DOCS_PAGE_MB << 20, 1 << 20]);
+        // As much HTML as a docs page shows: twice its text limit.
+        assert_eq!(
+            DEFAULT_MAX_DOCS_PAGE_MB << 20,
+            2 * callboard_core::docs::MAX_PAGE_BYTES as u64
+        );
+        let err =
+            Config::parse("sources:\n  - name: b\n    url: https://y\n    max_docs_page_mb: 0\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("max_docs_page_mb must be at least 1"), "{err}");
+        let err = Config::parse("sources:\n  - name: b\n    path: y\n    max_docs_page_mb: 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'max_docs_page_mb' only applies"), "{err}");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use serde::Serialize;
 use crate::cache::{Cache, Snapshot, SnapshotInfo};
 use crate::clock::Clock;
 use crate::config::{Endpoint, Source, SourceKind};
-use crate::remotes::Remotes;
+use crate::remotes::{Cancel, Remotes};
 use crate::source::backstage::{
     Phase, ProgressFn, RemoteError, RemoteStats, RetryPolicy, SyncProgress,
 };
@@ -57,6 +57,31 @@ pub struct SyncOptions {
     /// Give up when the server has not answered within this (all retries
     /// of the first request included); a command's quick refresh.
     pub first_answer_within: Option<Duration>,
+    /// Stop when this is cancelled: the request in flight is dropped at
+    /// once and the sync ends with [`SyncCancelled`], the previous snapshot
+    /// kept (the new one is discarded, never written).
+    pub cancel: Option<Cancel>,
+}
+
+/// A sync stopped because its [`SyncOptions::cancel`] was cancelled.
+#[derive(Debug, thiserror::Error)]
+#[error("the sync of '{0}' was cancelled; the previous snapshot is kept")]
+pub struct SyncCancelled(pub String);
+
+fn cancelled(options: &SyncOptions) -> bool {
+    options.cancel.as_ref().is_some_and(Cancel::is_cancelled)
+}
+
+/// Resolves once `cancel` is cancelled (never when there is none).
+async fn until_cancelled(cancel: Option<Cancel>) {
+    let Some(cancel) = cancel else {
+        return std::future::pending().await;
+    };
+    let mut rx = cancel.subscribe();
+    // Err: the sender is gone, so it can no longer be cancelled.
+    if rx.wait_for(|c| *c).await.is_err() {
+        std::future::pending::<()>().await;
+    }
 }
 
 /// How long a command's quick refresh waits for the server in all.
@@ -146,11 +171,15 @@ fn sync_one(
             )
         }
     };
+    let sync_options = options;
     let options = LocalOptions {
         allowed_kinds: allowed_kinds.map(<[String]>::to_vec),
         max_file_bytes: cache.max_file_bytes(),
     };
     let loaded = load_local(&source.name, &roots, &options);
+    if cancelled(sync_options) {
+        return Err(SyncCancelled(source.name.clone()).into());
+    }
     if loaded.files_read == 0 {
         let why = loaded
             .problems
@@ -231,15 +260,28 @@ fn sync_remote(
         }
     };
     let remote = remote.map_err(kept)?;
-    let (stats, problems) = remotes
-        .block_on(remote.sync(
-            &mut writer,
-            previous.as_ref(),
-            allowed_kinds,
-            options.full,
-            progress,
-        ))
-        .map_err(kept)?;
+    // Cancelling drops the download where it is (the request in flight
+    // too); the writer is dropped unfinished, so nothing is replaced.
+    let synced = remotes.block_on(async {
+        tokio::select! {
+            biased;
+            () = until_cancelled(options.cancel.clone()) => None,
+            r = remote.sync(
+                &mut writer,
+                previous.as_ref(),
+                allowed_kinds,
+                options.full,
+                progress,
+            ) => Some(r),
+        }
+    });
+    let Some(synced) = synced else {
+        return Err(SyncCancelled(name.to_string()).into());
+    };
+    let (stats, problems) = synced.map_err(kept)?;
+    if cancelled(options) {
+        return Err(SyncCancelled(name.to_string()).into());
+    }
     drop(previous);
     progress(&SyncProgress {
         source: name.to_string(),
@@ -290,6 +332,9 @@ pub enum SyncEvent {
 pub struct SyncOutcome {
     pub reports: Vec<SyncReport>,
     pub failed: Vec<SyncFailure>,
+    /// The source whose sync was cancelled ([`SyncOptions::cancel`]); it
+    /// and the sources after it were not synced (nor counted as failed).
+    pub cancelled: Option<String>,
 }
 
 #[derive(Debug)]
@@ -321,6 +366,10 @@ pub fn sync_all(
     };
     let mut outcome = SyncOutcome::default();
     for (index, source) in sources.iter().enumerate() {
+        if cancelled(options) {
+            outcome.cancelled = Some(source.name.clone());
+            break;
+        }
         on_event(&SyncEvent::Source {
             index,
             name: source.name.clone(),
@@ -335,6 +384,14 @@ pub fn sync_all(
                 );
                 outcome.reports.push(report);
                 Ok(summary)
+            }
+            Err(error) if error.is::<SyncCancelled>() => {
+                outcome.cancelled = Some(source.name.clone());
+                on_event(&SyncEvent::SourceDone {
+                    name: source.name.clone(),
+                    result: Err(error.to_string()),
+                });
+                break;
             }
             Err(error) => {
                 let text = format!("{error:#}");

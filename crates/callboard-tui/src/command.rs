@@ -7,6 +7,7 @@
 //! | `:find TEXT` | search for TEXT (filters kept) |
 //! | `:open REF` (`:show`, `:e`) | open an entity by ref or unique name |
 //! | `:sync` | sync the sources in the background |
+//! | `:sync cancel` (`:cancel`) | cancel the running sync (`s` again does too); the last snapshot stays |
 //! | `:templates` (`:t`, `:create`) | the software templates list |
 //! | `:theme light` | switch theme: `auto`, `dark`, `light`, `mono` |
 //! | `:help` | the key list |
@@ -18,6 +19,8 @@ use callboard_core::search::FilterKey;
 pub enum Command {
     Quit,
     Sync,
+    /// Cancel the running sync.
+    CancelSync,
     Help,
     /// Replace one filter; no values removes it.
     Filter(FilterKey, Vec<String>),
@@ -65,6 +68,8 @@ pub fn parse(line: &str) -> Result<Command, String> {
     }
     match lower.as_str() {
         "q" | "q!" | "quit" | "qa" | "qa!" | "exit" => no_args(Command::Quit),
+        "sync" | "refresh" if rest.trim().eq_ignore_ascii_case("cancel") => Ok(Command::CancelSync),
+        "cancel" => no_args(Command::CancelSync),
         "sync" | "refresh" => no_args(Command::Sync),
         "templates" | "template" | "t" | "create" => no_args(Command::Templates),
         "help" | "h" | "keys" => no_args(Command::Help),
@@ -309,6 +314,8 @@ mod tests {
         assert_eq!(parse("q").unwrap(), Command::Quit);
         assert_eq!(parse("  :quit ").unwrap(), Command::Quit);
         assert_eq!(parse("sync").unwrap(), Command::Sync);
+        assert_eq!(parse("sync cancel").unwrap(), Command::CancelSync);
+        assert_eq!(parse("cancel").unwrap(), Command::CancelSync);
         assert_eq!(parse("help").unwrap(), Command::Help);
         assert_eq!(parse("clear").unwrap(), Command::Clear);
         assert_eq!(

@@ -183,7 +183,7 @@ bindings! {
     Action::FindPrev, "find_prev", "Docs: previous match", ["N"], DOCS;
     Action::CodeLeft, "code_left", "Docs: scroll code blocks left", ["h", "left"], DOCS;
     Action::CodeRight, "code_right", "Docs: scroll code blocks right (long lines are cut, not wrapped)", ["l", "right"], DOCS;
-    Action::Sync, "sync", "sync the sources in the background", ["s"], ALL;
+    Action::Sync, "sync", "sync the sources in the background (again while one runs: cancel it)", ["s"], ALL;
     Action::RefreshEntity, "refresh_entity", "ask Backstage to process this entity again, sync it, show its errors", ["R"], ALL;
     Action::Help, "help", "this help", ["?", "f1"], ALL;
     Action::Quit, "quit", "quit (Ctrl-C always quits)", ["q"], ALL;

@@ -53,6 +53,10 @@ pub struct SyncState {
     pub current: String,
     pub failed: usize,
     pub succeeded: usize,
+    /// Asked to stop; the status bar says so until it has.
+    pub cancelling: bool,
+    /// The key that cancels it, for the status bar (`s`).
+    pub cancel_key: String,
 }
 
 /// What is over the screens.
@@ -79,6 +83,8 @@ pub enum Effect {
     /// Open a URL (or, over SSH / without a display, show and copy it).
     OpenUrl(String),
     StartSync,
+    /// Cancel the running sync (the previous snapshot stays).
+    CancelSync,
     /// Refresh these stale remote sources in the background (at start).
     Refresh(Vec<String>),
     /// Ctrl-Z: give the terminal back and stop until `fg`.

@@ -393,6 +393,7 @@ fn run_effects(
                 // A sync already running refreshes them anyway.
                 workers.start_refresh(names);
             }
+            Effect::CancelSync => workers.cancel_sync(),
             Effect::StartSync => {
                 if !workers.start_sync() {
                     app.handle_msg(Msg::Notice {

@@ -114,10 +114,23 @@ impl Harness {
         size: (u16, u16),
         theme: Theme,
     ) -> Harness {
+        let mut h = Harness::start_unsettled(config, dir, size, theme);
+        h.settle();
+        h
+    }
+
+    /// [`Harness::start`] without waiting for the first load (a test that
+    /// watches the first sync as it runs calls [`Harness::pump`]).
+    pub fn start_unsettled(
+        config: WorkerConfig,
+        dir: tempfile::TempDir,
+        size: (u16, u16),
+        theme: Theme,
+    ) -> Harness {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let workers = Workers::spawn(config, tx);
         let app = App::new(Keymap::default(), theme, Env::default(), size, 0);
-        let mut h = Harness {
+        Harness {
             app,
             workers,
             rx,
@@ -126,9 +139,7 @@ impl Harness {
             syncs_started: 0,
             pings: 0,
             dir,
-        };
-        h.settle();
-        h
+        }
     }
 
     /// Forward queued effects to the workers (copies and opens are only
@@ -142,6 +153,7 @@ impl Harness {
                 Effect::Copy { text, what } => self.copied.push((what, text)),
                 Effect::OpenUrl(url) => self.opened.push(url),
                 Effect::Suspend => {}
+                Effect::CancelSync => self.workers.cancel_sync(),
                 Effect::StartSync => {
                     self.syncs_started += 1;
                     self.workers.start_sync();
@@ -193,6 +205,15 @@ impl Harness {
         }
         if let Some(newest) = self.app.sources.iter().filter_map(|s| s.synced_at_ms).max() {
             self.app.now_ms = newest + 3 * 60_000;
+        }
+    }
+
+    /// Forward queued effects and handle the messages already sent,
+    /// without waiting for anything (a test watching a sync as it runs).
+    pub fn pump(&mut self) {
+        self.run_effects();
+        while let Ok(msg) = self.rx.try_recv() {
+            self.app.handle_msg(msg);
         }
     }
 

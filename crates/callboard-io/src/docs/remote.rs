@@ -256,7 +256,8 @@ pub fn load_page(
         },
         Err(e) => return Err(failed(e, &format!("{}/{rel}", triplet.join("/")), endpoint)),
     };
-    // The HTML is bigger than its text: allow it twice the page limit.
+    // The HTML is bigger than its text: allow it twice the page limit
+    // (what `max_docs_page_mb` downloads by default).
     let total = bytes.len();
     let html = String::from_utf8_lossy(&bytes[..total.min(2 * MAX_PAGE_BYTES)]);
     let markdown = callboard_core::docs::html::to_markdown(&html);
@@ -314,6 +315,154 @@ mod tests {
         .unwrap();
         assert_eq!(runbook.page, "ops/index.html");
         assert_eq!(runbook.title, "On-call runbook");
+    }
+
+    fn docs_endpoint(url: &str, cap: u64) -> Endpoint {
+        let mut endpoint = Endpoint::from_url(url);
+        endpoint.token = crate::config::TokenSource::Env {
+            var: "CALLBOARD_TEST_SURELY_UNSET_VAR".into(),
+            required: false,
+        };
+        endpoint.timeout = std::time::Duration::from_secs(5);
+        endpoint.max_docs_page_bytes = cap;
+        endpoint
+    }
+
+    fn page_html(bytes: usize) -> String {
+        let mut html = String::from("<html><body><article><h1>Big</h1>");
+        while html.len() < bytes {
+            html.push_str("<p>lorem ipsum dolor sit amet</p>\n");
+        }
+        html + "</article></body></html>"
+    }
+
+    #[test]
+    fn a_docs_page_over_its_cap_is_not_downloaded_nor_cached() {
+        use crate::test_server::{Answer, Request, TestServer};
+        // 64 KiB of cap; a page of 200 KiB (announced with its length) and
+        // a small one.
+        let server = TestServer::start(|r: &Request| {
+            if r.target.contains("/big/") {
+                Answer::html(&page_html(200 << 10))
+            } else {
+                Answer::html(&page_html(10 << 10))
+            }
+        });
+        let cache = tempfile::tempdir().unwrap();
+        let triplet = [
+            "default".to_string(),
+            "component".to_string(),
+            "svc".to_string(),
+        ];
+        let endpoint = docs_endpoint(&server.url(), 64 << 10);
+        let remotes = Remotes::new();
+        let root = cache_root(cache.path(), "prod", &triplet);
+        let small = load_page(
+            &remotes,
+            cache.path(),
+            "prod",
+            &endpoint,
+            &triplet,
+            "small/index.html",
+        )
+        .unwrap();
+        assert_eq!(small.title, "Big");
+        assert!(
+            root.join("pages").exists(),
+            "a page under the cap is cached"
+        );
+        let e = load_page(
+            &remotes,
+            cache.path(),
+            "prod",
+            &endpoint,
+            &triplet,
+            "big/index.html",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("page over 0.06 MiB") && e.message.contains("not downloaded"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("max_docs_page_mb"), "{}", e.message);
+        let big = root.join("pages").join(file_stem("big"));
+        assert!(!big.exists(), "nothing is cached for a page over the cap");
+        // Asked once: too big is not worth retrying.
+        let asked = server
+            .requests()
+            .iter()
+            .filter(|r| r.target.contains("/big/"))
+            .count();
+        assert_eq!(asked, 1);
+    }
+
+    #[test]
+    fn a_docs_page_without_a_length_stops_streaming_at_its_cap() {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::{AtomicU64, Ordering};
+        use std::sync::Arc;
+        // An endless page with no Content-Length (ended by closing): the
+        // client must stop reading at the cap, not buffer the whole of it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let written = Arc::new(AtomicU64::new(0));
+        let count = written.clone();
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(mut conn) = conn else { continue };
+                let count = count.clone();
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(conn.try_clone().unwrap());
+                    let mut line = String::new();
+                    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                        line.clear();
+                    }
+                    let _ = conn.write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html><body><article>",
+                    );
+                    let chunk = "<p>lorem ipsum dolor sit amet</p>\n".repeat(2000);
+                    // Up to 300 MB, as the probe's page.
+                    while count.load(Ordering::SeqCst) < 300 << 20 {
+                        if conn.write_all(chunk.as_bytes()).is_err() {
+                            return;
+                        }
+                        count.fetch_add(chunk.len() as u64, Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        let cache = tempfile::tempdir().unwrap();
+        let triplet = [
+            "default".to_string(),
+            "component".to_string(),
+            "svc".to_string(),
+        ];
+        let endpoint = docs_endpoint(&url, 1 << 20);
+        let started = std::time::Instant::now();
+        let e = load_page(
+            &Remotes::new(),
+            cache.path(),
+            "prod",
+            &endpoint,
+            &triplet,
+            "index.html",
+        )
+        .unwrap_err();
+        assert!(
+            e.message.contains("page over 1 MiB") && e.message.contains("not downloaded"),
+            "{}",
+            e.message
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        // What the server got out before the client hung up: the cap plus
+        // what the socket buffers hold, far from the 300 MB.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let sent = written.load(Ordering::SeqCst);
+        assert!(sent < 32 << 20, "{sent} bytes sent");
+        assert!(!cache_root(cache.path(), "prod", &triplet)
+            .join("pages")
+            .exists());
     }
 
     #[test]

@@ -54,6 +54,7 @@ impl App {
         match cmd {
             Command::Quit => self.quit = true,
             Command::Sync => self.start_sync(),
+            Command::CancelSync => self.cancel_sync(),
             Command::Templates => self.open_templates(),
             Command::Help => self.mode = Mode::Help { scroll: 0 },
             Command::Filter(key, values) => {
@@ -103,10 +104,24 @@ impl App {
 
     pub(super) fn start_sync(&mut self) {
         if self.sync.is_some() {
-            self.say("a sync is already running");
+            // The sync key again cancels it (the status bar says so).
+            self.cancel_sync();
             return;
         }
         self.effects.push(Effect::StartSync);
         self.say("sync started");
+    }
+
+    /// Stop the running sync: the download ends at once and the last
+    /// snapshot stays.
+    pub(super) fn cancel_sync(&mut self) {
+        match &mut self.sync {
+            Some(s) => {
+                s.cancelling = true;
+                self.effects.push(Effect::CancelSync);
+                self.say("cancelling the sync…");
+            }
+            None => self.say("no sync is running"),
+        }
     }
 }

@@ -180,6 +180,12 @@ impl App {
                     current: String::new(),
                     failed: 0,
                     succeeded: 0,
+                    cancelling: false,
+                    cancel_key: match self.keymap.hint(&crate::keymap::Action::Sync) {
+                        // Unbound: its command.
+                        key if key.starts_with(':') => ":sync cancel".into(),
+                        key => key,
+                    },
                 });
             }
             SyncEvent::Source { index, name } => {

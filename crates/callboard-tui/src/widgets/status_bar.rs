@@ -29,9 +29,16 @@ pub fn freshness(
         } else {
             format!(" {}", one_line(&s.current))
         };
+        let cancel = if s.cancelling {
+            " — cancelling…".to_string()
+        } else if s.cancel_key.is_empty() {
+            String::new()
+        } else {
+            format!(" — {} cancels", one_line(&s.cancel_key))
+        };
         return (
             format!(
-                "{} syncing{current} ({}/{})",
+                "{} syncing{current} ({}/{}){cancel}",
                 super::spinner(spinner),
                 (s.index + 1).min(s.total),
                 s.total

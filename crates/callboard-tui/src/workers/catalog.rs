@@ -14,17 +14,22 @@ use callboard_core::text;
 use callboard_io::cache::Store;
 use callboard_io::clock::Clock;
 use callboard_io::config::{Source, SourceKind};
+use callboard_io::remotes::Cancel;
 use callboard_io::source::backstage::{ErrorKind, RemoteError, RetryPolicy};
 use callboard_io::sync::{sync_all, SyncOptions, SyncOutcome};
 
-pub(super) fn run_sync(config: &WorkerConfig, ui: &UiSender) {
-    sync_sources(config, &config.sources, ui, &SyncOptions::default());
+pub(super) fn run_sync(config: &WorkerConfig, ui: &UiSender, cancel: &Cancel) {
+    let options = SyncOptions {
+        cancel: Some(cancel.clone()),
+        ..Default::default()
+    };
+    sync_sources(config, &config.sources, ui, &options);
 }
 
 /// Refresh the named sources (stale remote snapshots at start) quickly: one
 /// retry with short waits, and no waiting for another process's sync; the
 /// cached snapshot stays when the endpoint cannot be reached.
-pub(super) fn run_refresh(config: &WorkerConfig, names: &[String], ui: &UiSender) {
+pub(super) fn run_refresh(config: &WorkerConfig, names: &[String], ui: &UiSender, cancel: &Cancel) {
     let sources: Vec<Source> = config
         .sources
         .iter()
@@ -34,6 +39,7 @@ pub(super) fn run_refresh(config: &WorkerConfig, names: &[String], ui: &UiSender
     let options = SyncOptions {
         retry: RetryPolicy::quick(),
         no_wait: true,
+        cancel: Some(cancel.clone()),
         ..Default::default()
     };
     sync_sources(config, &sources, ui, &options);
@@ -72,6 +78,15 @@ fn sync_sources(
     let _ = ui.send(Msg::Sync(SyncEvent::Finished {
         failed: outcome.failed.len(),
     }));
+    if let Some(name) = &outcome.cancelled {
+        let _ = ui.send(Msg::Notice {
+            text: format!(
+                "sync of '{}' cancelled; the previous snapshot is kept",
+                text::one_line(name)
+            ),
+            error: false,
+        });
+    }
     outcome
 }
 
@@ -189,11 +204,11 @@ pub(super) fn refresh(
 pub(super) fn load_catalog(
     config: &WorkerConfig,
     ui: &UiSender,
-    sync_missing: bool,
+    sync_missing: Option<&super::SyncCancel>,
 ) -> (Store, CatalogLoad) {
     let mut errors = Vec::new();
     let mut first_sync_failed = Vec::new();
-    if sync_missing {
+    if let Some(slot) = sync_missing {
         // First run (or a new source): sync what was never synced, as the
         // headless commands do, reporting progress like `s` does.
         let missing: Vec<Source> = config
@@ -210,13 +225,23 @@ pub(super) fn load_catalog(
             .cloned()
             .collect();
         if !missing.is_empty() {
-            let outcome = sync_sources(config, &missing, ui, &SyncOptions::default());
+            let options = SyncOptions {
+                cancel: Some(super::fresh_cancel(slot)),
+                ..Default::default()
+            };
+            let outcome = sync_sources(config, &missing, ui, &options);
             first_sync_failed.extend(
                 outcome
                     .failed
                     .iter()
                     .map(|f| failure_in_words(&f.source, &f.error)),
             );
+            if let Some(name) = &outcome.cancelled {
+                first_sync_failed.push(format!(
+                    "the sync of '{}' was cancelled",
+                    text::one_line(name)
+                ));
+            }
         }
     }
     let (store, sources, open_errors) = open_store(config);
@@ -251,7 +276,7 @@ pub(super) fn load_catalog(
 /// that want the corpus without workers.
 pub fn load_corpus_now(config: &WorkerConfig) -> Result<CatalogLoad> {
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let (_store, load) = load_catalog(config, &tx, true);
+    let (_store, load) = load_catalog(config, &tx, Some(&Default::default()));
     if load.corpus.is_empty() && !load.errors.is_empty() {
         return Err(anyhow::anyhow!(load.errors.join("; "))).context("cannot load the catalog");
     }

@@ -21,7 +21,7 @@ pub mod templates;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use crate::messages::templates::{TemplateMsg, TemplateRequest};
@@ -30,7 +30,11 @@ use callboard_core::catalog::index::{resolve, Resolved};
 use callboard_core::docs::{DocsError, ErrorKind};
 use callboard_io::cache::{Cache, Store};
 use callboard_io::config::Source;
-use callboard_io::remotes::Remotes;
+use callboard_io::remotes::{Cancel, Remotes};
+
+/// The cancel of the sync running now (or of the last one): `s` again or
+/// `:sync cancel` cancels it.
+pub(crate) type SyncCancel = Arc<Mutex<Cancel>>;
 
 pub use catalog::{failure_in_words, load_corpus_now, CONNECTION_PROBLEM};
 
@@ -59,18 +63,28 @@ pub struct Workers {
     config: WorkerConfig,
     ui: UiSender,
     syncing: Arc<AtomicBool>,
+    cancel: SyncCancel,
 }
 
 impl Workers {
     pub fn spawn(config: WorkerConfig, ui: UiSender) -> Workers {
+        let cancel = SyncCancel::default();
         Workers {
-            detail: Worker::spawn("callboard-detail", config.clone(), ui.clone(), true),
-            graph: Worker::spawn("callboard-graph", config.clone(), ui.clone(), false),
-            docs: Worker::spawn("callboard-docs", config.clone(), ui.clone(), false),
+            // The detail worker loads the catalog, syncing never-synced
+            // sources first: that sync is cancelled like the others.
+            detail: Worker::spawn(
+                "callboard-detail",
+                config.clone(),
+                ui.clone(),
+                Some(cancel.clone()),
+            ),
+            graph: Worker::spawn("callboard-graph", config.clone(), ui.clone(), None),
+            docs: Worker::spawn("callboard-docs", config.clone(), ui.clone(), None),
             search: search::spawn(config.clone(), ui.clone()),
             config,
             ui,
             syncing: Arc::new(AtomicBool::new(false)),
+            cancel,
         }
     }
 
@@ -117,12 +131,13 @@ impl Workers {
         let config = self.config.clone();
         let ui = self.ui.clone();
         let flag = self.syncing.clone();
+        let cancel = fresh_cancel(&self.cancel);
         let spawned = std::thread::Builder::new()
             .name("callboard-sync".into())
             .spawn(move || {
                 let run = || match &only {
-                    None => catalog::run_sync(&config, &ui),
-                    Some(names) => catalog::run_refresh(&config, names, &ui),
+                    None => catalog::run_sync(&config, &ui, &cancel),
+                    Some(names) => catalog::run_refresh(&config, names, &ui, &cancel),
                 };
                 if let Err(e) = guard::guarded(run) {
                     // The progress stops here: end it, and say why.
@@ -156,9 +171,27 @@ impl Workers {
             });
     }
 
+    /// Cancel the running sync (the background one or the first sync of
+    /// the catalog load); its download stops at once and the previous
+    /// snapshot stays. Nothing happens when none runs.
+    pub fn cancel_sync(&self) {
+        if let Ok(cancel) = self.cancel.lock() {
+            cancel.cancel();
+        }
+    }
+
     pub fn syncing(&self) -> bool {
         self.syncing.load(Ordering::SeqCst)
     }
+}
+
+/// A new cancel for a sync about to start, put in `slot` for the UI.
+pub(crate) fn fresh_cancel(slot: &SyncCancel) -> Cancel {
+    let cancel = Cancel::new();
+    if let Ok(mut current) = slot.lock() {
+        *current = cancel.clone();
+    }
+    cancel
 }
 
 struct Worker {
@@ -167,11 +200,13 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(name: &str, config: WorkerConfig, ui: UiSender, loads: bool) -> Worker {
+    /// `loads`: this worker loads the catalog (and syncs never-synced
+    /// sources, cancelled through it).
+    fn spawn(name: &str, config: WorkerConfig, ui: UiSender, loads: Option<SyncCancel>) -> Worker {
         let (tx, rx) = mpsc::channel();
         let handle = std::thread::Builder::new()
             .name(name.to_string())
-            .spawn(move || worker_loop(&config, &rx, &ui, loads))
+            .spawn(move || worker_loop(&config, &rx, &ui, loads.as_ref()))
             .expect("spawn a worker thread");
         Worker {
             tx,
@@ -199,7 +234,12 @@ struct WorkerState {
     docs: docs::DocsCache,
 }
 
-fn worker_loop(config: &WorkerConfig, rx: &mpsc::Receiver<Request>, ui: &UiSender, loads: bool) {
+fn worker_loop(
+    config: &WorkerConfig,
+    rx: &mpsc::Receiver<Request>,
+    ui: &UiSender,
+    loads: Option<&SyncCancel>,
+) {
     let mut state = WorkerState::default();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
@@ -241,7 +281,7 @@ fn serve(
     config: &WorkerConfig,
     request: Request,
     ui: &UiSender,
-    loads: bool,
+    loads: Option<&SyncCancel>,
 ) {
     match request {
         // Routed to threads of their own, never to a worker.

@@ -416,16 +416,33 @@ impl Remote {
                 ),
             )));
         }
-        let max = self.endpoint.max_answer_bytes;
+        // A TechDocs page has a cap of its own (max_docs_page_mb).
+        let docs_page = url.path().contains("/api/techdocs/static/");
+        let max = if docs_page {
+            self.endpoint
+                .max_docs_page_bytes
+                .min(self.endpoint.max_answer_bytes)
+        } else {
+            self.endpoint.max_answer_bytes
+        };
         let too_big = |size: u64| {
             Attempt::Fatal(RemoteError::new(
                 ErrorKind::BadResponse,
-                format!(
-                    "{}: {what}: the answer is over {} MiB ({size} bytes so far or announced); not read \
-                     (raise max_answer_mb for the source, or lower page_size)",
-                    self.at(),
-                    max >> 20
-                ),
+                if docs_page {
+                    format!(
+                        "{}: {what}: page over {} MiB ({size} bytes so far or announced); not downloaded \
+                         (raise max_docs_page_mb for the source)",
+                        self.at(),
+                        mib(max)
+                    )
+                } else {
+                    format!(
+                        "{}: {what}: the answer is over {} MiB ({size} bytes so far or announced); not read \
+                         (raise max_answer_mb for the source, or lower page_size)",
+                        self.at(),
+                        mib(max)
+                    )
+                },
             ))
         };
         if let Some(length) = response.content_length().filter(|&l| l > max) {
@@ -708,4 +725,15 @@ pub(super) struct PageInfo {
 #[derive(Deserialize)]
 pub(super) struct RefsAnswer {
     pub(super) items: Vec<Value>,
+}
+
+/// A byte limit in MiB for messages (`1`, or `0.5` below a MiB).
+fn mib(bytes: u64) -> String {
+    if bytes >= 1 << 20 || bytes == 0 {
+        (bytes >> 20).to_string()
+    } else {
+        format!("{:.2}", bytes as f64 / (1u64 << 20) as f64)
+            .trim_end_matches('0')
+            .to_string()
+    }
 }

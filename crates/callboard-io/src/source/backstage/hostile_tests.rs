@@ -253,3 +253,86 @@ fn an_oversized_entity_is_skipped_with_an_error_and_the_rest_kept() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn a_cancelled_sync_all_returns_promptly_and_writes_nothing() {
+    use crate::remotes::{Cancel, Remotes};
+    use crate::sync::{sync_all, SyncEvent};
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+    // Pages come slowly once `slow` is set: a first page, then 30 s each.
+    let slow = Arc::new(AtomicBool::new(false));
+    let slowly = slow.clone();
+    let server = TestServer::start(move |r: &Request| {
+        if slowly.load(Ordering::SeqCst) && r.target.contains("cursor=") {
+            std::thread::sleep(Duration::from_secs(30));
+        }
+        let n = if r.target.contains("cursor=") { 2 } else { 1 };
+        Answer::json(
+            200,
+            json!({"items": [group(n)], "totalItems": 3,
+                   "pageInfo": {"nextCursor": format!("c{n}")}}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let mut ep = endpoint(&server.url());
+    ep.timeout = Duration::from_secs(60);
+    let source = Source {
+        name: "prod".into(),
+        kind: SourceKind::Remote(ep),
+    };
+    // A first snapshot, from a server that ends its paging.
+    let first = TestServer::start(|_: &Request| {
+        Answer::json(
+            200,
+            json!({"items": [group(7)], "totalItems": 1, "pageInfo": {}}),
+        )
+    });
+    let before = Source {
+        name: "prod".into(),
+        kind: SourceKind::Remote(endpoint(&first.url())),
+    };
+    sync_source_with(&cache, &before, None, &SyncOptions::default()).unwrap();
+    let path = cache.snapshot_path("prod");
+    let bytes_before = std::fs::read(&path).unwrap();
+
+    slow.store(true, Ordering::SeqCst);
+    let cancel = Cancel::new();
+    let options = SyncOptions {
+        cancel: Some(cancel.clone()),
+        ..Default::default()
+    };
+    let canceller = cancel.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(500));
+        canceller.cancel();
+    });
+    let events = Mutex::new(Vec::new());
+    let started = std::time::Instant::now();
+    let outcome = sync_all(
+        &Remotes::new(),
+        &cache,
+        &[source.clone(), source],
+        None,
+        &options,
+        &|e| events.lock().unwrap().push(e.clone()),
+    );
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(3), "{took:?}");
+    assert_eq!(outcome.cancelled.as_deref(), Some("prod"));
+    assert!(outcome.failed.is_empty() && outcome.reports.is_empty());
+    // The second source was never started.
+    let starts = events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, SyncEvent::Source { .. }))
+        .count();
+    assert_eq!(starts, 1);
+    // The previous snapshot is untouched and still answers.
+    assert_eq!(std::fs::read(&path).unwrap(), bytes_before);
+    let kept = cache.open_snapshot("prod").unwrap().unwrap();
+    assert_eq!(kept.info.entity_count, 1);
+    assert!(kept.has("group:default/g7").unwrap());
+}
