@@ -1,0 +1,279 @@
+//! The snapshot store's tests.
+
+use super::*;
+use callboard_core::catalog::Entity;
+use serde_json::json;
+
+fn entity(name: &str) -> CatalogEntity {
+    CatalogEntity {
+        entity: Entity::from_value(json!({
+            "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+            "metadata": {"name": name},
+            "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"}
+        }))
+        .unwrap(),
+        origin: Origin {
+            source: "s".into(),
+            location: "file:/x.yaml".into(),
+            line: Some(3),
+        },
+    }
+}
+
+#[test]
+fn snapshots_round_trip_and_record_their_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    assert!(cache.open_snapshot("local repos").unwrap().is_none());
+    cache
+        .write_snapshot("local repos", "/src", &[entity("Web"), entity("db")], &[])
+        .unwrap();
+    let snap = cache.open_snapshot("local repos").unwrap().unwrap();
+    assert_eq!(snap.info.entity_count, 2);
+    assert_eq!(snap.info.origin, "/src");
+    assert!(snap.info.age() < Duration::from_secs(60));
+    let web = snap.entity("component:default/web").unwrap().unwrap();
+    assert_eq!(web.entity, entity("Web").entity);
+    assert_eq!(web.origin.line, Some(3));
+    assert_eq!(
+        snap.refs_named("WEB").unwrap(),
+        vec!["component:default/web"]
+    );
+    assert_eq!(snap.all_entities().unwrap().len(), 2);
+    let corpus = callboard_core::search::decode_corpus(&snap.corpus_bytes().unwrap()).unwrap();
+    assert_eq!(corpus.len(), 2);
+}
+
+#[test]
+fn a_reader_keeps_its_snapshot_while_a_sync_replaces_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    cache
+        .write_snapshot("s", "o", &[entity("old")], &[])
+        .unwrap();
+    let reader = cache.open_snapshot("s").unwrap().unwrap();
+    cache
+        .write_snapshot("s", "o", &[entity("new")], &[])
+        .unwrap();
+    assert!(reader.entity("component:default/old").unwrap().is_some());
+    let fresh = cache.open_snapshot("s").unwrap().unwrap();
+    assert!(fresh.entity("component:default/new").unwrap().is_some());
+    assert!(fresh.entity("component:default/old").unwrap().is_none());
+    // No temp files are left behind.
+    let leftovers: Vec<_> = fs::read_dir(dir.path().join("snapshots"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty());
+}
+
+#[test]
+fn concurrent_syncs_of_one_source_never_corrupt_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let cache = cache.clone();
+            s.spawn(move || {
+                for i in 0..5 {
+                    let entities: Vec<_> =
+                        (0..50).map(|n| entity(&format!("t{t}-{i}-{n}"))).collect();
+                    cache.write_snapshot("shared", "o", &entities, &[]).unwrap();
+                }
+            });
+        }
+    });
+    let snap = cache.open_snapshot("shared").unwrap().unwrap();
+    assert_eq!(snap.info.entity_count, 50);
+    assert_eq!(snap.all_entities().unwrap().len(), 50);
+}
+
+#[test]
+fn a_garbage_snapshot_is_reported_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    fs::create_dir_all(dir.path().join("snapshots")).unwrap();
+    fs::write(cache.snapshot_path("s"), b"not a database").unwrap();
+    let err = format!("{:#}", cache.open_snapshot("s").unwrap_err());
+    assert!(
+        err.contains("callboard sync") || err.contains("cannot open"),
+        "{err}"
+    );
+}
+
+#[test]
+fn file_names_are_safe_and_distinct() {
+    assert_ne!(file_stem("a/b"), file_stem("a_b"));
+    assert!(!file_stem("../../etc").contains('/'));
+}
+
+/// Overwrite `len` bytes at `at` with a pattern, as a disk fault would.
+fn damage(path: &Path, at: u64, len: usize) {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut f = OpenOptions::new().write(true).open(path).unwrap();
+    f.seek(SeekFrom::Start(at)).unwrap();
+    f.write_all(&vec![0xA5; len]).unwrap();
+}
+
+fn is_damage(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}");
+    e.is::<CacheDamaged>()
+        && text.contains("the cache of 's' is damaged")
+        && text.contains("callboard sync --full")
+}
+
+#[test]
+fn damage_anywhere_in_a_snapshot_is_detected_not_answered_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
+    cache.write_snapshot("s", "o", &many, &[]).unwrap();
+    let path = cache.snapshot_path("s");
+    let len = fs::metadata(&path).unwrap().len();
+    let pristine = fs::read(&path).unwrap();
+    // Mid-file: pages of entities, the corpus, the indexes.
+    for at in [len / 4, len / 2, len * 3 / 4] {
+        fs::write(&path, &pristine).unwrap();
+        damage(&path, at, 40_000.min((len - at) as usize));
+        let e = cache.open_snapshot("s").unwrap_err();
+        assert!(is_damage(&e), "at {at}: {e:#}");
+    }
+    // The header, and the whole file.
+    fs::write(&path, &pristine).unwrap();
+    damage(&path, 0, 100);
+    assert!(is_damage(&cache.open_snapshot("s").unwrap_err()));
+    fs::write(&path, vec![0x5A; len as usize]).unwrap();
+    assert!(is_damage(&cache.open_snapshot("s").unwrap_err()));
+}
+
+#[test]
+fn a_damaged_corpus_blob_fails_its_checksum() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
+    cache.write_snapshot("s", "o", &many, &[]).unwrap();
+    let snap = cache.open_snapshot("s").unwrap().unwrap();
+    let good = snap.corpus_bytes().unwrap();
+    // Flip bytes inside the blob's content (found by its bytes).
+    let path = cache.snapshot_path("s");
+    let mut bytes = fs::read(&path).unwrap();
+    let at = bytes
+        .windows(64)
+        .position(|w| w == &good[good.len() / 2..good.len() / 2 + 64])
+        .expect("the corpus is in the file");
+    bytes[at + 10] ^= 0xFF;
+    drop(snap);
+    fs::write(&path, &bytes).unwrap();
+    let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+    assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
+}
+
+fn stitched(docs: Vec<serde_json::Value>, source: &str) -> Vec<CatalogEntity> {
+    use callboard_core::catalog::relations::{emit_relations, stitch};
+    let mut list: Vec<Entity> = docs
+        .into_iter()
+        .map(|d| Entity::from_value(d).unwrap())
+        .collect();
+    let emitted: Vec<_> = list
+        .iter()
+        .flat_map(|e| emit_relations(e).unwrap())
+        .collect();
+    stitch(&mut list, emitted);
+    list.into_iter()
+        .map(|entity| CatalogEntity {
+            entity,
+            origin: Origin {
+                source: source.into(),
+                location: "file:/x.yaml".into(),
+                line: None,
+            },
+        })
+        .collect()
+}
+
+fn component(name: &str, owner: &str) -> serde_json::Value {
+    json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+           "metadata": {"name": name}, "spec": {"owner": owner, "dependsOn": ["resource:db"]}})
+}
+
+fn targets(store: &Store, key: &str, relation: &str) -> Vec<String> {
+    store
+        .get(key)
+        .unwrap()
+        .entity
+        .relations()
+        .iter()
+        .filter(|r| r.relation_type == relation)
+        .map(|r| r.target_ref.clone())
+        .collect()
+}
+
+#[test]
+fn reverse_edges_cross_sources_and_survive_syncing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let org = stitched(
+        vec![
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                   "metadata": {"name": "team-a"}, "spec": {"type": "team", "children": []}}),
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                   "metadata": {"name": "team-b"}, "spec": {"type": "team", "children": []}}),
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Resource",
+                   "metadata": {"name": "db"}, "spec": {"owner": "team-b"}}),
+            // Shadowed by the services' copy, which team-b owns: its
+            // edge to team-c (a group of the services) does not count.
+            component("web", "team-c"),
+        ],
+        "org",
+    );
+    let services = stitched(
+        vec![
+            component("web", "team-b"),
+            component("api", "team-a"),
+            json!({"apiVersion": "backstage.io/v1alpha1", "kind": "Group",
+                   "metadata": {"name": "team-c"}, "spec": {"type": "team", "children": []}}),
+        ],
+        "services",
+    );
+    cache
+        .write_snapshot("services", "s", &services, &[])
+        .unwrap();
+    cache.write_snapshot("org", "o", &org, &[]).unwrap();
+    let open = || {
+        Store::new(vec![
+            cache.open_snapshot("services").unwrap().unwrap(),
+            cache.open_snapshot("org").unwrap().unwrap(),
+        ])
+    };
+    let store = open();
+    assert_eq!(
+        targets(&store, "group:default/team-a", "ownerOf"),
+        ["component:default/api"]
+    );
+    assert!(
+        targets(&store, "group:default/team-c", "ownerOf").is_empty(),
+        "the org's copy of web is shadowed by the services' one"
+    );
+    assert_eq!(
+        targets(&store, "group:default/team-b", "ownerOf"),
+        ["component:default/web", "resource:default/db"]
+    );
+    assert_eq!(
+        targets(&store, "resource:default/db", "dependencyOf"),
+        ["component:default/api", "component:default/web"]
+    );
+    assert!(store.contains("component:default/api"));
+    assert!(!store.contains("component:default/nope"));
+    // Syncing the org again (the services' snapshot untouched) keeps
+    // the edges the services give it.
+    cache.write_snapshot("org", "o", &org, &[]).unwrap();
+    let store = open();
+    assert_eq!(
+        targets(&store, "group:default/team-a", "ownerOf"),
+        ["component:default/api"]
+    );
+    // One source alone: nothing from outside.
+    let alone = Store::new(vec![cache.open_snapshot("org").unwrap().unwrap()]);
+    assert!(targets(&alone, "group:default/team-a", "ownerOf").is_empty());
+}
