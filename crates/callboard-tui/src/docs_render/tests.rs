@@ -2,7 +2,7 @@
 
 use super::*;
 
-mod tests {
+mod rendering {
     use super::*;
 
     fn render_all(md: &str, width: u16) -> Rendered {
