@@ -105,7 +105,9 @@ pub fn impact(lookup: &dyn EntityLookup, root: &str, max_depth: Option<usize>) -
     let mut queue = VecDeque::from([(root.to_string(), 0usize)]);
     let mut truncated = false;
     while let Some((key, depth)) = queue.pop_front() {
-        let Some(found) = lookup.get(&key) else {
+        // Dependents are many (a third of the catalog for a hub): read only
+        // their relations, owner and lifecycle; owners are read whole below.
+        let Some(found) = lookup.get_lean(&key) else {
             continue;
         };
         if depth > 0 {
