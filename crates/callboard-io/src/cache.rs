@@ -574,9 +574,10 @@ impl Snapshot {
     }
 
     /// [`Snapshot::entity`] keeping only
-    /// [`callboard_core::catalog::lean::LEAN_FIELDS`].
-    pub fn entity_lean(&self, key: &str) -> Result<Option<CatalogEntity>> {
-        self.entity_with(key, parse_lean)
+    /// [`callboard_core::catalog::lean::LEAN_FIELDS`]
+    /// and the relations of `relation_types`.
+    pub fn entity_lean(&self, key: &str, relation_types: &[&str]) -> Result<Option<CatalogEntity>> {
+        self.entity_with(key, |json| parse_lean(json, relation_types))
     }
 
     fn entity_with(
@@ -881,8 +882,8 @@ impl EntityLookup for Store {
         self.get_with(key, Snapshot::entity)
     }
 
-    fn get_lean(&self, key: &str) -> Option<Arc<CatalogEntity>> {
-        self.get_with(key, Snapshot::entity_lean)
+    fn get_lean(&self, key: &str, relation_types: &[&str]) -> Option<Arc<CatalogEntity>> {
+        self.get_with(key, |s, k| s.entity_lean(k, relation_types))
     }
 
     fn contains(&self, key: &str) -> bool {

@@ -41,9 +41,11 @@ pub trait EntityLookup {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>>;
 
     /// [`EntityLookup::get`] for walks over many entities: the entity may
-    /// hold only [`crate::catalog::lean::LEAN_FIELDS`] (a store may skip
-    /// parsing the rest). The in-memory catalog gives the full entity.
-    fn get_lean(&self, key: &str) -> Option<Arc<CatalogEntity>> {
+    /// hold only [`crate::catalog::lean::LEAN_FIELDS`] and the relations of
+    /// `relation_types` (a store may skip parsing the rest). The in-memory
+    /// catalog gives the full entity.
+    fn get_lean(&self, key: &str, relation_types: &[&str]) -> Option<Arc<CatalogEntity>> {
+        let _ = relation_types;
         self.get(key)
     }
 

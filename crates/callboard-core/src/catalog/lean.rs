@@ -1,6 +1,9 @@
 //! A lean read of an entity's JSON for walks over many entities (impact):
-//! only what [`LEAN_FIELDS`] names is kept, everything else is skipped
-//! without being built, which is several times cheaper than a full parse.
+//! only what [`LEAN_FIELDS`] names is kept, and only the relations of the
+//! types asked for; everything else is skipped without being built
+//! (relations are read borrowed, only the kept ones are copied).
+
+use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -8,12 +11,13 @@ use serde_json::{Map, Value};
 use super::entity::{Entity, Metadata, Relation};
 
 /// What a lean entity keeps: kind, metadata name and namespace,
-/// `spec.owner`, `spec.lifecycle`, `spec.type` and the relations.
+/// `spec.owner`, `spec.lifecycle`, `spec.type` and the relations of the
+/// types asked for (their `target` objects dropped).
 pub const LEAN_FIELDS: &str =
     "kind, metadata.name, metadata.namespace, spec.owner, spec.lifecycle, spec.type, relations";
 
 #[derive(Deserialize)]
-struct LeanEntity {
+struct LeanEntity<'a> {
     #[serde(rename = "apiVersion", default)]
     api_version: String,
     #[serde(default)]
@@ -21,8 +25,16 @@ struct LeanEntity {
     metadata: LeanMetadata,
     #[serde(default)]
     spec: Option<LeanSpec>,
-    #[serde(default)]
-    relations: Option<Vec<Relation>>,
+    #[serde(default, borrow)]
+    relations: Option<Vec<LeanRelation<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct LeanRelation<'a> {
+    #[serde(rename = "type", borrow)]
+    relation_type: Cow<'a, str>,
+    #[serde(rename = "targetRef", borrow)]
+    target_ref: Cow<'a, str>,
 }
 
 #[derive(Deserialize)]
@@ -41,10 +53,21 @@ struct LeanSpec {
 }
 
 /// Parse `json` (an entity as the cache stores it) keeping only
-/// [`LEAN_FIELDS`]; the accessors for those fields answer as on the full
+/// [`LEAN_FIELDS`] and the relations whose type is in `relation_types`
+/// (in their order); the accessors for those fields answer as on the full
 /// entity.
-pub fn parse_lean(json: &[u8]) -> serde_json::Result<Entity> {
+pub fn parse_lean(json: &[u8], relation_types: &[&str]) -> serde_json::Result<Entity> {
     let lean: LeanEntity = serde_json::from_slice(json)?;
+    let relations = lean.relations.map(|all| {
+        all.into_iter()
+            .filter(|r| relation_types.contains(&r.relation_type.as_ref()))
+            .map(|r| Relation {
+                relation_type: r.relation_type.into_owned(),
+                target_ref: r.target_ref.into_owned(),
+                target: None,
+            })
+            .collect()
+    });
     let spec = lean.spec.map(|s| {
         let mut map = Map::new();
         for (key, value) in [
@@ -67,7 +90,7 @@ pub fn parse_lean(json: &[u8]) -> serde_json::Result<Entity> {
             ..Metadata::default()
         },
         spec,
-        relations: lean.relations,
+        relations,
         status: None,
         extra: Map::new(),
     })
@@ -86,16 +109,26 @@ mod tests {
                          "annotations": {"pagerduty.com/service-id": "P1"}},
             "spec": {"type": "service", "lifecycle": "production", "owner": "team-a",
                      "dependsOn": ["component:b"]},
-            "relations": [{"type": "dependencyOf", "targetRef": "component:ops/c"}],
+            "relations": [{"type": "dependencyOf", "targetRef": "component:ops/c"},
+                          {"type": "partOf", "targetRef": "system:ops/s"},
+                          {"type": "ownedBy", "targetRef": "group:ops/team-a"}],
             "status": {"items": []}
         }))
         .unwrap();
-        let lean = parse_lean(&serde_json::to_vec(&full).unwrap()).unwrap();
+        let json = serde_json::to_vec(&full).unwrap();
+        let lean = parse_lean(&json, &["dependencyOf", "ownedBy"]).unwrap();
         assert_eq!(lean.ref_key(), full.ref_key());
         assert_eq!(lean.owner_ref(), full.owner_ref());
         assert_eq!(lean.lifecycle(), Some("production"));
         assert_eq!(lean.spec_str("type"), Some("service"));
-        assert_eq!(lean.relations(), full.relations());
+        let kept: Vec<&str> = lean
+            .relations()
+            .iter()
+            .map(|r| r.target_ref.as_str())
+            .collect();
+        assert_eq!(kept, ["component:ops/c", "group:ops/team-a"]);
+        let all = parse_lean(&json, &["dependencyOf", "partOf", "ownedBy"]).unwrap();
+        assert_eq!(all.relations(), full.relations());
         assert_eq!(lean.metadata.description, None);
         assert!(lean.spec_strs("dependsOn").is_empty());
     }
@@ -108,7 +141,7 @@ mod tests {
                    "spec": {"owner": 5, "lifecycle": null}}),
         ] {
             let full: Entity = serde_json::from_value(doc).unwrap();
-            let lean = parse_lean(&serde_json::to_vec(&full).unwrap()).unwrap();
+            let lean = parse_lean(&serde_json::to_vec(&full).unwrap(), &["dependencyOf"]).unwrap();
             assert_eq!(lean.owner_ref(), full.owner_ref());
             assert_eq!(lean.lifecycle(), full.lifecycle());
             assert_eq!(lean.relations(), full.relations());
