@@ -4,7 +4,9 @@
 //! - `impact (memory)`: `health::impact` from the entity with the most
 //!   dependents, over the in-memory `Catalog`;
 //! - `impact (cache)`: the same over the SQLite snapshot, as
-//!   `callboard impact` answers (one entity read a lookup);
+//!   `callboard impact` answers (one row a lookup, dependents parsed
+//!   leanly: relations, owner, lifecycle); `full reads` parses every
+//!   dependent whole, as before lean reads (the baseline);
 //! - `score all`: every entity's scorecard over the in-memory catalog.
 //!
 //! Each is run `CALLBOARD_BENCH_ROUNDS` times (default 10); the median,
@@ -20,6 +22,20 @@ use callboard_core::health::{impact, score, Scorecard, Subject};
 use callboard_core::report::ShowReport;
 use callboard_gen::{generate, GenOptions};
 use callboard_io::cache::{Cache, Store};
+
+/// The store with lean reads turned off (every dependent parsed whole), as
+/// `callboard impact` read the cache before lean reads: the baseline.
+struct FullReads<'a>(&'a Store);
+
+impl EntityLookup for FullReads<'_> {
+    fn get(&self, key: &str) -> Option<std::sync::Arc<CatalogEntity>> {
+        self.0.get(key)
+    }
+
+    fn refs_named(&self, name: &str) -> Vec<String> {
+        self.0.refs_named(name)
+    }
+}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -52,7 +68,7 @@ fn measure(name: &str, rounds: usize, mut f: impl FnMut()) {
     wall.sort();
     cpu.sort();
     println!(
-        "{name:<18} cpu median {:>9.2?} min {:>9.2?} max {:>9.2?} | wall median {:>9.2?} min {:>9.2?}  ({rounds} rounds)",
+        "{name:<30} cpu median {:>9.2?} min {:>9.2?} max {:>9.2?} | wall median {:>9.2?} min {:>9.2?}  ({rounds} rounds)",
         cpu[cpu.len() / 2],
         cpu[0],
         cpu[cpu.len() - 1],
@@ -136,8 +152,14 @@ fn main() {
         .open_snapshot("generated")
         .expect("open the snapshot")
         .expect("the snapshot exists")]);
+    measure("impact (cache, full reads)", rounds, || {
+        black_box(impact(&FullReads(&store), &hub, None));
+    });
     measure("impact (cache)", rounds, || {
         black_box(impact(&store, &hub, None));
+    });
+    measure("impact p99 (cache, full reads)", rounds, || {
+        black_box(impact(&FullReads(&store), &busy, None));
     });
     measure("impact p99 (cache)", rounds, || {
         black_box(impact(&store, &busy, None));

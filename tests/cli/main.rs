@@ -14,6 +14,7 @@ mod cli_options;
 mod completions;
 mod docs_cli;
 mod health;
+mod impact_lean;
 mod large_files;
 mod local_source;
 mod people;

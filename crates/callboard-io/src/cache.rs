@@ -19,8 +19,9 @@ use serde::Serialize;
 
 use crate::clock::system_now_ms;
 use crate::source::Problem;
+use callboard_core::catalog::lean::parse_lean;
 use callboard_core::catalog::relations::{sort_relations, OutsideEdges};
-use callboard_core::catalog::{CatalogEntity, EntityLookup, Origin, Relation};
+use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
 use callboard_core::search::{encode_corpus, SearchRecord};
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
@@ -569,6 +570,21 @@ impl Snapshot {
 
     /// One entity by canonical ref.
     pub fn entity(&self, key: &str) -> Result<Option<CatalogEntity>> {
+        self.entity_with(key, |json| serde_json::from_slice(json))
+    }
+
+    /// [`Snapshot::entity`] keeping only
+    /// [`callboard_core::catalog::lean::LEAN_FIELDS`]
+    /// and the relations of `relation_types`.
+    pub fn entity_lean(&self, key: &str, relation_types: &[&str]) -> Result<Option<CatalogEntity>> {
+        self.entity_with(key, |json| parse_lean(json, relation_types))
+    }
+
+    fn entity_with(
+        &self,
+        key: &str,
+        parse: impl FnOnce(&[u8]) -> serde_json::Result<Entity>,
+    ) -> Result<Option<CatalogEntity>> {
         let mut stmt = self
             .conn
             .prepare_cached("SELECT json, source, location, line FROM entities WHERE ref = ?1")?;
@@ -584,7 +600,7 @@ impl Snapshot {
             .optional()?;
         row.map(|(json, source, location, line)| {
             Ok(CatalogEntity {
-                entity: serde_json::from_slice(&json).map_err(|e| {
+                entity: parse(&json).map_err(|e| {
                     damaged(
                         &self.info.source,
                         format!("entity {key} is unreadable: {e}"),
@@ -837,10 +853,16 @@ impl Store {
     }
 }
 
-impl EntityLookup for Store {
-    fn get(&self, key: &str) -> Option<Arc<CatalogEntity>> {
+impl Store {
+    /// The first snapshot's answer for `key`, read by `read`, with the
+    /// other snapshots' reverse edges added.
+    fn get_with(
+        &self,
+        key: &str,
+        read: impl Fn(&Snapshot, &str) -> Result<Option<CatalogEntity>>,
+    ) -> Option<Arc<CatalogEntity>> {
         for (i, snapshot) in self.snapshots.iter().enumerate() {
-            match snapshot.entity(key) {
+            match read(snapshot, key) {
                 Ok(Some(mut e)) => {
                     if self.snapshots.len() > 1 {
                         self.add_outside_edges(i, key, &mut e);
@@ -852,6 +874,16 @@ impl EntityLookup for Store {
             }
         }
         None
+    }
+}
+
+impl EntityLookup for Store {
+    fn get(&self, key: &str) -> Option<Arc<CatalogEntity>> {
+        self.get_with(key, Snapshot::entity)
+    }
+
+    fn get_lean(&self, key: &str, relation_types: &[&str]) -> Option<Arc<CatalogEntity>> {
+        self.get_with(key, |s, k| s.entity_lean(k, relation_types))
     }
 
     fn contains(&self, key: &str) -> bool {

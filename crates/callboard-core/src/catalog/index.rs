@@ -40,6 +40,15 @@ pub struct CatalogEntity {
 pub trait EntityLookup {
     fn get(&self, key: &str) -> Option<Arc<CatalogEntity>>;
 
+    /// [`EntityLookup::get`] for walks over many entities: the entity may
+    /// hold only [`crate::catalog::lean::LEAN_FIELDS`] and the relations of
+    /// `relation_types` (a store may skip parsing the rest). The in-memory
+    /// catalog gives the full entity.
+    fn get_lean(&self, key: &str, relation_types: &[&str]) -> Option<Arc<CatalogEntity>> {
+        let _ = relation_types;
+        self.get(key)
+    }
+
     /// Whether `key` is in the catalog (a store may answer without reading
     /// the entity).
     fn contains(&self, key: &str) -> bool {

@@ -15,6 +15,10 @@ use crate::catalog::{Entity, EntityLookup};
 /// The edges walked: who depends on it, who consumes an API it provides.
 const REVERSE_EDGES: [&str; 3] = [DEPENDENCY_OF, API_CONSUMED_BY, PROVIDES_API];
 
+/// The relations read from each dependent: the walked edges and the owner
+/// (when `spec.owner` is missing).
+const READ_EDGES: [&str; 4] = [DEPENDENCY_OF, API_CONSUMED_BY, PROVIDES_API, OWNED_BY];
+
 /// The name given to entities without an owner.
 pub const NO_OWNER: &str = "(no owner)";
 
@@ -105,7 +109,9 @@ pub fn impact(lookup: &dyn EntityLookup, root: &str, max_depth: Option<usize>) -
     let mut queue = VecDeque::from([(root.to_string(), 0usize)]);
     let mut truncated = false;
     while let Some((key, depth)) = queue.pop_front() {
-        let Some(found) = lookup.get(&key) else {
+        // Dependents are many (a third of the catalog for a hub): read only
+        // their relations, owner and lifecycle; owners are read whole below.
+        let Some(found) = lookup.get_lean(&key, &READ_EDGES) else {
             continue;
         };
         if depth > 0 {
