@@ -10,6 +10,24 @@ pub struct Live {
     pub token: String,
 }
 
+impl Live {
+    /// `callboard --endpoint URL` with the live token, its cache and home
+    /// under `home`, no keyring, no colour, no config from the environment.
+    pub fn callboard(&self, home: &std::path::Path) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_callboard"));
+        c.arg("--cache-dir")
+            .arg(home.join("cache"))
+            .args(["--endpoint", &self.url])
+            .env("CALLBOARD_TOKEN", &self.token)
+            .env("HOME", home)
+            .env("CALLBOARD_KEYRING", "none")
+            .env("NO_COLOR", "1")
+            .env_remove("CALLBOARD_CONFIG")
+            .env_remove("CALLBOARD_CACHE_DIR");
+        c
+    }
+}
+
 /// The live backend from `CALLBOARD_LIVE_URL` and `CALLBOARD_LIVE_TOKEN`;
 /// panics, saying how to get one, when either is unset or empty.
 pub fn require_live() -> Live {

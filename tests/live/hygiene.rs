@@ -2,8 +2,6 @@
 //! what it could not process (`/api/catalog/entities/unprocessed/pending`
 //! and `/failed`) comes into the report, with the location to fix.
 
-use std::process::Command;
-
 use crate::backend::require_live;
 
 #[test]
@@ -11,16 +9,9 @@ use crate::backend::require_live;
 fn live_hygiene_reports_the_backends_pending_entities() {
     let live = require_live();
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_callboard"))
-        .args(["--endpoint", &live.url, "--cache-dir"])
-        .arg(dir.path().join("cache"))
+    let out = live
+        .callboard(dir.path())
         .args(["hygiene", "--json"])
-        .env("CALLBOARD_TOKEN", &live.token)
-        .env("HOME", dir.path())
-        .env("NO_COLOR", "1")
-        .env("CALLBOARD_KEYRING", "none")
-        .env_remove("CALLBOARD_CONFIG")
-        .env_remove("CALLBOARD_CACHE_DIR")
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -2,32 +2,16 @@
 //! accepted, the source is synced again, and the entity's processing
 //! errors (none for `tui-web`) are reported.
 
-use std::process::Command;
-
 use serde_json::Value;
 
-use crate::backend::{require_live, Live};
+use crate::backend::require_live;
 
 #[test]
 #[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
 fn refresh_an_entity_on_the_backend() {
-    let Live { url, token } = require_live();
+    let live = require_live();
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_callboard"))
-            .arg("--cache-dir")
-            .arg(dir.path().join("cache"))
-            .args(["--endpoint", &url])
-            .args(args)
-            .env("CALLBOARD_TOKEN", &token)
-            .env("HOME", dir.path())
-            .env("CALLBOARD_KEYRING", "none")
-            .env("NO_COLOR", "1")
-            .env_remove("CALLBOARD_CONFIG")
-            .env_remove("CALLBOARD_CACHE_DIR")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| live.callboard(dir.path()).args(args).output().unwrap();
     let out = run(&[
         "--json",
         "refresh",

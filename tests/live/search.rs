@@ -1,33 +1,18 @@
 //! The backend's own search beside the fuzzy catalog hits: a TechDocs hit
 //! for `tui-web`'s Guide page, with its ref, title, text and location.
 
-use std::process::Command;
 use std::time::Instant;
 
 use serde_json::Value;
 
-use crate::backend::{require_live, Live};
+use crate::backend::require_live;
 
 #[test]
 #[ignore = "needs the live backend (CALLBOARD_LIVE_URL, CALLBOARD_LIVE_TOKEN)"]
 fn search_shows_techdocs_hits_from_the_backend() {
-    let Live { url, token } = require_live();
+    let live = require_live();
     let dir = tempfile::tempdir().unwrap();
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_callboard"))
-            .arg("--cache-dir")
-            .arg(dir.path().join("cache"))
-            .args(["--endpoint", &url])
-            .args(args)
-            .env("CALLBOARD_TOKEN", &token)
-            .env("HOME", dir.path())
-            .env("CALLBOARD_KEYRING", "none")
-            .env("NO_COLOR", "1")
-            .env_remove("CALLBOARD_CONFIG")
-            .env_remove("CALLBOARD_CACHE_DIR")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| live.callboard(dir.path()).args(args).output().unwrap();
     assert!(run(&["sync"]).status.success());
     let started = Instant::now();
     let out = run(&["--json", "search", "guide"]);

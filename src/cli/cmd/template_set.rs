@@ -202,26 +202,11 @@ fn typed(field: &Field, raw: &str) -> Result<Value, String> {
 
 /// The closest key by edit distance, when close enough to be a typo.
 pub fn closest(key: &str, keys: &[String]) -> Option<String> {
-    let key_l = key.to_lowercase();
     keys.iter()
-        .map(|k| (levenshtein(&key_l, &k.to_lowercase()), k))
+        .map(|k| (callboard_core::text::suggest::edit_distance(key, k), k))
         .filter(|(d, k)| *d <= (k.chars().count() / 3).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, k)| k.clone())
-}
-
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 /// Validation messages for a script author: a choice lists the values to
