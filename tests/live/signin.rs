@@ -532,8 +532,25 @@ impl PrivateSecretService {
             );
         }
         let dir = tempfile::tempdir().unwrap();
+        // A bus without service directories: with the stock session config,
+        // the first probe below can D-Bus-activate the system's own
+        // gnome-keyring (another HOME, no unlocked login keyring) before ours
+        // claims the name, and ours then exits ("another secret service is
+        // running").
+        let config = dir.path().join("bus.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "<busconfig><type>session</type><listen>unix:dir={}</listen>\
+                 <policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>\
+                 <allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>",
+                dir.path().display()
+            ),
+        )
+        .unwrap();
         let mut dbus = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(format!("--config-file={}", config.display()))
+            .args(["--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
