@@ -25,7 +25,9 @@ pub(super) enum Form {
     Compact,
 }
 
-/// An accepted entity in the loader's [`Form`].
+/// An accepted entity in the loader's [`Form`] (inside a boxed
+/// [`Accepted`], so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Made {
     Full(Entity),
     /// With the entity itself when it is a Location (its targets are
