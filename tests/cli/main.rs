@@ -20,6 +20,7 @@ mod local_source;
 mod people;
 mod proptest_parsers;
 mod relations_oracle;
+mod sync_compact;
 mod template_cli;
 mod template_expr;
 mod template_local;

@@ -309,6 +309,20 @@ fn create_database(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// One entity's row as [`SnapshotWriter::add_row`] takes it.
+pub struct RowRef<'a> {
+    /// Canonical ref.
+    pub key: &'a str,
+    /// `metadata.name`, lower-cased.
+    pub name: &'a str,
+    pub source: &'a str,
+    pub location: &'a str,
+    pub line: Option<u32>,
+    /// The entity's JSON (with its relations).
+    pub json: &'a [u8],
+    pub etag: Option<&'a str>,
+}
+
 /// A snapshot being written; see [`Cache::begin_snapshot`].
 pub struct SnapshotWriter {
     conn: Option<Connection>,
@@ -342,30 +356,66 @@ impl SnapshotWriter {
     /// [`SnapshotWriter::add`] with the entity's JSON already serialised.
     pub fn add_json(&mut self, e: &CatalogEntity, json: &[u8]) -> Result<bool> {
         let key = e.entity.ref_key();
+        let name = e.entity.metadata.name.to_lowercase();
+        let row = RowRef {
+            key: &key,
+            name: &name,
+            source: &e.origin.source,
+            location: &e.origin.location,
+            line: e.origin.line,
+            json,
+            etag: e.entity.metadata.etag.as_deref(),
+        };
+        if !self.insert_row(&row)? {
+            return Ok(false);
+        }
+        self.records.push(SearchRecord::from_entity(&e.entity));
+        self.outside.add(&key, &e.entity);
+        self.count += 1;
+        Ok(true)
+    }
+
+    /// Add one entity already serialised (its JSON with relations, its
+    /// search record, its relations as (type, target)); the same rows as
+    /// [`SnapshotWriter::add`] of the entity. `false` when its ref is
+    /// already in.
+    pub fn add_row<'r>(
+        &mut self,
+        row: RowRef,
+        record: SearchRecord,
+        relations: impl IntoIterator<Item = (&'r str, &'r str)>,
+    ) -> Result<bool> {
+        if !self.insert_row(&row)? {
+            return Ok(false);
+        }
+        self.records.push(record);
+        self.outside.add_relations(row.key, relations);
+        self.count += 1;
+        Ok(true)
+    }
+
+    fn insert_row(&self, row: &RowRef) -> Result<bool> {
         let changed = self
             .conn()
             .prepare_cached(
                 "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![
-                key,
-                e.entity.metadata.name.to_lowercase(),
-                e.origin.source,
-                e.origin.location,
-                e.origin.line,
-                json
+                row.key,
+                row.name,
+                row.source,
+                row.location,
+                row.line,
+                row.json
             ])?;
         if changed != 1 {
             return Ok(false);
         }
-        if let Some(etag) = &e.entity.metadata.etag {
+        if let Some(etag) = row.etag {
             self.conn()
                 .prepare_cached("INSERT OR REPLACE INTO etags (ref, etag) VALUES (?1, ?2)")?
-                .execute(params![key, etag])?;
+                .execute(params![row.key, etag])?;
         }
-        self.records.push(SearchRecord::from_entity(&e.entity));
-        self.outside.add(&key, &e.entity);
-        self.count += 1;
         Ok(true)
     }
 

@@ -23,7 +23,7 @@ use crate::remotes::{Cancel, Remotes};
 use crate::source::backstage::{
     Phase, ProgressFn, RemoteError, RemoteStats, RetryPolicy, SyncProgress,
 };
-use crate::source::local::{load_local, LocalOptions};
+use crate::source::local::{load_local_compact, LocalOptions};
 use crate::source::{Problem, Severity};
 
 /// What one source's sync did.
@@ -176,7 +176,7 @@ fn sync_one(
         allowed_kinds: allowed_kinds.map(<[String]>::to_vec),
         max_file_bytes: cache.max_file_bytes(),
     };
-    let loaded = load_local(&source.name, &roots, &options);
+    let mut loaded = load_local_compact(&source.name, &roots, &options);
     if cancelled(sync_options) {
         return Err(SyncCancelled(source.name.clone()).into());
     }
@@ -198,12 +198,9 @@ fn sync_one(
             }
         );
     }
-    let snapshot = cache.write_snapshot(
-        &source.name,
-        &source.describe(),
-        &loaded.entities,
-        &loaded.problems,
-    )?;
+    let mut writer = cache.begin_snapshot(&source.name, &source.describe())?;
+    loaded.write_entities(&source.name, &mut writer)?;
+    let snapshot = writer.finish(&loaded.problems)?;
     Ok(SyncReport {
         source: source.name.clone(),
         snapshot,

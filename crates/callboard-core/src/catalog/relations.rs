@@ -270,14 +270,30 @@ impl OutsideEdges {
 
     /// Count `entity` (its canonical `key`) in the set and note its edges.
     pub fn add(&mut self, key: &str, entity: &Entity) {
+        self.add_relations(
+            key,
+            entity
+                .relations()
+                .iter()
+                .map(|r| (r.relation_type.as_str(), r.target_ref.as_str())),
+        );
+    }
+
+    /// [`OutsideEdges::add`] of an entity whose relations are these
+    /// (type, target ref) pairs.
+    pub fn add_relations<'r>(
+        &mut self,
+        key: &str,
+        relations: impl IntoIterator<Item = (&'r str, &'r str)>,
+    ) {
         let me = self.id(key);
         self.inside[me as usize] = true;
-        for r in entity.relations() {
-            if let Some(reverse) = inverse(&r.relation_type) {
-                let target = if r.target_ref.bytes().any(|b| b.is_ascii_uppercase()) {
-                    self.id(&r.target_ref.to_lowercase())
+        for (relation_type, target_ref) in relations {
+            if let Some(reverse) = inverse(relation_type) {
+                let target = if target_ref.bytes().any(|b| b.is_ascii_uppercase()) {
+                    self.id(&target_ref.to_lowercase())
                 } else {
-                    self.id(&r.target_ref)
+                    self.id(target_ref)
                 };
                 self.edges.push((target, reverse, me));
             }

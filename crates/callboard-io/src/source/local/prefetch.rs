@@ -6,7 +6,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use super::prepare::{prepare_file, PreparedFile};
+use super::prepare::{prepare_file, Form, PreparedFile};
 use super::{LocalOptions, PREFETCH_BYTES};
 
 /// Files read ahead of the loader by worker threads.
@@ -18,6 +18,7 @@ use super::{LocalOptions, PREFETCH_BYTES};
 /// memory stays bounded; a file scheduled but never taken only costs that.
 pub(super) struct Prefetch<'a> {
     options: &'a LocalOptions,
+    form: Form,
     state: Mutex<PrefetchState>,
     changed: Condvar,
 }
@@ -37,9 +38,10 @@ pub(super) struct PrefetchState {
 }
 
 impl<'a> Prefetch<'a> {
-    pub(super) fn new(options: &'a LocalOptions) -> Self {
+    pub(super) fn new(options: &'a LocalOptions, form: Form) -> Self {
         Prefetch {
             options,
+            form,
             state: Mutex::new(PrefetchState::default()),
             changed: Condvar::new(),
         }
@@ -130,8 +132,9 @@ impl<'a> Prefetch<'a> {
         drop(state);
         // A panic is left for the loader to meet again when it reads the
         // file itself.
-        let prepared =
-            std::panic::catch_unwind(AssertUnwindSafe(|| prepare_file(&path, self.options)));
+        let prepared = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            prepare_file(&path, self.options, self.form)
+        }));
         let mut state = self.lock();
         state.running.remove(&path);
         if let Ok(prepared) = prepared {

@@ -7,13 +7,43 @@ use std::path::Path;
 use callboard_core::catalog::entity_ref::DEFAULT_NAMESPACE;
 use callboard_core::catalog::relations::{emit_relations, EmittedRelation};
 use callboard_core::catalog::validate::validate_document;
-use callboard_core::catalog::Entity;
+use callboard_core::catalog::{Entity, Kind};
 use serde_json::Value;
 
+use super::compact::CompactEntity;
 use super::files::{is_template_skeleton, read_text_limited, ReadProblem};
 use super::stitch::own_relations;
 use super::LocalOptions;
-use crate::source::yaml::{parse_documents_owned, Document, YamlError};
+use crate::source::yaml::{parse_documents_each, Document, YamlError};
+
+/// What the loader keeps of each entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Form {
+    /// The [`Entity`] with its relations.
+    Full,
+    /// A [`CompactEntity`], made on the thread that read the file.
+    Compact,
+}
+
+/// An accepted entity in the loader's [`Form`] (inside a boxed
+/// [`Accepted`], so the variants' sizes do not matter).
+#[allow(clippy::large_enum_variant)]
+pub(super) enum Made {
+    Full(Entity),
+    /// With the entity itself when it is a Location (its targets are
+    /// followed).
+    Compact(Box<CompactEntity>, Option<Box<Entity>>),
+}
+
+impl Made {
+    /// The entity when it is a Location.
+    pub(super) fn location(&self) -> Option<&Entity> {
+        match self {
+            Made::Full(e) => (e.known_kind() == Some(Kind::Location)).then_some(e),
+            Made::Compact(_, location) => location.as_deref(),
+        }
+    }
+}
 
 /// A file read, parsed and checked as far as it can be without the loader.
 pub(super) struct PreparedFile {
@@ -29,9 +59,10 @@ pub(super) enum Content {
     Parsed(Vec<PreparedDoc>, Vec<YamlError>),
 }
 
-/// A document and how far it was checked.
+/// A document and how far it was checked (boxed: a file's documents wait
+/// in a list, and a checked one's value is gone).
 pub(super) struct PreparedDoc {
-    pub(super) doc: Document,
+    pub(super) doc: Box<Document>,
     pub(super) check: Check,
 }
 
@@ -50,7 +81,7 @@ pub(super) type Checked = Result<Box<Accepted>, Vec<(String, String)>>;
 /// An entity that passed every check but the duplicate one, with the
 /// relations it emits from itself attached.
 pub(super) struct Accepted {
-    pub(super) entity: Entity,
+    pub(super) entity: Made,
     /// The relations it emits from other refs (reverse edges).
     pub(super) others: Vec<EmittedRelation>,
     /// Its canonical ref.
@@ -59,7 +90,7 @@ pub(super) struct Accepted {
 
 /// Read, parse and check `path`. Depends only on the file and the options,
 /// so it can run on any thread.
-pub(super) fn prepare_file(path: &Path, options: &LocalOptions) -> PreparedFile {
+pub(super) fn prepare_file(path: &Path, options: &LocalOptions, form: Form) -> PreparedFile {
     match read_text_limited(path, options.max_file_bytes) {
         Err(problem) => PreparedFile {
             bytes: 0,
@@ -71,7 +102,7 @@ pub(super) fn prepare_file(path: &Path, options: &LocalOptions) -> PreparedFile 
         },
         Ok(text) => {
             let bytes = text.len();
-            let (docs, errors) = prepare_text(text, options);
+            let (docs, errors) = prepare_text(text, options, form);
             PreparedFile {
                 bytes,
                 content: Content::Parsed(docs, errors),
@@ -80,31 +111,34 @@ pub(super) fn prepare_file(path: &Path, options: &LocalOptions) -> PreparedFile 
     }
 }
 
+/// Parse and check `text`, each document as soon as it is parsed (so only
+/// one parsed value is alive at a time besides what the checks keep).
 pub(super) fn prepare_text(
     text: String,
     options: &LocalOptions,
+    form: Form,
 ) -> (Vec<PreparedDoc>, Vec<YamlError>) {
-    let (docs, errors) = parse_documents_owned(text);
-    let docs = docs
-        .into_iter()
-        .map(|mut doc| {
-            let check = if !doc.value.is_object()
-                || refused_kind(&doc.value, options).is_some()
-                || has_placeholders(&doc.value)
-            {
-                Check::Pending
-            } else {
-                Check::Done(check_entity(std::mem::take(&mut doc.value)))
-            };
-            PreparedDoc { doc, check }
-        })
-        .collect();
+    let mut docs = Vec::new();
+    let errors = parse_documents_each(text, |mut doc| {
+        let check = if !doc.value.is_object()
+            || refused_kind(&doc.value, options).is_some()
+            || has_placeholders(&doc.value)
+        {
+            Check::Pending
+        } else {
+            Check::Done(check_entity(std::mem::take(&mut doc.value), form))
+        };
+        docs.push(PreparedDoc {
+            doc: Box::new(doc),
+            check,
+        });
+    });
     (docs, errors)
 }
 
 /// Validate a document (placeholders resolved), make the entity and emit
 /// its relations; or say why it is dropped, as (path, message) pairs.
-pub(super) fn check_entity(value: Value) -> Checked {
+pub(super) fn check_entity(value: Value, form: Form) -> Checked {
     let issues = validate_document(&value);
     if !issues.is_empty() {
         let label = entity_label(&value);
@@ -131,7 +165,19 @@ pub(super) fn check_entity(value: Value) -> Checked {
     })?;
     let mut entity = entity;
     let key = entity.ref_key();
-    let others = own_relations(&mut entity, &key, emitted);
+    let (entity, others) = match form {
+        Form::Full => {
+            let others = own_relations(&mut entity, &key, emitted);
+            (Made::Full(entity), others)
+        }
+        Form::Compact => {
+            let (own, others): (Vec<_>, Vec<_>) =
+                emitted.into_iter().partition(|r| r.source == key);
+            let compact = CompactEntity::new(&entity, key.clone(), own);
+            let location = (entity.known_kind() == Some(Kind::Location)).then(|| Box::new(entity));
+            (Made::Compact(Box::new(compact), location), others)
+        }
+    };
     Ok(Box::new(Accepted {
         entity,
         others,

@@ -164,10 +164,19 @@ pub fn parse_documents(text: &str) -> (Vec<Document>, Vec<YamlError>) {
 /// [`parse_documents`] taking the text (the documents keep it, to find
 /// positions when asked).
 pub fn parse_documents_owned(text: String) -> (Vec<Document>, Vec<YamlError>) {
+    let mut docs = Vec::new();
+    let errors = parse_documents_each(text, |doc| docs.push(doc));
+    (docs, errors)
+}
+
+/// [`parse_documents_owned`] handing each document to `on_doc` as soon as
+/// it is parsed (so the caller need not hold every value at once); returns
+/// the errors. Documents come in the same order, with the same values,
+/// lines and positions.
+pub fn parse_documents_each(text: String, mut on_doc: impl FnMut(Document)) -> Vec<YamlError> {
     let text = Arc::new(text);
     let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
     let body = &text[bom..];
-    let mut docs = Vec::new();
     let mut errors = Vec::new();
     let mut alias_budget = MAX_ALIAS_NODES;
     for (range, line_offset) in document_chunks(body) {
@@ -180,7 +189,7 @@ pub fn parse_documents_owned(text: String) -> (Vec<Document>, Vec<YamlError>) {
             index,
         };
         if let Some((value, line)) = json::parse_chunk(chunk, line_offset) {
-            docs.push(Document {
+            on_doc(Document {
                 value,
                 line,
                 source: source(0),
@@ -194,7 +203,7 @@ pub fn parse_documents_owned(text: String) -> (Vec<Document>, Vec<YamlError>) {
         match result {
             Ok((d, e, budget_left)) => {
                 for (index, parsed) in d.into_iter().enumerate() {
-                    docs.push(Document {
+                    on_doc(Document {
                         value: parsed.value,
                         line: parsed.line,
                         source: source(index),
@@ -211,7 +220,7 @@ pub fn parse_documents_owned(text: String) -> (Vec<Document>, Vec<YamlError>) {
             }),
         }
     }
-    (docs, errors)
+    errors
 }
 
 /// Split the text at lines that start a document (`---` at column 0 followed

@@ -1,0 +1,334 @@
+//! Entities kept serialised between reading and writing, for syncs: what
+//! the snapshot needs of each entity (its JSON without `relations`, its own
+//! relations as (type, target), its search record) is made on the thread
+//! that read the file, and the parsed entity is dropped there. Reverse
+//! relations are stitched into the compact lists, and `"relations"` is
+//! spliced into the JSON as each row is written, so the snapshot is the one
+//! [`crate::cache::Cache::write_snapshot`] writes from full entities.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use anyhow::Result;
+use callboard_core::catalog::relations::EmittedRelation;
+use callboard_core::catalog::Entity;
+use callboard_core::search::SearchRecord;
+use serde::Serialize;
+
+use crate::cache::{RowRef, SnapshotWriter};
+use crate::source::Problem;
+
+/// One kept entity, serialised.
+pub struct CompactEntity {
+    /// Its canonical ref.
+    pub(super) key: String,
+    /// `metadata.name`, lower-cased (the snapshot's `name` column).
+    name: String,
+    /// The JSON `serde_json` writes for the entity without `relations`.
+    json: Box<[u8]>,
+    /// Where `,"relations":[…]` goes in `json`.
+    splice: u32,
+    etag: Option<String>,
+    /// Its search record but the ref (the key), packed ([`pack_record`]).
+    record: Box<[u8]>,
+    /// Relations from this entity, sorted by (type, target) without
+    /// repeats once stitched.
+    relations: Vec<(&'static str, Box<str>)>,
+    /// The file it is in ([`callboard_core::catalog::Origin::location`]) and
+    /// the line its document starts at; set by the loader.
+    pub(super) location: Arc<str>,
+    pub(super) line: u32,
+}
+
+impl CompactEntity {
+    /// Serialise `entity` (its `relations` are ignored) with `own`, the
+    /// relations it emitted from itself (`key`).
+    pub(super) fn new(entity: &Entity, key: String, own: Vec<EmittedRelation>) -> CompactEntity {
+        let (json, splice) = json_without_relations(entity);
+        let mut relations: Vec<(&'static str, Box<str>)> = own
+            .into_iter()
+            .map(|r| (r.relation_type, r.target.into_boxed_str()))
+            .collect();
+        sort_dedup(&mut relations);
+        relations.shrink_to_fit();
+        CompactEntity {
+            key,
+            name: entity.metadata.name.to_lowercase(),
+            json: json.into_boxed_slice(),
+            splice: splice as u32,
+            etag: entity.metadata.etag.clone(),
+            record: pack_record(SearchRecord::from_entity(entity)),
+            relations,
+            location: Arc::from(""),
+            line: 0,
+        }
+    }
+
+    /// The entity's JSON with its relations, as `serde_json::to_vec` of the
+    /// stitched entity gives it, into `out` (cleared first).
+    pub(super) fn json_into(&self, out: &mut Vec<u8>) {
+        #[derive(Serialize)]
+        struct Rel<'a> {
+            #[serde(rename = "type")]
+            relation_type: &'a str,
+            #[serde(rename = "targetRef")]
+            target_ref: &'a str,
+        }
+        let splice = self.splice as usize;
+        out.clear();
+        out.extend_from_slice(&self.json[..splice]);
+        out.extend_from_slice(b",\"relations\":[");
+        for (i, (relation_type, target_ref)) in self.relations.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(
+                &mut *out,
+                &Rel {
+                    relation_type,
+                    target_ref,
+                },
+            )
+            .expect("writing to a Vec does not fail");
+        }
+        out.push(b']');
+        out.extend_from_slice(&self.json[splice..]);
+    }
+}
+
+/// What `serde_json::to_vec` writes for `entity` with `relations: None`,
+/// and the offset where `relations` would go (after `spec`). Written field
+/// by field in [`Entity`]'s serialisation order; tested equal.
+fn json_without_relations(entity: &Entity) -> (Vec<u8>, usize) {
+    fn put<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+        serde_json::to_writer(&mut *out, value).expect("entities serialise");
+    }
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(b"{\"apiVersion\":");
+    put(&mut out, &entity.api_version);
+    out.extend_from_slice(b",\"kind\":");
+    put(&mut out, &entity.kind);
+    out.extend_from_slice(b",\"metadata\":");
+    put(&mut out, &entity.metadata);
+    if let Some(spec) = &entity.spec {
+        out.extend_from_slice(b",\"spec\":");
+        put(&mut out, spec);
+    }
+    let splice = out.len();
+    if let Some(status) = &entity.status {
+        out.extend_from_slice(b",\"status\":");
+        put(&mut out, status);
+    }
+    for (key, value) in &entity.extra {
+        out.push(b',');
+        put(&mut out, key);
+        out.push(b':');
+        put(&mut out, value);
+    }
+    out.push(b'}');
+    (out, splice)
+}
+
+/// A search record's fields but `entity_ref`, each as its length (u32 LE)
+/// and bytes, the tags last after their count: one allocation instead of
+/// a dozen.
+fn pack_record(record: SearchRecord) -> Box<[u8]> {
+    let SearchRecord {
+        entity_ref: _,
+        kind,
+        namespace,
+        name,
+        title,
+        spec_type,
+        owner,
+        lifecycle,
+        system,
+        tags,
+        description,
+    } = record;
+    let fields = [
+        kind,
+        namespace,
+        name,
+        title,
+        spec_type,
+        owner,
+        lifecycle,
+        system,
+        description,
+    ];
+    let len = fields
+        .iter()
+        .chain(&tags)
+        .map(|f| f.len() + 4)
+        .sum::<usize>()
+        + 4;
+    let mut out = Vec::with_capacity(len);
+    let mut put = |text: &str| {
+        out.extend_from_slice(&(text.len() as u32).to_le_bytes());
+        out.extend_from_slice(text.as_bytes());
+    };
+    for field in &fields {
+        put(field);
+    }
+    put(&tags.len().to_string());
+    for tag in &tags {
+        put(tag);
+    }
+    out.into_boxed_slice()
+}
+
+/// The record [`pack_record`] packed, with `entity_ref`.
+fn unpack_record(entity_ref: String, packed: &[u8]) -> SearchRecord {
+    let mut at = 0;
+    let mut next = || {
+        let len = u32::from_le_bytes(packed[at..at + 4].try_into().expect("4 bytes")) as usize;
+        let text = std::str::from_utf8(&packed[at + 4..at + 4 + len])
+            .expect("packed from a String")
+            .to_string();
+        at += 4 + len;
+        text
+    };
+    let kind = next();
+    let namespace = next();
+    let name = next();
+    let title = next();
+    let spec_type = next();
+    let owner = next();
+    let lifecycle = next();
+    let system = next();
+    let description = next();
+    let tags = (0..next().parse::<usize>().expect("a count"))
+        .map(|_| next())
+        .collect();
+    SearchRecord {
+        entity_ref,
+        kind,
+        namespace,
+        name,
+        title,
+        spec_type,
+        owner,
+        lifecycle,
+        system,
+        tags,
+        description,
+    }
+}
+
+fn sort_dedup(relations: &mut Vec<(&'static str, Box<str>)>) {
+    relations.sort_unstable();
+    relations.dedup();
+}
+
+/// Stitch the `reverse` relations into the entities they start from (looked
+/// up in `by_ref`; dropped when none is kept), as
+/// [`super::stitch::stitch_kept`] does for full entities.
+pub(super) fn stitch_compact(
+    entities: &mut [Box<CompactEntity>],
+    reverse: Vec<EmittedRelation>,
+    by_ref: &HashMap<String, usize>,
+) {
+    let from: Vec<Option<u32>> = reverse
+        .iter()
+        .map(|r| by_ref.get(&r.source).map(|&i| i as u32))
+        .collect();
+    // Grow each list once.
+    let mut added = vec![0u32; entities.len()];
+    for &i in from.iter().flatten() {
+        added[i as usize] += 1;
+    }
+    for (entity, &n) in entities.iter_mut().zip(&added) {
+        if n > 0 {
+            entity.relations.reserve_exact(n as usize);
+        }
+    }
+    for (relation, from) in reverse.into_iter().zip(from) {
+        if let Some(i) = from {
+            entities[i as usize]
+                .relations
+                .push((relation.relation_type, relation.target.into_boxed_str()));
+        }
+    }
+    for (entity, n) in entities.iter_mut().zip(added) {
+        if n > 0 {
+            sort_dedup(&mut entity.relations);
+        }
+    }
+}
+
+/// Local entities loaded for a sync: [`super::load_local_compact`].
+pub struct CompactLoad {
+    /// Boxed as the reading threads made them (the list grows by doubling
+    /// at 8 bytes an entity).
+    #[allow(clippy::vec_box)]
+    pub entities: Vec<Box<CompactEntity>>,
+    pub problems: Vec<Problem>,
+    pub files_read: usize,
+}
+
+impl CompactLoad {
+    /// Add every entity to `writer`, in order, freeing each as it is
+    /// written (`entities` is left empty). `source` is the source name the
+    /// entities were loaded under.
+    pub fn write_entities(&mut self, source: &str, writer: &mut SnapshotWriter) -> Result<()> {
+        let mut json = Vec::with_capacity(4096);
+        for entity in std::mem::take(&mut self.entities) {
+            entity.json_into(&mut json);
+            let CompactEntity {
+                key,
+                name,
+                etag,
+                record,
+                relations,
+                location,
+                line,
+                ..
+            } = *entity;
+            writer.add_row(
+                RowRef {
+                    key: &key,
+                    name: &name,
+                    source,
+                    location: &location,
+                    line: Some(line),
+                    json: &json,
+                    etag: etag.as_deref(),
+                },
+                unpack_record(key.clone(), &record),
+                relations.iter().map(|(t, r)| (*t, &**r)),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_packed_record_unpacks_to_itself() {
+        let record = SearchRecord {
+            entity_ref: "component:prod/wéb".into(),
+            kind: "Component".into(),
+            namespace: "prod".into(),
+            name: "wéb".into(),
+            title: String::new(),
+            spec_type: "service".into(),
+            owner: "group:prod/team-a".into(),
+            lifecycle: "production".into(),
+            system: String::new(),
+            tags: vec!["a".into(), String::new(), "ü\0x".into()],
+            description: "line\nline".into(),
+        };
+        let packed = pack_record(record.clone());
+        assert_eq!(unpack_record(record.entity_ref.clone(), &packed), record);
+        let bare = SearchRecord {
+            tags: Vec::new(),
+            ..record
+        };
+        let packed = pack_record(bare.clone());
+        assert_eq!(unpack_record(bare.entity_ref.clone(), &packed), bare);
+    }
+}
