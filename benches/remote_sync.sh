@@ -168,17 +168,22 @@ jq -c '.synced[0].remote' "$WORK/inc.out"
 echo "== editing 1 % of the entities ($((N / 100)) descriptions) and waiting for the server"
 PART=$(ls "$DIR"/part-*.yaml | head -1)
 EDITED=$((N / 100))
-# The last $EDITED documents of the first part file (one JSON line each).
-LINES=$(grep -c '^{' "$PART")
+# The last $EDITED documents of the first part file that have a
+# description (one JSON document a line).
+mapfile -t EDIT < <(grep -n '"description":"' "$PART" | cut -d: -f1 | tail -n "$EDITED")
+EDITED=${#EDIT[@]}
 MARK="(edited $(date +%s))"
-awk -v from=$((LINES - EDITED)) -v mark="$MARK " '/^\{/ {n++; if (n > from) sub(/"description":"/, "&" mark)} {print}' "$PART" >"$PART.new"
+awk -v lines="${EDIT[*]}" -v mark="$MARK " 'BEGIN {n = split(lines, l, " "); for (i = 1; i <= n; i++) edit[l[i]] = 1}
+  NR in edit {sub(/"description":"/, "&" mark)} {print}' "$PART" >"$PART.new"
 mv "$PART.new" "$PART"
 ref_of() { jq -r '"\(.kind):\(.metadata.namespace // "default")/\(.metadata.name)"'; }
-LAST=$(grep '^{' "$PART" | tail -1 | ref_of)
-FIRST=$(grep '^{' "$PART" | sed -n "$((LINES - EDITED + 1))p" | ref_of)
+FIRST=$(sed -n "${EDIT[0]}p" "$PART" | ref_of)
+LAST=$(sed -n "${EDIT[-1]}p" "$PART" | ref_of)
 LAST=${LAST,,}
 FIRST=${FIRST,,}
-api -X POST -H 'Content-Type: application/json' -d "{\"entityRef\":\"$LAST\"}" "$URL/api/catalog/refresh" >/dev/null
+# The part files are read when the generated Location entity is processed.
+LOCATION=$(awk '/^  name:/ {print $2; exit}' "$DIR/catalog-info.yaml")
+api -X POST -H 'Content-Type: application/json' -d "{\"entityRef\":\"location:default/$LOCATION\"}" "$URL/api/catalog/refresh" >/dev/null
 edited() {
   api -X POST -H 'Content-Type: application/json' -d "{\"entityRefs\":[\"$FIRST\",\"$LAST\"]}" \
     "$URL/api/catalog/entities/by-refs" | jq --arg m "$MARK" '[.items[] | select(. != null) | select(.metadata.description // "" | startswith($m))] | length'
