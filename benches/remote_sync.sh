@@ -1,45 +1,74 @@
 #!/usr/bin/env bash
-# Remote sync against the real Backstage backend loaded with a generated
-# catalog (issue 3):
-#   - full sync wall time vs. a plain paginated curl loop over the same pages
-#   - bytes of an unchanged re-sync vs. a full sync
-#   - peak memory (max RSS) of each
+# Remote sync against a real Backstage backend loaded with a generated
+# catalog (issue 16, targets 1 and 2). One command:
 #
 #   benches/remote_sync.sh [ENTITIES]          default 10000
 #
-# It restarts ../shared/backstage with BACKSTAGE_EXTRA_CONFIG adding the
-# generated catalog to the usual catalog.locations, waits for ingestion
-# (about two minutes at 10k), measures, then restores the backend as it was
-# (restarted without the extra catalog if it was running, stopped if not).
-# Needs curl, jq and GNU time. Loopback only.
+# It starts ITS OWN backend (../shared/backstage/start.sh on port
+# $BACKSTAGE_PORT, default 7107, work dir $BENCH_BACKEND_DIR, never the
+# shared one on 7007) with the usual locations plus the generated catalog
+# and a 30-minute processing interval (a quiet server), waits for
+# ingestion, measures, and stops it again. Then, in $RUNS (9) rounds,
+# alternating so every side meets the same server and machine load:
+#   - the reference: `callboard-pageread` (tools/callboard-pageread), a
+#     plain paged read over one keep-alive connection, page size 1000,
+#     nothing but the cursor looked at;
+#   - `callboard sync --full` (and `$BASELINE sync --full` when BASELINE
+#     names another callboard binary, e.g. one built from main);
+#   - `callboard sync` of the unchanged catalog (incremental).
+# Each is timed as a whole process (GNU time: wall, user+sys CPU, peak
+# RSS); medians and mins are printed. Last, 1 % of the entities are
+# edited in the YAML, the server re-reads them, and one re-sync shows
+# how many bytes that moves.
+#
+# Needs node/npm (the backend), curl, jq and GNU time. Loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-10000}"
-RUNS="${RUNS:-5}"
-PAGE="${PAGE:-500}"
+RUNS="${RUNS:-9}"
 WORK="${BENCH_WORK:-${TMPDIR:-/tmp}/callboard-remote-bench}"
-PORT="${BACKSTAGE_PORT:-7007}"
+PORT="${BACKSTAGE_PORT:-7107}"
+[[ $PORT == 7007 ]] && { echo "port 7007 is the shared backend's; pick another" >&2; exit 2; }
 URL="http://127.0.0.1:$PORT"
 TOKEN="${BACKSTAGE_TOKEN:-test-token-0123456789}"
 BACKSTAGE="$(cd ../shared/backstage && pwd)"
 FIXTURES="$(cd ../shared/fixtures && pwd)"
-BWORK="${BACKSTAGE_WORKDIR:-${XDG_CACHE_HOME:-$HOME/.cache}/backstage-test-backend}"
-mkdir -p "$WORK"
+BWORK="${BENCH_BACKEND_DIR:-$WORK/backend}"
+mkdir -p "$WORK" "$BWORK"
 
-cargo build --release -p callboard -p callboard-gen
-BIN="$PWD/target/release/callboard"
+# CALLBOARD_BIN: time that binary instead of building this checkout's.
+if [[ -n ${CALLBOARD_BIN:-} ]]; then
+  cargo build --release -p callboard-gen -p callboard-pageread
+  BIN="$CALLBOARD_BIN"
+else
+  cargo build --release -p callboard -p callboard-gen -p callboard-pageread
+  BIN="$PWD/target/release/callboard"
+fi
 GEN="$PWD/target/release/callboard-gen"
+REF="$PWD/target/release/callboard-pageread"
 
 DIR="$WORK/cat-$N"
-if [[ ! -f "$DIR/catalog-info.yaml" ]]; then
-  "$GEN" --entities "$N" --out "$DIR"
+PIDFILE="$BWORK/run/backstage.pid"
+# KEEP_BACKEND=1: leave the backend running at the end, and use it again
+# (with its catalog) when it still runs.
+REUSE=0
+if [[ ${KEEP_BACKEND:-0} == 1 && -f $PIDFILE && -f $DIR/catalog-info.yaml ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
+  REUSE=1
+else
+  # A fresh catalog: the 1 % step edits it.
+  rm -rf "$DIR"
+  "$GEN" --entities "$N" --out "$DIR" >/dev/null
+fi
+
+# Skip the 1.5-minute `npm ci` when the shared install can be copied
+# (start.sh reinstalls only when the lockfile differs).
+SHARED_INSTALL="${XDG_CACHE_HOME:-$HOME/.cache}/backstage-test-backend"
+if [[ ! -d $BWORK/node_modules && -d $SHARED_INSTALL/node_modules ]]; then
+  cp -a "$SHARED_INSTALL/node_modules" "$SHARED_INSTALL/package-lock.json" "$BWORK/"
 fi
 
 EXTRA="$WORK/extra-config-$N.yaml"
-# Re-processing 10k entities every 20 s (the harness's setting) loads the
-# server's CPU at random moments; slow it down so both sides see the same
-# server.
-cat >"$EXTRA" <<EOF
+cat >"$EXTRA" <<YAML
 catalog:
   processingInterval: { seconds: 1800 }
   locations:
@@ -51,27 +80,29 @@ catalog:
       target: $FIXTURES/backstage-examples/acme-corp.yaml
     - type: file
       target: $DIR/catalog-info.yaml
-EOF
+YAML
 
-WAS_RUNNING=0
-if [[ -f "$BWORK/run/backstage.pid" ]] && kill -0 "$(cat "$BWORK/run/backstage.pid")" 2>/dev/null; then
-  WAS_RUNNING=1
-fi
-restore() {
-  echo "== restoring the backend"
-  "$BACKSTAGE/stop.sh" || true
-  if [[ $WAS_RUNNING == 1 ]]; then
-    env -u BACKSTAGE_EXTRA_CONFIG "$BACKSTAGE/start.sh" >/dev/null || true
+stop_backend() {
+  local pidfile="$PIDFILE"
+  if [[ -f $pidfile ]]; then
+    local pid
+    pid=$(cat "$pidfile")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$pidfile"
   fi
 }
-trap restore EXIT
-
-echo "== restarting the backend with $N more entities"
-"$BACKSTAGE/stop.sh" || true
-BACKSTAGE_EXTRA_CONFIG="$EXTRA" BACKSTAGE_WAIT_SECS=600 "$BACKSTAGE/start.sh" >/dev/null
-count() {
-  curl -s -H "Authorization: Bearer $TOKEN" "$URL/api/catalog/entities/by-query?limit=0" | jq .totalItems
-}
+if [[ $REUSE == 0 ]]; then
+  stop_backend
+  [[ ${KEEP_BACKEND:-0} == 1 ]] || trap stop_backend EXIT
+  echo "== starting a backend on $URL with $N more entities (work dir $BWORK)"
+  BACKSTAGE_PORT=$PORT BACKSTAGE_WORKDIR="$BWORK" BACKSTAGE_EXTRA_CONFIG="$EXTRA" \
+    BACKSTAGE_WAIT_SECS=600 "$BACKSTAGE/start.sh" >/dev/null
+else
+  echo "== using the backend still running on $URL (pid $(cat "$PIDFILE"))"
+fi
+api() { curl -sf -H "Authorization: Bearer $TOKEN" "$@"; }
+count() { api "$URL/api/catalog/entities/by-query?limit=0" | jq .totalItems; }
 STARTED=$(date +%s)
 PREV=-1
 while :; do
@@ -84,60 +115,106 @@ while :; do
 done
 echo "ingested: $NOW entities after $(($(date +%s) - STARTED)) s"
 
-curl_loop() {
-  # The same pages callboard asks for: limit=$PAGE, then the cursor.
-  local out="$1" q="limit=$PAGE" i=0 cursor
-  rm -rf "$out" && mkdir -p "$out"
-  while :; do
-    i=$((i + 1))
-    curl -s -H "Authorization: Bearer $TOKEN" -o "$out/$i.json" "$URL/api/catalog/entities/by-query?$q"
-    cursor=$(grep -o '"nextCursor":"[^"]*"' "$out/$i.json" | cut -d'"' -f4 || true)
-    [[ -z $cursor ]] && break
-    cursor=${cursor//+/%2B}
-    cursor=${cursor//\//%2F}
-    cursor=${cursor//=/%3D}
-    q="limit=$PAGE&cursor=$cursor"
-  done
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+minimum() { sort -n | head -1; }
+# timed NAME cmd...: run it under GNU time, append "wall_ms cpu_ms rss_kb"
+# to $WORK/NAME.times.
+timed() {
+  local name="$1"
+  shift
+  /usr/bin/time -f "%e %U %S %M" -o "$WORK/time" "$@" >"$WORK/$name.out"
+  awk '{printf "%d %d %d\n", $1 * 1000, ($2 + $3) * 1000, $4}' "$WORK/time" >>"$WORK/$name.times"
+}
+col() { awk -v c="$2" '{print $c}' "$WORK/$1.times"; }
+summary() {
+  local name="$1"
+  printf '%-26s wall median %5d ms (min %5d), CPU median %5d ms, peak RSS %6d KB\n' "$2" \
+    "$(col "$name" 1 | median)" "$(col "$name" 1 | minimum)" "$(col "$name" 2 | median)" \
+    "$(col "$name" 3 | sort -n | tail -1)"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-
 CACHE="$WORK/cache-$N"
-CB=(env CALLBOARD_TOKEN="$TOKEN" "$BIN" --endpoint "$URL" --cache-dir "$CACHE" --config /dev/null)
-# One warm-up of each, then $RUNS rounds, curl and callboard alternating so
-# both meet the same server and machine load.
-curl_loop "$WORK/pages"
+BASE_CACHE="$WORK/cache-base-$N"
+rm -rf "$CACHE" "$BASE_CACHE"
+: >"$WORK/empty-config.yaml"
+# Commands, not functions: GNU time runs them.
+REFREAD=(env CALLBOARD_TOKEN="$TOKEN" "$REF" --url "$URL" --limit 1000)
+CB=(env CALLBOARD_TOKEN="$TOKEN" "$BIN" --endpoint "$URL" --cache-dir "$CACHE" --config "$WORK/empty-config.yaml")
+CBBASE=(env CALLBOARD_TOKEN="$TOKEN" "${BASELINE:-}" --endpoint "$URL" --cache-dir "$BASE_CACHE" --config "$WORK/empty-config.yaml")
+rm -f "$WORK"/*.times
+# One warm-up of each.
+"${REFREAD[@]}" >/dev/null
 "${CB[@]}" sync --full --json >/dev/null
-CURL_TIMES=()
-FULL_TIMES=()
-FULL_RSS=0
+[[ -n ${BASELINE:-} ]] && "${CBBASE[@]}" sync --full --json >/dev/null
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== $RUNS rounds (load: $LOAD_BEFORE)"
 for r in $(seq "$RUNS"); do
-  S=$(date +%s%N)
-  curl_loop "$WORK/pages"
-  CURL_TIMES+=($((($(date +%s%N) - S) / 1000000)))
-  /usr/bin/time -f "%e %M" -o "$WORK/time" "${CB[@]}" sync --full --json >"$WORK/full.json"
-  read -r SECS RSS <"$WORK/time"
-  FULL_TIMES+=("$(awk -v s="$SECS" 'BEGIN {printf "%d", s * 1000}')")
-  ((RSS > FULL_RSS)) && FULL_RSS=$RSS
-  echo "round $r: curl ${CURL_TIMES[-1]} ms, callboard ${FULL_TIMES[-1]} ms"
+  timed ref "${REFREAD[@]}"
+  timed full "${CB[@]}" sync --full --json
+  [[ -n ${BASELINE:-} ]] && timed base "${CBBASE[@]}" sync --full --json
+  timed inc "${CB[@]}" sync --json
+  [[ -n ${BASELINE:-} ]] && timed baseinc "${CBBASE[@]}" sync --json
+  printf 'round %d: reference %d ms, full %d ms, unchanged re-sync %d ms\n' "$r" \
+    "$(tail -1 "$WORK/ref.times" | cut -d' ' -f1)" "$(tail -1 "$WORK/full.times" | cut -d' ' -f1)" \
+    "$(tail -1 "$WORK/inc.times" | cut -d' ' -f1)"
 done
-CURL_MS=$(printf '%s\n' "${CURL_TIMES[@]}" | median)
-CURL_BYTES=$(cat "$WORK/pages"/*.json | wc -c)
-CURL_PAGES=$(ls "$WORK/pages" | wc -l)
-echo "curl: ${CURL_TIMES[*]} ms (median $CURL_MS), $CURL_PAGES pages, $CURL_BYTES bytes"
-FULL_MS=$(printf '%s\n' "${FULL_TIMES[@]}" | median)
-FULL_BYTES=$(jq '.synced[0].remote | .bytes_received + .bytes_sent' "$WORK/full.json")
-ENTITIES=$(jq '.synced[0].snapshot.entity_count' "$WORK/full.json")
-echo "full sync: ${FULL_TIMES[*]} ms (median $FULL_MS), $ENTITIES entities, $FULL_BYTES bytes, max RSS ${FULL_RSS} KB"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
+bytes() { jq '.synced[0].remote | .bytes_received + .bytes_sent' "$WORK/$1.out"; }
+FULL_BYTES=$(bytes full)
+INC_BYTES=$(bytes inc)
+ENTITIES=$(jq '.synced[0].snapshot.entity_count' "$WORK/full.out")
+jq -c '.synced[0].remote' "$WORK/inc.out"
 
-echo "== callboard re-sync of the unchanged catalog"
-/usr/bin/time -f "%e %M" -o "$WORK/time" "${CB[@]}" sync --json >"$WORK/inc.json"
-read -r INC_SECS INC_RSS <"$WORK/time"
-INC_BYTES=$(jq '.synced[0].remote | .bytes_received + .bytes_sent' "$WORK/inc.json")
-jq -c '.synced[0].remote' "$WORK/inc.json"
+echo "== editing 1 % of the entities ($((N / 100)) descriptions) and waiting for the server"
+PART=$(ls "$DIR"/part-*.yaml | head -1)
+EDITED=$((N / 100))
+# The last $EDITED documents of the first part file that have a
+# description (one JSON document a line).
+mapfile -t EDIT < <(grep -n '"description":"' "$PART" | cut -d: -f1 | tail -n "$EDITED")
+EDITED=${#EDIT[@]}
+MARK="(edited $(date +%s))"
+awk -v lines="${EDIT[*]}" -v mark="$MARK " 'BEGIN {n = split(lines, l, " "); for (i = 1; i <= n; i++) edit[l[i]] = 1}
+  NR in edit {sub(/"description":"/, "&" mark)} {print}' "$PART" >"$PART.new"
+mv "$PART.new" "$PART"
+ref_of() { jq -r '"\(.kind):\(.metadata.namespace // "default")/\(.metadata.name)"'; }
+FIRST=$(sed -n "${EDIT[0]}p" "$PART" | ref_of)
+LAST=$(sed -n "${EDIT[-1]}p" "$PART" | ref_of)
+LAST=${LAST,,}
+FIRST=${FIRST,,}
+# The part files are read when the generated Location entity is processed.
+LOCATION=$(awk '/^  name:/ {print $2; exit}' "$DIR/catalog-info.yaml")
+api -X POST -H 'Content-Type: application/json' -d "{\"entityRef\":\"location:default/$LOCATION\"}" "$URL/api/catalog/refresh" >/dev/null
+edited() {
+  api -X POST -H 'Content-Type: application/json' -d "{\"entityRefs\":[\"$FIRST\",\"$LAST\"]}" \
+    "$URL/api/catalog/entities/by-refs" | jq --arg m "$MARK" '[.items[] | select(. != null) | select(.metadata.description // "" | startswith($m))] | length'
+}
+STARTED=$(date +%s)
+until [[ $(edited) == 2 ]]; do
+  if (($(date +%s) - STARTED > 300)); then echo "the server did not pick the edit up"; exit 1; fi
+  sleep 1
+done
+sleep 5 # the stitcher settles the rest of the file
+timed changed "${CB[@]}" sync --json
+CHANGED_BYTES=$(bytes changed)
+jq -c '.synced[0].remote' "$WORK/changed.out"
 
 echo
-echo "== results ($ENTITIES entities, page size $PAGE)"
-awk -v c="$CURL_MS" -v f="$FULL_MS" 'BEGIN {printf "full sync / curl loop wall time: %d ms / %d ms = %.2fx (target <= 1.2x)\n", f, c, f / c}'
-awk -v i="$INC_BYTES" -v f="$FULL_BYTES" 'BEGIN {printf "unchanged re-sync bytes: %d / %d = %.1f %% (target <= 10 %%)\n", i, f, 100 * i / f}'
-echo "re-sync wall time: ${INC_SECS} s, max RSS ${INC_RSS} KB; full sync max RSS ${FULL_RSS} KB"
+echo "== results: $ENTITIES entities, $RUNS rounds; load average before $LOAD_BEFORE, after $LOAD_AFTER"
+summary ref "reference (page read)"
+summary full "callboard sync --full"
+[[ -n ${BASELINE:-} ]] && summary base "baseline sync --full"
+summary inc "callboard re-sync"
+[[ -n ${BASELINE:-} ]] && summary baseinc "baseline re-sync"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+REF_MED=$(col ref 1 | median)
+REF_MIN=$(col ref 1 | minimum)
+FULL_MED=$(col full 1 | median)
+FULL_MIN=$(col full 1 | minimum)
+INC_MED=$(col inc 1 | median)
+echo "target 1: full sync / reference: median $(ratio "$FULL_MED" "$REF_MED")x, min $(ratio "$FULL_MIN" "$REF_MIN")x (target <= 1.2x, stretch <= 1.0x)"
+[[ -n ${BASELINE:-} ]] && echo "          baseline / reference: median $(ratio "$(col base 1 | median)" "$REF_MED")x, min $(ratio "$(col base 1 | minimum)" "$REF_MIN")x"
+awk -v i="$INC_BYTES" -v f="$FULL_BYTES" -v ti="$INC_MED" -v tf="$FULL_MED" 'BEGIN {
+  printf "target 2: unchanged re-sync %d bytes = %.2f %% of a full sync (%d bytes; target <= 10 %%), %d ms = %.2fx the full sync'"'"'s time (target < 1)\n", i, 100 * i / f, f, ti, ti / tf }'
+awk -v c="$CHANGED_BYTES" -v i="$INC_BYTES" -v f="$FULL_BYTES" -v e="$EDITED" 'BEGIN {
+  printf "          re-sync after %d entities (1 %%) changed: %d bytes = %.2f %% of a full sync, %.2f %% more than unchanged (target about 1 %%)\n", e, c, 100 * c / f, 100 * (c - i) / f }'
+echo "          that re-sync: $(cut -d' ' -f1 "$WORK/changed.times") ms wall, $(cut -d' ' -f2 "$WORK/changed.times") ms CPU, $(cut -d' ' -f3 "$WORK/changed.times") KB peak RSS"

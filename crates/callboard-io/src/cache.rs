@@ -245,6 +245,18 @@ impl Cache {
         }))
     }
 
+    /// [`Cache::open_snapshot`] without reading every page to check it
+    /// (its header and meta rows are still checked): for a full sync, which
+    /// reads nothing from it but its meta.
+    pub(crate) fn open_snapshot_meta(&self, source: &str) -> Result<Option<Snapshot>> {
+        let path = self.snapshot_path(source);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let snapshot = Snapshot::open_unchecked(&path, source)?;
+        Ok((snapshot.format_version == FORMAT_VERSION).then_some(snapshot))
+    }
+
     /// Open a source's snapshot, `Ok(None)` when it has never been synced
     /// (or was written by an incompatible version).
     pub fn open_snapshot(&self, source: &str) -> Result<Option<Snapshot>> {

@@ -239,8 +239,14 @@ fn sync_remote(
     // unreadable previous snapshot only means a full sync; so does one
     // synced as someone else (its entities are not this user's to keep).
     let who = identity(remotes, name, endpoint);
-    let previous = cache
-        .open_snapshot(name)
+    // A full sync reads only its meta: the pages are not checked (a
+    // quick_check reads the whole file).
+    let opened = if options.full {
+        cache.open_snapshot_meta(name)
+    } else {
+        cache.open_snapshot(name)
+    };
+    let previous = opened
         .ok()
         .flatten()
         .filter(|p| synced_as(p).as_deref() == Some(who.as_str()));

@@ -181,42 +181,26 @@ impl Remote {
         Ok(page.total_items.unwrap_or(0))
     }
 
-    /// `POST /entities/by-refs` for `refs` (full, lower-case): the entities
-    /// in order, `None` where the server has none.
+    /// `POST /entities/by-refs` for `refs` (full, lower-case): the answer,
+    /// read with [`RefsBody::items`].
     pub(super) async fn by_refs(
         &self,
         refs: &[String],
         on_bytes: &mut dyn FnMut(u64),
-    ) -> Result<Vec<Option<Value>>, RemoteError> {
+    ) -> Result<RefsBody, RemoteError> {
         let url = self.api("/entities/by-refs");
         let body =
             serde_json::to_vec(&serde_json::json!({ "entityRefs": refs })).expect("refs serialise");
         let answer = self
             .fetch(Method::POST, url.clone(), Some(body), on_bytes)
             .await?;
-        let parsed: RefsAnswer = self.parse(&url, &answer)?;
-        if parsed.items.len() != refs.len() {
-            return Err(RemoteError::new(
-                ErrorKind::BadResponse,
-                format!(
-                    "{}: by-refs answered {} for {}",
-                    self.at(),
-                    counted(parsed.items.len(), "item"),
-                    counted(refs.len(), "ref")
-                ),
-            ));
-        }
-        Ok(parsed
-            .items
-            .into_iter()
-            .map(|v| if v.is_null() { None } else { Some(v) })
-            .collect())
+        Ok(RefsBody { url, body: answer })
     }
 
-    pub(super) fn parse<T: serde::de::DeserializeOwned>(
+    pub(super) fn parse<'a, T: serde::Deserialize<'a>>(
         &self,
         url: &Url,
-        body: &[u8],
+        body: &'a [u8],
     ) -> Result<T, RemoteError> {
         serde_json::from_slice(body).map_err(|e| {
             let what = if e.is_eof() {
@@ -712,8 +696,6 @@ pub(super) struct QueryPage {
     pub(super) items: Vec<Value>,
     #[serde(rename = "totalItems", default)]
     pub(super) total_items: Option<u64>,
-    #[serde(rename = "pageInfo", default)]
-    pub(super) page_info: PageInfo,
 }
 
 #[derive(Deserialize, Default)]
@@ -722,9 +704,40 @@ pub(super) struct PageInfo {
     pub(super) next_cursor: Option<String>,
 }
 
+/// A by-refs answer as read.
+pub(super) struct RefsBody {
+    url: Url,
+    body: Vec<u8>,
+}
+
 #[derive(Deserialize)]
-pub(super) struct RefsAnswer {
-    pub(super) items: Vec<Value>,
+struct RefsAnswer<'a> {
+    #[serde(borrow)]
+    items: Vec<Option<&'a serde_json::value::RawValue>>,
+}
+
+impl RefsBody {
+    /// The entities in the order asked (`n` refs), each the server's JSON
+    /// of it, `None` where the server has none.
+    pub(super) fn items<'a>(
+        &'a self,
+        remote: &Remote,
+        n: usize,
+    ) -> Result<Vec<Option<&'a serde_json::value::RawValue>>, RemoteError> {
+        let parsed: RefsAnswer<'a> = remote.parse(&self.url, &self.body)?;
+        if parsed.items.len() != n {
+            return Err(RemoteError::new(
+                ErrorKind::BadResponse,
+                format!(
+                    "{}: by-refs answered {} for {}",
+                    remote.at(),
+                    counted(parsed.items.len(), "item"),
+                    counted(n, "ref")
+                ),
+            ));
+        }
+        Ok(parsed.items)
+    }
 }
 
 /// A byte limit in MiB for messages (`1`, or `0.5` below a MiB).

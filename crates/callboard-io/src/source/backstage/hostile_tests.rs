@@ -336,3 +336,123 @@ fn a_cancelled_sync_all_returns_promptly_and_writes_nothing() {
     assert_eq!(kept.info.entity_count, 1);
     assert!(kept.has("group:default/g7").unwrap());
 }
+
+/// Every `(ref, json)` row of `source`'s snapshot, in order.
+fn stored_rows(cache: &Cache, source: &str) -> Vec<(String, Vec<u8>)> {
+    let snap = cache.open_snapshot(source).unwrap().unwrap();
+    let mut rows = Vec::new();
+    snap.for_each_json(|key, json| {
+        rows.push((key.to_string(), json.to_vec()));
+        Ok(())
+    })
+    .unwrap();
+    rows
+}
+
+#[test]
+fn entities_are_stored_as_the_server_wrote_them_by_a_full_and_an_incremental_sync() {
+    // The server's key order (metadata first), which callboard's own
+    // serialisation would not give.
+    let entity = |name: &str, etag: &str, description: &str| {
+        json!({"metadata": {"namespace": "default", "name": name, "etag": etag,
+                            "description": description, "uid": format!("u-{name}")},
+               "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+               "spec": {"type": "service", "owner": "group:default/t"},
+               "relations": [{"type": "ownedBy", "targetRef": "group:default/t"}]})
+    };
+    let catalog = Arc::new(std::sync::Mutex::new(vec![
+        entity("a", "1", "é \u{1F600} \"quoted\""),
+        entity("b", "1", "b"),
+        entity("c", "1", "c"),
+    ]));
+    let served = catalog.clone();
+    let server = TestServer::start(move |req: &Request| {
+        let items = served.lock().unwrap().clone();
+        if req.method == "POST" {
+            let asked: Value = serde_json::from_slice(&req.body).unwrap();
+            let found: Vec<Value> = asked["entityRefs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    items
+                        .iter()
+                        .find(|e| {
+                            format!(
+                                "component:default/{}",
+                                e["metadata"]["name"].as_str().unwrap()
+                            ) == r.as_str().unwrap()
+                        })
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            return Answer::json(200, json!({ "items": found }));
+        }
+        let fields = req.target.contains("fields=");
+        let items: Vec<Value> = items
+            .into_iter()
+            .map(|e| {
+                if fields {
+                    json!({"kind": e["kind"], "metadata": {"namespace": "default",
+                           "name": e["metadata"]["name"], "etag": e["metadata"]["etag"]}})
+                } else {
+                    e
+                }
+            })
+            .collect();
+        Answer::json(
+            200,
+            json!({"items": items, "totalItems": 3, "pageInfo": {}}),
+        )
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let source = |name: &str| Source {
+        name: name.into(),
+        kind: SourceKind::Remote(endpoint(&server.url())),
+    };
+    let full = SyncOptions {
+        full: true,
+        ..SyncOptions::default()
+    };
+    sync_source_with(&cache, &source("inc"), None, &full).unwrap();
+    let rows = stored_rows(&cache, "inc");
+    let as_served: Vec<(String, Vec<u8>)> = catalog
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                format!(
+                    "component:default/{}",
+                    e["metadata"]["name"].as_str().unwrap()
+                ),
+                serde_json::to_vec(e).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, as_served);
+
+    // Change one, drop one, add one: the incremental sync stores what a
+    // full sync of the same catalog stores.
+    {
+        let mut c = catalog.lock().unwrap();
+        c[1] = entity("b", "2", "b changed");
+        c.remove(2);
+        c.push(entity("d", "1", "d"));
+    }
+    let report = sync_source_with(&cache, &source("inc"), None, &SyncOptions::default()).unwrap();
+    let stats = report.remote.unwrap();
+    assert_eq!(
+        (stats.mode, stats.fetched, stats.unchanged, stats.removed),
+        ("incremental", 2, 1, 1)
+    );
+    sync_source_with(&cache, &source("full"), None, &full).unwrap();
+    let mut inc = stored_rows(&cache, "inc");
+    let mut whole = stored_rows(&cache, "full");
+    inc.sort();
+    whole.sort();
+    assert_eq!(inc, whole);
+    assert_eq!(whole.len(), 3);
+}

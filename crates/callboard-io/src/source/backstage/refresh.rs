@@ -18,10 +18,22 @@ impl Remote {
 
     /// One entity as the backend has it now (`None`: none, or not readable).
     pub async fn entity(&self, entity_ref: &str) -> Result<Option<Value>, RemoteError> {
-        let mut items = self
+        let answer = self
             .by_refs(&[entity_ref.to_lowercase()], &mut |_| {})
             .await?;
-        Ok(items.pop().flatten())
+        let mut items = answer.items(self, 1)?;
+        match items.pop().flatten() {
+            Some(raw) => serde_json::from_str(raw.get()).map(Some).map_err(|e| {
+                RemoteError::new(
+                    super::ErrorKind::BadResponse,
+                    format!(
+                        "{}: by-refs answered an entity that is not JSON: {e}",
+                        self.at()
+                    ),
+                )
+            }),
+            None => Ok(None),
+        }
     }
 }
 

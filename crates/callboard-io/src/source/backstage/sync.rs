@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::client::QueryPage;
@@ -14,32 +15,6 @@ use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
 /// An entity larger than this (as JSON) is skipped with an error.
 pub const MAX_ENTITY_BYTES: usize = 4 << 20;
-
-/// About how many bytes `value` takes as JSON, counting no further than
-/// `stop` past which the caller does not care.
-fn json_size(value: &Value, stop: usize) -> usize {
-    let mut size = 0usize;
-    let mut stack = vec![value];
-    while let Some(v) = stack.pop() {
-        size += match v {
-            Value::String(s) => s.len() + 2,
-            Value::Array(items) => {
-                stack.extend(items.iter());
-                2 + items.len()
-            }
-            Value::Object(map) => {
-                size += map.keys().map(|k| k.len() + 4).sum::<usize>();
-                stack.extend(map.values());
-                2
-            }
-            _ => 8,
-        };
-        if size > stop {
-            break;
-        }
-    }
-    size
-}
 
 /// The state of one sync.
 pub(super) struct SyncRun<'a> {
@@ -91,19 +66,26 @@ impl SyncRun<'_> {
         }
     }
 
-    /// Parse one entity from the server; a bad one becomes a problem.
-    pub(super) fn entity(&mut self, value: Value, at: &str) -> Option<Entity> {
-        let name = value
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .unwrap_or("?")
-            .to_string();
-        let size = json_size(&value, MAX_ENTITY_BYTES);
-        if size > MAX_ENTITY_BYTES {
-            let name: String = callboard_core::text::sanitize::sanitize_line(&name)
+    /// Parse one entity from the server, as the server wrote it (its
+    /// bytes are what the snapshot stores); a bad one becomes a problem.
+    pub(super) fn entity(&mut self, raw: &RawValue, at: &str) -> Option<Entity> {
+        let text = raw.get();
+        // Only a bad entity's name is looked for: the good ones are parsed
+        // once, into the entity.
+        let name = || -> String {
+            let value: Option<Value> = serde_json::from_str(text).ok();
+            let name = value
+                .as_ref()
+                .and_then(|v| v.pointer("/metadata/name"))
+                .and_then(Value::as_str)
+                .unwrap_or("?");
+            callboard_core::text::sanitize::sanitize_line(name)
                 .chars()
                 .take(100)
-                .collect();
+                .collect()
+        };
+        if text.len() > MAX_ENTITY_BYTES {
+            let name = name();
             self.problems.push(Problem::error(
                 self.remote.endpoint.url.clone(),
                 format!(
@@ -113,13 +95,14 @@ impl SyncRun<'_> {
             ));
             return None;
         }
-        match Entity::from_value(value) {
+        match serde_json::from_str::<Entity>(text) {
             Ok(e) if !self.allowed(&e.kind) => {
                 self.stats.skipped += 1;
                 None
             }
             Ok(e) => Some(e),
             Err(err) => {
+                let name = name();
                 self.problems.push(Problem::error(
                     self.remote.endpoint.url.clone(),
                     format!("{at}: entity '{name}' is not a valid entity: {err}"),
@@ -129,16 +112,20 @@ impl SyncRun<'_> {
         }
     }
 
+    /// Add `entity`, stored as `raw`, the server's own JSON of it.
     pub(super) fn add(
         &mut self,
         writer: &mut SnapshotWriter,
         entity: Entity,
+        raw: &RawValue,
     ) -> Result<(), RemoteError> {
         let e = CatalogEntity {
             entity,
             origin: self.origin(),
         };
-        writer.add(&e).map_err(|err| self.cache_error(err))?;
+        writer
+            .add_json(&e, raw.get().as_bytes())
+            .map_err(|err| self.cache_error(err))?;
         Ok(())
     }
 
@@ -157,16 +144,17 @@ impl SyncRun<'_> {
         let mut pages = remote.pages(None, remote.endpoint.page_size);
         let mut total = None;
         let mut page_no = 0usize;
-        let mut current = pages.next_page(&mut on_bytes).await?;
-        // While one page is written into the snapshot, the next is already
-        // asked for: the server works on it meanwhile. At most two pages are
+        let mut current = pages.next_body(&mut on_bytes).await?;
+        // The next page is asked for as soon as this one's cursor is
+        // known (a quick scan, no entity parsed), so the server works on
+        // it while this one is parsed and written. At most two pages are
         // in memory.
-        while let Some((items, t)) = current.take() {
+        while let Some(page) = current.take() {
             page_no += 1;
-            total = t.or(total);
+            total = page.total.or(total);
             let (next, written) = tokio::join!(
-                pages.next_page(&mut on_bytes),
-                self.write_page(writer, items, page_no, total, &bytes),
+                pages.next_body(&mut on_bytes),
+                self.write_page(writer, page, page_no, total, &bytes),
             );
             written?;
             current = next?;
@@ -175,24 +163,27 @@ impl SyncRun<'_> {
         Ok(())
     }
 
-    /// Write one page's entities, yielding now and then so the request for
-    /// the next page makes progress on this single-threaded runtime.
-    pub(super) async fn write_page(
+    /// Parse and write one page's entities, yielding now and then so the
+    /// request for the next page makes progress on this single-threaded
+    /// runtime.
+    async fn write_page(
         &mut self,
         writer: &mut SnapshotWriter,
-        items: Vec<Value>,
+        page: RawPage,
         page_no: usize,
         total: Option<u64>,
         bytes: &std::cell::Cell<u64>,
     ) -> Result<(), RemoteError> {
         tokio::task::yield_now().await;
-        for (i, value) in items.into_iter().enumerate() {
+        let remote = self.remote;
+        let items: PageItems = remote.parse(&page.url, &page.body)?;
+        for (i, raw) in items.items.iter().enumerate() {
             if i % 64 == 63 {
                 tokio::task::yield_now().await;
             }
             self.stats.fetched += 1;
-            if let Some(entity) = self.entity(value, &format!("page {page_no}")) {
-                self.add(writer, entity)?;
+            if let Some(entity) = self.entity(raw, &format!("page {page_no}")) {
+                self.add(writer, entity, raw)?;
             }
         }
         self.bytes = bytes.get();
@@ -295,12 +286,13 @@ impl SyncRun<'_> {
         let wanted_total = wanted.len();
         for batch in ref_batches(&wanted) {
             let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
-            let items = remote.by_refs(batch, &mut on_bytes).await?;
+            let answer = remote.by_refs(batch, &mut on_bytes).await?;
+            let items = answer.items(remote, batch.len())?;
             for (key, item) in batch.iter().zip(items) {
                 match item {
-                    Some(value) => {
-                        if let Some(entity) = self.entity(value, "by-refs") {
-                            self.add(writer, entity)?;
+                    Some(raw) => {
+                        if let Some(entity) = self.entity(raw, "by-refs") {
+                            self.add(writer, entity, raw)?;
                             fetched += 1;
                         }
                     }
@@ -366,31 +358,32 @@ pub(super) struct PageGuard {
 const MAX_PAGES_UNKNOWN_TOTAL: u64 = 100_000;
 
 impl PageGuard {
-    /// Check one page that names a next page; the reason to stop, if any.
-    pub(super) fn check(
+    /// Check one page, given each item's identity (see [`identity_of`]);
+    /// the reason to stop, if any.
+    pub(super) fn check_keys(
         &mut self,
-        items: &[Value],
+        keys: impl IntoIterator<Item = String>,
         total: Option<u64>,
         limit: u32,
         has_next: bool,
     ) -> Option<String> {
         self.pages += 1;
-        self.items += items.len() as u64;
         let mut new = 0usize;
-        for item in items {
-            let key = identity(item);
+        let mut count = 0usize;
+        for key in keys {
+            count += 1;
             if key.is_empty() || self.identities.insert(key) {
                 new += 1;
             }
         }
+        self.items += count as u64;
         if !has_next {
             return None;
         }
         if new == 0 {
             return Some(format!(
-                "page {} brought no entity not seen before ({} items) but named a next page",
+                "page {} brought no entity not seen before ({count} items) but named a next page",
                 self.pages,
-                items.len()
             ));
         }
         if let Some(total) = total {
@@ -416,7 +409,9 @@ impl PageGuard {
 }
 
 /// An entity's identity for the guard: its uid, else kind, namespace and
-/// name.
+/// name. What [`ItemIdentity`] reads from a page's text without parsing
+/// the items (tested equal).
+#[cfg(test)]
 fn identity(item: &Value) -> String {
     let meta = item.get("metadata");
     if let Some(uid) = meta.and_then(|m| m.get("uid")).and_then(Value::as_str) {
@@ -436,6 +431,21 @@ fn identity(item: &Value) -> String {
         s(item.get("kind")),
         s(meta.and_then(|m| m.get("namespace")))
     )
+}
+
+/// A by-query page as read: its body, what its items were asked with, and
+/// what a quick scan found (no item parsed).
+pub(super) struct RawPage {
+    pub(super) url: reqwest::Url,
+    pub(super) body: Vec<u8>,
+    pub(super) total: Option<u64>,
+}
+
+/// A page's items, each the server's JSON of one entity.
+#[derive(serde::Deserialize)]
+struct PageItems<'a> {
+    #[serde(borrow, default)]
+    items: Vec<&'a RawValue>,
 }
 
 impl Remote {
@@ -459,6 +469,20 @@ impl PageStream<'_> {
         &mut self,
         on_bytes: &mut dyn FnMut(u64),
     ) -> Result<Option<(Vec<Value>, Option<u64>)>, RemoteError> {
+        let Some(page) = self.next_body(on_bytes).await? else {
+            return Ok(None);
+        };
+        let parsed: QueryPage = self.remote.parse(&page.url, &page.body)?;
+        Ok(Some((parsed.items, page.total)))
+    }
+
+    /// The next page as read, its items not parsed: only their identities
+    /// taken for the runaway-paging guard, and the cursor and total, so the
+    /// page after it can be asked for at once. `None` after the last.
+    pub(super) async fn next_body(
+        &mut self,
+        on_bytes: &mut dyn FnMut(u64),
+    ) -> Result<Option<RawPage>, RemoteError> {
         let this = self;
         if this.done || (this.started && this.cursor.is_none()) {
             return Ok(None);
@@ -488,28 +512,27 @@ impl PageStream<'_> {
         let body = remote
             .fetch(Method::GET, url.clone(), None, on_bytes)
             .await?;
-        let page: QueryPage = remote.parse(&url, &body)?;
-        drop(body);
+        let head: PageHead = remote.parse(&url, &body)?;
         let allowed = u64::from(this.limit) * 2 + 10;
-        if page.items.len() as u64 > allowed {
+        if head.items.0.len() as u64 > allowed {
             return Err(RemoteError::new(
                 ErrorKind::BadResponse,
                 format!(
                     "{}: a page has {} items for a limit of {}; the server ignores the page size, not read",
                     remote.at(),
-                    page.items.len(),
+                    head.items.0.len(),
                     this.limit
                 ),
             ));
         }
-        let has_next = page
+        let has_next = head
             .page_info
             .next_cursor
             .as_ref()
             .is_some_and(|c| !c.is_empty());
-        if let Some(why) = this
-            .guard
-            .check(&page.items, page.total_items, this.limit, has_next)
+        if let Some(why) =
+            this.guard
+                .check_keys(head.items.0, head.total_items, this.limit, has_next)
         {
             return Err(RemoteError::new(
                 ErrorKind::BadResponse,
@@ -519,7 +542,7 @@ impl PageStream<'_> {
                 ),
             ));
         }
-        this.cursor = match page.page_info.next_cursor {
+        this.cursor = match head.page_info.next_cursor {
             Some(next) if !next.is_empty() => {
                 if !this.seen.insert(next.clone()) {
                     return Err(RemoteError::new(
@@ -537,6 +560,314 @@ impl PageStream<'_> {
                 None
             }
         };
-        Ok(Some((page.items, page.total_items)))
+        Ok(Some(RawPage {
+            url,
+            body,
+            total: head.total_items,
+        }))
+    }
+}
+
+/// A by-query page without its items: their identities, the total and
+/// the cursor.
+#[derive(serde::Deserialize)]
+struct PageHead {
+    #[serde(default)]
+    items: Identities,
+    #[serde(rename = "totalItems", default)]
+    total_items: Option<u64>,
+    #[serde(rename = "pageInfo", default)]
+    page_info: super::client::PageInfo,
+}
+
+/// Each item's [`identity`], read without parsing the rest of it.
+#[derive(Default)]
+struct Identities(Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for Identities {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items;
+        impl<'de> serde::de::Visitor<'de> for Items {
+            type Value = Identities;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array of entities")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Identities, A::Error> {
+                let mut out = Vec::new();
+                while let Some(item) = seq.next_element::<ItemIdentity>()? {
+                    out.push(item.0);
+                }
+                Ok(Identities(out))
+            }
+        }
+        d.deserialize_seq(Items)
+    }
+}
+
+/// [`identity`] of one item, any JSON value.
+struct ItemIdentity(String);
+
+/// The keys an identity needs; every other one is skipped.
+enum IdKey {
+    Kind,
+    Metadata,
+    Uid,
+    Name,
+    Namespace,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for IdKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = IdKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<IdKey, E> {
+                Ok(match k {
+                    "kind" => IdKey::Kind,
+                    "metadata" => IdKey::Metadata,
+                    "uid" => IdKey::Uid,
+                    "name" => IdKey::Name,
+                    "namespace" => IdKey::Namespace,
+                    _ => IdKey::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+/// A string value, `None` for any other JSON value (skipped unparsed).
+struct MaybeStr(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for MaybeStr {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(Lenient(|s: Option<&str>| MaybeStr(s.map(str::to_string))))
+    }
+}
+
+/// The `metadata` keys an identity needs.
+#[derive(Default)]
+struct IdMeta {
+    uid: Option<String>,
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for IdMeta {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = IdMeta;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<IdMeta, A::Error> {
+                let mut meta = IdMeta::default();
+                while let Some(key) = map.next_key::<IdKey>()? {
+                    let slot = match key {
+                        IdKey::Uid => &mut meta.uid,
+                        IdKey::Name => &mut meta.name,
+                        IdKey::Namespace => &mut meta.namespace,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    // Like a JSON object read whole: the last one counts.
+                    *slot = map.next_value::<MaybeStr>()?.0;
+                }
+                Ok(meta)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<IdMeta, A::Error> {
+                serde::de::IgnoredAny
+                    .visit_seq(seq)
+                    .map(|_| IdMeta::default())
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IdMeta, E> {
+                Ok(IdMeta::default())
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<IdMeta, E> {
+                Ok(IdMeta::default())
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<IdMeta, E> {
+                Ok(IdMeta::default())
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IdMeta, E> {
+                Ok(IdMeta::default())
+            }
+            fn visit_str<E>(self, _: &str) -> Result<IdMeta, E> {
+                Ok(IdMeta::default())
+            }
+            fn visit_unit<E>(self) -> Result<IdMeta, E> {
+                Ok(IdMeta::default())
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for ItemIdentity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ItemIdentity;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ItemIdentity, A::Error> {
+                let mut kind = None;
+                let mut meta = IdMeta::default();
+                while let Some(key) = map.next_key::<IdKey>()? {
+                    match key {
+                        IdKey::Kind => kind = map.next_value::<MaybeStr>()?.0,
+                        IdKey::Metadata => meta = map.next_value::<IdMeta>()?,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(ItemIdentity(identity_of(kind, meta)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                seq: A,
+            ) -> Result<ItemIdentity, A::Error> {
+                serde::de::IgnoredAny
+                    .visit_seq(seq)
+                    .map(|_| ItemIdentity(String::new()))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<ItemIdentity, E> {
+                Ok(ItemIdentity(String::new()))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<ItemIdentity, E> {
+                Ok(ItemIdentity(String::new()))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<ItemIdentity, E> {
+                Ok(ItemIdentity(String::new()))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<ItemIdentity, E> {
+                Ok(ItemIdentity(String::new()))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<ItemIdentity, E> {
+                Ok(ItemIdentity(String::new()))
+            }
+            fn visit_unit<E>(self) -> Result<ItemIdentity, E> {
+                Ok(ItemIdentity(String::new()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// A visitor taking a string, or any other value as `None` (skipped).
+struct Lenient<F>(F);
+
+impl<'de, T, F: FnOnce(Option<&str>) -> T> serde::de::Visitor<'de> for Lenient<F> {
+    type Value = T;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_str<E>(self, s: &str) -> Result<T, E> {
+        Ok((self.0)(Some(s)))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        serde::de::IgnoredAny.visit_map(map)?;
+        Ok((self.0)(None))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        serde::de::IgnoredAny.visit_seq(seq)?;
+        Ok((self.0)(None))
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+    fn visit_unit<E>(self) -> Result<T, E> {
+        Ok((self.0)(None))
+    }
+}
+
+/// [`identity`] from the parts read.
+fn identity_of(kind: Option<String>, meta: IdMeta) -> String {
+    if let Some(uid) = meta.uid {
+        return uid;
+    }
+    let name = meta.name.unwrap_or_default().to_ascii_lowercase();
+    if name.is_empty() {
+        return String::new();
+    }
+    format!(
+        "{}:{}/{name}",
+        kind.unwrap_or_default().to_ascii_lowercase(),
+        meta.namespace.unwrap_or_default().to_ascii_lowercase()
+    )
+}
+
+#[cfg(test)]
+mod identity_tests {
+    use super::*;
+
+    /// The identities read from a page's text are the ones [`identity`]
+    /// gives for the parsed items, whatever the items hold.
+    #[test]
+    fn identities_read_unparsed_agree_with_the_parsed_items() {
+        let items = serde_json::json!([
+            {"kind": "Component", "metadata": {"name": "A", "namespace": "NS", "uid": "u-1"}},
+            {"kind": "Component", "metadata": {"name": "A", "namespace": "NS"}},
+            {"kind": "Group", "metadata": {"name": "b"}},
+            {"kind": 7, "metadata": {"name": "c", "namespace": null, "uid": 5}},
+            {"kind": "API", "metadata": {"name": ""}},
+            {"kind": "API", "metadata": {"name": {"x": [1, 2]}, "labels": {"a": "b"}}},
+            {"kind": "API", "metadata": [1, 2]},
+            {"kind": "API", "metadata": "text"},
+            {"kind": "API"},
+            {"metadata": {"name": "no-kind", "extra": [{"name": "inner"}]}, "spec": {"name": "x"}},
+            {"kind": "A", "kind": "B", "metadata": {"name": "first", "name": "dup"}},
+            "a string",
+            12,
+            -3,
+            1.5,
+            true,
+            null,
+            [1, [2], {"metadata": {"name": "nested"}}],
+            {}
+        ]);
+        let text = format!(
+            r#"{{"items": {}, "totalItems": 3, "pageInfo": {{"nextCursor": "c"}}}}"#,
+            // Duplicate keys are not representable in a Value: splice them in.
+            serde_json::to_string(&items).unwrap().replace(
+                r#"{"kind":"B","metadata":{"name":"dup"}}"#,
+                r#"{"kind":"A","kind":"B","metadata":{"name":"first","name":"dup"}}"#,
+            )
+        );
+        let head: PageHead = serde_json::from_str(&text).unwrap();
+        let parsed: QueryPage = serde_json::from_str(&text).unwrap();
+        let expected: Vec<String> = parsed.items.iter().map(identity).collect();
+        assert_eq!(head.items.0, expected);
+        assert_eq!(head.total_items, Some(3));
+        assert_eq!(head.page_info.next_cursor.as_deref(), Some("c"));
+        assert!(expected.contains(&"component:ns/a".to_string()));
+        assert!(expected.contains(&"b:/dup".to_string()));
     }
 }
