@@ -55,7 +55,7 @@ for N in "${SIZES[@]}"; do
   DIR="$WORK/cat-$N"
   PER_FILE=1000
   if (( N >= 1000000 )); then PER_FILE=$(( (N + 9) / 10 )); fi
-  if [[ ! -f "$DIR/catalog-info.yaml" ]]; then
+  if [[ ! -f "$DIR/catalog-info.yaml" || ! -f "$WORK/names-$N.txt" ]]; then
     "$GEN" --entities "$N" --per-file "$PER_FILE" --out "$DIR" --names "$WORK/names-$N.txt"
   fi
   CACHE="$WORK/cache-$N"

@@ -403,11 +403,7 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/tmp/callboard-bench"));
     // Issue 16: targets 4 (100k) and 5 (1M).
-    let (frame_target, key_target) = if n >= 1_000_000 {
-        (250, 33)
-    } else {
-        (60, 10)
-    };
+    let (frame_target, key_target) = if n >= 1_000_000 { (250, 33) } else { (60, 10) };
     let (cache_dir, sources) = prepare(n, &work);
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("== callboard TUI at {n} entities ({cores} cores)");

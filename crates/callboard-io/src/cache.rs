@@ -74,7 +74,12 @@ fn checksum(bytes: &[u8]) -> u64 {
 fn checksum4(bytes: &[u8]) -> u64 {
     const P: u64 = 0x0000_0100_0000_01B3;
     let seed = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut h = [seed, seed.rotate_left(16), seed.rotate_left(32), seed.rotate_left(48)];
+    let mut h = [
+        seed,
+        seed.rotate_left(16),
+        seed.rotate_left(32),
+        seed.rotate_left(48),
+    ];
     let mut chunks = bytes.chunks_exact(32);
     for c in &mut chunks {
         for (lane, w) in h.iter_mut().zip(c.chunks_exact(8)) {
@@ -82,9 +87,9 @@ fn checksum4(bytes: &[u8]) -> u64 {
             *lane = (*lane ^ w).wrapping_mul(P).rotate_left(29);
         }
     }
-    let mut folded = h
-        .iter()
-        .fold(seed, |acc, &lane| (acc ^ lane).wrapping_mul(P).rotate_left(29));
+    let mut folded = h.iter().fold(seed, |acc, &lane| {
+        (acc ^ lane).wrapping_mul(P).rotate_left(29)
+    });
     for &b in chunks.remainder() {
         folded = (folded ^ u64::from(b)).wrapping_mul(P);
     }

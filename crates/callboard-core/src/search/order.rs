@@ -176,12 +176,9 @@ fn order_keys(corpus: &Corpus, ranks: &[u8], range: std::ops::Range<usize>) -> V
 fn merge_keys(a: Vec<OrderKey>, b: Vec<OrderKey>) -> Vec<OrderKey> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut a, mut b) = (a.into_iter().peekable(), b.into_iter().peekable());
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => x < y,
-            _ => break,
-        };
-        out.push(if take_a { a.next() } else { b.next() }.expect("peeked"));
+    while let (Some(x), Some(y)) = (a.peek(), b.peek()) {
+        let next = if x < y { a.next() } else { b.next() };
+        out.extend(next);
     }
     out.extend(a);
     out.extend(b);
@@ -255,7 +252,9 @@ mod tests {
     fn two_threads_sort_a_large_corpus_alike() {
         let mut seed = 7u64;
         let mut next = || {
-            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (seed >> 33) as usize
         };
         let kinds = ["Component", "API", "group", "Other", "User"];
