@@ -572,10 +572,7 @@ impl Snapshot {
         .with_context(|| format!("cannot open cache snapshot {}", path.display()))?;
         // Memory-map reads: the search corpus spans thousands of overflow
         // pages, and one pread per page costs more than the search itself.
-        // The whole file (SQLite caps it at its own maximum, 2 GB): at 1M
-        // entities the corpus lies past the first GB, and reading it through
-        // `pread` copies every page twice.
-        conn.pragma_update(None, "mmap_size", 1i64 << 32)
+        conn.pragma_update(None, "mmap_size", 1i64 << 30)
             .with_context(|| format!("cannot configure cache snapshot {}", path.display()))?;
         let meta = |conn: &Connection, key: &str| -> Result<String> {
             conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
