@@ -1,9 +1,11 @@
 //! TUI figures at scale: `cargo bench --bench tui`.
 //!
 //! Generates (once) a synthetic catalog of `CALLBOARD_BENCH_ENTITIES`
-//! entities (default 100 000) under `CALLBOARD_BENCH_DIR` (default
-//! `/tmp/callboard-tui-bench-<n>`), syncs it into a cache there, then
-//! measures:
+//! entities (default 100 000; `cargo bench --bench tui -- 1000000` also
+//! works) under `CALLBOARD_BENCH_DIR` (default `/tmp/callboard-bench`, the
+//! same `cat-<n>` and `cache-<n>` as `benches/process.sh`: 1,000 entities a
+//! file below 1M, 10 files from 1M up), syncs it into a cache there, then
+//! measures, printing the issue's targets next to the figures:
 //!
 //! 1. start → first full frame, in process: workers, corpus load, matcher,
 //!    frame drawn into a `TestBackend` with every list row filled;
@@ -58,8 +60,8 @@ fn summary(name: &str, mut v: Vec<Duration>) {
 
 /// Generate and sync the catalog unless the cache already has it.
 fn prepare(n: usize, work: &Path) -> (PathBuf, Vec<Source>) {
-    let src = work.join("src");
-    let cache_dir = work.join("cache");
+    let src = work.join(format!("cat-{n}"));
+    let cache_dir = work.join(format!("cache-{n}"));
     let root = std::path::absolute(&src).unwrap();
     let source = Source {
         name: format!("path:{}", root.display()),
@@ -78,7 +80,9 @@ fn prepare(n: usize, work: &Path) -> (PathBuf, Vec<Source>) {
             seed: 42,
         });
         std::fs::create_dir_all(&src).unwrap();
-        callboard_gen::write_yaml_tree(&docs, &src, 1000).unwrap();
+        // The issue's 1M catalog is 10 files.
+        let per_file = if n >= 1_000_000 { n.div_ceil(10) } else { 1000 };
+        callboard_gen::write_yaml_tree(&docs, &src, per_file).unwrap();
         drop(docs);
         let report = callboard_io::sync::sync_source(&cache, &source, None).unwrap();
         eprintln!(
@@ -386,16 +390,29 @@ fn main() {
         println!("tui bench: run with `cargo bench --bench tui`");
         return;
     }
-    let n: usize = std::env::var("CALLBOARD_BENCH_ENTITIES")
-        .ok()
-        .and_then(|v| v.parse().ok())
+    let n: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .or_else(|| {
+            std::env::var("CALLBOARD_BENCH_ENTITIES")
+                .ok()
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(100_000);
     let work = std::env::var_os("CALLBOARD_BENCH_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(format!("/tmp/callboard-tui-bench-{n}")));
+        .unwrap_or_else(|| PathBuf::from("/tmp/callboard-bench"));
+    // Issue 16: targets 4 (100k) and 5 (1M).
+    let (frame_target, key_target) = if n >= 1_000_000 { (250, 33) } else { (60, 10) };
     let (cache_dir, sources) = prepare(n, &work);
     let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
     println!("== callboard TUI at {n} entities ({cores} cores)");
+    println!(
+        "targets: first full frame ≤ {frame_target} ms median; keystroke → complete list ≤ {key_target} ms p99"
+    );
+    if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
+        println!("load average: {}", load.trim());
+    }
 
     phases(&cache_dir, &sources);
     phases(&cache_dir, &sources);
@@ -453,7 +470,10 @@ fn main() {
     let SourceKind::Local { roots } = &sources[0].kind else {
         unreachable!()
     };
-    let bin = env!("CARGO_BIN_EXE_callboard");
+    // CALLBOARD_BENCH_BIN: another build (say the one before a change).
+    let bin = std::env::var("CALLBOARD_BENCH_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_callboard").to_string());
+    let bin = bin.as_str();
     let mut starts = Vec::new();
     let mut rss = Vec::new();
     let mut hwm = Vec::new();

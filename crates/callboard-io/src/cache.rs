@@ -52,7 +52,9 @@ fn damaged(source: &str, detail: impl Into<String>) -> anyhow::Error {
 }
 
 /// A 64-bit checksum of the corpus blob (8 bytes a step; not for
-/// security, for disk faults).
+/// security, for disk faults). Snapshots written before [`checksum4`]
+/// carry this one (meta key `corpus_checksum`); it is one dependent chain
+/// of multiplies, 30 ms over a 1M-entity corpus.
 fn checksum(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
@@ -64,6 +66,34 @@ fn checksum(bytes: &[u8]) -> u64 {
         h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
     }
     h ^ (h >> 32)
+}
+
+/// The corpus checksum new snapshots carry (meta key
+/// `corpus_checksum4`): [`checksum`]'s step on four independent lanes of
+/// 8 bytes, so the multiplies overlap (about 4× faster), folded at the end.
+fn checksum4(bytes: &[u8]) -> u64 {
+    const P: u64 = 0x0000_0100_0000_01B3;
+    let seed = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut h = [
+        seed,
+        seed.rotate_left(16),
+        seed.rotate_left(32),
+        seed.rotate_left(48),
+    ];
+    let mut chunks = bytes.chunks_exact(32);
+    for c in &mut chunks {
+        for (lane, w) in h.iter_mut().zip(c.chunks_exact(8)) {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            *lane = (*lane ^ w).wrapping_mul(P).rotate_left(29);
+        }
+    }
+    let mut folded = h.iter().fold(seed, |acc, &lane| {
+        (acc ^ lane).wrapping_mul(P).rotate_left(29)
+    });
+    for &b in chunks.remainder() {
+        folded = (folded ^ u64::from(b)).wrapping_mul(P);
+    }
+    folded ^ (folded >> 32)
 }
 
 /// What a snapshot records about its sync.
@@ -479,7 +509,9 @@ impl SnapshotWriter {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
                 let corpus = encode_corpus(&self.records);
+                // Both: an older callboard reading this snapshot checks it too.
                 meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
+                meta.execute(params!["corpus_checksum4", checksum4(&corpus).to_string()])?;
                 conn.execute(
                     "INSERT INTO corpus (id, data) VALUES (1, ?1)",
                     params![corpus],
@@ -774,17 +806,26 @@ impl Snapshot {
     }
 
     /// The encoded search corpus (see [`callboard_core::search::Corpus::decode`]).
-    /// Read through the incremental blob API straight into one buffer: the
-    /// plain column read would copy the 10+ MB blob twice.
+    /// Read through the incremental blob API straight into one buffer (the
+    /// plain column read would copy the 10+ MB blob twice), not zeroed
+    /// first.
     pub fn corpus_bytes(&self) -> Result<Vec<u8>> {
-        use std::io::Read;
-        let mut blob = self
+        let blob = self
             .conn
             .blob_open(rusqlite::MAIN_DB, "corpus", "data", 1, true)?;
-        let mut bytes = Vec::with_capacity(blob.len());
-        blob.read_to_end(&mut bytes)?;
-        if let Some(expected) = self.meta("corpus_checksum")? {
-            if expected != checksum(&bytes).to_string() {
+        let len = blob.len();
+        let mut bytes: Vec<u8> = Vec::with_capacity(len);
+        let spare = &mut bytes.spare_capacity_mut()[..len];
+        let read = blob.raw_read_at_exact(spare, 0)?.len();
+        debug_assert_eq!(read, len);
+        // SAFETY: `raw_read_at_exact` initialised the first `len` bytes.
+        unsafe { bytes.set_len(len) };
+        let (expected, sum) = match self.meta("corpus_checksum4")? {
+            Some(v) => (Some(v), checksum4 as fn(&[u8]) -> u64),
+            None => (self.meta("corpus_checksum")?, checksum as fn(&[u8]) -> u64),
+        };
+        if let Some(expected) = expected {
+            if expected != sum(&bytes).to_string() {
                 return Err(damaged(
                     &self.info.source,
                     "the search corpus fails its checksum",

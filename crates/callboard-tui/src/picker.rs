@@ -22,7 +22,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use callboard_core::search::{
-    ascending, parse_query, rank, Corpus, Filter, Highlighter, Index, Options, Plan, Query, Scope,
+    ascending, display_order_first, parse_query, rank, Corpus, Filter, Highlighter, Index, Options,
+    Plan, Query, Scope,
 };
 
 /// One visible row: the record and which characters of its name and title
@@ -51,13 +52,24 @@ struct Job {
     query: Query,
 }
 
-/// A complete answer to one [`Job`]: corpus indices, best first.
+/// An answer to one [`Job`]: corpus indices, best first.
 struct Answer {
     generation: u64,
     plan: Option<Arc<Plan>>,
     hits: Arc<Vec<u32>>,
     total: u32,
+    /// How many records match (`hits.len()` unless partial).
+    matched: u32,
+    /// Only the first rows of the answer (the first frame of a large
+    /// catalog); the whole answer follows.
+    partial: bool,
 }
+
+/// From this many records the first frame shows the first
+/// [`FIRST_ROWS`] rows of the display order before the whole order is made.
+const FIRST_ROWS_MIN: usize = 50_000;
+/// More than any screen's list.
+const FIRST_ROWS: usize = 512;
 
 /// State shared by the picker (UI thread) and its worker.
 struct Shared {
@@ -137,6 +149,8 @@ impl Picker {
                 plan: None,
                 hits: Arc::new(Vec::new()),
                 total: 0,
+                matched: 0,
+                partial: false,
             },
             highlighter: Highlighter::default(),
             threads,
@@ -185,7 +199,7 @@ impl Picker {
     /// Take the newest complete answer, waiting up to `timeout_ms` for the
     /// one to the current query; true when the list changed.
     pub fn tick(&mut self, timeout_ms: u64) -> bool {
-        if self.shown.generation == self.generation {
+        if self.shown.generation == self.generation && !self.shown.partial {
             // The list already answers the query (a key that moved the
             // cursor, a space that changed no atom): nothing to wait for.
             return false;
@@ -193,9 +207,11 @@ impl Picker {
         let deadline = Instant::now() + Duration::from_millis(timeout_ms);
         let mut answer = self.shared.answer.lock().unwrap();
         loop {
-            let current = answer
-                .as_ref()
-                .is_some_and(|a| a.generation == self.generation);
+            // A partial answer is taken at once the first time only.
+            let current = answer.as_ref().is_some_and(|a| {
+                a.generation == self.generation
+                    && (!a.partial || self.shown.generation != self.generation)
+            });
             let now = Instant::now();
             if current || now >= deadline {
                 break;
@@ -217,9 +233,9 @@ impl Picker {
 
     pub fn progress(&self) -> Progress {
         Progress {
-            matched: self.shown.hits.len() as u32,
+            matched: self.shown.matched,
             total: self.shown.total,
-            running: self.shown.generation != self.generation,
+            running: self.shown.generation != self.generation || self.shown.partial,
         }
     }
 
@@ -302,6 +318,7 @@ struct Worker {
 
 impl Worker {
     fn run(mut self) {
+        self.first_rows();
         self.set_index(Index::ordered(&self.corpus));
         loop {
             let job = {
@@ -330,6 +347,33 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// A large catalog's first frame: the empty query's first rows (what
+    /// the whole display order would start with) before that order is made
+    /// (a few hundred ms at 1M records).
+    fn first_rows(&self) {
+        if self.corpus.len() < FIRST_ROWS_MIN {
+            return;
+        }
+        let Some(job) = self.shared.job.lock().unwrap().clone() else {
+            return;
+        };
+        if !job.query.filters.is_empty() || !job.query.text.is_empty() {
+            return;
+        }
+        let hits = display_order_first(&self.corpus, FIRST_ROWS);
+        let all = self.corpus.len() as u32;
+        *self.shared.answer.lock().unwrap() = Some(Answer {
+            generation: job.generation,
+            plan: None,
+            hits: Arc::new(hits),
+            total: all,
+            matched: all,
+            partial: true,
+        });
+        self.shared.answered.notify_all();
+        (self.notify)();
     }
 
     fn set_index(&mut self, index: Index) {
@@ -367,8 +411,10 @@ impl Worker {
         *self.shared.answer.lock().unwrap() = Some(Answer {
             generation: job.generation,
             plan: Some(plan),
+            matched: hits.len() as u32,
             hits,
             total,
+            partial: false,
         });
         self.shared.answered.notify_all();
         (self.notify)();
@@ -409,6 +455,39 @@ mod tests {
             .iter()
             .map(|r| p.corpus().get(r.index as usize).unwrap().name().to_string())
             .collect()
+    }
+
+    #[test]
+    fn a_large_catalogs_first_rows_are_the_whole_orders_first_rows() {
+        let kinds = ["Component", "API", "Group", "System"];
+        let records: Vec<SearchRecord> = (0..FIRST_ROWS_MIN + 3)
+            .map(|i| {
+                let name = format!("svc-{}", (i * 7919) % 10_007);
+                rec(kinds[i % 4], &name, "", "", &[])
+            })
+            .collect();
+        let corpus = Arc::new(Corpus::new(&records));
+        let mut p = Picker::with_threads(corpus.clone(), Arc::new(|| {}), Some(2));
+        let mut seen = Vec::new();
+        while p.progress().running || seen.is_empty() {
+            if p.tick(50) || seen.is_empty() {
+                let n = p.progress().matched.min(40);
+                seen.push((p.progress(), p.rows(0, n)));
+            }
+        }
+        p.settle();
+        let all = corpus.len() as u32;
+        assert_eq!(p.progress().matched, all);
+        let whole = p.rows(0, all);
+        let order = callboard_core::search::display_order(&corpus);
+        assert!(whole.iter().map(|r| r.index).eq(order.iter().copied()));
+        for (progress, rows) in seen {
+            if progress.matched > 0 {
+                assert_eq!(progress.matched, all);
+                assert_eq!(progress.total, all);
+                assert_eq!(rows[..], whole[..rows.len()]);
+            }
+        }
     }
 
     #[test]

@@ -114,27 +114,32 @@ impl Corpus {
             Ordering::Greater => return Err(CorpusError::Corrupt("trailing bytes")),
             Ordering::Equal => {}
         }
-        // The text becomes the corpus buffer in place (the header is ASCII);
-        // only the meta section is copied out. Large corpora parse the meta
-        // on a second thread while this one validates the text.
-        let meta = bytes.split_off(text_end);
-        let validate = move || -> Result<(String, bool), CorpusError> {
-            let buf =
-                String::from_utf8(bytes).map_err(|_| CorpusError::Corrupt("invalid UTF-8"))?;
-            let ascii = buf.is_ascii();
-            Ok((buf, ascii))
+        // The text becomes the corpus buffer in place (the header is ASCII,
+        // checked above) and the meta section is parsed where it lies. Large
+        // corpora parse the meta on a second thread while this one validates
+        // the text: ASCII (the common case) in one pass, else UTF-8.
+        let (text, meta) = bytes.split_at(text_end);
+        let validate = || -> Result<bool, CorpusError> {
+            if text.is_ascii() {
+                return Ok(true);
+            }
+            std::str::from_utf8(text).map_err(|_| CorpusError::Corrupt("invalid UTF-8"))?;
+            Ok(false)
         };
-        let ((buf, ascii), layout) = if count >= PAR_MIN_RECORDS {
+        let (ascii, layout) = if count >= PAR_MIN_RECORDS {
             std::thread::scope(|s| {
-                let parser = s.spawn(|| Layout::parse(&meta, count, text_len));
-                let text = validate();
+                let parser = s.spawn(|| Layout::parse(meta, count, text_len));
+                let ascii = validate();
                 let layout = parser.join().expect("corpus parser panicked");
-                Ok::<_, CorpusError>((text?, layout?))
+                Ok::<_, CorpusError>((ascii?, layout?))
             })?
         } else {
-            let layout = Layout::parse(&meta, count, text_len)?;
+            let layout = Layout::parse(meta, count, text_len)?;
             (validate()?, layout)
         };
+        bytes.truncate(text_end);
+        // SAFETY: `validate` checked these bytes are UTF-8 (ASCII or not).
+        let buf = unsafe { String::from_utf8_unchecked(bytes) };
         let mut recs = layout.recs;
         if !ascii {
             let text = &buf.as_bytes()[HEADER_LEN..];

@@ -107,7 +107,7 @@ pub use corpus::{Corpus, RecordView};
 pub use filters::CompiledFilters;
 pub use highlight::{Highlight, Highlighter};
 pub use index::Index;
-pub use order::{display_cmp, display_order, kind_rank};
+pub use order::{display_cmp, display_order, display_order_first, kind_rank};
 pub use plan::{Plan, EXACT_NAME_BONUS};
 pub use query::{cmp_ci, parse_query, Filter, FilterKey, Query};
 pub use rank::{

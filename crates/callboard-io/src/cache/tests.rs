@@ -169,6 +169,54 @@ fn a_damaged_corpus_blob_fails_its_checksum() {
     assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
 }
 
+#[test]
+fn a_snapshot_with_the_older_checksum_is_still_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
+    cache.write_snapshot("s", "o", &many, &[]).unwrap();
+    let path = cache.snapshot_path("s");
+    let good = Snapshot::open_unchecked(&path, "s")
+        .unwrap()
+        .corpus_bytes()
+        .unwrap();
+    assert_ne!(checksum(&good), checksum4(&good));
+    // What an older callboard wrote: only `corpus_checksum`.
+    let rewrite = |value: String| {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute("DELETE FROM meta WHERE key LIKE 'corpus_checksum%'", [])
+            .unwrap();
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('corpus_checksum', ?1)",
+            [value],
+        )
+        .unwrap();
+    };
+    rewrite(checksum(&good).to_string());
+    let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+    assert_eq!(snap.corpus_bytes().unwrap(), good);
+    drop(snap);
+    rewrite(checksum4(&good).to_string());
+    let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+    assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
+}
+
+#[test]
+fn the_four_lane_checksum_sees_every_byte() {
+    let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 7 % 251) as u8).collect();
+    for len in [0, 1, 7, 8, 31, 32, 33, 64, 999, 1000] {
+        let base = checksum4(&bytes[..len]);
+        for at in 0..len {
+            let mut flipped = bytes[..len].to_vec();
+            flipped[at] ^= 0x01;
+            assert_ne!(checksum4(&flipped), base, "len {len}, byte {at}");
+        }
+        if len > 0 {
+            assert_ne!(checksum4(&bytes[..len - 1]), base, "len {len}");
+        }
+    }
+}
+
 fn stitched(docs: Vec<serde_json::Value>, source: &str) -> Vec<CatalogEntity> {
     use callboard_core::catalog::relations::{emit_relations, stitch};
     let mut list: Vec<Entity> = docs
