@@ -374,6 +374,14 @@ fn process_run(
     Some((first, rss, hwm))
 }
 
+/// How many entities the snapshot holds (the generator's root Location too).
+fn entity_count(cache_dir: &Path, source: &str) -> usize {
+    let path = Cache::new(cache_dir).snapshot_path(source);
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.query_row("SELECT count(*) FROM entities", [], |r| r.get::<_, i64>(0))
+        .unwrap() as usize
+}
+
 fn raw_json_bytes(cache_dir: &Path, source: &str) -> u64 {
     let path = Cache::new(cache_dir).snapshot_path(source);
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -478,7 +486,9 @@ fn main() {
     let mut rss = Vec::new();
     let mut hwm = Vec::new();
     for _ in 0..7 {
-        if let Some((t, r, p)) = process_run(bin, &roots[0], &cache_dir, n) {
+        // The counter reads "N / N" once loaded (N counts the root Location).
+        let count = entity_count(&cache_dir, &sources[0].name);
+        if let Some((t, r, p)) = process_run(bin, &roots[0], &cache_dir, count) {
             starts.push(t);
             rss.push(r);
             hwm.push(p);

@@ -223,15 +223,20 @@ fn sort_dedup(relations: &mut Vec<(&'static str, Box<str>)>) {
 
 /// Stitch the `reverse` relations into the entities they start from (looked
 /// up in `by_ref`; dropped when none is kept), as
-/// [`super::stitch::stitch_kept`] does for full entities.
+/// [`super::stitch::stitch_kept`] does for full entities. `from_kept` holds
+/// reverse relations as (source, type, index of the kept entity they point
+/// to).
 pub(super) fn stitch_compact(
     entities: &mut [Box<CompactEntity>],
     reverse: Vec<EmittedRelation>,
+    from_kept: Vec<(Box<str>, &'static str, u32)>,
     by_ref: &HashMap<String, usize>,
 ) {
+    let owner = |source: &str| by_ref.get(source).map(|&i| i as u32);
     let from: Vec<Option<u32>> = reverse
         .iter()
-        .map(|r| by_ref.get(&r.source).map(|&i| i as u32))
+        .map(|r| owner(&r.source))
+        .chain(from_kept.iter().map(|(source, _, _)| owner(source)))
         .collect();
     // Grow each list once.
     let mut added = vec![0u32; entities.len()];
@@ -243,11 +248,18 @@ pub(super) fn stitch_compact(
             entity.relations.reserve_exact(n as usize);
         }
     }
-    for (relation, from) in reverse.into_iter().zip(from) {
-        if let Some(i) = from {
+    let mut from = from.into_iter();
+    for relation in reverse {
+        if let Some(Some(i)) = from.next() {
             entities[i as usize]
                 .relations
                 .push((relation.relation_type, relation.target.into_boxed_str()));
+        }
+    }
+    for (_, relation_type, target) in from_kept {
+        if let Some(Some(i)) = from.next() {
+            let target: Box<str> = entities[target as usize].key.as_str().into();
+            entities[i as usize].relations.push((relation_type, target));
         }
     }
     for (entity, n) in entities.iter_mut().zip(added) {

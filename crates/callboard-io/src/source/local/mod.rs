@@ -189,6 +189,7 @@ fn load(
             },
             by_ref: HashMap::new(),
             reverse: Vec::new(),
+            reverse_from_kept: Vec::new(),
             files_read: 0,
         };
         for root in roots {
@@ -250,6 +251,11 @@ struct Loader<'a> {
     /// The relations kept entities emitted from other refs, stitched at the
     /// end.
     reverse: Vec<EmittedRelation>,
+    /// In compact form, the reverse relations whose target is the kept
+    /// entity that emitted them (all of them, as `emit_relations` makes
+    /// them): (source, type, index in `kept` of the target), a fraction of
+    /// an [`EmittedRelation`].
+    reverse_from_kept: Vec<(Box<str>, &'static str, u32)>,
     files_read: usize,
 }
 
@@ -531,8 +537,24 @@ impl Loader<'_> {
         if let Some(location) = entity.location() {
             self.collect_targets(location, &doc, display, &key, targets);
         }
-        self.by_ref.insert(key, self.kept.len());
-        self.reverse.extend(others);
+        let index = self.kept.len();
+        match self.form {
+            Form::Full => self.reverse.extend(others),
+            Form::Compact => {
+                for r in others {
+                    if r.target == key {
+                        self.reverse_from_kept.push((
+                            r.source.into_boxed_str(),
+                            r.relation_type,
+                            index as u32,
+                        ));
+                    } else {
+                        self.reverse.push(r);
+                    }
+                }
+            }
+        }
+        self.by_ref.insert(key, index);
         match (&mut self.kept, entity) {
             (Kept::Full(kept), Made::Full(entity)) => kept.push(CatalogEntity {
                 entity,
@@ -783,7 +805,9 @@ impl Loader<'_> {
                 };
                 stitch_kept(kept, self.reverse, &self.by_ref, threads);
             }
-            Kept::Compact(kept) => stitch_compact(kept, self.reverse, &self.by_ref),
+            Kept::Compact(kept) => {
+                stitch_compact(kept, self.reverse, self.reverse_from_kept, &self.by_ref)
+            }
         }
         self.problems
             .sort_by(|a, b| (&a.location, a.line, a.column).cmp(&(&b.location, b.line, b.column)));
