@@ -235,7 +235,11 @@ fn a_changed_listing_still_syncs_the_change() {
     let seen = b.server.requests().len();
     let stats = sync(&cache, &src, false).remote.unwrap();
     assert_eq!((stats.fetched, stats.unchanged, stats.removed), (1, 23, 1));
-    assert_eq!(listing_requests(&b, seen).len(), 3);
+    let listed = listing_requests(&b, seen);
+    assert_eq!(listed.len(), 3);
+    // Once a page is read, the rest are read too: no tags after it.
+    assert!(listed[0].if_none_match.is_some());
+    assert!(listed[1..].iter().all(|r| r.if_none_match.is_none()));
     sync(&cache, &source("whole", &b.server.url(), 1), true);
     assert!(rows(&cache, "prod") == rows(&cache, "whole"));
     // And unchanged since: 304.

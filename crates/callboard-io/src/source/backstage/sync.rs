@@ -381,6 +381,7 @@ pub(super) struct PageStream<'a> {
     /// This listing's page tags; `None` once a page came without one.
     pub(super) recorded: Option<Vec<PageTag>>,
     pub(super) page_index: usize,
+    pub(super) read_any: bool,
 }
 
 /// Stops a server that pages for ever: a next cursor after a page that
@@ -504,6 +505,7 @@ impl Remote {
             conditions: Vec::new(),
             recorded: Some(Vec::new()),
             page_index: 0,
+            read_any: false,
         }
     }
 }
@@ -569,11 +571,12 @@ impl PageStream<'_> {
                 }
             }
         }
-        // The previous listing's tag for this very request, if any.
+        // The previous listing's tag for this very request, if any; none
+        // once a page was read (its items are needed all the same).
         let condition = this
             .conditions
             .get(this.page_index)
-            .filter(|c| c.url == url.as_str())
+            .filter(|c| c.url == url.as_str() && !this.read_any)
             .cloned();
         this.page_index += 1;
         let answer = remote
@@ -615,6 +618,7 @@ impl PageStream<'_> {
                 not_modified: true,
             }));
         }
+        this.read_any = true;
         let etag = answer.etag;
         let body = answer.body;
         let head: PageHead = remote.parse(&url, &body)?;
