@@ -15,7 +15,10 @@
 #     nothing but the cursor looked at;
 #   - `callboard sync --full` (and `$BASELINE sync --full` when BASELINE
 #     names another callboard binary, e.g. one built from main);
-#   - `callboard sync` of the unchanged catalog (incremental).
+#   - `callboard sync` of the unchanged catalog (incremental), twice: the
+#     first after the full sync reads the identity listing and keeps its
+#     ETags, the second sends them back (If-None-Match) and is answered
+#     304 Not Modified: the steady state of periodic re-syncs.
 # Each is timed as a whole process (GNU time: wall, user+sys CPU, peak
 # RSS); medians and mins are printed. Last, 1 % of the entities are
 # edited in the YAML, the server re-reads them, and one re-sync shows
@@ -154,16 +157,21 @@ for r in $(seq "$RUNS"); do
   [[ -n ${BASELINE:-} ]] && timed base "${CBBASE[@]}" sync --full --json
   timed inc "${CB[@]}" sync --json
   [[ -n ${BASELINE:-} ]] && timed baseinc "${CBBASE[@]}" sync --json
-  printf 'round %d: reference %d ms, full %d ms, unchanged re-sync %d ms\n' "$r" \
+  timed inc304 "${CB[@]}" sync --json
+  [[ -n ${BASELINE:-} ]] && timed baseinc2 "${CBBASE[@]}" sync --json
+  printf 'round %d: reference %d ms, full %d ms, unchanged re-sync %d ms, then %d ms (%s)\n' "$r" \
     "$(tail -1 "$WORK/ref.times" | cut -d' ' -f1)" "$(tail -1 "$WORK/full.times" | cut -d' ' -f1)" \
-    "$(tail -1 "$WORK/inc.times" | cut -d' ' -f1)"
+    "$(tail -1 "$WORK/inc.times" | cut -d' ' -f1)" "$(tail -1 "$WORK/inc304.times" | cut -d' ' -f1)" \
+    "$(jq -r 'if .synced[0].remote.not_modified then "304" else "listing read" end' "$WORK/inc304.out")"
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 bytes() { jq '.synced[0].remote | .bytes_received + .bytes_sent' "$WORK/$1.out"; }
 FULL_BYTES=$(bytes full)
 INC_BYTES=$(bytes inc)
+INC304_BYTES=$(bytes inc304)
 ENTITIES=$(jq '.synced[0].snapshot.entity_count' "$WORK/full.out")
 jq -c '.synced[0].remote' "$WORK/inc.out"
+jq -c '.synced[0].remote' "$WORK/inc304.out"
 
 echo "== editing 1 % of the entities ($((N / 100)) descriptions) and waiting for the server"
 PART=$(ls "$DIR"/part-*.yaml | head -1)
@@ -205,6 +213,8 @@ summary full "callboard sync --full"
 [[ -n ${BASELINE:-} ]] && summary base "baseline sync --full"
 summary inc "callboard re-sync"
 [[ -n ${BASELINE:-} ]] && summary baseinc "baseline re-sync"
+summary inc304 "callboard 2nd re-sync"
+[[ -n ${BASELINE:-} ]] && summary baseinc2 "baseline 2nd re-sync"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 REF_MED=$(col ref 1 | median)
 REF_MIN=$(col ref 1 | minimum)
@@ -215,6 +225,8 @@ echo "target 1: full sync / reference: median $(ratio "$FULL_MED" "$REF_MED")x, 
 [[ -n ${BASELINE:-} ]] && echo "          baseline / reference: median $(ratio "$(col base 1 | median)" "$REF_MED")x, min $(ratio "$(col base 1 | minimum)" "$REF_MIN")x"
 awk -v i="$INC_BYTES" -v f="$FULL_BYTES" -v ti="$INC_MED" -v tf="$FULL_MED" 'BEGIN {
   printf "target 2: unchanged re-sync %d bytes = %.2f %% of a full sync (%d bytes; target <= 10 %%), %d ms = %.2fx the full sync'"'"'s time (target < 1)\n", i, 100 * i / f, f, ti, ti / tf }'
+awk -v i="$INC304_BYTES" -v f="$FULL_BYTES" -v ti="$(col inc304 1 | median)" -v tf="$FULL_MED" -v c="$(col inc304 2 | median)" -v cf="$(col full 2 | median)" 'BEGIN {
+  printf "          2nd unchanged re-sync (listing ETags sent back): %d bytes = %.2f %%, %d ms = %.2fx the full sync'"'"'s time, CPU %.2fx\n", i, 100 * i / f, ti, ti / tf, c / cf }'
 awk -v c="$CHANGED_BYTES" -v i="$INC_BYTES" -v f="$FULL_BYTES" -v e="$EDITED" 'BEGIN {
   printf "          re-sync after %d entities (1 %%) changed: %d bytes = %.2f %% of a full sync, %.2f %% more than unchanged (target about 1 %%)\n", e, c, 100 * c / f, 100 * (c - i) / f }'
-echo "          that re-sync: $(cut -d' ' -f1 "$WORK/changed.times") ms wall, $(cut -d' ' -f2 "$WORK/changed.times") ms CPU, $(cut -d' ' -f3 "$WORK/changed.times") KB peak RSS"
+echo "          that re-sync: $(cut -d' ' -f1 "$WORK/changed.times") ms wall ($(awk -v a="$(cut -d' ' -f1 "$WORK/changed.times")" -v b="$FULL_MED" 'BEGIN {printf "%.2f", a / b}')x the full sync's), $(cut -d' ' -f2 "$WORK/changed.times") ms CPU, $(cut -d' ' -f3 "$WORK/changed.times") KB peak RSS"

@@ -9,7 +9,12 @@ use callboard_io::sync::{SyncEvent, SyncReport};
 
 /// One line per remote sync for `callboard sync`.
 pub fn describe_remote_sync(r: &SyncReport, remote: &RemoteStats) -> String {
-    let detail = if remote.mode == "incremental" {
+    let detail = if remote.not_modified {
+        format!(
+            "incremental: not modified (304), {} unchanged",
+            remote.unchanged
+        )
+    } else if remote.mode == "incremental" {
         format!(
             "incremental: {} fetched, {} unchanged, {} removed",
             remote.fetched, remote.unchanged, remote.removed

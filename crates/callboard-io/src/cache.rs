@@ -556,6 +556,66 @@ impl SnapshotWriter {
     }
 }
 
+impl SnapshotWriter {
+    /// Finish as a copy of the snapshot at `previous` (the current one,
+    /// read under this writer's lock), its meta set as on this writer and
+    /// `synced_at_ms`: for a sync that found nothing changed. Replaced
+    /// atomically like [`SnapshotWriter::finish_at`]; the old file is
+    /// never written to (readers hold it open `immutable`).
+    pub fn finish_as_copy_at(mut self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
+        let source = self.source.clone();
+        let cannot = || format!("cannot write snapshot for source '{source}'");
+        drop(self.conn.take());
+        let tmp = self.tmp.take().expect("the writer is open until finish");
+        fs::copy(previous, tmp.path()).with_context(cannot)?;
+        let (entity_count, problem_count) = {
+            let conn = Connection::open(tmp.path()).with_context(cannot)?;
+            let write = || -> Result<(usize, usize)> {
+                conn.execute_batch("PRAGMA journal_mode = OFF; BEGIN;")?;
+                {
+                    let mut meta =
+                        conn.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
+                    meta.execute(params!["synced_at_ms", synced_at_ms.to_string()])?;
+                    for (k, v) in &self.meta {
+                        meta.execute(params![k, v])?;
+                    }
+                }
+                let count = |key: &str| -> Result<usize> {
+                    let v: String =
+                        conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| {
+                            r.get(0)
+                        })?;
+                    Ok(v.parse()?)
+                };
+                let counts = (count("entity_count")?, count("problem_count")?);
+                conn.execute_batch("COMMIT;")?;
+                Ok(counts)
+            };
+            let counts = write().with_context(cannot)?;
+            conn.close().map_err(|(_, e)| e).with_context(cannot)?;
+            counts
+        };
+        tmp.as_file().sync_all()?;
+        tmp.persist(&self.final_path).with_context(|| {
+            format!(
+                "cannot move the new snapshot to {}",
+                self.final_path.display()
+            )
+        })?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(SnapshotInfo {
+            source,
+            origin: self.origin.clone(),
+            synced_at_ms,
+            entity_count,
+            problem_count,
+            path: self.final_path.clone(),
+        })
+    }
+}
+
 impl Drop for SnapshotWriter {
     fn drop(&mut self) {
         // Close the database before the temp file is removed.

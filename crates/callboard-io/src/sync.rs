@@ -281,10 +281,22 @@ fn sync_remote(
     let Some(synced) = synced else {
         return Err(SyncCancelled(name.to_string()).into());
     };
-    let (stats, problems) = synced.map_err(kept)?;
+    let (stats, mut problems) = synced.map_err(kept)?;
     if cancelled(options) {
         return Err(SyncCancelled(name.to_string()).into());
     }
+    // The listing answered 304: the previous snapshot is this sync's.
+    let unchanged_from = match &previous {
+        Some(p) if stats.not_modified => {
+            problems = p
+                .problems()?
+                .into_iter()
+                .filter_map(|v| serde_json::from_value(v).ok())
+                .collect();
+            Some(p.info.path.clone())
+        }
+        _ => None,
+    };
     drop(previous);
     progress(&SyncProgress {
         source: name.to_string(),
@@ -293,7 +305,10 @@ fn sync_remote(
         total: None,
         bytes: stats.bytes_received,
     });
-    let snapshot = writer.finish_at(&problems, options.clock.now_ms())?;
+    let snapshot = match unchanged_from {
+        Some(path) => writer.finish_as_copy_at(&path, options.clock.now_ms())?,
+        None => writer.finish_at(&problems, options.clock.now_ms())?,
+    };
     Ok(SyncReport {
         source: name.to_string(),
         snapshot,

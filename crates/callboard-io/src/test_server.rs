@@ -16,15 +16,18 @@ pub struct Request {
     /// Path and query.
     pub target: String,
     pub authorization: Option<String>,
+    /// The `If-None-Match` header, when sent.
+    pub if_none_match: Option<String>,
     pub method: String,
     pub body: Vec<u8>,
 }
 
-/// An answer: status, content type, body.
+/// An answer: status, content type, body (and an `ETag` header, when set).
 pub struct Answer {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    pub etag: Option<String>,
 }
 
 impl Answer {
@@ -33,6 +36,23 @@ impl Answer {
             status,
             content_type: "application/json",
             body: body.to_string().into_bytes(),
+            etag: None,
+        }
+    }
+
+    /// The same answer with an `ETag` header.
+    pub fn with_etag(mut self, etag: impl Into<String>) -> Answer {
+        self.etag = Some(etag.into());
+        self
+    }
+
+    /// `304 Not Modified` (no body) with `etag`.
+    pub fn not_modified(etag: impl Into<String>) -> Answer {
+        Answer {
+            status: 304,
+            content_type: "application/json",
+            body: Vec::new(),
+            etag: Some(etag.into()),
         }
     }
 
@@ -41,6 +61,7 @@ impl Answer {
             status: 200,
             content_type: "text/html; charset=utf-8",
             body: body.as_bytes().to_vec(),
+            etag: None,
         }
     }
 }
@@ -110,8 +131,13 @@ fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     while let Some(request) = read_request(&mut reader) {
         log.lock().unwrap().push(request.clone());
         let answer = handler(&request);
+        let etag = answer
+            .etag
+            .as_ref()
+            .map(|t| format!("ETag: {t}\r\n"))
+            .unwrap_or_default();
         let head = format!(
-            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n\r\n",
+            "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n{etag}\r\n",
             answer.status,
             answer.content_type,
             answer.body.len()
@@ -130,6 +156,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let method = line.split_whitespace().next()?.to_string();
     let target = line.split_whitespace().nth(1)?.to_string();
     let mut authorization = None;
+    let mut if_none_match = None;
     let mut length = 0;
     loop {
         let mut header = String::new();
@@ -143,6 +170,8 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
         if let Some((name, value)) = header.split_once(':') {
             if name.eq_ignore_ascii_case("authorization") {
                 authorization = Some(value.trim().to_string());
+            } else if name.eq_ignore_ascii_case("if-none-match") {
+                if_none_match = Some(value.trim().to_string());
             } else if name.eq_ignore_ascii_case("content-length") {
                 length = value.trim().parse().unwrap_or(0);
             }
@@ -153,6 +182,7 @@ fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     Some(Request {
         target,
         authorization,
+        if_none_match,
         method,
         body,
     })

@@ -228,15 +228,37 @@ impl Remote {
         body: Option<Vec<u8>>,
         on_bytes: &mut dyn FnMut(u64),
     ) -> Result<Vec<u8>, RemoteError> {
+        Ok(self
+            .fetch_answer(method, url, body, None, on_bytes)
+            .await?
+            .body)
+    }
+
+    /// [`Remote::fetch`] with the answer's `ETag`; with `if_none_match`,
+    /// sent as `If-None-Match`, a `304 Not Modified` is an answer too
+    /// ([`Answer::not_modified`], no body).
+    pub(super) async fn fetch_answer(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Vec<u8>>,
+        if_none_match: Option<&str>,
+        on_bytes: &mut dyn FnMut(u64),
+    ) -> Result<Answer, RemoteError> {
         let budget = self
             .first_answer_within
             .filter(|_| !self.answered.load(Ordering::Relaxed));
         let Some(budget) = budget else {
-            return self.fetch_with_retries(method, url, body, on_bytes).await;
+            return self
+                .fetch_with_retries(method, url, body, if_none_match, on_bytes)
+                .await;
         };
         let what = format!("{method} {}", url.path());
-        match tokio::time::timeout(budget, self.fetch_with_retries(method, url, body, on_bytes))
-            .await
+        match tokio::time::timeout(
+            budget,
+            self.fetch_with_retries(method, url, body, if_none_match, on_bytes),
+        )
+        .await
         {
             Ok(answer) => answer,
             Err(_) => Err(RemoteError::new(
@@ -255,8 +277,9 @@ impl Remote {
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
+        if_none_match: Option<&str>,
         on_bytes: &mut dyn FnMut(u64),
-    ) -> Result<Vec<u8>, RemoteError> {
+    ) -> Result<Answer, RemoteError> {
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
@@ -264,7 +287,13 @@ impl Remote {
             let deadline = self.endpoint.deadline;
             let outcome = match tokio::time::timeout(
                 deadline,
-                self.attempt(method.clone(), url.clone(), body.clone(), on_bytes),
+                self.attempt(
+                    method.clone(),
+                    url.clone(),
+                    body.clone(),
+                    if_none_match,
+                    on_bytes,
+                ),
             )
             .await
             {
@@ -330,8 +359,9 @@ impl Remote {
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
+        if_none_match: Option<&str>,
         on_bytes: &mut dyn FnMut(u64),
-    ) -> Result<Vec<u8>, Attempt> {
+    ) -> Result<Answer, Attempt> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self
             .http
@@ -357,6 +387,9 @@ impl Remote {
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body);
         }
+        if let Some(tag) = if_none_match.and_then(|t| HeaderValue::from_str(t).ok()) {
+            request = request.header(header::IF_NONE_MATCH, tag);
+        }
         let what = format!("{method} {}", url.path());
         // The client has no read timeout (the scaffolder's event streams
         // share it): the wait for the answer and each read are bounded
@@ -379,6 +412,18 @@ impl Remote {
             }
         };
         let status = response.status();
+        let etag = response
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if status == StatusCode::NOT_MODIFIED && if_none_match.is_some() {
+            return Ok(Answer {
+                body: Vec::new(),
+                etag,
+                not_modified: true,
+            });
+        }
         if !status.is_success() {
             return Err(self.status_error(status, response, &what).await);
         }
@@ -450,7 +495,13 @@ impl Remote {
                     buf.extend_from_slice(&chunk);
                     continue;
                 }
-                Ok(Ok(None)) => return Ok(buf),
+                Ok(Ok(None)) => {
+                    return Ok(Answer {
+                        body: buf,
+                        etag,
+                        not_modified: false,
+                    })
+                }
                 Ok(Err(e)) => Some(e),
                 Err(_) => None,
             };
@@ -685,7 +736,12 @@ impl Remote {
         run.stats.requests = requests;
         run.stats.bytes_received = received;
         run.stats.bytes_sent = sent;
-        run.stats.entities = writer.len();
+        // Not modified: the previous snapshot's entities, kept.
+        run.stats.entities = if run.stats.not_modified {
+            run.stats.unchanged
+        } else {
+            writer.len()
+        };
         Ok((run.stats, run.problems))
     }
 }
@@ -702,6 +758,14 @@ pub(super) struct QueryPage {
 pub(super) struct PageInfo {
     #[serde(rename = "nextCursor", default)]
     pub(super) next_cursor: Option<String>,
+}
+
+/// An answer as read: its body, its `ETag`, and whether it was a
+/// `304 Not Modified` to an `If-None-Match`.
+pub(super) struct Answer {
+    pub(super) body: Vec<u8>,
+    pub(super) etag: Option<String>,
+    pub(super) not_modified: bool,
 }
 
 /// A by-refs answer as read.

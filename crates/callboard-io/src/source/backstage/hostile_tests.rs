@@ -338,7 +338,7 @@ fn a_cancelled_sync_all_returns_promptly_and_writes_nothing() {
 }
 
 /// Every `(ref, json)` row of `source`'s snapshot, in order.
-fn stored_rows(cache: &Cache, source: &str) -> Vec<(String, Vec<u8>)> {
+pub(super) fn stored_rows(cache: &Cache, source: &str) -> Vec<(String, Vec<u8>)> {
     let snap = cache.open_snapshot(source).unwrap().unwrap();
     let mut rows = Vec::new();
     snap.for_each_json(|key, json| {

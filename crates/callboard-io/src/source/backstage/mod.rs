@@ -20,6 +20,9 @@
 //! as they are. The token is only ever put in the `Authorization` header.
 
 mod client;
+mod conditional;
+#[cfg(test)]
+mod conditional_tests;
 mod error;
 #[cfg(test)]
 mod hostile_tests;
@@ -34,6 +37,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use client::Remote;
+pub use conditional::META_LISTING_TAGS;
 pub(crate) use error::error_chain;
 pub use error::{ErrorKind, RemoteError};
 pub use refresh::processing_errors;
@@ -106,6 +110,9 @@ pub struct RemoteStats {
     pub bytes_received: u64,
     /// Request body bytes sent.
     pub bytes_sent: u64,
+    /// The identity listing answered `304 Not Modified`: the previous
+    /// snapshot is kept as it is (only its sync time moves).
+    pub not_modified: bool,
 }
 
 #[cfg(test)]

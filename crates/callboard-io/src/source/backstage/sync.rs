@@ -8,6 +8,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::client::QueryPage;
+use super::conditional::{read_tags, write_tags, ListingAnswers, PageTag, META_LISTING_TAGS};
 use super::*;
 use crate::cache::{Snapshot, SnapshotWriter};
 use crate::source::Problem;
@@ -201,6 +202,7 @@ impl SyncRun<'_> {
         let old = previous.etags().map_err(|e| self.cache_error(e))?;
         // 1. List identities and etags.
         let mut listed: Vec<(String, Option<String>)> = Vec::new();
+        let mut listing_tags: Option<String>;
         let mut total = None;
         let limit = remote
             .endpoint
@@ -208,10 +210,21 @@ impl SyncRun<'_> {
             .saturating_mul(10)
             .clamp(1, 10_000);
         let bytes = std::cell::Cell::new(0u64);
-        {
+        // The previous listing's page tags go back as If-None-Match; a
+        // listing whose pages all answer 304 is the previous one.
+        let mut tags = read_tags(previous.meta(META_LISTING_TAGS).ok().flatten().as_deref());
+        loop {
             let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
-            let mut pages = remote.pages(Some(IDENTITY_FIELDS), limit);
-            while let Some((items, t)) = pages.next_page(&mut on_bytes).await? {
+            let mut pages = remote
+                .pages(Some(IDENTITY_FIELDS), limit)
+                .if_unchanged(std::mem::take(&mut tags));
+            let mut answers = ListingAnswers::default();
+            while let Some(page) = pages.next_page(&mut on_bytes).await? {
+                let Some((items, t)) = page else {
+                    answers.not_modified += 1;
+                    continue;
+                };
+                answers.read += 1;
                 total = t.or(total);
                 for item in items {
                     let kind = item.get("kind").and_then(Value::as_str).unwrap_or_default();
@@ -240,6 +253,21 @@ impl SyncRun<'_> {
                 self.bytes = bytes.get();
                 self.report(Phase::Listing, listed.len(), total, false);
             }
+            self.bytes = bytes.get();
+            if answers.unchanged() {
+                self.stats.not_modified = true;
+                self.stats.unchanged = previous.info.entity_count;
+                self.report(Phase::Listing, previous.info.entity_count, None, true);
+                return Ok(());
+            }
+            if answers.mixed() {
+                // Some pages unchanged, some not: read it all again.
+                listed.clear();
+                total = None;
+                continue;
+            }
+            listing_tags = pages.tags().map(write_tags);
+            break;
         }
         // 2. Diff.
         let mut unchanged = std::collections::HashSet::new();
@@ -297,7 +325,11 @@ impl SyncRun<'_> {
                         }
                     }
                     // Deleted between the listing and now.
-                    None => self.stats.removed += usize::from(old.contains_key(key)),
+                    None => {
+                        self.stats.removed += usize::from(old.contains_key(key));
+                        // This snapshot is not the listing's answer.
+                        listing_tags = None;
+                    }
                 }
             }
             self.bytes = bytes.get();
@@ -305,6 +337,9 @@ impl SyncRun<'_> {
             self.report(Phase::Fetching, fetched, Some(wanted_total as u64), false);
         }
         self.stats.fetched = fetched;
+        if let Some(tags) = listing_tags {
+            writer.set_meta(META_LISTING_TAGS, &tags);
+        }
         self.report(Phase::Fetching, carried + fetched, total, true);
         Ok(())
     }
@@ -341,6 +376,12 @@ pub(super) struct PageStream<'a> {
     pub(super) seen: std::collections::HashSet<String>,
     /// Runaway paging guards (see [`PageGuard`]).
     pub(super) guard: PageGuard,
+    /// The previous listing's page tags, sent as `If-None-Match`.
+    pub(super) conditions: Vec<PageTag>,
+    /// This listing's page tags; `None` once a page came without one.
+    pub(super) recorded: Option<Vec<PageTag>>,
+    pub(super) page_index: usize,
+    pub(super) read_any: bool,
 }
 
 /// Stops a server that pages for ever: a next cursor after a page that
@@ -439,6 +480,8 @@ pub(super) struct RawPage {
     pub(super) url: reqwest::Url,
     pub(super) body: Vec<u8>,
     pub(super) total: Option<u64>,
+    /// A `304 Not Modified` (no body) to the page's previous tag.
+    pub(super) not_modified: bool,
 }
 
 /// A page's items, each the server's JSON of one entity.
@@ -459,21 +502,40 @@ impl Remote {
             done: false,
             seen: Default::default(),
             guard: PageGuard::default(),
+            conditions: Vec::new(),
+            recorded: Some(Vec::new()),
+            page_index: 0,
+            read_any: false,
         }
     }
 }
 
 impl PageStream<'_> {
-    /// The next page's items and the server's total, `None` after the last.
+    /// Send each page's tag from `tags` back with the same request.
+    pub(super) fn if_unchanged(mut self, tags: Vec<PageTag>) -> Self {
+        self.conditions = tags;
+        self
+    }
+
+    /// The tags of the pages read so far, when every one had one.
+    pub(super) fn tags(&self) -> Option<&[PageTag]> {
+        self.recorded.as_deref()
+    }
+
+    /// The next page's items and the server's total, `None` after the last;
+    /// `Some(None)` for a page that answered `304 Not Modified`.
     pub(super) async fn next_page(
         &mut self,
         on_bytes: &mut dyn FnMut(u64),
-    ) -> Result<Option<(Vec<Value>, Option<u64>)>, RemoteError> {
+    ) -> Result<Option<Option<(Vec<Value>, Option<u64>)>>, RemoteError> {
         let Some(page) = self.next_body(on_bytes).await? else {
             return Ok(None);
         };
+        if page.not_modified {
+            return Ok(Some(None));
+        }
         let parsed: QueryPage = self.remote.parse(&page.url, &page.body)?;
-        Ok(Some((parsed.items, page.total)))
+        Ok(Some(Some((parsed.items, page.total))))
     }
 
     /// The next page as read, its items not parsed: only their identities
@@ -509,9 +571,56 @@ impl PageStream<'_> {
                 }
             }
         }
-        let body = remote
-            .fetch(Method::GET, url.clone(), None, on_bytes)
+        // The previous listing's tag for this very request, if any; none
+        // once a page was read (its items are needed all the same).
+        let condition = this
+            .conditions
+            .get(this.page_index)
+            .filter(|c| c.url == url.as_str() && !this.read_any)
+            .cloned();
+        this.page_index += 1;
+        let answer = remote
+            .fetch_answer(
+                Method::GET,
+                url.clone(),
+                None,
+                condition.as_ref().map(|c| c.etag.as_str()),
+                on_bytes,
+            )
             .await?;
+        if let (true, Some(c)) = (answer.not_modified, condition) {
+            // The same answer as before: its cursor is the one kept.
+            this.cursor = match &c.next {
+                Some(next) => {
+                    if !this.seen.insert(next.clone()) {
+                        return Err(RemoteError::new(
+                            ErrorKind::BadResponse,
+                            format!(
+                                "{}: the server sent the same page cursor twice; stopping",
+                                remote.at()
+                            ),
+                        ));
+                    }
+                    Some(next.clone())
+                }
+                None => {
+                    this.done = true;
+                    None
+                }
+            };
+            if let Some(r) = &mut this.recorded {
+                r.push(c);
+            }
+            return Ok(Some(RawPage {
+                url,
+                body: Vec::new(),
+                total: None,
+                not_modified: true,
+            }));
+        }
+        this.read_any = true;
+        let etag = answer.etag;
+        let body = answer.body;
         let head: PageHead = remote.parse(&url, &body)?;
         let allowed = u64::from(this.limit) * 2 + 10;
         if head.items.0.len() as u64 > allowed {
@@ -560,10 +669,19 @@ impl PageStream<'_> {
                 None
             }
         };
+        match (&mut this.recorded, etag) {
+            (Some(r), Some(etag)) => r.push(PageTag {
+                url: url.to_string(),
+                etag,
+                next: this.cursor.clone(),
+            }),
+            (r, _) => *r = None,
+        }
         Ok(Some(RawPage {
             url,
             body,
             total: head.total_items,
+            not_modified: false,
         }))
     }
 }

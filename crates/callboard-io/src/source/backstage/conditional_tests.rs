@@ -1,0 +1,298 @@
+//! Conditional identity listings against a paging server on 127.0.0.1
+//! that tags each page with an `ETag` (over its body, as Backstage's
+//! express does) and may answer `If-None-Match` with `304`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+
+use super::conditional::{read_tags, META_LISTING_TAGS};
+use super::hostile_tests::{endpoint, stored_rows};
+use crate::cache::Cache;
+use crate::config::{Source, SourceKind};
+use crate::sync::{sync_source_with, SyncOptions, SyncReport};
+use crate::test_server::{Answer, Request, TestServer};
+
+fn entity(name: &str, etag: &str) -> Value {
+    json!({"metadata": {"namespace": "default", "name": name, "etag": etag,
+                        "description": format!("{name} at {etag}")},
+           "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+           "spec": {"type": "service", "owner": "group:default/t"},
+           "relations": [{"type": "ownedBy", "targetRef": "group:default/t"}]})
+}
+
+struct Backend {
+    server: TestServer,
+    catalog: Arc<Mutex<Vec<Value>>>,
+    /// Answer a matching `If-None-Match` with 304 (else always 200).
+    honour: Arc<AtomicBool>,
+}
+
+/// `n` components served in pages of `limit` (the cursor is the offset),
+/// each page with an `ETag` over its body when `etags`.
+fn backend(n: usize, etags: bool) -> Backend {
+    let catalog = Arc::new(Mutex::new(
+        (0..n)
+            .map(|i| entity(&format!("e{i:03}"), "1"))
+            .collect::<Vec<_>>(),
+    ));
+    let honour = Arc::new(AtomicBool::new(true));
+    let (served, honoured) = (catalog.clone(), honour.clone());
+    let server = TestServer::start(move |req: &Request| {
+        let items = served.lock().unwrap().clone();
+        if req.method == "POST" {
+            let asked: Value = serde_json::from_slice(&req.body).unwrap();
+            let found: Vec<Value> = asked["entityRefs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    items
+                        .iter()
+                        .find(|e| {
+                            format!(
+                                "component:default/{}",
+                                e["metadata"]["name"].as_str().unwrap()
+                            ) == r.as_str().unwrap()
+                        })
+                        .cloned()
+                        .unwrap_or(Value::Null)
+                })
+                .collect();
+            return Answer::json(200, json!({ "items": found }));
+        }
+        let url = reqwest::Url::parse(&format!("http://x{}", req.target)).unwrap();
+        let param = |k: &str| {
+            url.query_pairs()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.into_owned())
+        };
+        let limit: usize = param("limit").unwrap().parse().unwrap();
+        let from: usize = param("cursor").map_or(0, |c| c.parse().unwrap());
+        let fields = param("fields").is_some();
+        let page: Vec<Value> = items
+            .iter()
+            .skip(from)
+            .take(limit)
+            .map(|e| {
+                if fields {
+                    json!({"kind": e["kind"], "metadata": {"namespace": "default",
+                           "name": e["metadata"]["name"], "etag": e["metadata"]["etag"]}})
+                } else {
+                    e.clone()
+                }
+            })
+            .collect();
+        let next = (from + limit < items.len()).then(|| (from + limit).to_string());
+        let body = json!({"items": page, "totalItems": items.len(),
+                          "pageInfo": {"nextCursor": next}});
+        let answer = Answer::json(200, body);
+        if !etags {
+            return answer;
+        }
+        let tag = format!("W/\"{:x}\"", fnv(&answer.body));
+        if honoured.load(Ordering::SeqCst) && req.if_none_match.as_deref() == Some(tag.as_str()) {
+            return Answer::not_modified(tag);
+        }
+        answer.with_etag(tag)
+    });
+    Backend {
+        server,
+        catalog,
+        honour,
+    }
+}
+
+fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf29ce484222325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x100000001b3)
+    })
+}
+
+/// Listing pages of 10 (page size 1 × 10), entity pages of 1.
+fn source(name: &str, url: &str, page_size: u32) -> Source {
+    let mut endpoint = endpoint(url);
+    endpoint.page_size = page_size;
+    Source {
+        name: name.into(),
+        kind: SourceKind::Remote(endpoint),
+    }
+}
+
+fn sync(cache: &Cache, source: &Source, full: bool) -> SyncReport {
+    let options = SyncOptions {
+        full,
+        ..SyncOptions::default()
+    };
+    sync_source_with(cache, source, None, &options).unwrap()
+}
+
+fn listing_requests(b: &Backend, from: usize) -> Vec<Request> {
+    b.server.requests()[from..]
+        .iter()
+        .filter(|r| r.target.contains("fields="))
+        .cloned()
+        .collect()
+}
+
+/// The snapshot's rows by ref (an incremental sync writes the carried
+/// ones first, a full sync in page order).
+fn rows(cache: &Cache, name: &str) -> Vec<(String, Vec<u8>)> {
+    let mut rows = stored_rows(cache, name);
+    rows.sort();
+    rows
+}
+
+fn tags_of(cache: &Cache, name: &str) -> usize {
+    let snap = cache.open_snapshot(name).unwrap().unwrap();
+    read_tags(snap.meta(META_LISTING_TAGS).unwrap().as_deref()).len()
+}
+
+#[test]
+fn an_unchanged_listing_answers_304_and_keeps_the_snapshot() {
+    let b = backend(25, true);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let src = source("prod", &b.server.url(), 1);
+    sync(&cache, &src, true);
+    // A full sync lists no identities: nothing to send back yet.
+    assert_eq!(tags_of(&cache, "prod"), 0);
+    let first = sync(&cache, &src, false);
+    assert!(!first.remote.as_ref().unwrap().not_modified);
+    // 25 entities in listing pages of 10: three tags.
+    assert_eq!(tags_of(&cache, "prod"), 3);
+    let kept = stored_rows(&cache, "prod");
+    let before = cache.open_snapshot("prod").unwrap().unwrap().info;
+
+    let seen = b.server.requests().len();
+    let again = sync(&cache, &src, false);
+    let stats = again.remote.unwrap();
+    assert!(stats.not_modified);
+    assert_eq!(
+        (
+            stats.mode,
+            stats.entities,
+            stats.fetched,
+            stats.unchanged,
+            stats.removed
+        ),
+        ("incremental", 25, 0, 25, 0)
+    );
+    // No entity bytes: three bodiless 304s, nothing else.
+    assert_eq!(stats.bytes_received, 0);
+    let asked = b.server.requests()[seen..].to_vec();
+    assert_eq!(asked.len(), 3);
+    assert!(asked
+        .iter()
+        .all(|r| r.method == "GET" && r.if_none_match.is_some()));
+    assert!(
+        stored_rows(&cache, "prod") == kept,
+        "the same rows in the same order"
+    );
+    let after = cache.open_snapshot("prod").unwrap().unwrap();
+    assert_eq!(after.info.entity_count, 25);
+    assert!(after.info.synced_at_ms >= before.synced_at_ms);
+    assert_eq!(again.snapshot.entity_count, 25);
+    // The tags stay for the next time.
+    assert_eq!(tags_of(&cache, "prod"), 3);
+    let third = sync(&cache, &src, false);
+    assert!(third.remote.unwrap().not_modified);
+}
+
+#[test]
+fn a_changed_listing_still_syncs_the_change() {
+    let b = backend(25, true);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let src = source("prod", &b.server.url(), 1);
+    sync(&cache, &src, true);
+    sync(&cache, &src, false);
+    // One change on the last listing page: the first two answer 304, the
+    // last 200, so the listing is read again in full.
+    {
+        let mut c = b.catalog.lock().unwrap();
+        c[22] = entity("e022", "2");
+    }
+    let seen = b.server.requests().len();
+    let report = sync(&cache, &src, false);
+    let stats = report.remote.unwrap();
+    assert!(!stats.not_modified);
+    assert_eq!((stats.fetched, stats.unchanged, stats.removed), (1, 24, 0));
+    let listed = listing_requests(&b, seen);
+    assert_eq!(listed.len(), 6, "three conditional pages, then three plain");
+    assert!(listed[..3].iter().all(|r| r.if_none_match.is_some()));
+    assert!(listed[3..].iter().all(|r| r.if_none_match.is_none()));
+    // The same rows as a full sync of the changed catalog.
+    sync(&cache, &source("whole", &b.server.url(), 1), true);
+    assert!(rows(&cache, "prod") == rows(&cache, "whole"));
+    // A change on the first page (and one entity gone): read at once.
+    {
+        let mut c = b.catalog.lock().unwrap();
+        c[0] = entity("e000", "2");
+        c.remove(5);
+    }
+    let seen = b.server.requests().len();
+    let stats = sync(&cache, &src, false).remote.unwrap();
+    assert_eq!((stats.fetched, stats.unchanged, stats.removed), (1, 23, 1));
+    let listed = listing_requests(&b, seen);
+    assert_eq!(listed.len(), 3);
+    // Once a page is read, the rest are read too: no tags after it.
+    assert!(listed[0].if_none_match.is_some());
+    assert!(listed[1..].iter().all(|r| r.if_none_match.is_none()));
+    sync(&cache, &source("whole", &b.server.url(), 1), true);
+    assert!(rows(&cache, "prod") == rows(&cache, "whole"));
+    // And unchanged since: 304.
+    assert!(sync(&cache, &src, false).remote.unwrap().not_modified);
+}
+
+#[test]
+fn a_server_ignoring_if_none_match_or_sending_no_etag_still_syncs() {
+    for etags in [true, false] {
+        let b = backend(25, etags);
+        b.honour.store(false, Ordering::SeqCst);
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let src = source("prod", &b.server.url(), 1);
+        sync(&cache, &src, true);
+        sync(&cache, &src, false);
+        assert_eq!(tags_of(&cache, "prod"), if etags { 3 } else { 0 });
+        b.catalog.lock().unwrap()[3] = entity("e003", "2");
+        let stats = sync(&cache, &src, false).remote.unwrap();
+        assert!(!stats.not_modified);
+        assert_eq!((stats.fetched, stats.unchanged), (1, 24));
+        let stats = sync(&cache, &src, false).remote.unwrap();
+        assert!(!stats.not_modified);
+        assert_eq!((stats.fetched, stats.unchanged), (0, 25));
+        sync(&cache, &source("whole", &b.server.url(), 1), true);
+        assert!(rows(&cache, "prod") == rows(&cache, "whole"));
+    }
+}
+
+#[test]
+fn a_tag_is_sent_only_with_the_request_it_was_given_for() {
+    let b = backend(25, true);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    sync(&cache, &source("prod", &b.server.url(), 1), true);
+    sync(&cache, &source("prod", &b.server.url(), 1), false);
+    assert_eq!(tags_of(&cache, "prod"), 3);
+    // Another page size is another listing request (limit 20): no tag
+    // goes with it, and the answer is read.
+    let seen = b.server.requests().len();
+    let stats = sync(&cache, &source("prod", &b.server.url(), 2), false)
+        .remote
+        .unwrap();
+    assert!(!stats.not_modified);
+    let listed = listing_requests(&b, seen);
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|r| r.if_none_match.is_none()));
+    // Its own tags replace the old ones.
+    assert_eq!(tags_of(&cache, "prod"), 2);
+    assert!(
+        sync(&cache, &source("prod", &b.server.url(), 2), false)
+            .remote
+            .unwrap()
+            .not_modified
+    );
+}
