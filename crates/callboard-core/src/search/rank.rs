@@ -254,6 +254,21 @@ fn scan_list(
     scorer: &mut Scorer,
     part: &mut Part,
 ) {
+    // A dense list (say the previous keystroke's hits, most of the
+    // corpus): scan the text of the run it spans once per needle, as
+    // `scan_run` does, instead of each record's description separately.
+    let span = match (list.first(), list.last()) {
+        (Some(&lo), Some(&hi)) if lo <= hi && (hi as usize) < corpus.len() => {
+            Some((lo, (hi - lo) as usize + 1))
+        }
+        _ => None,
+    };
+    let marks = match span {
+        Some((lo, len)) if plan.has_text() && list.len() * SCAN_SHARE >= len => plan
+            .marks(corpus, &corpus.recs[lo as usize..lo as usize + len])
+            .map(|m| (lo, len, m)),
+        _ => None,
+    };
     for &index in list {
         let Some(rec) = corpus.recs.get(index as usize) else {
             continue;
@@ -264,7 +279,15 @@ fn scan_list(
         part.passed += 1;
         if !plan.has_text() {
             part.hits.push((0, index));
-        } else if let Some(score) = plan.score(corpus, fields, index as usize, None, scorer) {
+            continue;
+        }
+        // The record's place in the marked run (None outside it: a list
+        // out of order is still answered, without marks).
+        let marks = marks.as_ref().and_then(|(lo, len, m)| {
+            let at = index.checked_sub(*lo)? as usize;
+            (at < *len).then_some((m, at))
+        });
+        if let Some(score) = plan.score(corpus, fields, index as usize, marks, scorer) {
             part.hits.push((score, index));
         }
     }
@@ -651,6 +674,13 @@ mod tests {
                         .take(30)
                         .collect();
                     assert_eq!(got.hits, restricted, "{q:?} index {name}, some records");
+                    // Out of order (marks only for the records inside the
+                    // span the list's ends give): the same answer.
+                    let mut shuffled = some.clone();
+                    shuffled.swap(0, 5);
+                    shuffled.swap(100, 2);
+                    let got = ranked(&fast, index, q, Scope::Only(&shuffled), 30, threads);
+                    assert_eq!(got.hits, restricted, "{q:?} index {name}, shuffled");
                 }
             }
         }
