@@ -224,9 +224,9 @@ impl Plan {
     /// when the field is prepared and the atom allows it (the same numbers
     /// as nucleo), else nucleo's.
     #[inline]
-    fn field_score<'t>(
+    fn field_score(
         p: &PositiveAtom,
-        text: impl FnOnce() -> &'t str,
+        text: &str,
         ascii: bool,
         prepared: Option<(&[u8], u64)>,
         s: &mut Scorer,
@@ -239,7 +239,7 @@ impl Plan {
                 return score;
             }
         }
-        p.atom.score(hay(ascii, text(), &mut s.buf), &mut s.matcher)
+        p.atom.score(hay(ascii, text, &mut s.buf), &mut s.matcher)
     }
 
     /// The record's score, or None when it does not match. `fields` are the
@@ -256,20 +256,15 @@ impl Plan {
     ) -> Option<u32> {
         let rec = &corpus.recs[index];
         let view = RecordView { corpus, rec };
-        // The text is read only where a prepared field does not answer:
-        // with an index, most records are scored without touching it (a
-        // cache miss per record in a scattered scope).
-        let name = || view.name();
-        let title = || view.title();
-        let name_len = (rec.title - rec.name) as usize;
-        let title_len = (rec.desc - rec.title) as usize;
+        let name = view.name();
+        let title = view.title();
         let mut total = 0u32;
         let mut exact = false;
         let ascii = rec.ascii;
         // Marks and byte sets are exact for ASCII records only (elsewhere
         // nucleo's normalization may match `e` to `é`).
         let marks = marks.filter(|_| ascii);
-        let prepared = fields.and_then(|f| f.get(index, name_len, title_len));
+        let prepared = fields.and_then(|f| f.get(index, name.len(), title.len()));
         // Name and title are adjacent in the text: one set for both.
         let name_title = match &prepared {
             Some(p) => p.name_set | p.title_set,
@@ -292,15 +287,15 @@ impl Plan {
                 if let Some(v) = Self::field_score(p, name, ascii, field, s) {
                     best = best.max((u32::from(v) + 1) * W_NAME);
                     let name_len = if ascii {
-                        name_len
+                        name.len()
                     } else {
-                        name().chars().count()
+                        name.chars().count()
                     };
                     if self.single && p.needle_len == name_len {
                         exact = true;
                     }
                 }
-                if title_len > 0 {
+                if !title.is_empty() {
                     let field = prepared.as_ref().map(|f| (f.title, f.title_set));
                     if let Some(v) = Self::field_score(p, title, ascii, field, s) {
                         best = best.max((u32::from(v) + 1) * W_TITLE);
@@ -336,8 +331,8 @@ impl Plan {
             }
             let mark = marks.and_then(|(m, i)| m.negative[a].as_ref().map(|v| v[i]));
             for (bit, field) in [
-                (IN_NAME, name()),
-                (IN_TITLE, title()),
+                (IN_NAME, name),
+                (IN_TITLE, title),
                 (IN_DESC, view.description()),
             ] {
                 if mark.is_none_or(|m| m & bit != 0)
