@@ -182,7 +182,12 @@ pub fn rank(
         Some(index) => {
             let mut keys: Vec<u64> = Vec::new();
             for part in parts {
-                keys = merge_sorted(&keys, &part.keys);
+                // The first part's keys are taken as they are (no copy).
+                keys = if keys.is_empty() {
+                    part.keys
+                } else {
+                    merge_sorted(&keys, &part.keys)
+                };
             }
             keys.truncate(options.limit);
             let order = index.order();
@@ -249,6 +254,21 @@ fn scan_list(
     scorer: &mut Scorer,
     part: &mut Part,
 ) {
+    // A dense list (say the previous keystroke's hits, most of the
+    // corpus): scan the text of the run it spans once per needle, as
+    // `scan_run` does, instead of each record's description separately.
+    let span = match (list.first(), list.last()) {
+        (Some(&lo), Some(&hi)) if lo <= hi && (hi as usize) < corpus.len() => {
+            Some((lo, (hi - lo) as usize + 1))
+        }
+        _ => None,
+    };
+    let marks = match span {
+        Some((lo, len)) if plan.has_text() && list.len() * SCAN_SHARE >= len => plan
+            .marks(corpus, &corpus.recs[lo as usize..lo as usize + len])
+            .map(|m| (lo, len, m)),
+        _ => None,
+    };
     for &index in list {
         let Some(rec) = corpus.recs.get(index as usize) else {
             continue;
@@ -259,7 +279,15 @@ fn scan_list(
         part.passed += 1;
         if !plan.has_text() {
             part.hits.push((0, index));
-        } else if let Some(score) = plan.score(corpus, fields, index as usize, None, scorer) {
+            continue;
+        }
+        // The record's place in the marked run (None outside it: a list
+        // out of order is still answered, without marks).
+        let marks = marks.as_ref().and_then(|(lo, len, m)| {
+            let at = index.checked_sub(*lo)? as usize;
+            (at < *len).then_some((m, at))
+        });
+        if let Some(score) = plan.score(corpus, fields, index as usize, marks, scorer) {
             part.hits.push((score, index));
         }
     }
@@ -646,6 +674,13 @@ mod tests {
                         .take(30)
                         .collect();
                     assert_eq!(got.hits, restricted, "{q:?} index {name}, some records");
+                    // Out of order (marks only for the records inside the
+                    // span the list's ends give): the same answer.
+                    let mut shuffled = some.clone();
+                    shuffled.swap(0, 5);
+                    shuffled.swap(100, 2);
+                    let got = ranked(&fast, index, q, Scope::Only(&shuffled), 30, threads);
+                    assert_eq!(got.hits, restricted, "{q:?} index {name}, shuffled");
                 }
             }
         }
@@ -681,6 +716,106 @@ mod tests {
                         .unwrap();
                         assert_eq!(narrowed.hits, full.hits, "{}", &typed[..end]);
                         assert_eq!(narrowed.scores, full.scores, "{}", &typed[..end]);
+                    }
+                }
+                prev = Some((plan, full));
+            }
+        }
+    }
+
+    /// A generated catalog: names, titles, owners and tags from a small
+    /// vocabulary (many equal scores and equal names across kinds), more
+    /// than one block so several threads share the work.
+    fn generated(seed: &[(u8, u8, u8, u8)], n: usize) -> Vec<SearchRecord> {
+        let words = [
+            "pay", "payments", "svc", "auth", "ledger", "api", "team", "Pay", "x1", "order",
+        ];
+        let kinds = [
+            "Component",
+            "API",
+            "System",
+            "Group",
+            "Resource",
+            "Template",
+        ];
+        let mut records = mixed(0);
+        records.extend((0..n).map(|i| {
+            let (a, b, c, d) = seed[i % seed.len()];
+            let (a, b, c, d) = (a as usize, b as usize, c as usize, d as usize);
+            let name = format!(
+                "{}-{}{}",
+                words[(a + i) % words.len()],
+                words[(b + i / 7) % words.len()],
+                if c % 3 == 0 {
+                    String::new()
+                } else {
+                    format!("-{}", (i * 31 + d) % 50)
+                }
+            );
+            with(
+                rec(
+                    kinds[(a + c + i) % kinds.len()],
+                    &name,
+                    &format!(
+                        "group:default/{}",
+                        words[(c + i) % words.len()].to_lowercase()
+                    ),
+                ),
+                |r| {
+                    if d % 2 == 0 {
+                        r.title = format!(
+                            "{} {}",
+                            words[(d + i) % words.len()],
+                            words[b % words.len()]
+                        );
+                    }
+                    r.tags = vec![words[(d + i / 3) % words.len()].to_lowercase()];
+                    r.description = format!(
+                        "handles {} for {}",
+                        words[(a + d + i) % words.len()],
+                        words[c % words.len()]
+                    );
+                },
+            )
+        }));
+        records
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+        /// Several threads, an index, and a narrowed scope (each prefix of
+        /// a typed query) give the one-thread, whole-corpus answer.
+        #[test]
+        fn parallel_and_narrowed_rankings_equal_one_thread(
+            seed in proptest::collection::vec((0u8..10, 0u8..10, 0u8..10, 0u8..10), 1..8),
+            n in 2049usize..6200,
+            query in proptest::sample::select(vec![
+                "payments", "pay svc", "kind:api pay", "owner:team pa", "tag:auth or",
+                "^pay", "api$", "'led", "x1 !auth", "", "kind:component", "p", "zzq",
+                "Pay", "tag:pay,svc s", "ledger-api",
+            ]),
+            limit in proptest::sample::select(vec![usize::MAX, 1, 37]),
+        ) {
+            let corpus = Corpus::new(&generated(&seed, n));
+            let index = Index::build(&corpus);
+            let mut prev: Option<(Plan, Ranking)> = None;
+            for end in 0..=query.len() {
+                let q = &query[..end];
+                let one = ranked(&corpus, None, q, Scope::All, limit, 1);
+                for threads in [2, 3] {
+                    proptest::prop_assert_eq!(&ranked(&corpus, None, q, Scope::All, limit, threads), &one, "{:?}", q);
+                    proptest::prop_assert_eq!(&ranked(&corpus, Some(&index), q, Scope::All, limit, threads), &one, "{:?}", q);
+                }
+                let plan = Plan::new(&corpus, &parse_query(q));
+                let full = ranked(&corpus, Some(&index), q, Scope::All, usize::MAX, 1);
+                if let Some((prev_plan, prev_full)) = &prev {
+                    if plan.narrows(prev_plan) {
+                        let scope = ascending(&prev_full.hits, corpus.len());
+                        for threads in [1, 2] {
+                            let narrowed = ranked(&corpus, Some(&index), q, Scope::Only(&scope), usize::MAX, threads);
+                            proptest::prop_assert_eq!(&narrowed.hits, &full.hits, "{:?}", q);
+                            proptest::prop_assert_eq!(&narrowed.scores, &full.scores, "{:?}", q);
+                        }
                     }
                 }
                 prev = Some((plan, full));
