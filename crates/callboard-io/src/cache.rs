@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::clock::system_now_ms;
 use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
-use callboard_core::catalog::relations::{sort_relations, OutsideEdges};
+use callboard_core::catalog::relations::{sort_relations, EmittedRelation, OutsideEdges};
 use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
 use callboard_core::search::{encode_corpus, SearchRecord};
 
@@ -270,6 +270,7 @@ impl Cache {
             origin: origin.to_string(),
             records: Vec::new(),
             outside: OutsideEdges::default(),
+            given_outside: Vec::new(),
             count: 0,
             meta: Vec::new(),
         }))
@@ -378,6 +379,8 @@ pub struct SnapshotWriter {
     records: Vec<SearchRecord>,
     /// Reverse edges owed to entities of other sources.
     outside: OutsideEdges,
+    /// Those given with the rows ([`SnapshotWriter::set_outside_edges`]).
+    given_outside: Vec<EmittedRelation>,
     count: usize,
     meta: Vec<(String, String)>,
 }
@@ -418,22 +421,25 @@ impl SnapshotWriter {
     }
 
     /// Add one entity already serialised (its JSON with relations, its
-    /// search record, its relations as (type, target)); the same rows as
-    /// [`SnapshotWriter::add`] of the entity. `false` when its ref is
+    /// search record); the same rows as [`SnapshotWriter::add`] of the
+    /// entity but the outside edges, which the caller gives for the whole
+    /// set ([`SnapshotWriter::set_outside_edges`]). `false` when its ref is
     /// already in.
-    pub fn add_row<'r>(
-        &mut self,
-        row: RowRef,
-        record: SearchRecord,
-        relations: impl IntoIterator<Item = (&'r str, &'r str)>,
-    ) -> Result<bool> {
+    pub fn add_row(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
         self.records.push(record);
-        self.outside.add_relations(row.key, relations);
         self.count += 1;
         Ok(true)
+    }
+
+    /// The outside edges of the rows given by [`SnapshotWriter::add_row`],
+    /// as [`OutsideEdges::finish`] gives them for those entities (sorted,
+    /// without repeats); written besides those [`SnapshotWriter::add`]
+    /// found.
+    pub fn set_outside_edges(&mut self, edges: Vec<EmittedRelation>) {
+        self.given_outside = edges;
     }
 
     fn insert_row(&self, row: &RowRef) -> Result<bool> {
@@ -486,7 +492,12 @@ impl SnapshotWriter {
     pub fn finish_at(mut self, problems: &[Problem], synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
         let conn = self.conn.take().expect("the writer is open until finish");
-        let outside = std::mem::take(&mut self.outside).finish();
+        let mut outside = std::mem::take(&mut self.outside).finish();
+        if !self.given_outside.is_empty() {
+            outside.append(&mut self.given_outside);
+            outside.sort();
+            outside.dedup();
+        }
         let write = || -> Result<()> {
             {
                 let mut meta =

@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Result;
-use callboard_core::catalog::relations::EmittedRelation;
+#[cfg(doc)]
+use callboard_core::catalog::relations::OutsideEdges;
+use callboard_core::catalog::relations::{inverse, EmittedRelation};
 use callboard_core::catalog::Entity;
 use callboard_core::search::SearchRecord;
 use serde::Serialize;
@@ -222,16 +224,20 @@ fn sort_dedup(relations: &mut Vec<(&'static str, Box<str>)>) {
 }
 
 /// Stitch the `reverse` relations into the entities they start from (looked
-/// up in `by_ref`; dropped when none is kept), as
-/// [`super::stitch::stitch_kept`] does for full entities. `from_kept` holds
-/// reverse relations as (source, type, index of the kept entity they point
-/// to).
+/// up in `by_ref`), as [`super::stitch::stitch_kept`] does for full
+/// entities. `from_kept` holds reverse relations as (source, type, index of
+/// the kept entity they point to).
+///
+/// The reverse relations whose source is not kept are returned, sorted
+/// without repeats: the edges [`OutsideEdges`] finds in the stitched
+/// entities (each is the inverse of a relation of a kept entity to a ref
+/// outside the set, lower-cased), without interning every ref again.
 pub(super) fn stitch_compact(
     entities: &mut [Box<CompactEntity>],
     reverse: Vec<EmittedRelation>,
     from_kept: Vec<(Box<str>, &'static str, u32)>,
     by_ref: &HashMap<String, usize>,
-) {
+) -> Vec<EmittedRelation> {
     let owner = |source: &str| by_ref.get(source).map(|&i| i as u32);
     let from: Vec<Option<u32>> = reverse
         .iter()
@@ -248,18 +254,49 @@ pub(super) fn stitch_compact(
             entity.relations.reserve_exact(n as usize);
         }
     }
+    let mut outside = Vec::new();
+    // A relation to a ref outside the set owes that ref its inverse, which
+    // is the reverse relation the loader emitted: kept when the relation
+    // type has one, as `OutsideEdges` keeps it, and looked up lower-cased.
+    let mut owe = |source: String, relation_type: &'static str, target: &str| {
+        if inverse(relation_type).is_none() {
+            return;
+        }
+        let source = if source.bytes().any(|b| b.is_ascii_uppercase()) {
+            let lower = source.to_lowercase();
+            if by_ref.contains_key(&lower) {
+                return;
+            }
+            lower
+        } else {
+            source
+        };
+        outside.push(EmittedRelation {
+            source,
+            relation_type,
+            target: target.to_string(),
+        });
+    };
     let mut from = from.into_iter();
     for relation in reverse {
-        if let Some(Some(i)) = from.next() {
-            entities[i as usize]
+        match from.next() {
+            Some(Some(i)) => entities[i as usize]
                 .relations
-                .push((relation.relation_type, relation.target.into_boxed_str()));
+                .push((relation.relation_type, relation.target.into_boxed_str())),
+            _ => owe(relation.source, relation.relation_type, &relation.target),
         }
     }
-    for (_, relation_type, target) in from_kept {
-        if let Some(Some(i)) = from.next() {
-            let target: Box<str> = entities[target as usize].key.as_str().into();
-            entities[i as usize].relations.push((relation_type, target));
+    for (source, relation_type, target) in from_kept {
+        match from.next() {
+            Some(Some(i)) => {
+                let target: Box<str> = entities[target as usize].key.as_str().into();
+                entities[i as usize].relations.push((relation_type, target));
+            }
+            _ => owe(
+                source.into_string(),
+                relation_type,
+                &entities[target as usize].key,
+            ),
         }
     }
     for (entity, n) in entities.iter_mut().zip(added) {
@@ -267,6 +304,9 @@ pub(super) fn stitch_compact(
             sort_dedup(&mut entity.relations);
         }
     }
+    outside.sort();
+    outside.dedup();
+    outside
 }
 
 /// Local entities loaded for a sync: [`super::load_local_compact`].
@@ -275,15 +315,20 @@ pub struct CompactLoad {
     /// at 8 bytes an entity).
     #[allow(clippy::vec_box)]
     pub entities: Vec<Box<CompactEntity>>,
+    /// The reverse edges the entities owe refs outside them, sorted
+    /// without repeats ([`SnapshotWriter::set_outside_edges`]).
+    pub outside: Vec<EmittedRelation>,
     pub problems: Vec<Problem>,
     pub files_read: usize,
 }
 
 impl CompactLoad {
-    /// Add every entity to `writer`, in order, freeing each as it is
-    /// written (`entities` is left empty). `source` is the source name the
-    /// entities were loaded under.
+    /// Add every entity and the outside edges to `writer` (an empty one),
+    /// in order, freeing each entity as it is written (`entities` and
+    /// `outside` are left empty). `source` is the source name the entities
+    /// were loaded under.
     pub fn write_entities(&mut self, source: &str, writer: &mut SnapshotWriter) -> Result<()> {
+        writer.set_outside_edges(std::mem::take(&mut self.outside));
         let mut json = Vec::with_capacity(4096);
         for entity in std::mem::take(&mut self.entities) {
             entity.json_into(&mut json);
@@ -292,12 +337,11 @@ impl CompactLoad {
                 name,
                 etag,
                 record,
-                relations,
                 location,
                 line,
                 ..
             } = *entity;
-            writer.add_row(
+            let added = writer.add_row(
                 RowRef {
                     key: &key,
                     name: &name,
@@ -308,8 +352,10 @@ impl CompactLoad {
                     etag: etag.as_deref(),
                 },
                 unpack_record(key.clone(), &record),
-                relations.iter().map(|(t, r)| (*t, &**r)),
             )?;
+            // The loader keeps one entity a ref, and the outside edges
+            // were found against exactly these.
+            anyhow::ensure!(added, "entity {key} was loaded twice");
         }
         Ok(())
     }

@@ -95,7 +95,7 @@ impl LocalOptions {
 /// Load every entity reachable from `roots` (files, or folders walked for
 /// `catalog-info.yaml`/`.yml`). Never fails: problems are collected.
 pub fn load_local(source_name: &str, roots: &[PathBuf], options: &LocalOptions) -> LoadResult {
-    let (kept, problems, files_read) = load(source_name, roots, options, Form::Full);
+    let (kept, problems, files_read, _) = load(source_name, roots, options, Form::Full);
     let Kept::Full(entities) = kept else {
         unreachable!("loaded in full form")
     };
@@ -114,12 +114,13 @@ pub fn load_local_compact(
     roots: &[PathBuf],
     options: &LocalOptions,
 ) -> CompactLoad {
-    let (kept, problems, files_read) = load(source_name, roots, options, Form::Compact);
+    let (kept, problems, files_read, outside) = load(source_name, roots, options, Form::Compact);
     let Kept::Compact(entities) = kept else {
         unreachable!("loaded in compact form")
     };
     CompactLoad {
         entities,
+        outside,
         problems,
         files_read,
     }
@@ -157,7 +158,7 @@ fn load(
     roots: &[PathBuf],
     options: &LocalOptions,
     form: Form,
-) -> (Kept, Vec<Problem>, usize) {
+) -> (Kept, Vec<Problem>, usize, Vec<EmittedRelation>) {
     // The loader thread reads files too while it waits for one.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -795,7 +796,11 @@ impl Loader<'_> {
         }
     }
 
-    fn finish(mut self) -> (Kept, Vec<Problem>, usize) {
+    /// The kept entities stitched, the problems, the files read, and (in
+    /// compact form) the reverse edges owed to entities outside the set
+    /// ([`callboard_core::catalog::relations::OutsideEdges`]).
+    fn finish(mut self) -> (Kept, Vec<Problem>, usize, Vec<EmittedRelation>) {
+        let mut outside = Vec::new();
         match &mut self.kept {
             Kept::Full(kept) => {
                 let threads = if self.reverse.len() < PARALLEL_STITCH {
@@ -806,12 +811,12 @@ impl Loader<'_> {
                 stitch_kept(kept, self.reverse, &self.by_ref, threads);
             }
             Kept::Compact(kept) => {
-                stitch_compact(kept, self.reverse, self.reverse_from_kept, &self.by_ref)
+                outside = stitch_compact(kept, self.reverse, self.reverse_from_kept, &self.by_ref)
             }
         }
         self.problems
             .sort_by(|a, b| (&a.location, a.line, a.column).cmp(&(&b.location, b.line, b.column)));
-        (self.kept, self.problems, self.files_read)
+        (self.kept, self.problems, self.files_read, outside)
     }
 }
 
