@@ -33,6 +33,7 @@ pub mod app;
 pub mod clipboard;
 pub mod command;
 pub mod docs_render;
+mod hangup;
 pub mod keymap;
 pub mod layout;
 pub mod messages;

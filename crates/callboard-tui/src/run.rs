@@ -110,6 +110,7 @@ pub fn run(workers: WorkerConfig, config: &Config) -> Result<()> {
 
     install_panic_hook(tx.clone());
     let _guard = TerminalGuard::enter().context("cannot set up the terminal")?;
+    crate::hangup::watch_stdin();
     let backend = CrosstermBackend::new(io::stdout());
     let mut terminal = Terminal::new(backend).context("cannot set up the terminal")?;
     full_redraw(&mut terminal)?;
