@@ -358,7 +358,13 @@ fn process_run(
     )
     .trim()
     .to_string();
-    let done = format!("{n} / {n} ");
+    // At 80 columns the search line has no room for the "N / N" counter:
+    // widen the window once the first frame is timed.
+    tmux(
+        &socket,
+        &["resize-window", "-t", "b", "-x", "200", "-y", "24"],
+    );
+    let done = format!("{n} / {n}");
     let t1 = Instant::now();
     while !tmux(&socket, &["capture-pane", "-p", "-t", "b"]).contains(&done)
         && t1.elapsed() < Duration::from_secs(60)
