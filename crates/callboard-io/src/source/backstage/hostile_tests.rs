@@ -369,25 +369,7 @@ fn entities_are_stored_as_the_server_wrote_them_by_a_full_and_an_incremental_syn
     let server = TestServer::start(move |req: &Request| {
         let items = served.lock().unwrap().clone();
         if req.method == "POST" {
-            let asked: Value = serde_json::from_slice(&req.body).unwrap();
-            let found: Vec<Value> = asked["entityRefs"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|r| {
-                    items
-                        .iter()
-                        .find(|e| {
-                            format!(
-                                "component:default/{}",
-                                e["metadata"]["name"].as_str().unwrap()
-                            ) == r.as_str().unwrap()
-                        })
-                        .cloned()
-                        .unwrap_or(Value::Null)
-                })
-                .collect();
-            return Answer::json(200, json!({ "items": found }));
+            return super::hostile_tests::by_refs(&items, req);
         }
         let fields = req.target.contains("fields=");
         let items: Vec<Value> = items
@@ -455,4 +437,28 @@ fn entities_are_stored_as_the_server_wrote_them_by_a_full_and_an_incremental_syn
     whole.sort();
     assert_eq!(inc, whole);
     assert_eq!(whole.len(), 3);
+}
+
+/// The by-refs answer of a test server serving `items` (components in
+/// `default`): each asked ref's entity, or null.
+pub(super) fn by_refs(items: &[Value], req: &Request) -> Answer {
+    let asked: Value = serde_json::from_slice(&req.body).unwrap();
+    let found: Vec<Value> = asked["entityRefs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            items
+                .iter()
+                .find(|e| {
+                    format!(
+                        "component:default/{}",
+                        e["metadata"]["name"].as_str().unwrap()
+                    ) == r.as_str().unwrap()
+                })
+                .cloned()
+                .unwrap_or(Value::Null)
+        })
+        .collect();
+    Answer::json(200, json!({ "items": found }))
 }
