@@ -16,6 +16,7 @@ mod docs_cli;
 mod health;
 mod impact_lean;
 mod large_files;
+mod local_pieces;
 mod local_source;
 mod people;
 mod proptest_parsers;

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use callboard_gen::{generate, write_yaml_tree, GenOptions};
 use callboard_io::cache::Cache;
-use callboard_io::source::local::{load_local, load_local_compact, LocalOptions};
+use callboard_io::source::local::{
+    load_local, load_local_compact, load_local_compact_pieces, load_local_pieces, LocalOptions,
+};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
@@ -59,20 +61,48 @@ fn dump(path: &Path) -> Vec<(String, Vec<Vec<Value>>)> {
     out
 }
 
-/// Sync `roots` both ways and compare; returns the number of entities.
+/// Sync `roots` both ways and compare (and the compact way again with
+/// every file split into pieces of one document, parsed on every thread);
+/// returns the number of entities.
 fn assert_same_snapshot(roots: &[PathBuf], options: &LocalOptions) -> usize {
+    let n = assert_same_snapshot_pieces(roots, options, None);
+    assert_same_snapshot_pieces(roots, options, Some(1));
+    n
+}
+
+/// [`assert_same_snapshot`] with the compact load's files split into
+/// pieces of `piece_bytes` (`None`: as a sync splits them). The full load
+/// is a whole-file parse, and equal to the full load in pieces.
+fn assert_same_snapshot_pieces(
+    roots: &[PathBuf],
+    options: &LocalOptions,
+    piece_bytes: Option<usize>,
+) -> usize {
     let dir = tempfile::tempdir().unwrap();
     let full_cache = Cache::new(dir.path().join("full"));
     let compact_cache = Cache::new(dir.path().join("compact"));
 
-    let full = load_local("src", roots, options);
+    let full = load_local_pieces("src", roots, options, usize::MAX);
+    let default = load_local("src", roots, options);
+    assert_eq!(default.entities, full.entities);
+    assert_eq!(default.problems, full.problems);
+    assert_eq!(default.files_read, full.files_read);
+    if let Some(piece_bytes) = piece_bytes {
+        let pieces = load_local_pieces("src", roots, options, piece_bytes);
+        assert_eq!(pieces.entities, full.entities);
+        assert_eq!(pieces.problems, full.problems);
+        assert_eq!(pieces.files_read, full.files_read);
+    }
     let mut writer = full_cache.begin_snapshot("src", "origin").unwrap();
     for e in &full.entities {
         writer.add(e).unwrap();
     }
     let full_info = writer.finish_at(&full.problems, SYNCED_AT).unwrap();
 
-    let mut compact = load_local_compact("src", roots, options);
+    let mut compact = match piece_bytes {
+        None => load_local_compact("src", roots, options),
+        Some(bytes) => load_local_compact_pieces("src", roots, options, bytes),
+    };
     assert_eq!(compact.problems, full.problems);
     assert_eq!(compact.files_read, full.files_read);
     assert_eq!(compact.entities.len(), full.entities.len());

@@ -26,13 +26,14 @@ mod test_support;
 
 use std::collections::HashMap;
 use std::fs;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use callboard_core::catalog::relations::EmittedRelation;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
-use super::yaml::Document;
+use super::yaml::{Chunked, Document, MAX_ALIAS_NODES};
 use super::{LoadResult, Problem, Severity};
 use compact::stitch_compact;
 pub use compact::{CompactEntity, CompactLoad};
@@ -40,8 +41,8 @@ use files::{absolute, has_glob, is_remote, normalize, target_files, walker, Read
 use placeholders::{resolve_placeholder, resolve_placeholders, PlaceholderSpec};
 use prefetch::{CloseOnDrop, Prefetch};
 use prepare::{
-    check_entity, entity_label, json_type, prepare_file, prepare_text, refused_kind, Accepted,
-    Check, Checked, Content, Form, Made, PreparedDoc,
+    check_entity, entity_label, json_type, prepare_file, prepare_piece, prepare_text, refused_kind,
+    Accepted, Check, Checked, Content, Form, Made, PreparedDoc,
 };
 use stitch::stitch_kept;
 
@@ -67,6 +68,10 @@ const PARALLEL_STITCH: usize = 20_000;
 
 /// Workers stop reading ahead while this much text waits for the loader.
 const PREFETCH_BYTES: usize = 32 * 1024 * 1024;
+
+/// Files of twice this size or more are split into pieces of about this
+/// size, prepared on every thread and handed to the loader one by one.
+const PIECE_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalOptions {
@@ -95,7 +100,8 @@ impl LocalOptions {
 /// Load every entity reachable from `roots` (files, or folders walked for
 /// `catalog-info.yaml`/`.yml`). Never fails: problems are collected.
 pub fn load_local(source_name: &str, roots: &[PathBuf], options: &LocalOptions) -> LoadResult {
-    let (kept, problems, files_read, _) = load(source_name, roots, options, Form::Full);
+    let (kept, problems, files_read, _) =
+        load(source_name, roots, options, Form::Full, PIECE_BYTES);
     let Kept::Full(entities) = kept else {
         unreachable!("loaded in full form")
     };
@@ -114,7 +120,51 @@ pub fn load_local_compact(
     roots: &[PathBuf],
     options: &LocalOptions,
 ) -> CompactLoad {
-    let (kept, problems, files_read, outside) = load(source_name, roots, options, Form::Compact);
+    let (kept, problems, files_read, outside) =
+        load(source_name, roots, options, Form::Compact, PIECE_BYTES);
+    let Kept::Compact(entities) = kept else {
+        unreachable!("loaded in compact form")
+    };
+    CompactLoad {
+        entities,
+        outside,
+        problems,
+        files_read,
+    }
+}
+
+/// [`load_local`] splitting files of `2 × piece_bytes` or more into pieces
+/// of about `piece_bytes` (tests compare it with a whole-file parse,
+/// `usize::MAX`, and with pieces of one document, `1`).
+#[doc(hidden)]
+pub fn load_local_pieces(
+    source_name: &str,
+    roots: &[PathBuf],
+    options: &LocalOptions,
+    piece_bytes: usize,
+) -> LoadResult {
+    let (kept, problems, files_read, _) =
+        load(source_name, roots, options, Form::Full, piece_bytes);
+    let Kept::Full(entities) = kept else {
+        unreachable!("loaded in full form")
+    };
+    LoadResult {
+        entities,
+        problems,
+        files_read,
+    }
+}
+
+/// [`load_local_compact`] with [`load_local_pieces`]' `piece_bytes`.
+#[doc(hidden)]
+pub fn load_local_compact_pieces(
+    source_name: &str,
+    roots: &[PathBuf],
+    options: &LocalOptions,
+    piece_bytes: usize,
+) -> CompactLoad {
+    let (kept, problems, files_read, outside) =
+        load(source_name, roots, options, Form::Compact, piece_bytes);
     let Kept::Compact(entities) = kept else {
         unreachable!("loaded in compact form")
     };
@@ -158,13 +208,14 @@ fn load(
     roots: &[PathBuf],
     options: &LocalOptions,
     form: Form,
+    piece_bytes: usize,
 ) -> (Kept, Vec<Problem>, usize, Vec<EmittedRelation>) {
     // The loader thread reads files too while it waits for one.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(MAX_WORKERS + 1)
         - 1;
-    let prefetch = Prefetch::new(options, form);
+    let prefetch = Prefetch::new(options, form, piece_bytes);
     let started = std::cell::Cell::new(false);
     std::thread::scope(|scope| {
         // Workers start when there is something to read ahead.
@@ -413,11 +464,17 @@ impl Loader<'_> {
             }
         };
         self.read.insert(canonical.clone(), via.to_string());
-        let prepared = self
-            .prefetch
-            .and_then(|(p, _)| p.take(&canonical))
-            .unwrap_or_else(|| prepare_file(path, self.options, self.form));
-        let (docs, errors) = match prepared.content {
+        let prepared = match self.prefetch {
+            Some((prefetch, start_workers)) => prefetch.take(&canonical).unwrap_or_else(|| {
+                let prepared = prefetch.read_file(path, &canonical);
+                if matches!(prepared.content, Content::Split(..)) {
+                    start_workers();
+                }
+                prepared
+            }),
+            None => prepare_file(path, self.options, self.form),
+        };
+        let content = match prepared.content {
             Content::Unreadable(ReadProblem { position, message }) => {
                 self.problems.push(match position {
                     Some((l, c)) => Problem::error_at(display, l, c, message),
@@ -426,14 +483,13 @@ impl Loader<'_> {
                 return Loaded::Failed;
             }
             Content::Skeleton(_) if skip_skeletons => return Loaded::Skeleton,
-            Content::Skeleton(text) => prepare_text(text, self.options, self.form),
-            Content::Parsed(docs, errors) => (docs, errors),
+            Content::Skeleton(text) => {
+                let (docs, errors) = prepare_text(text, self.options, self.form);
+                Content::Parsed(docs, errors)
+            }
+            content => content,
         };
         self.files_read += 1;
-        for e in errors {
-            self.problems
-                .push(Problem::error_at(&display, e.line, e.column, e.message));
-        }
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut targets = Vec::new();
         let file = FileContext {
@@ -443,8 +499,20 @@ impl Loader<'_> {
             root,
             emitter,
         };
-        for doc in docs {
-            self.load_document(doc, &file, &mut targets);
+        match content {
+            Content::Parsed(docs, errors) => {
+                for e in errors {
+                    self.problems
+                        .push(Problem::error_at(&display, e.line, e.column, e.message));
+                }
+                for doc in docs {
+                    self.load_document(doc, &file, &mut targets);
+                }
+            }
+            Content::Split(chunked, ranges) => {
+                self.load_pieces(&canonical, &chunked, &ranges, &file, &mut targets)
+            }
+            Content::Unreadable(_) | Content::Skeleton(_) => unreachable!("handled above"),
         }
         if targets.is_empty() {
             return Loaded::Read;
@@ -475,6 +543,52 @@ impl Loader<'_> {
         }
         chain.pop();
         Loaded::Read
+    }
+
+    /// Load the documents of a file split into pieces, piece by piece as
+    /// the threads prepare them: the same problems, in the same order, as
+    /// one parse of the whole file (its YAML errors before its documents'
+    /// problems, and the alias budget carried from piece to piece).
+    fn load_pieces(
+        &mut self,
+        canonical: &Path,
+        chunked: &Chunked,
+        ranges: &[Range<usize>],
+        file: &FileContext,
+        targets: &mut Vec<Target>,
+    ) {
+        let Some((prefetch, _)) = self.prefetch else {
+            unreachable!("only the workers' reader splits files")
+        };
+        let errors_at = self.problems.len();
+        let mut errors = Vec::new();
+        let mut alias_budget = MAX_ALIAS_NODES;
+        for (i, range) in ranges.iter().enumerate() {
+            let mut piece = prefetch.take_piece(canonical, i);
+            // Prepared with the whole budget: right unless an earlier piece
+            // spent some and this one has aliases to spend it on.
+            if piece.alias_budget != alias_budget && piece.parse.saw_alias {
+                piece = prepare_piece(
+                    chunked,
+                    range.clone(),
+                    alias_budget,
+                    self.options,
+                    self.form,
+                );
+            }
+            alias_budget -= piece.alias_budget - piece.parse.alias_budget;
+            errors.extend(
+                piece
+                    .parse
+                    .errors
+                    .into_iter()
+                    .map(|e| Problem::error_at(file.display, e.line, e.column, e.message)),
+            );
+            for doc in piece.docs {
+                self.load_document(doc, file, targets);
+            }
+        }
+        self.problems.splice(errors_at..errors_at, errors);
     }
 
     /// Have the workers read `files` (canonical paths as `canonical` gives
@@ -828,141 +942,4 @@ enum Loaded {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use test_support::{write, GROUP};
-
-    #[test]
-    fn allowed_kinds_are_case_insensitive() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = write(dir.path(), "x.yaml", GROUP);
-        let options = LocalOptions {
-            allowed_kinds: Some(vec!["group".into()]),
-            ..LocalOptions::new()
-        };
-        assert_eq!(
-            load_local("t", std::slice::from_ref(&file), &options)
-                .entities
-                .len(),
-            1
-        );
-        let options = LocalOptions {
-            allowed_kinds: Some(vec!["User".into()]),
-            ..LocalOptions::new()
-        };
-        let result = load_local("t", &[file], &options);
-        assert!(result.entities.is_empty());
-        assert_eq!(result.problems[0].severity, Severity::Warning);
-        assert_eq!(
-            result.problems[0].message,
-            "kind Group is not allowed by the rules; Group team-a was not loaded \
-             (Backstage would refuse everything in this registered location)"
-        );
-    }
-
-    #[test]
-    fn walks_skip_ignored_hidden_and_dependency_folders() {
-        let dir = tempfile::tempdir().unwrap();
-        let user = |n: &str| {
-            format!("apiVersion: backstage.io/v1alpha1\nkind: User\nmetadata:\n  name: {n}\nspec:\n  memberOf: []\n")
-        };
-        write(dir.path(), "catalog-info.yaml", &user("a"));
-        write(dir.path(), "svc/catalog-info.yml", &user("b"));
-        write(dir.path(), "node_modules/x/catalog-info.yaml", &user("c"));
-        write(dir.path(), ".hidden/catalog-info.yaml", &user("d"));
-        write(dir.path(), "ignored/catalog-info.yaml", &user("e"));
-        write(dir.path(), "other.yaml", &user("f"));
-        write(dir.path(), ".gitignore", "ignored/\n");
-        let result = load_local("t", &[dir.path().to_path_buf()], &LocalOptions::new());
-        assert!(result.problems.is_empty(), "{:?}", result.problems);
-        let names: Vec<&str> = result.entities.iter().map(|e| e.entity.name()).collect();
-        assert_eq!(names, vec!["a", "b"]);
-        assert_eq!(result.files_read, 2);
-    }
-
-    #[test]
-    fn missing_root_is_a_problem() {
-        let result = load_local(
-            "t",
-            &[PathBuf::from("/definitely/not/here")],
-            &LocalOptions::new(),
-        );
-        assert_eq!(result.problems.len(), 1);
-        assert_eq!(result.problems[0].location, "/definitely/not/here");
-        assert_eq!(result.files_read, 0);
-    }
-
-    /// Load on a thread, failing (not hanging) when it takes over 10 s.
-    #[cfg(unix)]
-    fn load_within_10s(roots: Vec<PathBuf>) -> LoadResult {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let _ = tx.send(load_local("t", &roots, &LocalOptions::new()));
-        });
-        rx.recv_timeout(std::time::Duration::from_secs(10))
-            .expect("loading blocked on a named pipe")
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn named_pipes_are_refused_not_opened() {
-        use crate::safe_fs::tests::mkfifo;
-        let dir = tempfile::tempdir().unwrap();
-        let text = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c\n  description:\n    $text: ./pipe.txt\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n";
-        let file = write(dir.path(), "c.yaml", text);
-        mkfifo(&dir.path().join("pipe.txt"));
-        let result = load_within_10s(vec![file]);
-        assert!(
-            result
-                .problems
-                .iter()
-                .any(|p| p.message.contains("named pipe")),
-            "{:?}",
-            result.problems
-        );
-        let loc = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: l\nspec:\n  targets: [./target.yaml]\n";
-        let file = write(dir.path(), "loc.yaml", loc);
-        mkfifo(&dir.path().join("target.yaml"));
-        let result = load_within_10s(vec![file]);
-        assert!(
-            result
-                .problems
-                .iter()
-                .any(|p| p.message.contains("named pipe")),
-            "{:?}",
-            result.problems
-        );
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_linked_or_piped_descriptor_in_a_walked_root_is_skipped_with_a_reason() {
-        use crate::safe_fs::tests::mkfifo;
-        let dir = tempfile::tempdir().unwrap();
-        let outside = tempfile::tempdir().unwrap();
-        write(outside.path(), "catalog-info.yaml", GROUP);
-        std::fs::create_dir_all(dir.path().join("a")).unwrap();
-        std::os::unix::fs::symlink(
-            outside.path().join("catalog-info.yaml"),
-            dir.path().join("a/catalog-info.yaml"),
-        )
-        .unwrap();
-        std::fs::create_dir_all(dir.path().join("b")).unwrap();
-        mkfifo(&dir.path().join("b/catalog-info.yaml"));
-        let result = load_within_10s(vec![dir.path().to_path_buf()]);
-        assert!(result.entities.is_empty());
-        let messages: Vec<&str> = result.problems.iter().map(|p| p.message.as_str()).collect();
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("symbolic link") && m.contains("skipped")),
-            "{messages:?}"
-        );
-        assert!(
-            messages
-                .iter()
-                .any(|m| m.contains("named pipe") && m.contains("skipped")),
-            "{messages:?}"
-        );
-    }
-}
+mod tests;

@@ -2,7 +2,9 @@
 //! placeholders noted, and each entity checked (catalog rules, validation,
 //! its own relations) without any loader state.
 
+use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 
 use callboard_core::catalog::entity_ref::DEFAULT_NAMESPACE;
 use callboard_core::catalog::relations::{emit_relations, EmittedRelation};
@@ -14,7 +16,7 @@ use super::compact::CompactEntity;
 use super::files::{is_template_skeleton, read_text_limited, ReadProblem};
 use super::stitch::own_relations;
 use super::LocalOptions;
-use crate::source::yaml::{parse_documents_each, Document, YamlError};
+use crate::source::yaml::{parse_documents_each, Chunked, Document, PieceParse, YamlError};
 
 /// What the loader keeps of each entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +59,9 @@ pub(super) enum Content {
     /// Scaffolder template syntax: not parsed, as folder walks skip it.
     Skeleton(String),
     Parsed(Vec<PreparedDoc>, Vec<YamlError>),
+    /// Split into this many pieces, prepared on any thread and taken one
+    /// by one ([`super::prefetch::Prefetch::take_piece`]).
+    Split(Arc<Chunked>, Vec<Range<usize>>),
 }
 
 /// A document and how far it was checked (boxed: a file's documents wait
@@ -119,21 +124,58 @@ pub(super) fn prepare_text(
     form: Form,
 ) -> (Vec<PreparedDoc>, Vec<YamlError>) {
     let mut docs = Vec::new();
-    let errors = parse_documents_each(text, |mut doc| {
-        let check = if !doc.value.is_object()
-            || refused_kind(&doc.value, options).is_some()
-            || has_placeholders(&doc.value)
-        {
-            Check::Pending
-        } else {
-            Check::Done(check_entity(std::mem::take(&mut doc.value), form))
-        };
-        docs.push(PreparedDoc {
-            doc: Box::new(doc),
-            check,
-        });
-    });
+    let errors = parse_documents_each(text, |doc| docs.push(prepare_doc(doc, options, form)));
     (docs, errors)
+}
+
+/// A run of a file's chunks parsed and checked ([`prepare_text`] of a
+/// piece of the file).
+pub(super) struct PreparedPiece {
+    pub(super) docs: Vec<PreparedDoc>,
+    /// Its YAML errors, the alias budget left and whether an alias was met.
+    pub(super) parse: PieceParse,
+    /// The alias budget it was parsed with.
+    pub(super) alias_budget: usize,
+    /// Bytes of text in it.
+    pub(super) bytes: usize,
+}
+
+/// Parse and check the chunks `range` of `chunked`, starting with
+/// `alias_budget`.
+pub(super) fn prepare_piece(
+    chunked: &Chunked,
+    range: Range<usize>,
+    alias_budget: usize,
+    options: &LocalOptions,
+    form: Form,
+) -> PreparedPiece {
+    let bytes = chunked.bytes(&range);
+    let mut docs = Vec::new();
+    let parse = chunked.parse(range, alias_budget, |doc| {
+        docs.push(prepare_doc(doc, options, form))
+    });
+    PreparedPiece {
+        docs,
+        parse,
+        alias_budget,
+        bytes,
+    }
+}
+
+/// Check a document as far as the file alone allows.
+fn prepare_doc(mut doc: Document, options: &LocalOptions, form: Form) -> PreparedDoc {
+    let check = if !doc.value.is_object()
+        || refused_kind(&doc.value, options).is_some()
+        || has_placeholders(&doc.value)
+    {
+        Check::Pending
+    } else {
+        Check::Done(check_entity(std::mem::take(&mut doc.value), form))
+    };
+    PreparedDoc {
+        doc: Box::new(doc),
+        check,
+    }
 }
 
 /// Validate a document (placeholders resolved), make the entity and emit

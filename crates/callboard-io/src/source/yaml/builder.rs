@@ -66,6 +66,8 @@ pub(super) struct Builder {
     pub(super) docs: Vec<Parsed>,
     pub(super) errors: Vec<YamlError>,
     pub(super) alias_budget: usize,
+    /// Whether an alias event was met (the budget matters only then).
+    pub(super) saw_alias: bool,
 }
 
 /// Where a new node goes, decided when it starts.
@@ -93,6 +95,7 @@ impl Builder {
             docs: Vec::new(),
             errors: Vec::new(),
             alias_budget,
+            saw_alias: false,
         }
     }
 
@@ -164,6 +167,7 @@ impl Builder {
                 );
             }
             Event::Alias(id) => {
+                self.saw_alias = true;
                 let slot = self.slot(&mark);
                 let pos = self.pos(&mark);
                 let Some((value, size, depth)) = self.anchors.get(&id).map(|(v, s, d)| (v, *s, *d))

@@ -173,54 +173,147 @@ pub fn parse_documents_owned(text: String) -> (Vec<Document>, Vec<YamlError>) {
 /// it is parsed (so the caller need not hold every value at once); returns
 /// the errors. Documents come in the same order, with the same values,
 /// lines and positions.
-pub fn parse_documents_each(text: String, mut on_doc: impl FnMut(Document)) -> Vec<YamlError> {
-    let text = Arc::new(text);
-    let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let body = &text[bom..];
-    let mut errors = Vec::new();
-    let mut alias_budget = MAX_ALIAS_NODES;
-    for (range, line_offset) in document_chunks(body) {
-        let chunk = &body[range.0..range.1];
-        let source = |index: usize| DocSource {
-            text: Arc::clone(&text),
-            range: (bom + range.0, bom + range.1),
-            line_offset,
-            alias_budget,
-            index,
-        };
-        if let Some((value, line)) = json::parse_chunk(chunk, line_offset) {
-            on_doc(Document {
-                value,
-                line,
-                source: source(0),
-                spans: OnceLock::new(),
-            });
-            continue;
-        }
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            parse_chunk(chunk, line_offset, alias_budget, false)
-        }));
-        match result {
-            Ok((d, e, budget_left)) => {
-                for (index, parsed) in d.into_iter().enumerate() {
-                    on_doc(Document {
-                        value: parsed.value,
-                        line: parsed.line,
-                        source: source(index),
-                        spans: OnceLock::new(),
-                    });
-                }
-                errors.extend(e);
-                alias_budget = budget_left;
-            }
-            Err(_) => errors.push(YamlError {
-                line: line_offset + 1,
-                column: 1,
-                message: "the YAML parser failed on this document; it was skipped".into(),
-            }),
+pub fn parse_documents_each(text: String, on_doc: impl FnMut(Document)) -> Vec<YamlError> {
+    let chunked = Chunked::new(text);
+    chunked
+        .parse(0..chunked.len(), MAX_ALIAS_NODES, on_doc)
+        .errors
+}
+
+/// A text split into its document chunks (see [`document_chunks`]), so
+/// that runs of chunks ("pieces") can be parsed separately, e.g. on several
+/// threads. Chunks are always parsed one by one, so parsing every piece in
+/// order gives exactly [`parse_documents_each`]; the only state passed from
+/// one chunk to the next is the alias budget ([`MAX_ALIAS_NODES`] for the
+/// whole text), see [`PieceParse::saw_alias`].
+pub struct Chunked {
+    text: Arc<String>,
+    /// Length of the byte order mark skipped at the start.
+    bom: usize,
+    /// Byte range of each chunk after the mark, and the lines before it.
+    chunks: Vec<((usize, usize), u32)>,
+}
+
+/// What parsing a run of chunks gave besides its documents.
+pub struct PieceParse {
+    pub errors: Vec<YamlError>,
+    /// The alias budget left after the run.
+    pub alias_budget: usize,
+    /// Whether any alias was met: when none was, the run parses the same
+    /// whatever budget it starts with.
+    pub saw_alias: bool,
+}
+
+impl Chunked {
+    pub fn new(text: String) -> Self {
+        let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        let chunks = document_chunks(&text[bom..]);
+        Chunked {
+            text: Arc::new(text),
+            bom,
+            chunks,
         }
     }
-    errors
+
+    /// How many chunks.
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// Bytes of text in the chunks `range`.
+    pub fn bytes(&self, range: &std::ops::Range<usize>) -> usize {
+        match (self.chunks.get(range.start), range.end.checked_sub(1)) {
+            (Some(first), Some(last)) if last >= range.start => self.chunks[last].0 .1 - first.0 .0,
+            _ => 0,
+        }
+    }
+
+    /// The chunks grouped into consecutive runs of at least `bytes` of text
+    /// each (the last may be shorter), covering every chunk in order.
+    pub fn pieces(&self, bytes: usize) -> Vec<std::ops::Range<usize>> {
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        for (i, ((_, end), _)) in self.chunks.iter().enumerate() {
+            if end - self.chunks[start].0 .0 >= bytes {
+                pieces.push(start..i + 1);
+                start = i + 1;
+            }
+        }
+        if start < self.chunks.len() || pieces.is_empty() {
+            pieces.push(start..self.chunks.len());
+        }
+        pieces
+    }
+
+    /// Parse the chunks `range` in order, starting with `alias_budget`,
+    /// handing each document to `on_doc`. Never panics.
+    pub fn parse(
+        &self,
+        range: std::ops::Range<usize>,
+        mut alias_budget: usize,
+        mut on_doc: impl FnMut(Document),
+    ) -> PieceParse {
+        let text = &self.text;
+        let bom = self.bom;
+        let body = &text[bom..];
+        let mut errors = Vec::new();
+        let mut saw_alias = false;
+        for &(range, line_offset) in &self.chunks[range] {
+            let chunk = &body[range.0..range.1];
+            let source = |index: usize| DocSource {
+                text: Arc::clone(text),
+                range: (bom + range.0, bom + range.1),
+                line_offset,
+                alias_budget,
+                index,
+            };
+            if let Some((value, line)) = json::parse_chunk(chunk, line_offset) {
+                on_doc(Document {
+                    value,
+                    line,
+                    source: source(0),
+                    spans: OnceLock::new(),
+                });
+                continue;
+            }
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                parse_chunk_aliases(chunk, line_offset, alias_budget, false)
+            }));
+            match result {
+                Ok(((d, e, budget_left), aliases)) => {
+                    for (index, parsed) in d.into_iter().enumerate() {
+                        on_doc(Document {
+                            value: parsed.value,
+                            line: parsed.line,
+                            source: source(index),
+                            spans: OnceLock::new(),
+                        });
+                    }
+                    errors.extend(e);
+                    alias_budget = budget_left;
+                    saw_alias |= aliases;
+                }
+                Err(_) => {
+                    // What the chunk met before failing is unknown.
+                    saw_alias = true;
+                    errors.push(YamlError {
+                        line: line_offset + 1,
+                        column: 1,
+                        message: "the YAML parser failed on this document; it was skipped".into(),
+                    })
+                }
+            }
+        }
+        PieceParse {
+            errors,
+            alias_budget,
+            saw_alias,
+        }
+    }
 }
 
 /// Split the text at lines that start a document (`---` at column 0 followed
@@ -276,6 +369,16 @@ fn parse_chunk(
     alias_budget: usize,
     with_spans: bool,
 ) -> (Vec<Parsed>, Vec<YamlError>, usize) {
+    parse_chunk_aliases(text, line_offset, alias_budget, with_spans).0
+}
+
+/// [`parse_chunk`], and whether an alias was met.
+fn parse_chunk_aliases(
+    text: &str,
+    line_offset: u32,
+    alias_budget: usize,
+    with_spans: bool,
+) -> ((Vec<Parsed>, Vec<YamlError>, usize), bool) {
     let mut builder = Builder::new(line_offset, alias_budget, with_spans);
     let mut parser = Parser::new_from_str(text);
     loop {
@@ -296,7 +399,11 @@ fn parse_chunk(
             Ok((event, mark)) => builder.on_event(event, mark),
         }
     }
-    (builder.docs, builder.errors, builder.alias_budget)
+    let saw_alias = builder.saw_alias;
+    (
+        (builder.docs, builder.errors, builder.alias_budget),
+        saw_alias,
+    )
 }
 
 #[cfg(test)]
@@ -361,5 +468,34 @@ mod tests {
         assert_eq!(lazy, eager);
         assert_eq!(docs[2].position("c[1]"), (5, 8));
         assert_eq!(docs[3].position("d.e"), (8, 6));
+    }
+
+    #[test]
+    fn pieces_cover_the_chunks_and_parse_like_the_whole_text() {
+        let text = "\u{feff}a: 1\r\n---\r\nb: |\r\n  ---\r\n  x\r\n...\r\n%YAML 1.2\r\n--- [1, 2\r\n---\r\nc: *nothing\r\n--- {\"d\": 4}\r\n...\r\n";
+        let (whole, whole_errors) = parse_documents(text);
+        let chunked = Chunked::new(text.to_string());
+        assert!(chunked.len() >= 5);
+        for bytes in [1, 10, 30, usize::MAX] {
+            let pieces = chunked.pieces(bytes);
+            assert_eq!(pieces.first().unwrap().start, 0);
+            assert_eq!(pieces.last().unwrap().end, chunked.len());
+            assert!(pieces.windows(2).all(|w| w[0].end == w[1].start));
+            let total: usize = pieces.iter().map(|p| chunked.bytes(p)).sum();
+            assert_eq!(total, text.len() - 3, "all but the byte order mark");
+            let mut docs = Vec::new();
+            let mut errors = Vec::new();
+            for piece in pieces {
+                errors.extend(
+                    chunked
+                        .parse(piece, MAX_ALIAS_NODES, |d| docs.push(d))
+                        .errors,
+                );
+            }
+            assert_eq!(docs, whole);
+            assert_eq!(errors, whole_errors);
+        }
+        assert_eq!(whole.len(), 3, "{whole:?}");
+        assert_eq!(whole_errors.len(), 2, "{whole_errors:?}");
     }
 }
