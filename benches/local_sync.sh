@@ -3,10 +3,12 @@
 # <= 2.5 s and <= 400 MB peak RSS, in ~20 files and in one file; target 5,
 # 1M entities in 10 files in <= 30 s and <= 2 GB):
 #
-#   benches/local_sync.sh            100k in 20 files, then in one file
+#   benches/local_sync.sh            100k in 20 files, in one file, then
+#                                    in 100 files (each with the root
+#                                    Location file: 21, 2, 101 files)
 #   benches/local_sync.sh --1m       1M in 10 files (needs ~2 GB of RAM and
 #                                    ~750 MB of YAML under $BENCH_WORK)
-#   benches/local_sync.sh N          N entities in 20 files and in one file
+#   benches/local_sync.sh N          N entities in the same three layouts
 #
 # Each layout is synced RUNS times (default 5; 3 with --1m) into a fresh
 # cache, timed as a whole process by GNU time (wall, user+sys CPU, max
@@ -25,7 +27,7 @@ if [[ ${1:-} == --1m ]]; then
   TARGET="30 s, 2048 MB"
 else
   N="${1:-100000}"
-  LAYOUTS=("parts:$(((N + 19) / 20))" "one:$N")
+  LAYOUTS=("parts:$(((N + 19) / 20))" "one:$N" "hundred:$(((N + 99) / 100))")
   RUNS="${RUNS:-5}"
   TARGET="2.5 s, 400 MB"
 fi

@@ -326,38 +326,106 @@ impl CompactLoad {
     /// Add every entity and the outside edges to `writer` (an empty one),
     /// in order, freeing each entity as it is written (`entities` and
     /// `outside` are left empty). `source` is the source name the entities
-    /// were loaded under.
+    /// were loaded under. Each row (its JSON with relations, its search
+    /// record) is made on another thread while the rows before it are
+    /// written.
     pub fn write_entities(&mut self, source: &str, writer: &mut SnapshotWriter) -> Result<()> {
         writer.set_outside_edges(std::mem::take(&mut self.outside));
-        let mut json = Vec::with_capacity(4096);
-        for entity in std::mem::take(&mut self.entities) {
-            entity.json_into(&mut json);
-            let CompactEntity {
-                key,
-                name,
-                etag,
-                record,
-                location,
-                line,
-                ..
-            } = *entity;
-            let added = writer.add_row(
-                RowRef {
-                    key: &key,
-                    name: &name,
-                    source,
-                    location: &location,
-                    line: Some(line),
-                    json: &json,
-                    etag: etag.as_deref(),
-                },
-                unpack_record(key.clone(), &record),
-            )?;
-            // The loader keeps one entity a ref, and the outside edges
-            // were found against exactly these.
-            anyhow::ensure!(added, "entity {key} was loaded twice");
+        let entities = std::mem::take(&mut self.entities);
+        let (rows, made) = std::sync::mpsc::sync_channel::<Vec<Row>>(ROW_BATCHES);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut batch = Vec::with_capacity(ROW_BATCH);
+                for entity in entities {
+                    batch.push(Row::new(*entity));
+                    if batch.len() == ROW_BATCH {
+                        let full = std::mem::replace(&mut batch, Vec::with_capacity(ROW_BATCH));
+                        if rows.send(full).is_err() {
+                            // The writer stopped (an error): drop the rest.
+                            return;
+                        }
+                    }
+                }
+                let _ = rows.send(batch);
+            });
+            for batch in made {
+                for row in batch {
+                    let Row {
+                        key,
+                        name,
+                        etag,
+                        location,
+                        line,
+                        json,
+                        record,
+                    } = row;
+                    let added = writer.add_row(
+                        RowRef {
+                            key: &key,
+                            name: &name,
+                            source,
+                            location: &location,
+                            line: Some(line),
+                            json: &json,
+                            etag: etag.as_deref(),
+                        },
+                        record,
+                    )?;
+                    // The loader keeps one entity a ref, and the outside
+                    // edges were found against exactly these.
+                    anyhow::ensure!(added, "entity {key} was loaded twice");
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Rows made ahead of the writer are sent in batches of this many, at most
+/// this many batches waiting.
+const ROW_BATCH: usize = 64;
+const ROW_BATCHES: usize = 8;
+
+/// A snapshot row made from a [`CompactEntity`].
+struct Row {
+    key: String,
+    name: String,
+    etag: Option<String>,
+    location: Arc<str>,
+    line: u32,
+    /// Its JSON with relations.
+    json: Vec<u8>,
+    record: SearchRecord,
+}
+
+impl Row {
+    fn new(entity: CompactEntity) -> Row {
+        let relations: usize = entity
+            .relations
+            .iter()
+            .map(|(t, r)| t.len() + r.len() + 27)
+            .sum();
+        let mut json = Vec::with_capacity(entity.json.len() + relations + 16);
+        entity.json_into(&mut json);
+        let CompactEntity {
+            key,
+            name,
+            etag,
+            record,
+            location,
+            line,
+            ..
+        } = entity;
+        let record = unpack_record(key.clone(), &record);
+        Row {
+            key,
+            name,
+            etag,
+            location,
+            line,
+            json,
+            record,
         }
-        Ok(())
     }
 }
 
