@@ -17,8 +17,33 @@ use callboard_core::catalog::Entity;
 use callboard_core::search::SearchRecord;
 use serde::Serialize;
 
+use super::{MAX_WORKERS, PARALLEL_STITCH};
 use crate::cache::{RowRef, SnapshotWriter};
 use crate::source::Problem;
+
+/// `f` of every item, in order, on up to `threads` threads.
+fn in_parallel<T: Sync, U: Send>(
+    items: &[T],
+    threads: usize,
+    f: impl Fn(&T) -> U + Sync,
+) -> Vec<U> {
+    if threads <= 1 || items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    let per_thread = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(per_thread)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<U>>()))
+            .collect();
+        let mut all = Vec::with_capacity(items.len());
+        for part in parts {
+            all.extend(part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+        }
+        all
+    })
+}
 
 /// One kept entity, serialised.
 pub struct CompactEntity {
@@ -239,11 +264,15 @@ pub(super) fn stitch_compact(
     by_ref: &HashMap<String, usize>,
 ) -> Vec<EmittedRelation> {
     let owner = |source: &str| by_ref.get(source).map(|&i| i as u32);
-    let from: Vec<Option<u32>> = reverse
-        .iter()
-        .map(|r| owner(&r.source))
-        .chain(from_kept.iter().map(|(source, _, _)| owner(source)))
-        .collect();
+    let threads = if reverse.len() + from_kept.len() < PARALLEL_STITCH {
+        1
+    } else {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
+    };
+    let mut from: Vec<Option<u32>> = in_parallel(&reverse, threads, |r| owner(&r.source));
+    from.extend(in_parallel(&from_kept, threads, |(source, _, _)| {
+        owner(source)
+    }));
     // Grow each list once.
     let mut added = vec![0u32; entities.len()];
     for &i in from.iter().flatten() {
@@ -299,10 +328,28 @@ pub(super) fn stitch_compact(
             ),
         }
     }
-    for (entity, n) in entities.iter_mut().zip(added) {
-        if n > 0 {
-            sort_dedup(&mut entity.relations);
+    let per_thread = entities.len().div_ceil(threads).max(1);
+    if threads <= 1 {
+        for (entity, n) in entities.iter_mut().zip(added) {
+            if n > 0 {
+                sort_dedup(&mut entity.relations);
+            }
         }
+    } else {
+        std::thread::scope(|scope| {
+            for (entities, added) in entities
+                .chunks_mut(per_thread)
+                .zip(added.chunks(per_thread))
+            {
+                scope.spawn(move || {
+                    for (entity, &n) in entities.iter_mut().zip(added) {
+                        if n > 0 {
+                            sort_dedup(&mut entity.relations);
+                        }
+                    }
+                });
+            }
+        });
     }
     outside.sort();
     outside.dedup();
@@ -369,7 +416,7 @@ impl CompactLoad {
                             json: &json,
                             etag: etag.as_deref(),
                         },
-                        record,
+                        unpack_record(key.clone(), &record),
                     )?;
                     // The loader keeps one entity a ref, and the outside
                     // edges were found against exactly these.
@@ -395,7 +442,10 @@ struct Row {
     line: u32,
     /// Its JSON with relations.
     json: Vec<u8>,
-    record: SearchRecord,
+    /// Its packed search record, unpacked by the writer (the records stay
+    /// until the snapshot is finished; made on the writer's thread they
+    /// reuse the memory it frees).
+    record: Box<[u8]>,
 }
 
 impl Row {
@@ -416,7 +466,6 @@ impl Row {
             line,
             ..
         } = entity;
-        let record = unpack_record(key.clone(), &record);
         Row {
             key,
             name,
@@ -432,6 +481,16 @@ impl Row {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn in_parallel_keeps_the_order() {
+        let items: Vec<u32> = (0..1001).collect();
+        let serial: Vec<u64> = items.iter().map(|&i| u64::from(i) * 3).collect();
+        for threads in [1, 2, 3, 8, 2000] {
+            assert_eq!(in_parallel(&items, threads, |&i| u64::from(i) * 3), serial);
+        }
+        assert!(in_parallel(&[] as &[u32], 4, |&i| i).is_empty());
+    }
 
     #[test]
     fn a_packed_record_unpacks_to_itself() {
