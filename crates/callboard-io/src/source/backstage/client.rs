@@ -732,6 +732,7 @@ impl Remote {
             Some(previous) => run.incremental(writer, previous).await?,
             None => run.full(writer).await?,
         }
+        writer.set_meta(META_SKIPPED, &run.stats.skipped.to_string());
         let (requests, received, sent) = self.stats();
         run.stats.requests = requests;
         run.stats.bytes_received = received;

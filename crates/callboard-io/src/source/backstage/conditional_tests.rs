@@ -278,3 +278,38 @@ fn a_tag_is_sent_only_with_the_request_it_was_given_for() {
             .not_modified
     );
 }
+
+/// A `304` re-sync reads no listing, so it reports the count of entities
+/// `rules.allow` left out that the last reading found (not 0).
+#[test]
+fn a_304_re_sync_reports_the_entities_left_out_by_the_rules() {
+    let b = backend(25, true);
+    for e in b.catalog.lock().unwrap().iter_mut().take(5) {
+        e["kind"] = json!("Group");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let src = source("prod", &b.server.url(), 1);
+    let allowed = vec!["Component".to_string()];
+    let run = |full: bool| {
+        let options = SyncOptions {
+            full,
+            ..SyncOptions::default()
+        };
+        sync_source_with(&cache, &src, Some(&allowed), &options)
+            .unwrap()
+            .remote
+            .unwrap()
+    };
+    let full = run(true);
+    assert_eq!((full.entities, full.skipped), (20, 5));
+    let listed = run(false);
+    assert!(!listed.not_modified);
+    assert_eq!((listed.entities, listed.skipped), (20, 5));
+    let again = run(false);
+    assert!(again.not_modified);
+    assert_eq!((again.entities, again.skipped), (20, 5));
+    let third = run(false);
+    assert!(third.not_modified);
+    assert_eq!(third.skipped, 5);
+}

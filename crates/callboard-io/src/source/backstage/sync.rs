@@ -257,6 +257,13 @@ impl SyncRun<'_> {
             if answers.unchanged() {
                 self.stats.not_modified = true;
                 self.stats.unchanged = previous.info.entity_count;
+                // The listing was not read: the count its last reading found.
+                self.stats.skipped = previous
+                    .meta(META_SKIPPED)
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 self.report(Phase::Listing, previous.info.entity_count, None, true);
                 return Ok(());
             }
