@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::clock::system_now_ms;
 use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
-use callboard_core::catalog::relations::{sort_relations, EmittedRelation, OutsideEdges};
+use callboard_core::catalog::relations::{sort_relations, EmittedRelation};
 use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
 use callboard_core::search::{encode_corpus, SearchRecord};
 
@@ -261,17 +261,14 @@ impl Cache {
         let conn = create_database(tmp.path())
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
         Ok(Some(SnapshotWriter {
-            conn: Some(conn),
+            rows: Some(Rows::new(conn)),
             tmp: Some(tmp),
             _lock: lock,
             dir,
             final_path: self.snapshot_path(source),
             source: source.to_string(),
             origin: origin.to_string(),
-            records: Vec::new(),
-            outside: OutsideEdges::default(),
             given_outside: Vec::new(),
-            count: 0,
             meta: Vec::new(),
         }))
     }
@@ -368,7 +365,9 @@ pub struct RowRef<'a> {
 
 /// A snapshot being written; see [`Cache::begin_snapshot`].
 pub struct SnapshotWriter {
-    conn: Option<Connection>,
+    /// The rows being written; lent to another thread by
+    /// [`SnapshotWriter::lend_rows`].
+    rows: Option<Rows>,
     tmp: Option<tempfile::NamedTempFile>,
     /// Held until the writer is finished or dropped.
     _lock: File,
@@ -376,18 +375,16 @@ pub struct SnapshotWriter {
     final_path: PathBuf,
     source: String,
     origin: String,
-    records: Vec<SearchRecord>,
-    /// Reverse edges owed to entities of other sources.
-    outside: OutsideEdges,
     /// Those given with the rows ([`SnapshotWriter::set_outside_edges`]).
     given_outside: Vec<EmittedRelation>,
-    count: usize,
     meta: Vec<(String, String)>,
 }
 
 impl SnapshotWriter {
-    fn conn(&self) -> &Connection {
-        self.conn.as_ref().expect("the writer is open until finish")
+    fn rows(&mut self) -> &mut Rows {
+        self.rows
+            .as_mut()
+            .expect("the writer is open until finish, its rows given back")
     }
 
     /// Add one entity; `false` when its ref is already in (the first wins,
@@ -400,24 +397,7 @@ impl SnapshotWriter {
 
     /// [`SnapshotWriter::add`] with the entity's JSON already serialised.
     pub fn add_json(&mut self, e: &CatalogEntity, json: &[u8]) -> Result<bool> {
-        let key = e.entity.ref_key();
-        let name = e.entity.metadata.name.to_lowercase();
-        let row = RowRef {
-            key: &key,
-            name: &name,
-            source: &e.origin.source,
-            location: &e.origin.location,
-            line: e.origin.line,
-            json,
-            etag: e.entity.metadata.etag.as_deref(),
-        };
-        if !self.insert_row(&row)? {
-            return Ok(false);
-        }
-        self.records.push(SearchRecord::from_entity(&e.entity));
-        self.outside.add(&key, &e.entity);
-        self.count += 1;
-        Ok(true)
+        self.rows().add_json(e, json)
     }
 
     /// Add one entity already serialised (its JSON with relations, its
@@ -426,12 +406,7 @@ impl SnapshotWriter {
     /// set ([`SnapshotWriter::set_outside_edges`]). `false` when its ref is
     /// already in.
     pub fn add_row(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
-        if !self.insert_row(&row)? {
-            return Ok(false);
-        }
-        self.records.push(record);
-        self.count += 1;
-        Ok(true)
+        self.rows().add_row(row, record)
     }
 
     /// The outside edges of the rows given by [`SnapshotWriter::add_row`],
@@ -442,38 +417,28 @@ impl SnapshotWriter {
         self.given_outside = edges;
     }
 
-    fn insert_row(&self, row: &RowRef) -> Result<bool> {
-        let changed = self
-            .conn()
-            .prepare_cached(
-                "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                row.key,
-                row.name,
-                row.source,
-                row.location,
-                row.line,
-                row.json
-            ])?;
-        if changed != 1 {
-            return Ok(false);
-        }
-        if let Some(etag) = row.etag {
-            self.conn()
-                .prepare_cached("INSERT OR REPLACE INTO etags (ref, etag) VALUES (?1, ?2)")?
-                .execute(params![row.key, etag])?;
-        }
-        Ok(true)
+    /// Lend the rows to another thread (a sync parses and writes pages on
+    /// one of its own while the next page is read); give them back with
+    /// [`SnapshotWriter::give_back_rows`] before anything else is added or
+    /// the writer is finished. Dropped instead, they only discard the new
+    /// snapshot, as dropping the writer does.
+    pub fn lend_rows(&mut self) -> Rows {
+        self.rows.take().expect("the rows are not lent twice")
+    }
+
+    /// Take back the rows [`SnapshotWriter::lend_rows`] lent.
+    pub fn give_back_rows(&mut self, rows: Rows) {
+        debug_assert!(self.rows.is_none());
+        self.rows = Some(rows);
     }
 
     /// Entities added so far.
     pub fn len(&self) -> usize {
-        self.count
+        self.rows.as_ref().map_or(0, |r| r.count)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
     /// Record a meta value (read back with [`Snapshot::meta`]).
@@ -491,8 +456,16 @@ impl SnapshotWriter {
     /// `synced_at_ms` ([`crate::clock::Clock::now_ms`]).
     pub fn finish_at(mut self, problems: &[Problem], synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
-        let conn = self.conn.take().expect("the writer is open until finish");
-        let mut outside = std::mem::take(&mut self.outside).finish();
+        let Rows {
+            conn,
+            records,
+            outside,
+            count,
+        } = self
+            .rows
+            .take()
+            .expect("the writer is open until finish, its rows given back");
+        let mut outside = outside.finish();
         if !self.given_outside.is_empty() {
             outside.append(&mut self.given_outside);
             outside.sort();
@@ -507,7 +480,7 @@ impl SnapshotWriter {
                     ("source", self.source.clone()),
                     ("origin", self.origin.clone()),
                     ("synced_at_ms", synced_at_ms.to_string()),
-                    ("entity_count", self.count.to_string()),
+                    ("entity_count", count.to_string()),
                     ("problem_count", problems.len().to_string()),
                 ] {
                     meta.execute(params![k, v])?;
@@ -519,7 +492,7 @@ impl SnapshotWriter {
                 for p in problems {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
-                let corpus = encode_corpus(&self.records);
+                let corpus = encode_corpus(&records);
                 // Both: an older callboard reading this snapshot checks it too.
                 meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
                 meta.execute(params!["corpus_checksum4", checksum4(&corpus).to_string()])?;
@@ -560,7 +533,7 @@ impl SnapshotWriter {
             source,
             origin: self.origin.clone(),
             synced_at_ms,
-            entity_count: self.count,
+            entity_count: count,
             problem_count: problems.len(),
             path: self.final_path.clone(),
         })
@@ -576,7 +549,7 @@ impl SnapshotWriter {
     pub fn finish_as_copy_at(mut self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
         let cannot = || format!("cannot write snapshot for source '{source}'");
-        drop(self.conn.take());
+        drop(self.rows.take());
         let tmp = self.tmp.take().expect("the writer is open until finish");
         fs::copy(previous, tmp.path()).with_context(cannot)?;
         let (entity_count, problem_count) = {
@@ -630,7 +603,7 @@ impl SnapshotWriter {
 impl Drop for SnapshotWriter {
     fn drop(&mut self) {
         // Close the database before the temp file is removed.
-        drop(self.conn.take());
+        drop(self.rows.take());
         drop(self.tmp.take());
     }
 }
@@ -1077,6 +1050,9 @@ impl EntityLookup for Store {
         out
     }
 }
+
+mod rows;
+pub use rows::Rows;
 
 #[cfg(test)]
 mod tests;

@@ -1,6 +1,8 @@
 //! A sync: full (pages of whole entities) or incremental (identities and
 //! etags, then the changed entities by ref), written into a snapshot.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -19,7 +21,7 @@ pub const MAX_ENTITY_BYTES: usize = 4 << 20;
 
 /// The state of one sync.
 pub(super) struct SyncRun<'a> {
-    pub(super) remote: &'a Remote,
+    pub(super) remote: &'a Arc<Remote>,
     pub(super) allowed: Option<&'a [String]>,
     pub(super) problems: Vec<Problem>,
     pub(super) stats: RemoteStats,
@@ -139,56 +141,68 @@ impl SyncRun<'_> {
 
     pub(super) async fn full(&mut self, writer: &mut SnapshotWriter) -> Result<(), RemoteError> {
         self.stats.mode = "full";
-        let remote = self.remote;
-        let bytes = std::cell::Cell::new(0u64);
-        let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
-        let mut pages = remote.pages(None, remote.endpoint.page_size);
+        // The pages are read by a task on the runtime's own thread (the
+        // one that polls the connection, so the body's chunks wake no
+        // other thread) and handed over whole; this thread parses and
+        // writes them meanwhile. The reader asks for the next page as soon
+        // as a quick scan found this one's cursor, and runs at most two
+        // pages ahead (one handed over, one in flight).
+        let remote = Arc::clone(self.remote);
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&bytes);
+        let (pages_tx, mut pages_rx) =
+            tokio::sync::mpsc::channel::<Result<RawPage, RemoteError>>(1);
+        let reader = tokio::spawn(async move {
+            let mut on_bytes = move |n: u64| {
+                counted.fetch_add(n, Ordering::Relaxed);
+            };
+            let mut pages = remote.pages(None, remote.endpoint.page_size);
+            loop {
+                let page = match pages.next_body(&mut on_bytes).await {
+                    Ok(Some(page)) => Ok(page),
+                    Ok(None) => return,
+                    Err(e) => Err(e),
+                };
+                let failed = page.is_err();
+                // Closed: the writer stopped (an error, or the sync was dropped).
+                if pages_tx.send(page).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        // A dropped sync (cancelled) drops the request in flight too.
+        let _reader = AbortOnDrop(reader);
         let mut total = None;
         let mut page_no = 0usize;
-        let mut current = pages.next_body(&mut on_bytes).await?;
-        // The next page is asked for as soon as this one's cursor is
-        // known (a quick scan, no entity parsed), so the server works on
-        // it while this one is parsed and written. At most two pages are
-        // in memory.
-        while let Some(page) = current.take() {
+        while let Some(page) = pages_rx.recv().await {
+            let page = page?;
             page_no += 1;
             total = page.total.or(total);
-            let (next, written) = tokio::join!(
-                pages.next_body(&mut on_bytes),
-                self.write_page(writer, page, page_no, total, &bytes),
-            );
-            written?;
-            current = next?;
+            self.write_page(writer, &page, page_no)?;
+            self.bytes = bytes.load(Ordering::Relaxed);
+            self.report(Phase::Pages, self.stats.fetched, total, false);
         }
+        self.bytes = bytes.load(Ordering::Relaxed);
         self.report(Phase::Pages, self.stats.fetched, total, true);
         Ok(())
     }
 
-    /// Parse and write one page's entities, yielding now and then so the
-    /// request for the next page makes progress on this single-threaded
-    /// runtime.
-    async fn write_page(
+    /// Parse and write one page's entities.
+    fn write_page(
         &mut self,
         writer: &mut SnapshotWriter,
-        page: RawPage,
+        page: &RawPage,
         page_no: usize,
-        total: Option<u64>,
-        bytes: &std::cell::Cell<u64>,
     ) -> Result<(), RemoteError> {
-        tokio::task::yield_now().await;
         let remote = self.remote;
         let items: PageItems = remote.parse(&page.url, &page.body)?;
-        for (i, raw) in items.items.iter().enumerate() {
-            if i % 64 == 63 {
-                tokio::task::yield_now().await;
-            }
+        let at = format!("page {page_no}");
+        for raw in items.items {
             self.stats.fetched += 1;
-            if let Some(entity) = self.entity(raw, &format!("page {page_no}")) {
+            if let Some(entity) = self.entity(raw, &at) {
                 self.add(writer, entity, raw)?;
             }
         }
-        self.bytes = bytes.get();
-        self.report(Phase::Pages, self.stats.fetched, total, false);
         Ok(())
     }
 
@@ -209,12 +223,14 @@ impl SyncRun<'_> {
             .page_size
             .saturating_mul(10)
             .clamp(1, 10_000);
-        let bytes = std::cell::Cell::new(0u64);
+        let bytes = AtomicU64::new(0);
         // The previous listing's page tags go back as If-None-Match; a
         // listing whose pages all answer 304 is the previous one.
         let mut tags = read_tags(previous.meta(META_LISTING_TAGS).ok().flatten().as_deref());
         loop {
-            let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
+            let mut on_bytes = |n: u64| {
+                bytes.fetch_add(n, Ordering::Relaxed);
+            };
             let mut pages = remote
                 .pages(Some(IDENTITY_FIELDS), limit)
                 .if_unchanged(std::mem::take(&mut tags));
@@ -250,10 +266,10 @@ impl SyncRun<'_> {
                         .map(str::to_string);
                     listed.push((format!("{kind}:{namespace}/{name}").to_lowercase(), etag));
                 }
-                self.bytes = bytes.get();
+                self.bytes = bytes.load(Ordering::Relaxed);
                 self.report(Phase::Listing, listed.len(), total, false);
             }
-            self.bytes = bytes.get();
+            self.bytes = bytes.load(Ordering::Relaxed);
             if answers.unchanged() {
                 self.stats.not_modified = true;
                 self.stats.unchanged = previous.info.entity_count;
@@ -320,7 +336,9 @@ impl SyncRun<'_> {
         let mut fetched = 0usize;
         let wanted_total = wanted.len();
         for batch in ref_batches(&wanted) {
-            let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
+            let mut on_bytes = |n: u64| {
+                bytes.fetch_add(n, Ordering::Relaxed);
+            };
             let answer = remote.by_refs(batch, &mut on_bytes).await?;
             let items = answer.items(remote, batch.len())?;
             for (key, item) in batch.iter().zip(items) {
@@ -339,7 +357,7 @@ impl SyncRun<'_> {
                     }
                 }
             }
-            self.bytes = bytes.get();
+            self.bytes = bytes.load(Ordering::Relaxed);
             self.stats.fetched = fetched;
             self.report(Phase::Fetching, fetched, Some(wanted_total as u64), false);
         }
@@ -349,6 +367,15 @@ impl SyncRun<'_> {
         }
         self.report(Phase::Fetching, carried + fetched, total, true);
         Ok(())
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -533,7 +560,7 @@ impl PageStream<'_> {
     /// `Some(None)` for a page that answered `304 Not Modified`.
     pub(super) async fn next_page(
         &mut self,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Option<Option<(Vec<Value>, Option<u64>)>>, RemoteError> {
         let Some(page) = self.next_body(on_bytes).await? else {
             return Ok(None);
@@ -550,7 +577,7 @@ impl PageStream<'_> {
     /// page after it can be asked for at once. `None` after the last.
     pub(super) async fn next_body(
         &mut self,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Option<RawPage>, RemoteError> {
         let this = self;
         if this.done || (this.started && this.cursor.is_none()) {
