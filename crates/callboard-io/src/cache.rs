@@ -365,8 +365,7 @@ pub struct RowRef<'a> {
 
 /// A snapshot being written; see [`Cache::begin_snapshot`].
 pub struct SnapshotWriter {
-    /// The rows being written; lent to another thread by
-    /// [`SnapshotWriter::lend_rows`].
+    /// The rows being written; `None` once finished.
     rows: Option<Rows>,
     tmp: Option<tempfile::NamedTempFile>,
     /// Held until the writer is finished or dropped.
@@ -384,7 +383,7 @@ impl SnapshotWriter {
     fn rows(&mut self) -> &mut Rows {
         self.rows
             .as_mut()
-            .expect("the writer is open until finish, its rows given back")
+            .expect("the writer is open until finish")
     }
 
     /// Add one entity; `false` when its ref is already in (the first wins,
@@ -415,21 +414,6 @@ impl SnapshotWriter {
     /// found.
     pub fn set_outside_edges(&mut self, edges: Vec<EmittedRelation>) {
         self.given_outside = edges;
-    }
-
-    /// Lend the rows to another thread (a sync parses and writes pages on
-    /// one of its own while the next page is read); give them back with
-    /// [`SnapshotWriter::give_back_rows`] before anything else is added or
-    /// the writer is finished. Dropped instead, they only discard the new
-    /// snapshot, as dropping the writer does.
-    pub fn lend_rows(&mut self) -> Rows {
-        self.rows.take().expect("the rows are not lent twice")
-    }
-
-    /// Take back the rows [`SnapshotWriter::lend_rows`] lent.
-    pub fn give_back_rows(&mut self, rows: Rows) {
-        debug_assert!(self.rows.is_none());
-        self.rows = Some(rows);
     }
 
     /// Entities added so far.
@@ -464,7 +448,7 @@ impl SnapshotWriter {
         } = self
             .rows
             .take()
-            .expect("the writer is open until finish, its rows given back");
+            .expect("the writer is open until finish");
         let mut outside = outside.finish();
         if !self.given_outside.is_empty() {
             outside.append(&mut self.given_outside);

@@ -1,6 +1,5 @@
 //! The rows of a snapshot being written: the entities table, their etags,
-//! search records and outside edges. Owned by a [`super::SnapshotWriter`],
-//! or lent to a thread that writes pages ([`super::SnapshotWriter::lend_rows`]).
+//! search records and outside edges, owned by a [`super::SnapshotWriter`].
 
 use anyhow::Result;
 use rusqlite::{params, Connection};
@@ -10,7 +9,7 @@ use callboard_core::catalog::relations::OutsideEdges;
 use callboard_core::catalog::CatalogEntity;
 use callboard_core::search::SearchRecord;
 
-/// See the module doc. `Send`: it may move to another thread and back.
+/// See the module doc.
 pub struct Rows {
     pub(super) conn: Connection,
     pub(super) records: Vec<SearchRecord>,
