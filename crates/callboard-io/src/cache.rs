@@ -381,9 +381,7 @@ pub struct SnapshotWriter {
 
 impl SnapshotWriter {
     fn rows(&mut self) -> &mut Rows {
-        self.rows
-            .as_mut()
-            .expect("the writer is open until finish")
+        self.rows.as_mut().expect("the writer is open until finish")
     }
 
     /// Add one entity; `false` when its ref is already in (the first wins,
@@ -406,6 +404,23 @@ impl SnapshotWriter {
     /// already in.
     pub fn add_row(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
         self.rows().add_row(row, record)
+    }
+
+    /// Add a row carried over unchanged from the previous snapshot, with
+    /// its search record; its outside edges are given by
+    /// [`SnapshotWriter::add_outside_edge`], and it counts as in the set
+    /// for the edges of the entities added with [`SnapshotWriter::add`].
+    /// `false` when its ref is already in.
+    pub fn add_carried(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
+        self.rows().add_carried(row, record)
+    }
+
+    /// An outside edge of a carried row, `(receiver, inverse type,
+    /// emitter)`: written if the receiver is not in the new snapshot.
+    pub fn add_outside_edge(&mut self, receiver: &str, relation_type: &str, emitter: &str) {
+        self.rows()
+            .outside
+            .add_edge(receiver, relation_type, emitter);
     }
 
     /// The outside edges of the rows given by [`SnapshotWriter::add_row`],
@@ -445,10 +460,7 @@ impl SnapshotWriter {
             records,
             outside,
             count,
-        } = self
-            .rows
-            .take()
-            .expect("the writer is open until finish");
+        } = self.rows.take().expect("the writer is open until finish");
         let mut outside = outside.finish();
         if !self.given_outside.is_empty() {
             outside.append(&mut self.given_outside);
@@ -768,6 +780,39 @@ impl Snapshot {
     pub fn etags(&self) -> Result<std::collections::HashMap<String, String>> {
         let mut stmt = self.conn.prepare("SELECT ref, etag FROM etags")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every row's ref, name and stored JSON in write order (the search
+    /// corpus's order), without parsing it.
+    pub fn for_each_row(&self, mut f: impl FnMut(&str, &str, &[u8]) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ref, name, json FROM entities ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(
+                row.get_ref(0)?.as_str()?,
+                row.get_ref(1)?.as_str()?,
+                row.get_ref(2)?.as_blob()?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The search records of the corpus, in row order.
+    pub fn search_records(&self) -> Result<Vec<SearchRecord>> {
+        let bytes = self.corpus_bytes()?;
+        callboard_core::search::decode_corpus(&bytes)
+            .map_err(|e| damaged(&self.info.source, format!("the search corpus: {e}")))
+    }
+
+    /// Every outside edge: (receiver ref, inverse type, emitter ref).
+    pub fn all_outside_edges(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ref, type, target FROM outside_edges")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

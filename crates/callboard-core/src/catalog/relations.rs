@@ -346,6 +346,27 @@ impl OutsideEdges {
         }
     }
 
+    /// Count `key` in the set without reading its relations: an entity
+    /// carried over unchanged, whose edges are given by
+    /// [`OutsideEdges::add_edge`].
+    pub fn add_inside(&mut self, key: &str) {
+        let me = self.id(key);
+        self.inside[me as usize] = true;
+    }
+
+    /// Note an edge found earlier, `(receiver, inverse type, emitter)` as
+    /// [`OutsideEdges::finish`] gives them (a kept snapshot's outside
+    /// edge of an entity carried over): kept only if its receiver ends up
+    /// outside the set. A type no relation has as inverse is dropped.
+    pub fn add_edge(&mut self, receiver: &str, relation_type: &str, emitter: &str) {
+        let Some(relation_type) = inverse(relation_type).and_then(inverse) else {
+            return;
+        };
+        let to = self.id(receiver);
+        let from = self.id(emitter);
+        self.edges.push((to, relation_type, from));
+    }
+
     /// The edges whose receiver is not in the set, sorted, without repeats.
     pub fn finish(self) -> Vec<EmittedRelation> {
         let mut refs: Vec<&str> = vec![""; self.inside.len()];

@@ -60,6 +60,17 @@ impl Rows {
         Ok(true)
     }
 
+    /// [`super::SnapshotWriter::add_carried`].
+    pub fn add_carried(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
+        if !self.insert_row(&row)? {
+            return Ok(false);
+        }
+        self.records.push(record);
+        self.outside.add_inside(row.key);
+        self.count += 1;
+        Ok(true)
+    }
+
     fn insert_row(&self, row: &RowRef) -> Result<bool> {
         let changed = self
             .conn

@@ -12,8 +12,9 @@ use serde_json::Value;
 use super::client::QueryPage;
 use super::conditional::{read_tags, write_tags, ListingAnswers, PageTag, META_LISTING_TAGS};
 use super::*;
-use crate::cache::{Snapshot, SnapshotWriter};
+use crate::cache::{RowRef, Snapshot, SnapshotWriter};
 use crate::source::Problem;
+use callboard_core::catalog::relations::inverse;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
 /// An entity larger than this (as JSON) is skipped with an error.
@@ -308,7 +309,161 @@ impl SyncRun<'_> {
         self.stats.removed = old.keys().filter(|k| !listed_keys.contains(k)).count();
         drop(listed_keys);
         drop(listed);
-        // 3. Carry unchanged entities over, without re-serialising them.
+        // 3. Carry unchanged entities over, without re-serialising them:
+        // with their search records and outside edges from the previous
+        // snapshot when it has them in order, else parsed again.
+        let carried_fast = carry_kept(writer, previous, &unchanged, &old, &self.origin())
+            .map_err(|e| self.cache_error(e))?;
+        let carried = match carried_fast {
+            Some(n) => n,
+            None => self.carry_parsed(writer, previous, &unchanged, &mut wanted)?,
+        };
+        self.stats.unchanged = carried;
+        // 4. Fetch the changed and new ones in batches.
+        let mut fetched = 0usize;
+        let mut added = std::collections::HashSet::new();
+        let wanted_total = wanted.len();
+        for batch in ref_batches(&wanted) {
+            let mut on_bytes = |n: u64| {
+                bytes.fetch_add(n, Ordering::Relaxed);
+            };
+            let answer = remote.by_refs(batch, &mut on_bytes).await?;
+            let items = answer.items(remote, batch.len())?;
+            for (key, item) in batch.iter().zip(items) {
+                match item {
+                    Some(raw) => {
+                        if let Some(entity) = self.entity(raw, "by-refs") {
+                            added.insert(entity.ref_key());
+                            self.add(writer, entity, raw)?;
+                            fetched += 1;
+                        }
+                    }
+                    // Deleted between the listing and now.
+                    None => {
+                        self.stats.removed += usize::from(old.contains_key(key));
+                        // This snapshot is not the listing's answer.
+                        listing_tags = None;
+                    }
+                }
+            }
+            self.bytes = bytes.load(Ordering::Relaxed);
+            self.stats.fetched = fetched;
+            self.report(Phase::Fetching, fetched, Some(wanted_total as u64), false);
+        }
+        self.stats.fetched = fetched;
+        if carried_fast.is_some() {
+            // A kept outside edge is one whose receiver was not in the
+            // previous snapshot; an entity of it that is gone now (deleted,
+            // or no longer readable) receives edges from carried ones too.
+            let gone: std::collections::HashSet<&str> = old
+                .keys()
+                .filter(|k| !unchanged.contains(*k) && !added.contains(*k))
+                .map(String::as_str)
+                .collect();
+            if !gone.is_empty() {
+                self.edges_to_gone(writer, previous, &unchanged, &gone)
+                    .map_err(|e| self.cache_error(e))?;
+            }
+        }
+        if let Some(tags) = listing_tags {
+            writer.set_meta(META_LISTING_TAGS, &tags);
+        }
+        self.report(Phase::Fetching, carried + fetched, total, true);
+        Ok(())
+    }
+}
+
+/// Carry the `unchanged` rows of `previous` over as they are, with their
+/// search records (from its corpus) and outside edges (from its table),
+/// stored as from `origin`; `None`, writing nothing, when the corpus does
+/// not match the rows one for one (then [`SyncRun::carry_parsed`]).
+pub(super) fn carry_kept(
+    writer: &mut SnapshotWriter,
+    previous: &Snapshot,
+    unchanged: &std::collections::HashSet<String>,
+    old: &std::collections::HashMap<String, String>,
+    origin: &Origin,
+) -> anyhow::Result<Option<usize>> {
+    let Ok(records) = previous.search_records() else {
+        return Ok(None);
+    };
+    let mut aligned = true;
+    let mut i = 0usize;
+    previous.for_each_row(|key, _, _| {
+        aligned &= records.get(i).is_some_and(|r| r.entity_ref == key);
+        i += 1;
+        Ok(())
+    })?;
+    if !aligned || i != records.len() {
+        return Ok(None);
+    }
+    let mut records = records.into_iter();
+    let mut carried = 0usize;
+    previous.for_each_row(|key, name, json| {
+        let record = records.next().expect("aligned above");
+        if !unchanged.contains(key) {
+            return Ok(());
+        }
+        let row = RowRef {
+            key,
+            name,
+            source: &origin.source,
+            location: &origin.location,
+            line: origin.line,
+            json,
+            etag: old.get(key).map(String::as_str),
+        };
+        if writer.add_carried(row, record)? {
+            carried += 1;
+        }
+        Ok(())
+    })?;
+    for (receiver, relation_type, emitter) in previous.all_outside_edges()? {
+        if unchanged.contains(&emitter) {
+            writer.add_outside_edge(&receiver, &relation_type, &emitter);
+        }
+    }
+    Ok(Some(carried))
+}
+
+impl SyncRun<'_> {
+    /// The edges carried entities give entities of the previous snapshot
+    /// that are `gone` from this one (receivers outside it now).
+    fn edges_to_gone(
+        &self,
+        writer: &mut SnapshotWriter,
+        previous: &Snapshot,
+        unchanged: &std::collections::HashSet<String>,
+        gone: &std::collections::HashSet<&str>,
+    ) -> anyhow::Result<()> {
+        previous.for_each_row(|key, _, json| {
+            if !unchanged.contains(key) {
+                return Ok(());
+            }
+            let entity: Entity = serde_json::from_slice(json)?;
+            for r in entity.relations() {
+                let target = r.target_ref.to_lowercase();
+                if !gone.contains(target.as_str()) {
+                    continue;
+                }
+                if let Some(reverse) = inverse(&r.relation_type) {
+                    writer.add_outside_edge(&target, reverse, key);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Carry the `unchanged` rows over, each parsed again (its search
+    /// record and relations read from it); a row that does not parse is
+    /// fetched again instead.
+    fn carry_parsed(
+        &mut self,
+        writer: &mut SnapshotWriter,
+        previous: &Snapshot,
+        unchanged: &std::collections::HashSet<String>,
+        wanted: &mut Vec<String>,
+    ) -> Result<usize, RemoteError> {
         let origin = self.origin();
         let mut carried = 0usize;
         previous
@@ -331,42 +486,7 @@ impl SyncRun<'_> {
                 Ok(())
             })
             .map_err(|e| self.cache_error(e))?;
-        self.stats.unchanged = carried;
-        // 4. Fetch the changed and new ones in batches.
-        let mut fetched = 0usize;
-        let wanted_total = wanted.len();
-        for batch in ref_batches(&wanted) {
-            let mut on_bytes = |n: u64| {
-                bytes.fetch_add(n, Ordering::Relaxed);
-            };
-            let answer = remote.by_refs(batch, &mut on_bytes).await?;
-            let items = answer.items(remote, batch.len())?;
-            for (key, item) in batch.iter().zip(items) {
-                match item {
-                    Some(raw) => {
-                        if let Some(entity) = self.entity(raw, "by-refs") {
-                            self.add(writer, entity, raw)?;
-                            fetched += 1;
-                        }
-                    }
-                    // Deleted between the listing and now.
-                    None => {
-                        self.stats.removed += usize::from(old.contains_key(key));
-                        // This snapshot is not the listing's answer.
-                        listing_tags = None;
-                    }
-                }
-            }
-            self.bytes = bytes.load(Ordering::Relaxed);
-            self.stats.fetched = fetched;
-            self.report(Phase::Fetching, fetched, Some(wanted_total as u64), false);
-        }
-        self.stats.fetched = fetched;
-        if let Some(tags) = listing_tags {
-            writer.set_meta(META_LISTING_TAGS, &tags);
-        }
-        self.report(Phase::Fetching, carried + fetched, total, true);
-        Ok(())
+        Ok(carried)
     }
 }
 
