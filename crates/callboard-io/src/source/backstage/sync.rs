@@ -14,6 +14,7 @@ use super::conditional::{read_tags, write_tags, ListingAnswers, PageTag, META_LI
 use super::*;
 use crate::cache::{RowRef, Snapshot, SnapshotWriter};
 use crate::source::Problem;
+use callboard_core::catalog::indexed::parse_indexed;
 use callboard_core::catalog::relations::inverse;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
@@ -99,7 +100,8 @@ impl SyncRun<'_> {
             ));
             return None;
         }
-        match serde_json::from_str::<Entity>(text) {
+        // Read for indexing only: the row stores the server's text.
+        match parse_indexed(text) {
             Ok(e) if !self.allowed(&e.kind) => {
                 self.stats.skipped += 1;
                 None
