@@ -26,6 +26,7 @@ mod conditional_tests;
 mod error;
 #[cfg(test)]
 mod hostile_tests;
+mod page_head;
 mod refresh;
 mod retry;
 mod search;
