@@ -6,6 +6,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod indexed_entity;
 mod login_flow;
 mod remote_cli;
 mod remote_faults;

@@ -20,7 +20,7 @@ use serde::Serialize;
 use crate::clock::system_now_ms;
 use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
-use callboard_core::catalog::relations::{sort_relations, EmittedRelation, OutsideEdges};
+use callboard_core::catalog::relations::{sort_relations, EmittedRelation};
 use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
 use callboard_core::search::{encode_corpus, SearchRecord};
 
@@ -261,17 +261,14 @@ impl Cache {
         let conn = create_database(tmp.path())
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
         Ok(Some(SnapshotWriter {
-            conn: Some(conn),
+            rows: Some(Rows::new(conn)),
             tmp: Some(tmp),
             _lock: lock,
             dir,
             final_path: self.snapshot_path(source),
             source: source.to_string(),
             origin: origin.to_string(),
-            records: Vec::new(),
-            outside: OutsideEdges::default(),
             given_outside: Vec::new(),
-            count: 0,
             meta: Vec::new(),
         }))
     }
@@ -368,7 +365,8 @@ pub struct RowRef<'a> {
 
 /// A snapshot being written; see [`Cache::begin_snapshot`].
 pub struct SnapshotWriter {
-    conn: Option<Connection>,
+    /// The rows being written; `None` once finished.
+    rows: Option<Rows>,
     tmp: Option<tempfile::NamedTempFile>,
     /// Held until the writer is finished or dropped.
     _lock: File,
@@ -376,18 +374,14 @@ pub struct SnapshotWriter {
     final_path: PathBuf,
     source: String,
     origin: String,
-    records: Vec<SearchRecord>,
-    /// Reverse edges owed to entities of other sources.
-    outside: OutsideEdges,
     /// Those given with the rows ([`SnapshotWriter::set_outside_edges`]).
     given_outside: Vec<EmittedRelation>,
-    count: usize,
     meta: Vec<(String, String)>,
 }
 
 impl SnapshotWriter {
-    fn conn(&self) -> &Connection {
-        self.conn.as_ref().expect("the writer is open until finish")
+    fn rows(&mut self) -> &mut Rows {
+        self.rows.as_mut().expect("the writer is open until finish")
     }
 
     /// Add one entity; `false` when its ref is already in (the first wins,
@@ -400,24 +394,7 @@ impl SnapshotWriter {
 
     /// [`SnapshotWriter::add`] with the entity's JSON already serialised.
     pub fn add_json(&mut self, e: &CatalogEntity, json: &[u8]) -> Result<bool> {
-        let key = e.entity.ref_key();
-        let name = e.entity.metadata.name.to_lowercase();
-        let row = RowRef {
-            key: &key,
-            name: &name,
-            source: &e.origin.source,
-            location: &e.origin.location,
-            line: e.origin.line,
-            json,
-            etag: e.entity.metadata.etag.as_deref(),
-        };
-        if !self.insert_row(&row)? {
-            return Ok(false);
-        }
-        self.records.push(SearchRecord::from_entity(&e.entity));
-        self.outside.add(&key, &e.entity);
-        self.count += 1;
-        Ok(true)
+        self.rows().add_json(e, json)
     }
 
     /// Add one entity already serialised (its JSON with relations, its
@@ -426,12 +403,24 @@ impl SnapshotWriter {
     /// set ([`SnapshotWriter::set_outside_edges`]). `false` when its ref is
     /// already in.
     pub fn add_row(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
-        if !self.insert_row(&row)? {
-            return Ok(false);
-        }
-        self.records.push(record);
-        self.count += 1;
-        Ok(true)
+        self.rows().add_row(row, record)
+    }
+
+    /// Add a row carried over unchanged from the previous snapshot, with
+    /// its search record; its outside edges are given by
+    /// [`SnapshotWriter::add_outside_edge`], and it counts as in the set
+    /// for the edges of the entities added with [`SnapshotWriter::add`].
+    /// `false` when its ref is already in.
+    pub fn add_carried(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
+        self.rows().add_carried(row, record)
+    }
+
+    /// An outside edge of a carried row, `(receiver, inverse type,
+    /// emitter)`: written if the receiver is not in the new snapshot.
+    pub fn add_outside_edge(&mut self, receiver: &str, relation_type: &str, emitter: &str) {
+        self.rows()
+            .outside
+            .add_edge(receiver, relation_type, emitter);
     }
 
     /// The outside edges of the rows given by [`SnapshotWriter::add_row`],
@@ -442,38 +431,13 @@ impl SnapshotWriter {
         self.given_outside = edges;
     }
 
-    fn insert_row(&self, row: &RowRef) -> Result<bool> {
-        let changed = self
-            .conn()
-            .prepare_cached(
-                "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                row.key,
-                row.name,
-                row.source,
-                row.location,
-                row.line,
-                row.json
-            ])?;
-        if changed != 1 {
-            return Ok(false);
-        }
-        if let Some(etag) = row.etag {
-            self.conn()
-                .prepare_cached("INSERT OR REPLACE INTO etags (ref, etag) VALUES (?1, ?2)")?
-                .execute(params![row.key, etag])?;
-        }
-        Ok(true)
-    }
-
     /// Entities added so far.
     pub fn len(&self) -> usize {
-        self.count
+        self.rows.as_ref().map_or(0, |r| r.count)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.count == 0
+        self.len() == 0
     }
 
     /// Record a meta value (read back with [`Snapshot::meta`]).
@@ -491,8 +455,13 @@ impl SnapshotWriter {
     /// `synced_at_ms` ([`crate::clock::Clock::now_ms`]).
     pub fn finish_at(mut self, problems: &[Problem], synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
-        let conn = self.conn.take().expect("the writer is open until finish");
-        let mut outside = std::mem::take(&mut self.outside).finish();
+        let Rows {
+            conn,
+            records,
+            outside,
+            count,
+        } = self.rows.take().expect("the writer is open until finish");
+        let mut outside = outside.finish();
         if !self.given_outside.is_empty() {
             outside.append(&mut self.given_outside);
             outside.sort();
@@ -507,7 +476,7 @@ impl SnapshotWriter {
                     ("source", self.source.clone()),
                     ("origin", self.origin.clone()),
                     ("synced_at_ms", synced_at_ms.to_string()),
-                    ("entity_count", self.count.to_string()),
+                    ("entity_count", count.to_string()),
                     ("problem_count", problems.len().to_string()),
                 ] {
                     meta.execute(params![k, v])?;
@@ -519,7 +488,7 @@ impl SnapshotWriter {
                 for p in problems {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
-                let corpus = encode_corpus(&self.records);
+                let corpus = encode_corpus(&records);
                 // Both: an older callboard reading this snapshot checks it too.
                 meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
                 meta.execute(params!["corpus_checksum4", checksum4(&corpus).to_string()])?;
@@ -560,7 +529,7 @@ impl SnapshotWriter {
             source,
             origin: self.origin.clone(),
             synced_at_ms,
-            entity_count: self.count,
+            entity_count: count,
             problem_count: problems.len(),
             path: self.final_path.clone(),
         })
@@ -576,7 +545,7 @@ impl SnapshotWriter {
     pub fn finish_as_copy_at(mut self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
         let cannot = || format!("cannot write snapshot for source '{source}'");
-        drop(self.conn.take());
+        drop(self.rows.take());
         let tmp = self.tmp.take().expect("the writer is open until finish");
         fs::copy(previous, tmp.path()).with_context(cannot)?;
         let (entity_count, problem_count) = {
@@ -630,7 +599,7 @@ impl SnapshotWriter {
 impl Drop for SnapshotWriter {
     fn drop(&mut self) {
         // Close the database before the temp file is removed.
-        drop(self.conn.take());
+        drop(self.rows.take());
         drop(self.tmp.take());
     }
 }
@@ -811,6 +780,39 @@ impl Snapshot {
     pub fn etags(&self) -> Result<std::collections::HashMap<String, String>> {
         let mut stmt = self.conn.prepare("SELECT ref, etag FROM etags")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every row's ref, name and stored JSON in write order (the search
+    /// corpus's order), without parsing it.
+    pub fn for_each_row(&self, mut f: impl FnMut(&str, &str, &[u8]) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ref, name, json FROM entities ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            f(
+                row.get_ref(0)?.as_str()?,
+                row.get_ref(1)?.as_str()?,
+                row.get_ref(2)?.as_blob()?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The search records of the corpus, in row order.
+    pub fn search_records(&self) -> Result<Vec<SearchRecord>> {
+        let bytes = self.corpus_bytes()?;
+        callboard_core::search::decode_corpus(&bytes)
+            .map_err(|e| damaged(&self.info.source, format!("the search corpus: {e}")))
+    }
+
+    /// Every outside edge: (receiver ref, inverse type, emitter ref).
+    pub fn all_outside_edges(&self) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ref, type, target FROM outside_edges")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -1077,6 +1079,9 @@ impl EntityLookup for Store {
         out
     }
 }
+
+mod rows;
+pub use rows::Rows;
 
 #[cfg(test)]
 mod tests;

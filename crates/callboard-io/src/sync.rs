@@ -262,7 +262,7 @@ fn sync_remote(
             None => e.into(),
         }
     };
-    let remote = remote.map_err(kept)?;
+    let remote = std::sync::Arc::new(remote.map_err(kept)?);
     // Cancelling drops the download where it is (the request in flight
     // too); the writer is dropped unfinished, so nothing is replaced.
     let synced = remotes.block_on(async {

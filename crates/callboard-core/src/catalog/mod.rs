@@ -5,6 +5,7 @@ pub mod api;
 pub mod entity;
 pub mod entity_ref;
 pub mod index;
+pub mod indexed;
 pub mod lean;
 pub mod org;
 pub mod relations;

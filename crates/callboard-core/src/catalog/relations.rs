@@ -249,11 +249,58 @@ pub fn stitch(entities: &mut [Entity], emitted: impl IntoIterator<Item = Emitted
 /// a hash lookup per relation, no per-pair work.
 #[derive(Debug, Default)]
 pub struct OutsideEdges {
-    ids: HashMap<String, u32>,
-    refs: Vec<String>,
+    /// Each ref seen, by id (its index in `inside`); one copy of each.
+    ids: HashMap<Box<str>, u32, BuildFxHasher>,
     inside: Vec<bool>,
     /// (receiver, inverse type, emitter)
     edges: Vec<(u32, &'static str, u32)>,
+}
+
+/// FxHash (rustc's hasher): refs are short strings looked up once per
+/// relation (~6 a catalog entity), where SipHash cost more than the rest
+/// of the interning. Not for keys an attacker picks to collide: a server
+/// could slow a sync of its own catalog this way, not more.
+#[derive(Debug, Default, Clone, Copy)]
+struct BuildFxHasher;
+
+impl std::hash::BuildHasher for BuildFxHasher {
+    type Hasher = FxHasher;
+    fn build_hasher(&self) -> FxHasher {
+        FxHasher(0)
+    }
+}
+
+struct FxHasher(u64);
+
+impl FxHasher {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::K);
+    }
+}
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl OutsideEdges {
@@ -261,9 +308,8 @@ impl OutsideEdges {
         if let Some(&id) = self.ids.get(key) {
             return id;
         }
-        let id = self.refs.len() as u32;
-        self.ids.insert(key.to_string(), id);
-        self.refs.push(key.to_string());
+        let id = self.inside.len() as u32;
+        self.ids.insert(key.into(), id);
         self.inside.push(false);
         id
     }
@@ -300,16 +346,41 @@ impl OutsideEdges {
         }
     }
 
+    /// Count `key` in the set without reading its relations: an entity
+    /// carried over unchanged, whose edges are given by
+    /// [`OutsideEdges::add_edge`].
+    pub fn add_inside(&mut self, key: &str) {
+        let me = self.id(key);
+        self.inside[me as usize] = true;
+    }
+
+    /// Note an edge found earlier, `(receiver, inverse type, emitter)` as
+    /// [`OutsideEdges::finish`] gives them (a kept snapshot's outside
+    /// edge of an entity carried over): kept only if its receiver ends up
+    /// outside the set. A type no relation has as inverse is dropped.
+    pub fn add_edge(&mut self, receiver: &str, relation_type: &str, emitter: &str) {
+        let Some(relation_type) = inverse(relation_type).and_then(inverse) else {
+            return;
+        };
+        let to = self.id(receiver);
+        let from = self.id(emitter);
+        self.edges.push((to, relation_type, from));
+    }
+
     /// The edges whose receiver is not in the set, sorted, without repeats.
     pub fn finish(self) -> Vec<EmittedRelation> {
+        let mut refs: Vec<&str> = vec![""; self.inside.len()];
+        for (key, &id) in &self.ids {
+            refs[id as usize] = key;
+        }
         let mut out: Vec<EmittedRelation> = self
             .edges
             .iter()
             .filter(|(to, _, _)| !self.inside[*to as usize])
             .map(|&(to, relation_type, from)| EmittedRelation {
-                source: self.refs[to as usize].clone(),
+                source: refs[to as usize].to_string(),
                 relation_type,
-                target: self.refs[from as usize].clone(),
+                target: refs[from as usize].to_string(),
             })
             .collect();
         out.sort();

@@ -186,7 +186,7 @@ impl Remote {
     pub(super) async fn by_refs(
         &self,
         refs: &[String],
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<RefsBody, RemoteError> {
         let url = self.api("/entities/by-refs");
         let body =
@@ -226,7 +226,7 @@ impl Remote {
         method: Method,
         url: Url,
         body: Option<Vec<u8>>,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Vec<u8>, RemoteError> {
         Ok(self
             .fetch_answer(method, url, body, None, on_bytes)
@@ -243,7 +243,7 @@ impl Remote {
         url: Url,
         body: Option<Vec<u8>>,
         if_none_match: Option<&str>,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Answer, RemoteError> {
         let budget = self
             .first_answer_within
@@ -278,7 +278,7 @@ impl Remote {
         url: Url,
         body: Option<Vec<u8>>,
         if_none_match: Option<&str>,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Answer, RemoteError> {
         let mut attempt = 0;
         let mut refreshed = false;
@@ -360,7 +360,7 @@ impl Remote {
         url: Url,
         body: Option<Vec<u8>>,
         if_none_match: Option<&str>,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Answer, Attempt> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let mut request = self
@@ -708,7 +708,7 @@ impl Remote {
     /// Sync into `writer`: incrementally against `previous` when it was
     /// synced from the same query, otherwise in full.
     pub async fn sync(
-        &self,
+        self: &Arc<Self>,
         writer: &mut SnapshotWriter,
         previous: Option<&Snapshot>,
         allowed_kinds: Option<&[String]>,
@@ -732,6 +732,7 @@ impl Remote {
             Some(previous) => run.incremental(writer, previous).await?,
             None => run.full(writer).await?,
         }
+        writer.set_meta(META_SKIPPED, &run.stats.skipped.to_string());
         let (requests, received, sent) = self.stats();
         run.stats.requests = requests;
         run.stats.bytes_received = received;

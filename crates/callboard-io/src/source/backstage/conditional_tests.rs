@@ -278,3 +278,157 @@ fn a_tag_is_sent_only_with_the_request_it_was_given_for() {
             .not_modified
     );
 }
+
+/// A `304` re-sync reads no listing, so it reports the count of entities
+/// `rules.allow` left out that the last reading found (not 0).
+#[test]
+fn a_304_re_sync_reports_the_entities_left_out_by_the_rules() {
+    let b = backend(25, true);
+    for e in b.catalog.lock().unwrap().iter_mut().take(5) {
+        e["kind"] = json!("Group");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let src = source("prod", &b.server.url(), 1);
+    let allowed = vec!["Component".to_string()];
+    let run = |full: bool| {
+        let options = SyncOptions {
+            full,
+            ..SyncOptions::default()
+        };
+        sync_source_with(&cache, &src, Some(&allowed), &options)
+            .unwrap()
+            .remote
+            .unwrap()
+    };
+    let full = run(true);
+    assert_eq!((full.entities, full.skipped), (20, 5));
+    let listed = run(false);
+    assert!(!listed.not_modified);
+    assert_eq!((listed.entities, listed.skipped), (20, 5));
+    let again = run(false);
+    assert!(again.not_modified);
+    assert_eq!((again.entities, again.skipped), (20, 5));
+    let third = run(false);
+    assert!(third.not_modified);
+    assert_eq!(third.skipped, 5);
+}
+
+/// Every table but `meta` (rows, etags, outside edges, problems) sorted,
+/// and the corpus's records sorted by ref: what a snapshot holds whatever
+/// order its sync wrote it in.
+fn contents(cache: &Cache, name: &str) -> (Vec<Vec<String>>, Vec<String>) {
+    let snap = cache.open_snapshot(name).unwrap().unwrap();
+    let path = snap.info.path.clone();
+    let mut records: Vec<String> = snap
+        .search_records()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    records.sort();
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut tables = Vec::new();
+    for query in [
+        "SELECT ref || ' ' || name || ' ' || source || ' ' || location || ' ' || CAST(json AS TEXT) FROM entities",
+        "SELECT ref || ' ' || etag FROM etags",
+        "SELECT ref || ' ' || type || ' ' || target FROM outside_edges",
+        "SELECT json FROM problems",
+    ] {
+        let mut rows: Vec<String> = conn
+            .prepare(query)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        rows.sort();
+        tables.push(rows);
+    }
+    (tables, records)
+}
+
+/// A component depending on the components `on`, as the server sends it
+/// (its relations computed, targets as written).
+fn depending(name: &str, etag: &str, on: &[&str]) -> Value {
+    let mut e = entity(name, etag);
+    let relations = e["relations"].as_array_mut().unwrap();
+    for target in on {
+        relations
+            .push(json!({"type": "dependsOn", "targetRef": format!("component:default/{target}")}));
+    }
+    e
+}
+
+/// An incremental sync carries unchanged rows over with the search
+/// records and outside edges the previous snapshot kept for them (none
+/// parsed again), and still writes exactly what a full sync writes, when
+/// entities change, go and come: an edge to a deleted entity becomes an
+/// outside edge, one to an added entity stops being one.
+#[test]
+fn carried_rows_keep_their_records_and_outside_edges_as_a_full_sync_writes_them() {
+    let b = backend(0, true);
+    *b.catalog.lock().unwrap() = (0..30)
+        .map(|i| {
+            let next = format!("e{:03}", i + 1);
+            let outside = format!("ext{}", i % 3);
+            depending(&format!("e{i:03}"), "1", &[&next, &outside])
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path().join("inc"));
+    let src = source("prod", &b.server.url(), 1);
+    sync(&cache, &src, true);
+    let first = sync(&cache, &src, false).remote.unwrap();
+    assert_eq!((first.unchanged, first.fetched), (30, 0));
+
+    // The snapshot an incremental sync wrote carries over without a parse.
+    let scratch = Cache::new(dir.path().join("scratch"));
+    let previous = cache.open_snapshot("prod").unwrap().unwrap();
+    let old = previous.etags().unwrap();
+    let all: std::collections::HashSet<String> = old.keys().cloned().collect();
+    let mut writer = scratch.begin_snapshot("prod", "x").unwrap();
+    let origin = callboard_core::catalog::Origin {
+        source: "prod".into(),
+        location: b.server.url(),
+        line: None,
+    };
+    let carried = super::sync::carry_kept(&mut writer, &previous, &all, &old, &origin).unwrap();
+    assert_eq!(carried, Some(30));
+    drop((writer, previous));
+
+    {
+        let mut catalog = b.catalog.lock().unwrap();
+        // Changed: e005 (now also depending on an upper-case ref).
+        catalog[5] = depending("e005", "2", &["E011", "ext9"]);
+        // Gone: e010 (e009 depends on it) and e020.
+        catalog.retain(|e| e["metadata"]["name"] != "e010" && e["metadata"]["name"] != "e020");
+        // New: e030 (e029 depends on it) and e031.
+        catalog.push(depending("e030", "1", &["e000"]));
+        catalog.push(depending("e031", "1", &["e010"]));
+    }
+    let stats = sync(&cache, &src, false).remote.unwrap();
+    assert_eq!((stats.unchanged, stats.fetched, stats.removed), (27, 3, 2));
+    let full = Cache::new(dir.path().join("full"));
+    sync(&full, &src, true);
+    let (inc_tables, inc_records) = contents(&cache, "prod");
+    let (full_tables, full_records) = contents(&full, "prod");
+    assert_eq!(inc_tables, full_tables);
+    assert_eq!(inc_records, full_records);
+    let edges = &inc_tables[2];
+    assert!(
+        edges.contains(&"component:default/e010 dependencyOf component:default/e009".to_string())
+    );
+    assert!(
+        edges.contains(&"component:default/e010 dependencyOf component:default/e031".to_string())
+    );
+    assert!(!edges
+        .iter()
+        .any(|e| e.starts_with("component:default/e030 ")));
+    assert!(
+        !edges.contains(&"component:default/e011 dependencyOf component:default/e005".to_string())
+    );
+    assert!(edges
+        .iter()
+        .any(|e| e.starts_with("component:default/ext9 ")));
+}

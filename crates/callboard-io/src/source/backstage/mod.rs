@@ -26,6 +26,7 @@ mod conditional_tests;
 mod error;
 #[cfg(test)]
 mod hostile_tests;
+mod page_head;
 mod refresh;
 mod retry;
 mod search;
@@ -59,6 +60,10 @@ const MAX_BATCH_BODY: usize = 90 * 1024;
 /// Meta key recording what a snapshot was synced from (URL, filter,
 /// rules); an incremental sync needs the previous one to match.
 pub const META_QUERY: &str = "remote_query";
+
+/// Meta key: how many entities `rules.allow` left out (the count a
+/// `304 Not Modified` re-sync, which reads no listing, reports again).
+pub const META_SKIPPED: &str = "remote_skipped";
 
 /// Which part of a sync is running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,6 +1,8 @@
 //! A sync: full (pages of whole entities) or incremental (identities and
 //! etags, then the changed entities by ref), written into a snapshot.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
@@ -9,9 +11,12 @@ use serde_json::Value;
 
 use super::client::QueryPage;
 use super::conditional::{read_tags, write_tags, ListingAnswers, PageTag, META_LISTING_TAGS};
+use super::page_head::PageHead;
 use super::*;
-use crate::cache::{Snapshot, SnapshotWriter};
+use crate::cache::{RowRef, Snapshot, SnapshotWriter};
 use crate::source::Problem;
+use callboard_core::catalog::indexed::parse_indexed;
+use callboard_core::catalog::relations::inverse;
 use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 
 /// An entity larger than this (as JSON) is skipped with an error.
@@ -19,7 +24,7 @@ pub const MAX_ENTITY_BYTES: usize = 4 << 20;
 
 /// The state of one sync.
 pub(super) struct SyncRun<'a> {
-    pub(super) remote: &'a Remote,
+    pub(super) remote: &'a Arc<Remote>,
     pub(super) allowed: Option<&'a [String]>,
     pub(super) problems: Vec<Problem>,
     pub(super) stats: RemoteStats,
@@ -96,7 +101,8 @@ impl SyncRun<'_> {
             ));
             return None;
         }
-        match serde_json::from_str::<Entity>(text) {
+        // Read for indexing only: the row stores the server's text.
+        match parse_indexed(text) {
             Ok(e) if !self.allowed(&e.kind) => {
                 self.stats.skipped += 1;
                 None
@@ -139,56 +145,68 @@ impl SyncRun<'_> {
 
     pub(super) async fn full(&mut self, writer: &mut SnapshotWriter) -> Result<(), RemoteError> {
         self.stats.mode = "full";
-        let remote = self.remote;
-        let bytes = std::cell::Cell::new(0u64);
-        let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
-        let mut pages = remote.pages(None, remote.endpoint.page_size);
+        // The pages are read by a task on the runtime's own thread (the
+        // one that polls the connection, so the body's chunks wake no
+        // other thread) and handed over whole; this thread parses and
+        // writes them meanwhile. The reader asks for the next page as soon
+        // as a quick scan found this one's cursor, and runs at most two
+        // pages ahead (one handed over, one in flight).
+        let remote = Arc::clone(self.remote);
+        let bytes = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&bytes);
+        let (pages_tx, mut pages_rx) =
+            tokio::sync::mpsc::channel::<Result<RawPage, RemoteError>>(1);
+        let reader = tokio::spawn(async move {
+            let mut on_bytes = move |n: u64| {
+                counted.fetch_add(n, Ordering::Relaxed);
+            };
+            let mut pages = remote.pages(None, remote.endpoint.page_size);
+            loop {
+                let page = match pages.next_body(&mut on_bytes).await {
+                    Ok(Some(page)) => Ok(page),
+                    Ok(None) => return,
+                    Err(e) => Err(e),
+                };
+                let failed = page.is_err();
+                // Closed: the writer stopped (an error, or the sync was dropped).
+                if pages_tx.send(page).await.is_err() || failed {
+                    return;
+                }
+            }
+        });
+        // A dropped sync (cancelled) drops the request in flight too.
+        let _reader = AbortOnDrop(reader);
         let mut total = None;
         let mut page_no = 0usize;
-        let mut current = pages.next_body(&mut on_bytes).await?;
-        // The next page is asked for as soon as this one's cursor is
-        // known (a quick scan, no entity parsed), so the server works on
-        // it while this one is parsed and written. At most two pages are
-        // in memory.
-        while let Some(page) = current.take() {
+        while let Some(page) = pages_rx.recv().await {
+            let page = page?;
             page_no += 1;
             total = page.total.or(total);
-            let (next, written) = tokio::join!(
-                pages.next_body(&mut on_bytes),
-                self.write_page(writer, page, page_no, total, &bytes),
-            );
-            written?;
-            current = next?;
+            self.write_page(writer, &page, page_no)?;
+            self.bytes = bytes.load(Ordering::Relaxed);
+            self.report(Phase::Pages, self.stats.fetched, total, false);
         }
+        self.bytes = bytes.load(Ordering::Relaxed);
         self.report(Phase::Pages, self.stats.fetched, total, true);
         Ok(())
     }
 
-    /// Parse and write one page's entities, yielding now and then so the
-    /// request for the next page makes progress on this single-threaded
-    /// runtime.
-    async fn write_page(
+    /// Parse and write one page's entities.
+    fn write_page(
         &mut self,
         writer: &mut SnapshotWriter,
-        page: RawPage,
+        page: &RawPage,
         page_no: usize,
-        total: Option<u64>,
-        bytes: &std::cell::Cell<u64>,
     ) -> Result<(), RemoteError> {
-        tokio::task::yield_now().await;
         let remote = self.remote;
         let items: PageItems = remote.parse(&page.url, &page.body)?;
-        for (i, raw) in items.items.iter().enumerate() {
-            if i % 64 == 63 {
-                tokio::task::yield_now().await;
-            }
+        let at = format!("page {page_no}");
+        for raw in items.items {
             self.stats.fetched += 1;
-            if let Some(entity) = self.entity(raw, &format!("page {page_no}")) {
+            if let Some(entity) = self.entity(raw, &at) {
                 self.add(writer, entity, raw)?;
             }
         }
-        self.bytes = bytes.get();
-        self.report(Phase::Pages, self.stats.fetched, total, false);
         Ok(())
     }
 
@@ -209,12 +227,14 @@ impl SyncRun<'_> {
             .page_size
             .saturating_mul(10)
             .clamp(1, 10_000);
-        let bytes = std::cell::Cell::new(0u64);
+        let bytes = AtomicU64::new(0);
         // The previous listing's page tags go back as If-None-Match; a
         // listing whose pages all answer 304 is the previous one.
         let mut tags = read_tags(previous.meta(META_LISTING_TAGS).ok().flatten().as_deref());
         loop {
-            let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
+            let mut on_bytes = |n: u64| {
+                bytes.fetch_add(n, Ordering::Relaxed);
+            };
             let mut pages = remote
                 .pages(Some(IDENTITY_FIELDS), limit)
                 .if_unchanged(std::mem::take(&mut tags));
@@ -250,13 +270,20 @@ impl SyncRun<'_> {
                         .map(str::to_string);
                     listed.push((format!("{kind}:{namespace}/{name}").to_lowercase(), etag));
                 }
-                self.bytes = bytes.get();
+                self.bytes = bytes.load(Ordering::Relaxed);
                 self.report(Phase::Listing, listed.len(), total, false);
             }
-            self.bytes = bytes.get();
+            self.bytes = bytes.load(Ordering::Relaxed);
             if answers.unchanged() {
                 self.stats.not_modified = true;
                 self.stats.unchanged = previous.info.entity_count;
+                // The listing was not read: the count its last reading found.
+                self.stats.skipped = previous
+                    .meta(META_SKIPPED)
+                    .ok()
+                    .flatten()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 self.report(Phase::Listing, previous.info.entity_count, None, true);
                 return Ok(());
             }
@@ -285,7 +312,161 @@ impl SyncRun<'_> {
         self.stats.removed = old.keys().filter(|k| !listed_keys.contains(k)).count();
         drop(listed_keys);
         drop(listed);
-        // 3. Carry unchanged entities over, without re-serialising them.
+        // 3. Carry unchanged entities over, without re-serialising them:
+        // with their search records and outside edges from the previous
+        // snapshot when it has them in order, else parsed again.
+        let carried_fast = carry_kept(writer, previous, &unchanged, &old, &self.origin())
+            .map_err(|e| self.cache_error(e))?;
+        let carried = match carried_fast {
+            Some(n) => n,
+            None => self.carry_parsed(writer, previous, &unchanged, &mut wanted)?,
+        };
+        self.stats.unchanged = carried;
+        // 4. Fetch the changed and new ones in batches.
+        let mut fetched = 0usize;
+        let mut added = std::collections::HashSet::new();
+        let wanted_total = wanted.len();
+        for batch in ref_batches(&wanted) {
+            let mut on_bytes = |n: u64| {
+                bytes.fetch_add(n, Ordering::Relaxed);
+            };
+            let answer = remote.by_refs(batch, &mut on_bytes).await?;
+            let items = answer.items(remote, batch.len())?;
+            for (key, item) in batch.iter().zip(items) {
+                match item {
+                    Some(raw) => {
+                        if let Some(entity) = self.entity(raw, "by-refs") {
+                            added.insert(entity.ref_key());
+                            self.add(writer, entity, raw)?;
+                            fetched += 1;
+                        }
+                    }
+                    // Deleted between the listing and now.
+                    None => {
+                        self.stats.removed += usize::from(old.contains_key(key));
+                        // This snapshot is not the listing's answer.
+                        listing_tags = None;
+                    }
+                }
+            }
+            self.bytes = bytes.load(Ordering::Relaxed);
+            self.stats.fetched = fetched;
+            self.report(Phase::Fetching, fetched, Some(wanted_total as u64), false);
+        }
+        self.stats.fetched = fetched;
+        if carried_fast.is_some() {
+            // A kept outside edge is one whose receiver was not in the
+            // previous snapshot; an entity of it that is gone now (deleted,
+            // or no longer readable) receives edges from carried ones too.
+            let gone: std::collections::HashSet<&str> = old
+                .keys()
+                .filter(|k| !unchanged.contains(*k) && !added.contains(*k))
+                .map(String::as_str)
+                .collect();
+            if !gone.is_empty() {
+                self.edges_to_gone(writer, previous, &unchanged, &gone)
+                    .map_err(|e| self.cache_error(e))?;
+            }
+        }
+        if let Some(tags) = listing_tags {
+            writer.set_meta(META_LISTING_TAGS, &tags);
+        }
+        self.report(Phase::Fetching, carried + fetched, total, true);
+        Ok(())
+    }
+}
+
+/// Carry the `unchanged` rows of `previous` over as they are, with their
+/// search records (from its corpus) and outside edges (from its table),
+/// stored as from `origin`; `None`, writing nothing, when the corpus does
+/// not match the rows one for one (then [`SyncRun::carry_parsed`]).
+pub(super) fn carry_kept(
+    writer: &mut SnapshotWriter,
+    previous: &Snapshot,
+    unchanged: &std::collections::HashSet<String>,
+    old: &std::collections::HashMap<String, String>,
+    origin: &Origin,
+) -> anyhow::Result<Option<usize>> {
+    let Ok(records) = previous.search_records() else {
+        return Ok(None);
+    };
+    let mut aligned = true;
+    let mut i = 0usize;
+    previous.for_each_row(|key, _, _| {
+        aligned &= records.get(i).is_some_and(|r| r.entity_ref == key);
+        i += 1;
+        Ok(())
+    })?;
+    if !aligned || i != records.len() {
+        return Ok(None);
+    }
+    let mut records = records.into_iter();
+    let mut carried = 0usize;
+    previous.for_each_row(|key, name, json| {
+        let record = records.next().expect("aligned above");
+        if !unchanged.contains(key) {
+            return Ok(());
+        }
+        let row = RowRef {
+            key,
+            name,
+            source: &origin.source,
+            location: &origin.location,
+            line: origin.line,
+            json,
+            etag: old.get(key).map(String::as_str),
+        };
+        if writer.add_carried(row, record)? {
+            carried += 1;
+        }
+        Ok(())
+    })?;
+    for (receiver, relation_type, emitter) in previous.all_outside_edges()? {
+        if unchanged.contains(&emitter) {
+            writer.add_outside_edge(&receiver, &relation_type, &emitter);
+        }
+    }
+    Ok(Some(carried))
+}
+
+impl SyncRun<'_> {
+    /// The edges carried entities give entities of the previous snapshot
+    /// that are `gone` from this one (receivers outside it now).
+    fn edges_to_gone(
+        &self,
+        writer: &mut SnapshotWriter,
+        previous: &Snapshot,
+        unchanged: &std::collections::HashSet<String>,
+        gone: &std::collections::HashSet<&str>,
+    ) -> anyhow::Result<()> {
+        previous.for_each_row(|key, _, json| {
+            if !unchanged.contains(key) {
+                return Ok(());
+            }
+            let entity: Entity = serde_json::from_slice(json)?;
+            for r in entity.relations() {
+                let target = r.target_ref.to_lowercase();
+                if !gone.contains(target.as_str()) {
+                    continue;
+                }
+                if let Some(reverse) = inverse(&r.relation_type) {
+                    writer.add_outside_edge(&target, reverse, key);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Carry the `unchanged` rows over, each parsed again (its search
+    /// record and relations read from it); a row that does not parse is
+    /// fetched again instead.
+    fn carry_parsed(
+        &mut self,
+        writer: &mut SnapshotWriter,
+        previous: &Snapshot,
+        unchanged: &std::collections::HashSet<String>,
+        wanted: &mut Vec<String>,
+    ) -> Result<usize, RemoteError> {
         let origin = self.origin();
         let mut carried = 0usize;
         previous
@@ -308,40 +489,16 @@ impl SyncRun<'_> {
                 Ok(())
             })
             .map_err(|e| self.cache_error(e))?;
-        self.stats.unchanged = carried;
-        // 4. Fetch the changed and new ones in batches.
-        let mut fetched = 0usize;
-        let wanted_total = wanted.len();
-        for batch in ref_batches(&wanted) {
-            let mut on_bytes = |n: u64| bytes.set(bytes.get() + n);
-            let answer = remote.by_refs(batch, &mut on_bytes).await?;
-            let items = answer.items(remote, batch.len())?;
-            for (key, item) in batch.iter().zip(items) {
-                match item {
-                    Some(raw) => {
-                        if let Some(entity) = self.entity(raw, "by-refs") {
-                            self.add(writer, entity, raw)?;
-                            fetched += 1;
-                        }
-                    }
-                    // Deleted between the listing and now.
-                    None => {
-                        self.stats.removed += usize::from(old.contains_key(key));
-                        // This snapshot is not the listing's answer.
-                        listing_tags = None;
-                    }
-                }
-            }
-            self.bytes = bytes.get();
-            self.stats.fetched = fetched;
-            self.report(Phase::Fetching, fetched, Some(wanted_total as u64), false);
-        }
-        self.stats.fetched = fetched;
-        if let Some(tags) = listing_tags {
-            writer.set_meta(META_LISTING_TAGS, &tags);
-        }
-        self.report(Phase::Fetching, carried + fetched, total, true);
-        Ok(())
+        Ok(carried)
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
@@ -399,7 +556,7 @@ pub(super) struct PageGuard {
 const MAX_PAGES_UNKNOWN_TOTAL: u64 = 100_000;
 
 impl PageGuard {
-    /// Check one page, given each item's identity (see [`identity_of`]);
+    /// Check one page, given each item's identity (see `page_head`);
     /// the reason to stop, if any.
     pub(super) fn check_keys(
         &mut self,
@@ -447,31 +604,6 @@ impl PageGuard {
         }
         None
     }
-}
-
-/// An entity's identity for the guard: its uid, else kind, namespace and
-/// name. What [`ItemIdentity`] reads from a page's text without parsing
-/// the items (tested equal).
-#[cfg(test)]
-fn identity(item: &Value) -> String {
-    let meta = item.get("metadata");
-    if let Some(uid) = meta.and_then(|m| m.get("uid")).and_then(Value::as_str) {
-        return uid.to_string();
-    }
-    let s = |v: Option<&Value>| {
-        v.and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_ascii_lowercase()
-    };
-    let name = s(meta.and_then(|m| m.get("name")));
-    if name.is_empty() {
-        return String::new();
-    }
-    format!(
-        "{}:{}/{name}",
-        s(item.get("kind")),
-        s(meta.and_then(|m| m.get("namespace")))
-    )
 }
 
 /// A by-query page as read: its body, what its items were asked with, and
@@ -526,7 +658,7 @@ impl PageStream<'_> {
     /// `Some(None)` for a page that answered `304 Not Modified`.
     pub(super) async fn next_page(
         &mut self,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Option<Option<(Vec<Value>, Option<u64>)>>, RemoteError> {
         let Some(page) = self.next_body(on_bytes).await? else {
             return Ok(None);
@@ -543,7 +675,7 @@ impl PageStream<'_> {
     /// page after it can be asked for at once. `None` after the last.
     pub(super) async fn next_body(
         &mut self,
-        on_bytes: &mut dyn FnMut(u64),
+        on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Option<RawPage>, RemoteError> {
         let this = self;
         if this.done || (this.started && this.cursor.is_none()) {
@@ -683,309 +815,5 @@ impl PageStream<'_> {
             total: head.total_items,
             not_modified: false,
         }))
-    }
-}
-
-/// A by-query page without its items: their identities, the total and
-/// the cursor.
-#[derive(serde::Deserialize)]
-struct PageHead {
-    #[serde(default)]
-    items: Identities,
-    #[serde(rename = "totalItems", default)]
-    total_items: Option<u64>,
-    #[serde(rename = "pageInfo", default)]
-    page_info: super::client::PageInfo,
-}
-
-/// Each item's [`identity`], read without parsing the rest of it.
-#[derive(Default)]
-struct Identities(Vec<String>);
-
-impl<'de> serde::Deserialize<'de> for Identities {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Items;
-        impl<'de> serde::de::Visitor<'de> for Items {
-            type Value = Identities;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an array of entities")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Identities, A::Error> {
-                let mut out = Vec::new();
-                while let Some(item) = seq.next_element::<ItemIdentity>()? {
-                    out.push(item.0);
-                }
-                Ok(Identities(out))
-            }
-        }
-        d.deserialize_seq(Items)
-    }
-}
-
-/// [`identity`] of one item, any JSON value.
-struct ItemIdentity(String);
-
-/// The keys an identity needs; every other one is skipped.
-enum IdKey {
-    Kind,
-    Metadata,
-    Uid,
-    Name,
-    Namespace,
-    Other,
-}
-
-impl<'de> serde::Deserialize<'de> for IdKey {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl serde::de::Visitor<'_> for V {
-            type Value = IdKey;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E: serde::de::Error>(self, k: &str) -> Result<IdKey, E> {
-                Ok(match k {
-                    "kind" => IdKey::Kind,
-                    "metadata" => IdKey::Metadata,
-                    "uid" => IdKey::Uid,
-                    "name" => IdKey::Name,
-                    "namespace" => IdKey::Namespace,
-                    _ => IdKey::Other,
-                })
-            }
-        }
-        d.deserialize_str(V)
-    }
-}
-
-/// A string value, `None` for any other JSON value (skipped unparsed).
-struct MaybeStr(Option<String>);
-
-impl<'de> serde::Deserialize<'de> for MaybeStr {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(Lenient(|s: Option<&str>| MaybeStr(s.map(str::to_string))))
-    }
-}
-
-/// The `metadata` keys an identity needs.
-#[derive(Default)]
-struct IdMeta {
-    uid: Option<String>,
-    name: Option<String>,
-    namespace: Option<String>,
-}
-
-impl<'de> serde::Deserialize<'de> for IdMeta {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = IdMeta;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<IdMeta, A::Error> {
-                let mut meta = IdMeta::default();
-                while let Some(key) = map.next_key::<IdKey>()? {
-                    let slot = match key {
-                        IdKey::Uid => &mut meta.uid,
-                        IdKey::Name => &mut meta.name,
-                        IdKey::Namespace => &mut meta.namespace,
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    // Like a JSON object read whole: the last one counts.
-                    *slot = map.next_value::<MaybeStr>()?.0;
-                }
-                Ok(meta)
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<IdMeta, A::Error> {
-                serde::de::IgnoredAny
-                    .visit_seq(seq)
-                    .map(|_| IdMeta::default())
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<IdMeta, E> {
-                Ok(IdMeta::default())
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<IdMeta, E> {
-                Ok(IdMeta::default())
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<IdMeta, E> {
-                Ok(IdMeta::default())
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<IdMeta, E> {
-                Ok(IdMeta::default())
-            }
-            fn visit_str<E>(self, _: &str) -> Result<IdMeta, E> {
-                Ok(IdMeta::default())
-            }
-            fn visit_unit<E>(self) -> Result<IdMeta, E> {
-                Ok(IdMeta::default())
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ItemIdentity {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = ItemIdentity;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ItemIdentity, A::Error> {
-                let mut kind = None;
-                let mut meta = IdMeta::default();
-                while let Some(key) = map.next_key::<IdKey>()? {
-                    match key {
-                        IdKey::Kind => kind = map.next_value::<MaybeStr>()?.0,
-                        IdKey::Metadata => meta = map.next_value::<IdMeta>()?,
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ItemIdentity(identity_of(kind, meta)))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                seq: A,
-            ) -> Result<ItemIdentity, A::Error> {
-                serde::de::IgnoredAny
-                    .visit_seq(seq)
-                    .map(|_| ItemIdentity(String::new()))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<ItemIdentity, E> {
-                Ok(ItemIdentity(String::new()))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<ItemIdentity, E> {
-                Ok(ItemIdentity(String::new()))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<ItemIdentity, E> {
-                Ok(ItemIdentity(String::new()))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<ItemIdentity, E> {
-                Ok(ItemIdentity(String::new()))
-            }
-            fn visit_str<E>(self, _: &str) -> Result<ItemIdentity, E> {
-                Ok(ItemIdentity(String::new()))
-            }
-            fn visit_unit<E>(self) -> Result<ItemIdentity, E> {
-                Ok(ItemIdentity(String::new()))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
-/// A visitor taking a string, or any other value as `None` (skipped).
-struct Lenient<F>(F);
-
-impl<'de, T, F: FnOnce(Option<&str>) -> T> serde::de::Visitor<'de> for Lenient<F> {
-    type Value = T;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_str<E>(self, s: &str) -> Result<T, E> {
-        Ok((self.0)(Some(s)))
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-        serde::de::IgnoredAny.visit_map(map)?;
-        Ok((self.0)(None))
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
-        serde::de::IgnoredAny.visit_seq(seq)?;
-        Ok((self.0)(None))
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<T, E> {
-        Ok((self.0)(None))
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<T, E> {
-        Ok((self.0)(None))
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<T, E> {
-        Ok((self.0)(None))
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<T, E> {
-        Ok((self.0)(None))
-    }
-    fn visit_unit<E>(self) -> Result<T, E> {
-        Ok((self.0)(None))
-    }
-}
-
-/// [`identity`] from the parts read.
-fn identity_of(kind: Option<String>, meta: IdMeta) -> String {
-    if let Some(uid) = meta.uid {
-        return uid;
-    }
-    let name = meta.name.unwrap_or_default().to_ascii_lowercase();
-    if name.is_empty() {
-        return String::new();
-    }
-    format!(
-        "{}:{}/{name}",
-        kind.unwrap_or_default().to_ascii_lowercase(),
-        meta.namespace.unwrap_or_default().to_ascii_lowercase()
-    )
-}
-
-#[cfg(test)]
-mod identity_tests {
-    use super::*;
-
-    /// The identities read from a page's text are the ones [`identity`]
-    /// gives for the parsed items, whatever the items hold.
-    #[test]
-    fn identities_read_unparsed_agree_with_the_parsed_items() {
-        let items = serde_json::json!([
-            {"kind": "Component", "metadata": {"name": "A", "namespace": "NS", "uid": "u-1"}},
-            {"kind": "Component", "metadata": {"name": "A", "namespace": "NS"}},
-            {"kind": "Group", "metadata": {"name": "b"}},
-            {"kind": 7, "metadata": {"name": "c", "namespace": null, "uid": 5}},
-            {"kind": "API", "metadata": {"name": ""}},
-            {"kind": "API", "metadata": {"name": {"x": [1, 2]}, "labels": {"a": "b"}}},
-            {"kind": "API", "metadata": [1, 2]},
-            {"kind": "API", "metadata": "text"},
-            {"kind": "API"},
-            {"metadata": {"name": "no-kind", "extra": [{"name": "inner"}]}, "spec": {"name": "x"}},
-            {"kind": "A", "kind": "B", "metadata": {"name": "first", "name": "dup"}},
-            "a string",
-            12,
-            -3,
-            1.5,
-            true,
-            null,
-            [1, [2], {"metadata": {"name": "nested"}}],
-            {}
-        ]);
-        let text = format!(
-            r#"{{"items": {}, "totalItems": 3, "pageInfo": {{"nextCursor": "c"}}}}"#,
-            // Duplicate keys are not representable in a Value: splice them in.
-            serde_json::to_string(&items).unwrap().replace(
-                r#"{"kind":"B","metadata":{"name":"dup"}}"#,
-                r#"{"kind":"A","kind":"B","metadata":{"name":"first","name":"dup"}}"#,
-            )
-        );
-        let head: PageHead = serde_json::from_str(&text).unwrap();
-        let parsed: QueryPage = serde_json::from_str(&text).unwrap();
-        let expected: Vec<String> = parsed.items.iter().map(identity).collect();
-        assert_eq!(head.items.0, expected);
-        assert_eq!(head.total_items, Some(3));
-        assert_eq!(head.page_info.next_cursor.as_deref(), Some("c"));
-        assert!(expected.contains(&"component:ns/a".to_string()));
-        assert!(expected.contains(&"b:/dup".to_string()));
     }
 }

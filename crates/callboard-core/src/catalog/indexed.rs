@@ -1,0 +1,142 @@
+//! An entity read for indexing only: what a snapshot derives from an
+//! entity whose JSON it stores as is (its ref, name and etag, its search
+//! record, its relations), without building the rest (labels,
+//! annotations, the spec's other fields, status, unknown keys), which
+//! [`Entity`]'s `#[serde(flatten)]` maps buffer and copy.
+//!
+//! [`parse_indexed`] accepts exactly what `Entity` accepts and refuses
+//! exactly what it refuses, with its error: the lean read checks every
+//! type `Entity` checks (and refuses a little more: repeated keys, which
+//! `Entity`'s maps take last-wins); whatever it refuses is parsed again
+//! as an `Entity`, which decides.
+
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+
+use super::entity::{Entity, Metadata, Relation};
+
+/// `T` read only from a JSON object (a derived struct also takes an
+/// array, field by field; `Entity`'s maps do not).
+struct MapOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for MapOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<T>(PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for V<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(V(PhantomData)).map(MapOnly)
+    }
+}
+
+#[derive(Deserialize)]
+struct IndexedEntity {
+    #[serde(rename = "apiVersion")]
+    api_version: String,
+    kind: String,
+    metadata: MapOnly<IndexedMetadata>,
+    #[serde(default)]
+    spec: Option<MapOnly<IndexedSpec>>,
+    #[serde(default)]
+    relations: Option<Vec<Relation>>,
+    // `Entity` keeps these as any JSON value.
+    #[serde(default)]
+    #[allow(dead_code)]
+    status: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize)]
+struct IndexedMetadata {
+    name: String,
+    #[serde(default)]
+    namespace: Option<String>,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    labels: Option<MapOnly<IgnoredAny>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    annotations: Option<MapOnly<IgnoredAny>>,
+    #[serde(default)]
+    tags: Option<Vec<Value>>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    links: Option<Vec<IgnoredAny>>,
+    #[serde(default)]
+    uid: Option<String>,
+    #[serde(default)]
+    etag: Option<String>,
+}
+
+/// The spec fields an index reads; the others are any JSON value, as in
+/// `Entity`'s map.
+#[derive(Deserialize)]
+struct IndexedSpec {
+    #[serde(rename = "type", default)]
+    spec_type: Option<Value>,
+    #[serde(default)]
+    owner: Option<Value>,
+    #[serde(default)]
+    lifecycle: Option<Value>,
+    #[serde(default)]
+    system: Option<Value>,
+}
+
+/// Parse an entity's JSON for indexing: an [`Entity`] with `apiVersion`,
+/// `kind`, `metadata` (name, namespace, title, description, tags, uid,
+/// etag), `spec` (type, owner, lifecycle, system) and `relations`; the
+/// rest left out. Ok and Err exactly as `serde_json::from_str::<Entity>`,
+/// with its error.
+pub fn parse_indexed(json: &str) -> serde_json::Result<Entity> {
+    let Ok(lean) = serde_json::from_str::<MapOnly<IndexedEntity>>(json) else {
+        return serde_json::from_str::<Entity>(json);
+    };
+    let lean = lean.0;
+    let meta = lean.metadata.0;
+    let spec = lean.spec.map(|s| {
+        let s = s.0;
+        let mut map = Map::new();
+        for (key, value) in [
+            ("type", s.spec_type),
+            ("owner", s.owner),
+            ("lifecycle", s.lifecycle),
+            ("system", s.system),
+        ] {
+            if let Some(v) = value {
+                map.insert(key.to_string(), v);
+            }
+        }
+        map
+    });
+    Ok(Entity {
+        api_version: lean.api_version,
+        kind: lean.kind,
+        metadata: Metadata {
+            name: meta.name,
+            namespace: meta.namespace,
+            title: meta.title,
+            description: meta.description,
+            tags: meta.tags,
+            uid: meta.uid,
+            etag: meta.etag,
+            ..Metadata::default()
+        },
+        spec,
+        relations: lean.relations,
+        status: None,
+        extra: Map::new(),
+    })
+}

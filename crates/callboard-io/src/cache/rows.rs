@@ -1,0 +1,107 @@
+//! The rows of a snapshot being written: the entities table, their etags,
+//! search records and outside edges, owned by a [`super::SnapshotWriter`].
+
+use anyhow::Result;
+use rusqlite::{params, Connection};
+
+use super::RowRef;
+use callboard_core::catalog::relations::OutsideEdges;
+use callboard_core::catalog::CatalogEntity;
+use callboard_core::search::SearchRecord;
+
+/// See the module doc.
+pub struct Rows {
+    pub(super) conn: Connection,
+    pub(super) records: Vec<SearchRecord>,
+    /// Reverse edges owed to entities of other sources.
+    pub(super) outside: OutsideEdges,
+    pub(super) count: usize,
+}
+
+impl Rows {
+    pub(super) fn new(conn: Connection) -> Rows {
+        Rows {
+            conn,
+            records: Vec::new(),
+            outside: OutsideEdges::default(),
+            count: 0,
+        }
+    }
+
+    /// [`super::SnapshotWriter::add_json`].
+    pub fn add_json(&mut self, e: &CatalogEntity, json: &[u8]) -> Result<bool> {
+        let key = e.entity.ref_key();
+        let name = e.entity.metadata.name.to_lowercase();
+        let row = RowRef {
+            key: &key,
+            name: &name,
+            source: &e.origin.source,
+            location: &e.origin.location,
+            line: e.origin.line,
+            json,
+            etag: e.entity.metadata.etag.as_deref(),
+        };
+        if !self.insert_row(&row)? {
+            return Ok(false);
+        }
+        self.records.push(SearchRecord::from_entity(&e.entity));
+        self.outside.add(&key, &e.entity);
+        self.count += 1;
+        Ok(true)
+    }
+
+    /// [`super::SnapshotWriter::add_row`].
+    pub fn add_row(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
+        if !self.insert_row(&row)? {
+            return Ok(false);
+        }
+        self.records.push(record);
+        self.count += 1;
+        Ok(true)
+    }
+
+    /// [`super::SnapshotWriter::add_carried`].
+    pub fn add_carried(&mut self, row: RowRef, record: SearchRecord) -> Result<bool> {
+        if !self.insert_row(&row)? {
+            return Ok(false);
+        }
+        self.records.push(record);
+        self.outside.add_inside(row.key);
+        self.count += 1;
+        Ok(true)
+    }
+
+    fn insert_row(&self, row: &RowRef) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                row.key,
+                row.name,
+                row.source,
+                row.location,
+                row.line,
+                row.json
+            ])?;
+        if changed != 1 {
+            return Ok(false);
+        }
+        if let Some(etag) = row.etag {
+            self.conn
+                .prepare_cached("INSERT OR REPLACE INTO etags (ref, etag) VALUES (?1, ?2)")?
+                .execute(params![row.key, etag])?;
+        }
+        Ok(true)
+    }
+
+    /// Entities added so far.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
