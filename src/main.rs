@@ -4,6 +4,11 @@
 
 mod cli;
 
+// glibc's malloc/free was about a third of a local sync's CPU (perf);
+// mimalloc's thread-local free lists cost a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::run()
 }
