@@ -170,6 +170,24 @@ fn a_damaged_corpus_blob_fails_its_checksum() {
 }
 
 #[test]
+fn the_prefaulted_corpus_read_equals_the_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let many: Vec<CatalogEntity> = (0..3000).map(|i| entity(&format!("svc-{i}"))).collect();
+    cache.write_snapshot("s", "o", &many, &[]).unwrap();
+    let snap = cache.open_snapshot("s").unwrap().unwrap();
+    let plain = snap.corpus_bytes_with(usize::MAX).unwrap();
+    let column: Vec<u8> = snap
+        .conn
+        .query_row("SELECT data FROM corpus", [], |r| r.get(0))
+        .unwrap();
+    assert!(plain.len() > 3 * 8192, "the blob spans overflow pages");
+    assert_eq!(plain, column);
+    assert_eq!(snap.corpus_bytes_with(0).unwrap(), plain);
+    assert_eq!(snap.corpus_bytes().unwrap(), plain);
+}
+
+#[test]
 fn a_snapshot_with_the_older_checksum_is_still_checked() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path());
