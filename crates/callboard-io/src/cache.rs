@@ -22,7 +22,7 @@ use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
 use callboard_core::catalog::relations::{sort_relations, EmittedRelation, OutsideEdges};
 use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
-use callboard_core::search::{encode_corpus, SearchRecord};
+use callboard_core::search::{encode_corpus, Corpus, CorpusError, SearchRecord};
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
@@ -923,6 +923,47 @@ impl Snapshot {
     /// [`Snapshot::corpus_bytes`], the destination mapped by a second
     /// thread from `prefault_min` bytes on.
     pub(crate) fn corpus_bytes_with(&self, prefault_min: usize) -> Result<Vec<u8>> {
+        let bytes = self.read_corpus(prefault_min)?;
+        if !self.corpus_check()?(&bytes) {
+            return Err(self.corpus_damaged());
+        }
+        Ok(bytes)
+    }
+
+    /// The search corpus, decoded: [`Snapshot::corpus_bytes`] then
+    /// [`Corpus::decode`], but a large corpus's checksum is computed while
+    /// its meta section is parsed on another thread. The outer error: the
+    /// snapshot could not be read or is damaged ([`CacheDamaged`]); the
+    /// inner one: the corpus is unreadable.
+    pub fn corpus(&self) -> Result<Result<Corpus, CorpusError>> {
+        let bytes = self.read_corpus(PREFAULT_MIN_BYTES)?;
+        match Corpus::decode_verified(bytes, self.corpus_check()?) {
+            Err(CorpusError::Unverified) => Err(self.corpus_damaged()),
+            decoded => Ok(decoded),
+        }
+    }
+
+    fn corpus_damaged(&self) -> anyhow::Error {
+        damaged(&self.info.source, "the search corpus fails its checksum")
+    }
+
+    /// Whether corpus bytes match the checksum the snapshot carries (the
+    /// four-lane one, else the older one, else any bytes do).
+    fn corpus_check(&self) -> Result<impl Fn(&[u8]) -> bool> {
+        let (expected, sum) = match self.meta("corpus_checksum4")? {
+            Some(v) => (Some(v), checksum4 as fn(&[u8]) -> u64),
+            None => (self.meta("corpus_checksum")?, checksum as fn(&[u8]) -> u64),
+        };
+        Ok(move |bytes: &[u8]| {
+            expected
+                .as_ref()
+                .is_none_or(|e| *e == sum(bytes).to_string())
+        })
+    }
+
+    /// The corpus blob, unchecked; from `prefault_min` bytes on a second
+    /// thread maps the destination's tail while this one reads the head.
+    fn read_corpus(&self, prefault_min: usize) -> Result<Vec<u8>> {
         let blob = self
             .conn
             .blob_open(rusqlite::MAIN_DB, "corpus", "data", 1, true)?;
@@ -946,18 +987,6 @@ impl Snapshot {
         // SAFETY: `raw_read_at_exact` initialised the first `len` bytes
         // (it fails unless it fills the whole slice).
         unsafe { bytes.set_len(len) };
-        let (expected, sum) = match self.meta("corpus_checksum4")? {
-            Some(v) => (Some(v), checksum4 as fn(&[u8]) -> u64),
-            None => (self.meta("corpus_checksum")?, checksum as fn(&[u8]) -> u64),
-        };
-        if let Some(expected) = expected {
-            if expected != sum(&bytes).to_string() {
-                return Err(damaged(
-                    &self.info.source,
-                    "the search corpus fails its checksum",
-                ));
-            }
-        }
         Ok(bytes)
     }
 

@@ -18,6 +18,8 @@ pub enum CorpusError {
     Truncated,
     #[error("search corpus is corrupt: {0}")]
     Corrupt(&'static str),
+    #[error("search corpus fails its check")]
+    Unverified,
 }
 
 /// Magic bytes at the start of an encoded corpus.
@@ -82,7 +84,22 @@ impl Corpus {
 
     /// Read an encoded corpus, taking ownership so that the text is used in
     /// place. Never panics: truncated or corrupt input is an error.
-    pub fn decode(mut bytes: Vec<u8>) -> Result<Corpus, CorpusError> {
+    pub fn decode(bytes: Vec<u8>) -> Result<Corpus, CorpusError> {
+        Self::decode_verified(bytes, |_| true)
+    }
+
+    /// [`Corpus::decode`] of bytes `verify` must approve (a checksum):
+    /// `false` is [`CorpusError::Unverified`], whatever else is wrong with
+    /// them. A large corpus is verified while its meta section is parsed on
+    /// another thread (a small one, or one whose header is wrong, first).
+    pub fn decode_verified(
+        mut bytes: Vec<u8>,
+        verify: impl FnOnce(&[u8]) -> bool,
+    ) -> Result<Corpus, CorpusError> {
+        let mut verify = Some(verify);
+        if !header_says_large(&bytes) && !verify.take().is_some_and(|v| v(&bytes)) {
+            return Err(CorpusError::Unverified);
+        }
         if bytes.len() < HEADER_LEN {
             let n = bytes.len().min(CORPUS_MAGIC.len());
             return Err(if bytes[..n] == CORPUS_MAGIC[..n] {
@@ -119,6 +136,7 @@ impl Corpus {
         // checked above) and the meta section is parsed where it lies. Large
         // corpora parse the meta on a second thread while this one validates
         // the text: ASCII (the common case) in one pass, else UTF-8.
+        let whole = &bytes[..];
         let (text, meta) = bytes.split_at(text_end);
         let validate = || -> Result<bool, CorpusError> {
             if text.is_ascii() {
@@ -131,7 +149,11 @@ impl Corpus {
             std::thread::scope(|s| {
                 let parser = s.spawn(|| Layout::parse(meta, count, text_len, true));
                 let ascii = validate();
+                let verified = verify.take().is_none_or(|v| v(whole));
                 let layout = parser.join().expect("corpus parser panicked");
+                if !verified {
+                    return Err(CorpusError::Unverified);
+                }
                 Ok::<_, CorpusError>((ascii?, layout?))
             })?
         } else {
@@ -157,6 +179,21 @@ impl Corpus {
             ascii,
         })
     }
+}
+
+/// Whether `bytes` starts with a well-formed header of this version, counts
+/// at least [`PAR_MIN_RECORDS`] records and is as long as it says (the
+/// case [`Corpus::decode`] parses on two threads).
+fn header_says_large(bytes: &[u8]) -> bool {
+    let hex = |i: usize| -> Option<usize> {
+        let field = bytes.get(8 + i * 8..16 + i * 8)?;
+        let n = u32::from_str_radix(std::str::from_utf8(field).ok()?, 16).ok()?;
+        Some(n as usize)
+    };
+    bytes.starts_with(CORPUS_MAGIC)
+        && hex(0) == Some(CORPUS_VERSION as usize)
+        && hex(1).is_some_and(|count| count >= PAR_MIN_RECORDS)
+        && matches!((hex(2), hex(3)), (Some(t), Some(m)) if HEADER_LEN + t + m == bytes.len())
 }
 
 /// Where each string of a corpus lies in its text, parsed from the meta section.
@@ -512,6 +549,45 @@ mod tests {
             assert_eq!(
                 Layout::parse(&meta[..len], count, text_len, true),
                 Layout::parse(&meta[..len], count, text_len, false)
+            );
+        }
+    }
+
+    #[test]
+    fn a_verified_decode_is_a_decode_and_a_refusal_wins() {
+        let small = encode_corpus(&odd_records());
+        let large = encode_corpus(
+            &(0..PAR_MIN_RECORDS + 3)
+                .map(|i| rec("Component", &format!("c{i}"), ""))
+                .collect::<Vec<_>>(),
+        );
+        for bytes in [small, large] {
+            let plain = Corpus::decode(bytes.clone()).unwrap();
+            let seen = std::cell::Cell::new(0);
+            let verified = Corpus::decode_verified(bytes.clone(), |b| {
+                seen.set(b.len());
+                true
+            })
+            .unwrap();
+            assert_eq!(seen.get(), bytes.len(), "verify sees all the bytes");
+            assert_eq!(verified.encode(), plain.encode());
+            assert_eq!(
+                Corpus::decode_verified(bytes.clone(), |_| false).err(),
+                Some(CorpusError::Unverified)
+            );
+            // Refused even when the bytes are also broken, wherever.
+            for at in [0, 9, 20, HEADER_LEN + 1, bytes.len() - 1] {
+                let mut bad = bytes.clone();
+                bad[at] = 0xff;
+                assert_eq!(
+                    Corpus::decode_verified(bad, |_| false).err(),
+                    Some(CorpusError::Unverified),
+                    "byte {at}"
+                );
+            }
+            assert_eq!(
+                Corpus::decode_verified(bytes[..bytes.len() - 1].to_vec(), |_| false).err(),
+                Some(CorpusError::Unverified)
             );
         }
     }
