@@ -878,36 +878,6 @@ impl Snapshot {
         Ok(out)
     }
 
-    /// The encoded search corpus (see [`callboard_core::search::Corpus::decode`]).
-    /// Read through the incremental blob API straight into one buffer (the
-    /// plain column read would copy the 10+ MB blob twice), not zeroed
-    /// first.
-    pub fn corpus_bytes(&self) -> Result<Vec<u8>> {
-        let blob = self
-            .conn
-            .blob_open(rusqlite::MAIN_DB, "corpus", "data", 1, true)?;
-        let len = blob.len();
-        let mut bytes: Vec<u8> = Vec::with_capacity(len);
-        let spare = &mut bytes.spare_capacity_mut()[..len];
-        let read = blob.raw_read_at_exact(spare, 0)?.len();
-        debug_assert_eq!(read, len);
-        // SAFETY: `raw_read_at_exact` initialised the first `len` bytes.
-        unsafe { bytes.set_len(len) };
-        let (expected, sum) = match self.meta("corpus_checksum4")? {
-            Some(v) => (Some(v), checksum4 as fn(&[u8]) -> u64),
-            None => (self.meta("corpus_checksum")?, checksum as fn(&[u8]) -> u64),
-        };
-        if let Some(expected) = expected {
-            if expected != sum(&bytes).to_string() {
-                return Err(damaged(
-                    &self.info.source,
-                    "the search corpus fails its checksum",
-                ));
-            }
-        }
-        Ok(bytes)
-    }
-
     /// Problems recorded by the sync that wrote this snapshot.
     pub fn problems(&self) -> Result<Vec<serde_json::Value>> {
         let mut stmt = self.conn.prepare("SELECT json FROM problems")?;
@@ -1080,6 +1050,7 @@ impl EntityLookup for Store {
     }
 }
 
+mod corpus_read;
 mod rows;
 pub use rows::Rows;
 

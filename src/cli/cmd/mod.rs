@@ -169,7 +169,7 @@ fn not_found(store: &Store, input: &str) -> Result<NotFound> {
 pub fn merged_corpus(store: &Store) -> Result<Corpus> {
     let mut parts = Vec::with_capacity(store.snapshots.len());
     for snapshot in &store.snapshots {
-        parts.push(Corpus::decode(snapshot.corpus_bytes()?).map_err(|e| {
+        parts.push(snapshot.corpus()?.map_err(|e| {
             anyhow::anyhow!(
                 "search index of '{}' is unreadable ({e}); run `callboard sync`",
                 snapshot.info.source

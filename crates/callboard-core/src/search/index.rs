@@ -137,6 +137,16 @@ impl Fields {
         fields
     }
 
+    /// Ask the CPU to load record `index`'s byte sets and prepared name
+    /// (see [`super::plan::prefetch`]).
+    #[inline]
+    pub(super) fn prefetch(&self, index: usize) {
+        if let Some(&at) = self.at.get(index) {
+            super::plan::prefetch_read(self.sets.get(index));
+            super::plan::prefetch_read(self.bytes.get(at as usize));
+        }
+    }
+
     /// Record `index`'s prepared fields (its name and title are
     /// `name_len` and `title_len` bytes), None when not prepared.
     #[inline]

@@ -170,6 +170,60 @@ fn a_damaged_corpus_blob_fails_its_checksum() {
 }
 
 #[test]
+fn the_prefaulted_corpus_read_equals_the_plain_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let many: Vec<CatalogEntity> = (0..3000).map(|i| entity(&format!("svc-{i}"))).collect();
+    cache.write_snapshot("s", "o", &many, &[]).unwrap();
+    let snap = cache.open_snapshot("s").unwrap().unwrap();
+    let plain = snap.corpus_bytes_with(usize::MAX).unwrap();
+    let column: Vec<u8> = snap
+        .conn
+        .query_row("SELECT data FROM corpus", [], |r| r.get(0))
+        .unwrap();
+    assert!(plain.len() > 3 * 8192, "the blob spans overflow pages");
+    assert_eq!(plain, column);
+    assert_eq!(snap.corpus_bytes_with(0).unwrap(), plain);
+    assert_eq!(snap.corpus_bytes().unwrap(), plain);
+}
+
+#[test]
+fn the_decoded_corpus_is_checked_alike_small_and_large() {
+    // Below and above the size (10,000 records) whose checksum runs
+    // beside the parse.
+    for n in [400, 10_005] {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let many: Vec<CatalogEntity> = (0..n).map(|i| entity(&format!("svc-{i}"))).collect();
+        cache.write_snapshot("s", "o", &many, &[]).unwrap();
+        let snap = cache.open_snapshot("s").unwrap().unwrap();
+        let good = snap.corpus_bytes().unwrap();
+        let corpus = snap.corpus().unwrap().unwrap();
+        assert_eq!(corpus.len(), n);
+        assert_eq!(corpus.encode(), good);
+        // A flipped byte in the text, then in the meta section: damage.
+        let path = cache.snapshot_path("s");
+        drop(snap);
+        let file = fs::read(&path).unwrap();
+        for at in [good.len() / 3, good.len() - 200] {
+            let mut bytes = file.clone();
+            let found = bytes
+                .windows(64)
+                .position(|w| w == &good[at..at + 64])
+                .expect("the corpus is in the file");
+            bytes[found + 10] ^= 0x01;
+            fs::write(&path, &bytes).unwrap();
+            let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+            assert!(
+                is_damage(&snap.corpus().unwrap_err()),
+                "{n} records, byte {at}"
+            );
+            assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
+        }
+    }
+}
+
+#[test]
 fn a_snapshot_with_the_older_checksum_is_still_checked() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path());

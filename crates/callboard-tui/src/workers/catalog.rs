@@ -249,9 +249,9 @@ pub(super) fn load_catalog(
     let mut parts = Vec::new();
     for snapshot in &store.snapshots {
         let decoded = snapshot
-            .corpus_bytes()
+            .corpus()
             .map_err(|e| format!("{e:#}"))
-            .and_then(|bytes| Corpus::decode(bytes).map_err(|e| e.to_string()));
+            .and_then(|decoded| decoded.map_err(|e| e.to_string()));
         match decoded {
             Ok(corpus) => parts.push(corpus),
             Err(e) => errors.push(format!(
