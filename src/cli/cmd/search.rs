@@ -66,11 +66,25 @@ pub fn run(ctx: &Session, query: &str, limit: usize, out: &mut dyn Write) -> Res
         ));
         write_backend(out, ctx, &backend)?;
     }
-    Ok(if results.matched == 0 && backend.hits.is_empty() {
+    let code = if results.matched == 0 && backend.hits.is_empty() {
         EXIT_NO
     } else {
         EXIT_OK
-    })
+    };
+    drop(hits);
+    one_shot_leak(store, corpus);
+    Ok(code)
+}
+
+/// A one-shot command's exit: the process ends right after this, and the
+/// kernel takes the whole address space back at once. Closing the
+/// snapshot's connection unmaps its mapping of the file page by page
+/// (~0.8 ms at 100k, a tenth of that on pages the corpus read touched),
+/// and freeing the corpus hands its memory back to the allocator; neither
+/// leaves anything behind (the snapshot is opened read-only, `immutable`).
+fn one_shot_leak(store: callboard_io::cache::Store, corpus: callboard_core::search::Corpus) {
+    std::mem::forget(store);
+    std::mem::forget(corpus);
 }
 
 /// What the backends' own search found (TechDocs pages, catalog
