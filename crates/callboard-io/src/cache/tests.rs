@@ -185,6 +185,18 @@ fn the_prefaulted_corpus_read_equals_the_plain_one() {
     assert_eq!(plain, column);
     assert_eq!(snap.corpus_bytes_with(0).unwrap(), plain);
     assert_eq!(snap.corpus_bytes().unwrap(), plain);
+    // The corpus is read with the memory map off; the map is back after.
+    let mapped = |snap: &Snapshot| -> i64 {
+        snap.conn
+            .pragma_query_value(None, "mmap_size", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(mapped(&snap), 1 << 30);
+    let mapped_column: Vec<u8> = snap
+        .conn
+        .query_row("SELECT data FROM corpus", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mapped_column, plain);
 }
 
 #[test]
