@@ -266,6 +266,27 @@ metadata: {name: loop}
 spec: {targets: [../catalog-info.yaml, ./a.yaml]}
 "#,
     );
+    // Reverse edges from one source to several entities (the loader keeps
+    // each source once): kept, outside, outside in upper case, and an
+    // outside ref that differs from a kept one only in case.
+    write(
+        "more/c.yaml",
+        r#"apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: c1, namespace: prod}
+spec: {type: service, lifecycle: production, owner: group:Prod/Outside-Team, system: outside-system, dependencyOf: [component:prod/web, component:prod/Web]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: c2, namespace: prod}
+spec: {type: service, lifecycle: production, owner: group:Prod/Outside-Team, system: outside-system, dependencyOf: [component:prod/web]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: c3, namespace: prod}
+spec: {type: service, lifecycle: production, owner: group:prod/team-a, system: Outside-System, dependencyOf: [component:prod/api]}
+"#,
+    );
     assert_same_snapshot(
         &[dir.path().join("catalog-info.yaml")],
         &LocalOptions::new(),

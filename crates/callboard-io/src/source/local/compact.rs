@@ -47,8 +47,8 @@ fn in_parallel<T: Sync, U: Send>(
 
 /// One kept entity, serialised.
 pub struct CompactEntity {
-    /// Its canonical ref.
-    pub(super) key: String,
+    /// Its canonical ref (shared with the relations stitched towards it).
+    pub(super) key: Arc<str>,
     /// `metadata.name`, lower-cased (the snapshot's `name` column).
     name: String,
     /// The JSON `serde_json` writes for the entity without `relations`.
@@ -60,7 +60,7 @@ pub struct CompactEntity {
     record: Box<[u8]>,
     /// Relations from this entity, sorted by (type, target) without
     /// repeats once stitched.
-    relations: Vec<(&'static str, Box<str>)>,
+    relations: Vec<(&'static str, Arc<str>)>,
     /// The file it is in ([`callboard_core::catalog::Origin::location`]) and
     /// the line its document starts at; set by the loader.
     pub(super) location: Arc<str>,
@@ -72,14 +72,14 @@ impl CompactEntity {
     /// relations it emitted from itself (`key`).
     pub(super) fn new(entity: &Entity, key: String, own: Vec<EmittedRelation>) -> CompactEntity {
         let (json, splice) = json_without_relations(entity);
-        let mut relations: Vec<(&'static str, Box<str>)> = own
+        let mut relations: Vec<(&'static str, Arc<str>)> = own
             .into_iter()
-            .map(|r| (r.relation_type, r.target.into_boxed_str()))
+            .map(|r| (r.relation_type, Arc::from(r.target)))
             .collect();
         sort_dedup(&mut relations);
         relations.shrink_to_fit();
         CompactEntity {
-            key,
+            key: Arc::from(key),
             name: entity.metadata.name.to_lowercase(),
             json: json.into_boxed_slice(),
             splice: splice as u32,
@@ -243,7 +243,7 @@ fn unpack_record(entity_ref: String, packed: &[u8]) -> SearchRecord {
     }
 }
 
-fn sort_dedup(relations: &mut Vec<(&'static str, Box<str>)>) {
+fn sort_dedup(relations: &mut Vec<(&'static str, Arc<str>)>) {
     relations.sort_unstable();
     relations.dedup();
 }
@@ -251,7 +251,8 @@ fn sort_dedup(relations: &mut Vec<(&'static str, Box<str>)>) {
 /// Stitch the `reverse` relations into the entities they start from (looked
 /// up in `by_ref`), as [`super::stitch::stitch_kept`] does for full
 /// entities. `from_kept` holds reverse relations as (source, type, index of
-/// the kept entity they point to).
+/// the kept entity they point to), each source as its id in the map beside
+/// them (source → id, the ids 0..len).
 ///
 /// The reverse relations whose source is not kept are returned, sorted
 /// without repeats: the edges [`OutsideEdges`] finds in the stitched
@@ -260,7 +261,8 @@ fn sort_dedup(relations: &mut Vec<(&'static str, Box<str>)>) {
 pub(super) fn stitch_compact(
     entities: &mut [Box<CompactEntity>],
     reverse: Vec<EmittedRelation>,
-    from_kept: Vec<(Box<str>, &'static str, u32)>,
+    from_kept: Vec<(u32, &'static str, u32)>,
+    sources: HashMap<Box<str>, u32>,
     by_ref: &HashMap<String, usize>,
 ) -> Vec<EmittedRelation> {
     let owner = |source: &str| by_ref.get(source).map(|&i| i as u32);
@@ -269,10 +271,18 @@ pub(super) fn stitch_compact(
     } else {
         std::thread::available_parallelism().map_or(1, |n| n.get().min(MAX_WORKERS))
     };
+    let mut names: Vec<Box<str>> = vec![Box::from(""); sources.len()];
+    for (name, id) in sources {
+        names[id as usize] = name;
+    }
+    // Each source looked up once.
+    let source_owner: Vec<Option<u32>> = in_parallel(&names, threads, |s| owner(s));
     let mut from: Vec<Option<u32>> = in_parallel(&reverse, threads, |r| owner(&r.source));
-    from.extend(in_parallel(&from_kept, threads, |(source, _, _)| {
-        owner(source)
-    }));
+    from.extend(
+        from_kept
+            .iter()
+            .map(|&(source, _, _)| source_owner[source as usize]),
+    );
     // Grow each list once.
     let mut added = vec![0u32; entities.len()];
     for &i in from.iter().flatten() {
@@ -311,18 +321,19 @@ pub(super) fn stitch_compact(
         match from.next() {
             Some(Some(i)) => entities[i as usize]
                 .relations
-                .push((relation.relation_type, relation.target.into_boxed_str())),
+                .push((relation.relation_type, Arc::from(relation.target))),
             _ => owe(relation.source, relation.relation_type, &relation.target),
         }
     }
     for (source, relation_type, target) in from_kept {
         match from.next() {
             Some(Some(i)) => {
-                let target: Box<str> = entities[target as usize].key.as_str().into();
+                // The target's own key, not a copy of it.
+                let target = Arc::clone(&entities[target as usize].key);
                 entities[i as usize].relations.push((relation_type, target));
             }
             _ => owe(
-                source.into_string(),
+                names[source as usize].to_string(),
                 relation_type,
                 &entities[target as usize].key,
             ),
@@ -416,7 +427,7 @@ impl CompactLoad {
                             json: &json,
                             etag: etag.as_deref(),
                         },
-                        unpack_record(key.clone(), &record),
+                        unpack_record(key.to_string(), &record),
                     )?;
                     // The loader keeps one entity a ref, and the outside
                     // edges were found against exactly these.
@@ -435,7 +446,7 @@ const ROW_BATCHES: usize = 8;
 
 /// A snapshot row made from a [`CompactEntity`].
 struct Row {
-    key: String,
+    key: Arc<str>,
     name: String,
     etag: Option<String>,
     location: Arc<str>,

@@ -242,6 +242,7 @@ fn load(
             by_ref: HashMap::new(),
             reverse: Vec::new(),
             reverse_from_kept: Vec::new(),
+            reverse_sources: HashMap::new(),
             files_read: 0,
         };
         for root in roots {
@@ -306,8 +307,11 @@ struct Loader<'a> {
     /// In compact form, the reverse relations whose target is the kept
     /// entity that emitted them (all of them, as `emit_relations` makes
     /// them): (source, type, index in `kept` of the target), a fraction of
-    /// an [`EmittedRelation`].
-    reverse_from_kept: Vec<(Box<str>, &'static str, u32)>,
+    /// an [`EmittedRelation`]. The source is its id in `reverse_sources`.
+    reverse_from_kept: Vec<(u32, &'static str, u32)>,
+    /// Each source of `reverse_from_kept` once (a group owns thousands),
+    /// with its id.
+    reverse_sources: HashMap<Box<str>, u32>,
     files_read: usize,
 }
 
@@ -658,11 +662,16 @@ impl Loader<'_> {
             Form::Compact => {
                 for r in others {
                     if r.target == key {
-                        self.reverse_from_kept.push((
-                            r.source.into_boxed_str(),
-                            r.relation_type,
-                            index as u32,
-                        ));
+                        let next = self.reverse_sources.len() as u32;
+                        let source = match self.reverse_sources.get(r.source.as_str()) {
+                            Some(&id) => id,
+                            None => {
+                                self.reverse_sources.insert(r.source.into_boxed_str(), next);
+                                next
+                            }
+                        };
+                        self.reverse_from_kept
+                            .push((source, r.relation_type, index as u32));
                     } else {
                         self.reverse.push(r);
                     }
@@ -925,7 +934,13 @@ impl Loader<'_> {
                 stitch_kept(kept, self.reverse, &self.by_ref, threads);
             }
             Kept::Compact(kept) => {
-                outside = stitch_compact(kept, self.reverse, self.reverse_from_kept, &self.by_ref)
+                outside = stitch_compact(
+                    kept,
+                    self.reverse,
+                    self.reverse_from_kept,
+                    self.reverse_sources,
+                    &self.by_ref,
+                )
             }
         }
         self.problems
