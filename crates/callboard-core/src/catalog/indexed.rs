@@ -17,6 +17,8 @@ use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
+use super::lean::spec_map;
+
 use super::entity::{Entity, Metadata, Relation};
 
 /// `T` read only from a JSON object (a derived struct also takes an
@@ -108,18 +110,12 @@ pub fn parse_indexed(json: &str) -> serde_json::Result<Entity> {
     let meta = lean.metadata.0;
     let spec = lean.spec.map(|s| {
         let s = s.0;
-        let mut map = Map::new();
-        for (key, value) in [
+        spec_map([
             ("type", s.spec_type),
             ("owner", s.owner),
             ("lifecycle", s.lifecycle),
             ("system", s.system),
-        ] {
-            if let Some(v) = value {
-                map.insert(key.to_string(), v);
-            }
-        }
-        map
+        ])
     });
     Ok(Entity {
         api_version: lean.api_version,

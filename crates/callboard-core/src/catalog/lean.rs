@@ -69,17 +69,11 @@ pub fn parse_lean(json: &[u8], relation_types: &[&str]) -> serde_json::Result<En
             .collect()
     });
     let spec = lean.spec.map(|s| {
-        let mut map = Map::new();
-        for (key, value) in [
+        spec_map([
             ("owner", s.owner),
             ("lifecycle", s.lifecycle),
             ("type", s.spec_type),
-        ] {
-            if let Some(v) = value {
-                map.insert(key.to_string(), v);
-            }
-        }
-        map
+        ])
     });
     Ok(Entity {
         api_version: lean.api_version,
@@ -94,6 +88,15 @@ pub fn parse_lean(json: &[u8], relation_types: &[&str]) -> serde_json::Result<En
         status: None,
         extra: Map::new(),
     })
+}
+
+/// A `spec` map of the fields a lean read kept, in the order given, the
+/// absent ones left out.
+pub(super) fn spec_map<const N: usize>(fields: [(&str, Option<Value>); N]) -> Map<String, Value> {
+    fields
+        .into_iter()
+        .filter_map(|(key, value)| Some((key.to_string(), value?)))
+        .collect()
 }
 
 #[cfg(test)]

@@ -100,16 +100,7 @@ impl LocalOptions {
 /// Load every entity reachable from `roots` (files, or folders walked for
 /// `catalog-info.yaml`/`.yml`). Never fails: problems are collected.
 pub fn load_local(source_name: &str, roots: &[PathBuf], options: &LocalOptions) -> LoadResult {
-    let (kept, problems, files_read, _) =
-        load(source_name, roots, options, Form::Full, PIECE_BYTES);
-    let Kept::Full(entities) = kept else {
-        unreachable!("loaded in full form")
-    };
-    LoadResult {
-        entities,
-        problems,
-        files_read,
-    }
+    load_local_pieces(source_name, roots, options, PIECE_BYTES)
 }
 
 /// [`load_local`] for a sync: the same entities, relations and problems,
@@ -120,17 +111,7 @@ pub fn load_local_compact(
     roots: &[PathBuf],
     options: &LocalOptions,
 ) -> CompactLoad {
-    let (kept, problems, files_read, outside) =
-        load(source_name, roots, options, Form::Compact, PIECE_BYTES);
-    let Kept::Compact(entities) = kept else {
-        unreachable!("loaded in compact form")
-    };
-    CompactLoad {
-        entities,
-        outside,
-        problems,
-        files_read,
-    }
+    load_local_compact_pieces(source_name, roots, options, PIECE_BYTES)
 }
 
 /// [`load_local`] splitting files of `2 × piece_bytes` or more into pieces
