@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use callboard_gen::{generate, write_yaml_tree, GenOptions};
 use callboard_io::cache::Cache;
 use callboard_io::source::local::{
-    load_local, load_local_compact, load_local_compact_pieces, load_local_pieces, LocalOptions,
+    load_local, load_local_compact, load_local_compact_pieces, load_local_compact_with,
+    load_local_pieces, LocalOptions,
 };
 use rusqlite::types::Value;
 use rusqlite::Connection;
@@ -98,34 +99,53 @@ fn assert_same_snapshot_pieces(
         writer.add(e).unwrap();
     }
     let full_info = writer.finish_at(&full.problems, SYNCED_AT).unwrap();
-
-    let mut compact = match piece_bytes {
-        None => load_local_compact("src", roots, options),
-        Some(bytes) => load_local_compact_pieces("src", roots, options, bytes),
-    };
-    assert_eq!(compact.problems, full.problems);
-    assert_eq!(compact.files_read, full.files_read);
-    assert_eq!(compact.entities.len(), full.entities.len());
-    let mut writer = compact_cache.begin_snapshot("src", "origin").unwrap();
-    compact.write_entities("src", &mut writer).unwrap();
-    let compact_info = writer.finish_at(&compact.problems, SYNCED_AT).unwrap();
-    assert_eq!(compact_info.entity_count, full_info.entity_count);
-
     let expected = dump(&full_info.path);
-    let actual = dump(&compact_info.path);
-    assert_eq!(expected.len(), actual.len());
-    for ((name, rows), (actual_name, actual_rows)) in expected.iter().zip(&actual) {
-        assert_eq!(name, actual_name);
-        assert_eq!(rows.len(), actual_rows.len(), "table {name}: row count");
-        for (row, actual_row) in rows.iter().zip(actual_rows) {
-            assert_eq!(row, actual_row, "table {name}");
+
+    // Bodies kept in memory, all spilled to a file, and the first ~3 kB
+    // kept then the rest spilled.
+    let spill_dir = dir.path().join("spill");
+    for spill in [None, Some(0), Some(3_000)] {
+        let mut compact = match (piece_bytes, spill) {
+            (None, None) => load_local_compact("src", roots, options),
+            (Some(bytes), None) => load_local_compact_pieces("src", roots, options, bytes),
+            (bytes, Some(after)) => load_local_compact_with(
+                "src",
+                roots,
+                options,
+                bytes.unwrap_or(1024 * 1024),
+                Some((&spill_dir, after)),
+            ),
+        };
+        assert_eq!(compact.problems, full.problems);
+        assert_eq!(compact.files_read, full.files_read);
+        assert_eq!(compact.entities.len(), full.entities.len());
+        let mut writer = compact_cache.begin_snapshot("src", "origin").unwrap();
+        compact.write_entities("src", &mut writer).unwrap();
+        let compact_info = writer.finish_at(&compact.problems, SYNCED_AT).unwrap();
+        assert_eq!(compact_info.entity_count, full_info.entity_count);
+
+        let actual = dump(&compact_info.path);
+        assert_eq!(expected.len(), actual.len());
+        for ((name, rows), (actual_name, actual_rows)) in expected.iter().zip(&actual) {
+            assert_eq!(name, actual_name);
+            assert_eq!(
+                rows.len(),
+                actual_rows.len(),
+                "table {name}: row count, spill {spill:?}"
+            );
+            for (row, actual_row) in rows.iter().zip(actual_rows) {
+                assert_eq!(row, actual_row, "table {name}, spill {spill:?}");
+            }
         }
+        // And the files are the same bytes.
+        assert_eq!(
+            std::fs::read(&full_info.path).unwrap(),
+            std::fs::read(&compact_info.path).unwrap(),
+            "spill {spill:?}"
+        );
     }
-    // And the files are the same bytes.
-    assert_eq!(
-        std::fs::read(&full_info.path).unwrap(),
-        std::fs::read(&compact_info.path).unwrap()
-    );
+    // The spill file has no name: nothing is left behind.
+    assert!(!spill_dir.exists() || std::fs::read_dir(&spill_dir).unwrap().next().is_none());
     full.entities.len()
 }
 

@@ -23,7 +23,7 @@ use crate::remotes::{Cancel, Remotes};
 use crate::source::backstage::{
     Phase, ProgressFn, RemoteError, RemoteStats, RetryPolicy, SyncProgress,
 };
-use crate::source::local::{load_local_compact, LocalOptions};
+use crate::source::local::{load_local_compact_spilling, LocalOptions};
 use crate::source::{Problem, Severity};
 
 /// What one source's sync did.
@@ -176,7 +176,8 @@ fn sync_one(
         allowed_kinds: allowed_kinds.map(<[String]>::to_vec),
         max_file_bytes: cache.max_file_bytes(),
     };
-    let mut loaded = load_local_compact(&source.name, &roots, &options);
+    // Bodies past the first few go next to the snapshots while loading.
+    let mut loaded = load_local_compact_spilling(&source.name, &roots, &options, cache.dir());
     if cancelled(sync_options) {
         return Err(SyncCancelled(source.name.clone()).into());
     }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 #[cfg(doc)]
 use callboard_core::catalog::relations::OutsideEdges;
 use callboard_core::catalog::relations::{inverse, EmittedRelation};
@@ -17,6 +17,7 @@ use callboard_core::catalog::Entity;
 use callboard_core::search::SearchRecord;
 use serde::Serialize;
 
+use super::spill::{Spill, SpillReader};
 use super::{MAX_WORKERS, PARALLEL_STITCH};
 use crate::cache::{RowRef, SnapshotWriter};
 use crate::source::Problem;
@@ -51,13 +52,14 @@ pub struct CompactEntity {
     pub(super) key: Arc<str>,
     /// `metadata.name`, lower-cased (the snapshot's `name` column).
     name: String,
-    /// The JSON `serde_json` writes for the entity without `relations`.
-    json: Box<[u8]>,
-    /// Where `,"relations":[…]` goes in `json`.
+    /// The JSON `serde_json` writes for the entity without `relations`
+    /// (its first `json_len` bytes), then its search record but the ref
+    /// (the key), packed ([`pack_record`]).
+    body: Body,
+    json_len: u32,
+    /// Where `,"relations":[…]` goes in the JSON.
     splice: u32,
     etag: Option<String>,
-    /// Its search record but the ref (the key), packed ([`pack_record`]).
-    record: Box<[u8]>,
     /// Relations from this entity, sorted by (type, target) without
     /// repeats once stitched.
     relations: Vec<(&'static str, Arc<str>)>,
@@ -67,11 +69,23 @@ pub struct CompactEntity {
     pub(super) line: u32,
 }
 
+/// Where a [`CompactEntity`]'s body is.
+enum Body {
+    Held(Box<[u8]>),
+    /// In the load's [`Spill`] file, `len` bytes at `at`.
+    Spilled {
+        at: u64,
+        len: u32,
+    },
+}
+
 impl CompactEntity {
     /// Serialise `entity` (its `relations` are ignored) with `own`, the
     /// relations it emitted from itself (`key`).
     pub(super) fn new(entity: &Entity, key: String, own: Vec<EmittedRelation>) -> CompactEntity {
-        let (json, splice) = json_without_relations(entity);
+        let (mut body, splice) = json_without_relations(entity);
+        let json_len = body.len();
+        pack_record(SearchRecord::from_entity(entity), &mut body);
         let mut relations: Vec<(&'static str, Arc<str>)> = own
             .into_iter()
             .map(|r| (r.relation_type, Arc::from(r.target)))
@@ -81,19 +95,32 @@ impl CompactEntity {
         CompactEntity {
             key: Arc::from(key),
             name: entity.metadata.name.to_lowercase(),
-            json: json.into_boxed_slice(),
+            body: Body::Held(body.into_boxed_slice()),
+            json_len: json_len as u32,
             splice: splice as u32,
             etag: entity.metadata.etag.clone(),
-            record: pack_record(SearchRecord::from_entity(entity)),
             relations,
             location: Arc::from(""),
             line: 0,
         }
     }
 
+    /// Move its body to `spill` unless the spill keeps it in memory.
+    pub(super) fn spill(&mut self, spill: &mut Spill) {
+        if let Body::Held(body) = &self.body {
+            if let Some(at) = spill.put(body) {
+                self.body = Body::Spilled {
+                    at,
+                    len: body.len() as u32,
+                };
+            }
+        }
+    }
+
     /// The entity's JSON with its relations, as `serde_json::to_vec` of the
-    /// stitched entity gives it, into `out` (cleared first).
-    pub(super) fn json_into(&self, out: &mut Vec<u8>) {
+    /// stitched entity gives it, into `out` (cleared first); `json` is the
+    /// JSON part of its body.
+    fn json_into(&self, json: &[u8], out: &mut Vec<u8>) {
         #[derive(Serialize)]
         struct Rel<'a> {
             #[serde(rename = "type")]
@@ -103,7 +130,7 @@ impl CompactEntity {
         }
         let splice = self.splice as usize;
         out.clear();
-        out.extend_from_slice(&self.json[..splice]);
+        out.extend_from_slice(&json[..splice]);
         out.extend_from_slice(b",\"relations\":[");
         for (i, (relation_type, target_ref)) in self.relations.iter().enumerate() {
             if i > 0 {
@@ -119,7 +146,7 @@ impl CompactEntity {
             .expect("writing to a Vec does not fail");
         }
         out.push(b']');
-        out.extend_from_slice(&self.json[splice..]);
+        out.extend_from_slice(&json[splice..]);
     }
 }
 
@@ -157,9 +184,9 @@ fn json_without_relations(entity: &Entity) -> (Vec<u8>, usize) {
 }
 
 /// A search record's fields but `entity_ref`, each as its length (u32 LE)
-/// and bytes, the tags last after their count: one allocation instead of
-/// a dozen.
-fn pack_record(record: SearchRecord) -> Box<[u8]> {
+/// and bytes, the tags last after their count, appended to `out`: one
+/// allocation instead of a dozen.
+fn pack_record(record: SearchRecord, out: &mut Vec<u8>) {
     let SearchRecord {
         entity_ref: _,
         kind,
@@ -190,7 +217,7 @@ fn pack_record(record: SearchRecord) -> Box<[u8]> {
         .map(|f| f.len() + 4)
         .sum::<usize>()
         + 4;
-    let mut out = Vec::with_capacity(len);
+    out.reserve_exact(len);
     let mut put = |text: &str| {
         out.extend_from_slice(&(text.len() as u32).to_le_bytes());
         out.extend_from_slice(text.as_bytes());
@@ -202,7 +229,6 @@ fn pack_record(record: SearchRecord) -> Box<[u8]> {
     for tag in &tags {
         put(tag);
     }
-    out.into_boxed_slice()
 }
 
 /// The record [`pack_record`] packed, with `entity_ref`.
@@ -378,6 +404,9 @@ pub struct CompactLoad {
     pub outside: Vec<EmittedRelation>,
     pub problems: Vec<Problem>,
     pub files_read: usize,
+    /// Where the entities' bodies past the first few are, if anywhere but
+    /// in memory.
+    pub(super) spill: Option<Spill>,
 }
 
 impl CompactLoad {
@@ -386,25 +415,35 @@ impl CompactLoad {
     /// `outside` are left empty). `source` is the source name the entities
     /// were loaded under. Each row (its JSON with relations, its search
     /// record) is made on another thread while the rows before it are
-    /// written.
+    /// written (reading the spilled bodies back in order).
     pub fn write_entities(&mut self, source: &str, writer: &mut SnapshotWriter) -> Result<()> {
         writer.set_outside_edges(std::mem::take(&mut self.outside));
         let entities = std::mem::take(&mut self.entities);
+        let mut spilled = match self.spill.take() {
+            Some(spill) => Some(
+                spill
+                    .into_reader()
+                    .context("cannot read back the entities set aside")?,
+            ),
+            None => None,
+        };
         let (rows, made) = std::sync::mpsc::sync_channel::<Vec<Row>>(ROW_BATCHES);
         std::thread::scope(|scope| {
-            scope.spawn(move || {
+            let producer = scope.spawn(move || -> std::io::Result<()> {
                 let mut batch = Vec::with_capacity(ROW_BATCH);
+                let mut scratch = Vec::new();
                 for entity in entities {
-                    batch.push(Row::new(*entity));
+                    batch.push(Row::new(*entity, spilled.as_mut(), &mut scratch)?);
                     if batch.len() == ROW_BATCH {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(ROW_BATCH));
                         if rows.send(full).is_err() {
                             // The writer stopped (an error): drop the rest.
-                            return;
+                            return Ok(());
                         }
                     }
                 }
                 let _ = rows.send(batch);
+                Ok(())
             });
             for batch in made {
                 for row in batch {
@@ -434,7 +473,10 @@ impl CompactLoad {
                     anyhow::ensure!(added, "entity {key} was loaded twice");
                 }
             }
-            Ok(())
+            producer
+                .join()
+                .unwrap_or_else(|e| std::panic::resume_unwind(e))
+                .context("cannot read back the entities set aside")
         })
     }
 }
@@ -460,24 +502,41 @@ struct Row {
 }
 
 impl Row {
-    fn new(entity: CompactEntity) -> Row {
+    /// The row of `entity`, its body read from `spilled` (into `scratch`)
+    /// if it was spilled.
+    fn new(
+        entity: CompactEntity,
+        spilled: Option<&mut SpillReader>,
+        scratch: &mut Vec<u8>,
+    ) -> std::io::Result<Row> {
+        let body: &[u8] = match (&entity.body, spilled) {
+            (Body::Held(body), _) => &body[..],
+            (&Body::Spilled { at, len }, Some(spilled)) => {
+                spilled.read(at, len as usize, scratch)?;
+                &scratch[..]
+            }
+            (Body::Spilled { .. }, None) => {
+                return Err(std::io::Error::other("a spilled entity without its file"))
+            }
+        };
+        let (json_part, record) = body.split_at(entity.json_len as usize);
         let relations: usize = entity
             .relations
             .iter()
             .map(|(t, r)| t.len() + r.len() + 27)
             .sum();
-        let mut json = Vec::with_capacity(entity.json.len() + relations + 16);
-        entity.json_into(&mut json);
+        let mut json = Vec::with_capacity(json_part.len() + relations + 16);
+        entity.json_into(json_part, &mut json);
+        let record: Box<[u8]> = record.into();
         let CompactEntity {
             key,
             name,
             etag,
-            record,
             location,
             line,
             ..
         } = entity;
-        Row {
+        Ok(Row {
             key,
             name,
             etag,
@@ -485,7 +544,7 @@ impl Row {
             line,
             json,
             record,
-        }
+        })
     }
 }
 
@@ -518,13 +577,18 @@ mod tests {
             tags: vec!["a".into(), String::new(), "ü\0x".into()],
             description: "line\nline".into(),
         };
-        let packed = pack_record(record.clone());
-        assert_eq!(unpack_record(record.entity_ref.clone(), &packed), record);
+        let mut packed = b"before".to_vec();
+        pack_record(record.clone(), &mut packed);
+        assert_eq!(
+            unpack_record(record.entity_ref.clone(), &packed[6..]),
+            record
+        );
         let bare = SearchRecord {
             tags: Vec::new(),
             ..record
         };
-        let packed = pack_record(bare.clone());
+        let mut packed = Vec::new();
+        pack_record(bare.clone(), &mut packed);
         assert_eq!(unpack_record(bare.entity_ref.clone(), &packed), bare);
     }
 }

@@ -20,6 +20,7 @@ mod files;
 mod placeholders;
 mod prefetch;
 mod prepare;
+mod spill;
 mod stitch;
 #[cfg(test)]
 mod test_support;
@@ -44,6 +45,7 @@ use prepare::{
     check_entity, entity_label, json_type, prepare_file, prepare_piece, prepare_text, refused_kind,
     Accepted, Check, Checked, Content, Form, Made, PreparedDoc,
 };
+use spill::Spill;
 use stitch::stitch_kept;
 
 /// Files a folder walk picks up.
@@ -114,6 +116,29 @@ pub fn load_local_compact(
     load_local_compact_pieces(source_name, roots, options, PIECE_BYTES)
 }
 
+/// [`load_local_compact`] for a sync writing its snapshot in `dir`: once
+/// the entities kept hold [`SPILL_AFTER`] bytes of serialised bodies, the
+/// rest go to an unnamed temporary file in `dir` until they are written
+/// (kept in memory if that file cannot be made or written).
+pub fn load_local_compact_spilling(
+    source_name: &str,
+    roots: &[PathBuf],
+    options: &LocalOptions,
+    dir: &Path,
+) -> CompactLoad {
+    load_local_compact_with(
+        source_name,
+        roots,
+        options,
+        PIECE_BYTES,
+        Some((dir, SPILL_AFTER)),
+    )
+}
+
+/// Bodies of kept entities held in memory before a sync spills the rest
+/// ([`load_local_compact_spilling`]): ~60k generated entities.
+pub const SPILL_AFTER: u64 = 64 * 1024 * 1024;
+
 /// [`load_local`] splitting files of `2 × piece_bytes` or more into pieces
 /// of about `piece_bytes` (tests compare it with a whole-file parse,
 /// `usize::MAX`, and with pieces of one document, `1`).
@@ -124,8 +149,8 @@ pub fn load_local_pieces(
     options: &LocalOptions,
     piece_bytes: usize,
 ) -> LoadResult {
-    let (kept, problems, files_read, _) =
-        load(source_name, roots, options, Form::Full, piece_bytes);
+    let (kept, problems, files_read, _, _) =
+        load(source_name, roots, options, Form::Full, piece_bytes, None);
     let Kept::Full(entities) = kept else {
         unreachable!("loaded in full form")
     };
@@ -144,8 +169,29 @@ pub fn load_local_compact_pieces(
     options: &LocalOptions,
     piece_bytes: usize,
 ) -> CompactLoad {
-    let (kept, problems, files_read, outside) =
-        load(source_name, roots, options, Form::Compact, piece_bytes);
+    load_local_compact_with(source_name, roots, options, piece_bytes, None)
+}
+
+/// [`load_local_compact_pieces`] spilling, when `spill` is (dir, bytes),
+/// the bodies past the first `bytes` to a file in dir
+/// ([`load_local_compact_spilling`]).
+#[doc(hidden)]
+pub fn load_local_compact_with(
+    source_name: &str,
+    roots: &[PathBuf],
+    options: &LocalOptions,
+    piece_bytes: usize,
+    spill: Option<(&Path, u64)>,
+) -> CompactLoad {
+    let spill = spill.and_then(|(dir, after)| Spill::new(dir, after));
+    let (kept, problems, files_read, outside, spill) = load(
+        source_name,
+        roots,
+        options,
+        Form::Compact,
+        piece_bytes,
+        spill,
+    );
     let Kept::Compact(entities) = kept else {
         unreachable!("loaded in compact form")
     };
@@ -154,6 +200,7 @@ pub fn load_local_compact_pieces(
         outside,
         problems,
         files_read,
+        spill,
     }
 }
 
@@ -190,7 +237,8 @@ fn load(
     options: &LocalOptions,
     form: Form,
     piece_bytes: usize,
-) -> (Kept, Vec<Problem>, usize, Vec<EmittedRelation>) {
+    spill: Option<Spill>,
+) -> Finished {
     // The loader thread reads files too while it waits for one.
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
@@ -225,6 +273,7 @@ fn load(
             reverse_from_kept: Vec::new(),
             reverse_sources: HashMap::new(),
             files_read: 0,
+            spill,
         };
         for root in roots {
             loader.load_root(root);
@@ -294,7 +343,19 @@ struct Loader<'a> {
     /// with its id.
     reverse_sources: HashMap<Box<str>, u32>,
     files_read: usize,
+    /// Where kept compact entities' bodies go, if anywhere.
+    spill: Option<Spill>,
 }
+
+/// What [`Loader::finish`] gives: the kept entities stitched, the
+/// problems, the files read, the reverse edges owed outside, the spill.
+type Finished = (
+    Kept,
+    Vec<Problem>,
+    usize,
+    Vec<EmittedRelation>,
+    Option<Spill>,
+);
 
 impl Loader<'_> {
     fn load_root(&mut self, root: &Path) {
@@ -672,6 +733,9 @@ impl Loader<'_> {
             (Kept::Compact(kept), Made::Compact(mut entity, _)) => {
                 entity.location = Arc::clone(&file.location);
                 entity.line = doc.line;
+                if let Some(spill) = &mut self.spill {
+                    entity.spill(spill);
+                }
                 kept.push(entity);
             }
             _ => unreachable!("entities are made in the loader's form"),
@@ -903,7 +967,7 @@ impl Loader<'_> {
     /// The kept entities stitched, the problems, the files read, and (in
     /// compact form) the reverse edges owed to entities outside the set
     /// ([`callboard_core::catalog::relations::OutsideEdges`]).
-    fn finish(mut self) -> (Kept, Vec<Problem>, usize, Vec<EmittedRelation>) {
+    fn finish(mut self) -> Finished {
         let mut outside = Vec::new();
         match &mut self.kept {
             Kept::Full(kept) => {
@@ -926,7 +990,13 @@ impl Loader<'_> {
         }
         self.problems
             .sort_by(|a, b| (&a.location, a.line, a.column).cmp(&(&b.location, b.line, b.column)));
-        (self.kept, self.problems, self.files_read, outside)
+        (
+            self.kept,
+            self.problems,
+            self.files_read,
+            outside,
+            self.spill,
+        )
     }
 }
 
