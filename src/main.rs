@@ -2,12 +2,12 @@
 //! (`callboard-core`, `callboard-io`, `callboard-tui`); this is the
 //! command line over them.
 
+mod allocator;
 mod cli;
 
-// glibc's malloc/free was about a third of a local sync's CPU (perf), and
-// its mmap/munmap of large buffers half of a cold search's system time.
+// mimalloc, except for lookups of one entity: see `allocator`.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::ByCommand = allocator::ByCommand;
 
 /// `mi_option_purge_delay` in mimalloc's `mi_option_t` (v2 and v3; the sys
 /// crate names no constant for it).
@@ -20,6 +20,8 @@ fn main() -> std::process::ExitCode {
     // 330-405 MB at 10; glibc 315 MB), at the same CPU. 0 cost more system
     // time for no less memory.
     // SAFETY: sets an integer option; called before any other thread exists.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 3) };
+    if allocator::is_mimalloc() {
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 3) };
+    }
     cli::run()
 }

@@ -676,19 +676,30 @@ impl Snapshot {
         // pages, and one pread per page costs more than the search itself.
         conn.pragma_update(None, "mmap_size", 1i64 << 30)
             .with_context(|| format!("cannot configure cache snapshot {}", path.display()))?;
-        let meta = |conn: &Connection, key: &str| -> Result<String> {
-            conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
-                .optional()?
-                .with_context(|| format!("cache snapshot {} lacks '{key}'", path.display()))
-        };
         let read = || -> Result<(u32, SnapshotInfo)> {
-            let format_version = meta(&conn, "format_version")?.parse()?;
+            // One statement for all the rows: a short command opens every
+            // snapshot, and each prepared statement costs a parse.
+            let mut rows: Vec<(String, String)> = conn
+                .prepare(
+                    "SELECT key, value FROM meta WHERE key IN ('format_version', 'source', \
+                     'origin', 'synced_at_ms', 'entity_count', 'problem_count')",
+                )?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut meta = |key: &str| -> Result<String> {
+                let at = rows
+                    .iter()
+                    .position(|(k, _)| k == key)
+                    .with_context(|| format!("cache snapshot {} lacks '{key}'", path.display()))?;
+                Ok(rows.swap_remove(at).1)
+            };
+            let format_version = meta("format_version")?.parse()?;
             let info = SnapshotInfo {
-                source: meta(&conn, "source")?,
-                origin: meta(&conn, "origin")?,
-                synced_at_ms: meta(&conn, "synced_at_ms")?.parse()?,
-                entity_count: meta(&conn, "entity_count")?.parse()?,
-                problem_count: meta(&conn, "problem_count")?.parse()?,
+                source: meta("source")?,
+                origin: meta("origin")?,
+                synced_at_ms: meta("synced_at_ms")?.parse()?,
+                entity_count: meta("entity_count")?.parse()?,
+                problem_count: meta("problem_count")?.parse()?,
                 path: path.to_path_buf(),
             };
             Ok((format_version, info))
