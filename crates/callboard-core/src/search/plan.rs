@@ -97,36 +97,14 @@ impl Scorer {
 impl Plan {
     pub fn new(corpus: &Corpus, query: &Query) -> Plan {
         let pattern = Pattern::parse(&query.text, CaseMatching::Smart, Normalization::Smart);
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let mut buf = Vec::new();
-        let mut score_table = |atom: &Atom, table: usize, weight: u32| -> Vec<u32> {
-            let needle: String = atom
-                .needle_text()
-                .chars()
-                .collect::<String>()
-                .to_lowercase();
-            (0..corpus.tables[table].len())
-                .map(|id| {
-                    let s = corpus.vocab(table, id as u32);
-                    let s = if table == T_OWNER { ref_name(s) } else { s };
-                    // The word is the whole value (an owner, a tag, a type):
-                    // as good a match as one in the name.
-                    let weight = if !atom.negative && s.to_lowercase() == needle {
-                        weight.max(W_NAME)
-                    } else {
-                        weight
-                    };
-                    atom.score(Utf32Str::new(s, &mut buf), &mut matcher)
-                        .map_or(0, |v| (u32::from(v) + 1) * weight)
-                })
-                .collect()
-        };
+        let score_table =
+            |atom: &Atom, table: usize, weight: u32| score_table(corpus, atom, table, weight);
         let mut positive = Vec::new();
         let mut negative = Vec::new();
         for atom in pattern.atoms {
             if atom.negative {
                 // `score` is None exactly when the needle is present.
-                let mut present = |table: usize| -> Vec<bool> {
+                let present = |table: usize| -> Vec<bool> {
                     score_table(&atom, table, 1)
                         .into_iter()
                         .map(|s| s == 0)
@@ -398,6 +376,86 @@ impl Plan {
     }
 }
 
+/// From this many entries a table (owners, tags at 1M entities: tens of
+/// thousands) is scored on several threads: a keystroke waits for it
+/// before any record is ranked.
+const PAR_TABLE_MIN: usize = 4096;
+
+/// One atom's weighted score per entry of a table (kind, type, owner,
+/// tag; 0 = no match).
+fn score_table(corpus: &Corpus, atom: &Atom, table: usize, weight: u32) -> Vec<u32> {
+    let len = corpus.tables[table].len();
+    let threads = if len >= PAR_TABLE_MIN {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
+    };
+    score_table_with(corpus, atom, table, weight, threads)
+}
+
+/// [`score_table`] on `threads` threads (each scores a contiguous range).
+fn score_table_with(
+    corpus: &Corpus,
+    atom: &Atom,
+    table: usize,
+    weight: u32,
+    threads: usize,
+) -> Vec<u32> {
+    let needle: String = atom
+        .needle_text()
+        .chars()
+        .collect::<String>()
+        .to_lowercase();
+    let len = corpus.tables[table].len();
+    let range = |ids: std::ops::Range<usize>| -> Vec<u32> {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        ids.map(|id| {
+            let s = corpus.vocab(table, id as u32);
+            let s = if table == T_OWNER { ref_name(s) } else { s };
+            // The word is the whole value (an owner, a tag, a type):
+            // as good a match as one in the name.
+            let weight = if !atom.negative && lower_equals(s, &needle) {
+                weight.max(W_NAME)
+            } else {
+                weight
+            };
+            atom.score(Utf32Str::new(s, &mut buf), &mut matcher)
+                .map_or(0, |v| (u32::from(v) + 1) * weight)
+        })
+        .collect()
+    };
+    let threads = threads.clamp(1, len.max(1));
+    if threads == 1 {
+        return range(0..len);
+    }
+    let chunk = len.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let range = &range;
+        let helpers: Vec<_> = (1..threads)
+            .map(|t| scope.spawn(move || range(t * chunk..((t + 1) * chunk).min(len))))
+            .collect();
+        let mut scores = range(0..chunk.min(len));
+        for helper in helpers {
+            scores.extend(helper.join().expect("a table-scoring thread panicked"));
+        }
+        scores
+    })
+}
+
+/// `s.to_lowercase() == lower`, without allocating for ASCII `s`.
+#[inline]
+fn lower_equals(s: &str, lower: &str) -> bool {
+    if s.is_ascii() {
+        s.len() == lower.len()
+            && s.bytes()
+                .zip(lower.bytes())
+                .all(|(a, b)| a.to_ascii_lowercase() == b)
+    } else {
+        s.to_lowercase() == lower
+    }
+}
+
 /// Ask the CPU to load what scoring record `index` reads first (its
 /// name's text, its prepared fields): records are scored in a loop, and
 /// loading the next ones' scattered memory while this one is scored hides
@@ -608,6 +666,61 @@ mod tests {
 
     fn plan(corpus: &Corpus, q: &str) -> Plan {
         Plan::new(corpus, &parse_query(q))
+    }
+
+    /// Large tables are scored on several threads: the same scores, in
+    /// the same order, as on one; the whole-value check without
+    /// allocating equals the lower-cased comparison.
+    #[test]
+    fn tables_scored_on_threads_equal_one_thread() {
+        let records: Vec<_> = (0..700)
+            .map(|i| {
+                with(
+                    rec(
+                        ["Component", "API", "System"][i % 3],
+                        &format!("svc-{i}"),
+                        &format!("group:default/Team-{}", i % 350),
+                    ),
+                    |r| {
+                        r.tags = vec![format!("t{}", i % 97), format!("Tëam-{}", i % 5)];
+                        r.spec_type = format!("type-{}", i % 11);
+                    },
+                )
+            })
+            .collect();
+        let corpus = Corpus::new(&records);
+        assert!(corpus.tables[T_OWNER].len() >= 350);
+        for q in [
+            "team-1", "te", "^team-3", "'am-2", "4$", "Team", "tëam-1", "!team-9", "t9",
+        ] {
+            let pattern = Pattern::parse(q, CaseMatching::Smart, Normalization::Smart);
+            for atom in &pattern.atoms {
+                for table in [T_KIND, T_TYPE, T_OWNER, T_TAG] {
+                    let one = score_table_with(&corpus, atom, table, W_FIELD, 1);
+                    assert_eq!(one.len(), corpus.tables[table].len());
+                    for threads in [2, 3, 8] {
+                        let got = score_table_with(&corpus, atom, table, W_FIELD, threads);
+                        assert_eq!(got, one, "{q:?} table {table}, {threads} threads");
+                    }
+                }
+            }
+        }
+        for (s, lower) in [
+            ("Team-A", "team-a"),
+            ("team-a", "team-a"),
+            ("Team-A", "team-b"),
+            ("Team", "team-a"),
+            ("TËAM", "tëam"),
+            ("Tëam", "tëam"),
+            ("x", "é"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                lower_equals(s, lower),
+                s.to_lowercase() == lower,
+                "{s} {lower}"
+            );
+        }
     }
 
     #[test]
