@@ -57,6 +57,20 @@ pub(super) struct Rec {
     pub(super) ntags: u32,
 }
 
+impl Rec {
+    /// The name's length in bytes (the name's span ends where the title's starts).
+    #[inline]
+    pub(super) fn name_len(&self) -> usize {
+        (self.title - self.name) as usize
+    }
+
+    /// The title's length in bytes (it ends where the description starts).
+    #[inline]
+    pub(super) fn title_len(&self) -> usize {
+        (self.desc - self.title) as usize
+    }
+}
+
 /// The search corpus: every record's strings in one buffer, the fields that
 /// repeat across entities (kind, namespace, type, owner, lifecycle, system,
 /// tags) interned in small tables. Decoding is one UTF-8 check and a walk

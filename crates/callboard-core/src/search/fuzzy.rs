@@ -160,14 +160,10 @@ pub fn score(scratch: &mut Scratch, prepared: &[u8], needle: &[u8]) -> Fast {
         return Fast::Delegate;
     }
     if m == 1 {
-        // The best-placed occurrence.
-        let best = lower
-            .iter()
-            .zip(bonus)
-            .filter(|&(&c, _)| c == needle[0])
-            .map(|(_, &b)| b)
-            .max();
-        return Fast::Score(best.map(|b| b as u16 * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH));
+        return Fast::Score(
+            best_bonus(lower, bonus, needle[0])
+                .map(|b| b as u16 * BONUS_FIRST_CHAR_MULTIPLIER + SCORE_MATCH),
+        );
     }
     // The prefilter: where the first character first occurs (leaving room
     // for the rest), then the greedy chain: each row's first column.
@@ -233,6 +229,18 @@ pub fn score(scratch: &mut Scratch, prepared: &[u8], needle: &[u8]) -> Fast {
         };
     }
     Fast::Score((best > 0).then_some(best))
+}
+
+/// A one-character needle's score is its best-placed occurrence: the
+/// largest bonus where `c` occurs in `lower`, None when it does not occur.
+/// Branch-free (bonus + 1, or 0, maximised), so the compiler vectorises it:
+/// every first keystroke runs it over every name and title.
+#[inline]
+fn best_bonus(lower: &[u8], bonus: &[u8], c: u8) -> Option<u8> {
+    let best = lower.iter().zip(bonus).fold(0u8, |best, (&h, &b)| {
+        best.max(if h == c { b + 1 } else { 0 })
+    });
+    best.checked_sub(1)
 }
 
 /// One pass of the recurrence: from the cells of needle character `k`
@@ -481,6 +489,16 @@ mod tests {
         fn same_scores_as_nucleo_on_random_text(
             haystack in "[a-cA-C0-2 _/:.-]{0,40}",
             needle in "[a-c0-2_/:.-]{1,5}",
+        ) {
+            check(&haystack, &needle);
+        }
+
+        /// The first keystroke's path: one character, any case and any
+        /// class of neighbour in the haystack.
+        #[test]
+        fn same_single_character_scores_as_nucleo(
+            haystack in "[a-dA-D0-3 _/:;|,.#-]{0,48}",
+            needle in "[a-d0-3 _/:;|,.#-]",
         ) {
             check(&haystack, &needle);
         }

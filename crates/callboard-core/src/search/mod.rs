@@ -98,6 +98,7 @@ mod needle;
 mod order;
 mod plan;
 mod query;
+mod radix;
 mod rank;
 #[cfg(test)]
 mod test_support;

@@ -97,36 +97,14 @@ impl Scorer {
 impl Plan {
     pub fn new(corpus: &Corpus, query: &Query) -> Plan {
         let pattern = Pattern::parse(&query.text, CaseMatching::Smart, Normalization::Smart);
-        let mut matcher = Matcher::new(Config::DEFAULT);
-        let mut buf = Vec::new();
-        let mut score_table = |atom: &Atom, table: usize, weight: u32| -> Vec<u32> {
-            let needle: String = atom
-                .needle_text()
-                .chars()
-                .collect::<String>()
-                .to_lowercase();
-            (0..corpus.tables[table].len())
-                .map(|id| {
-                    let s = corpus.vocab(table, id as u32);
-                    let s = if table == T_OWNER { ref_name(s) } else { s };
-                    // The word is the whole value (an owner, a tag, a type):
-                    // as good a match as one in the name.
-                    let weight = if !atom.negative && s.to_lowercase() == needle {
-                        weight.max(W_NAME)
-                    } else {
-                        weight
-                    };
-                    atom.score(Utf32Str::new(s, &mut buf), &mut matcher)
-                        .map_or(0, |v| (u32::from(v) + 1) * weight)
-                })
-                .collect()
-        };
+        let score_table =
+            |atom: &Atom, table: usize, weight: u32| score_table(corpus, atom, table, weight);
         let mut positive = Vec::new();
         let mut negative = Vec::new();
         for atom in pattern.atoms {
             if atom.negative {
                 // `score` is None exactly when the needle is present.
-                let mut present = |table: usize| -> Vec<bool> {
+                let present = |table: usize| -> Vec<bool> {
                     score_table(&atom, table, 1)
                         .into_iter()
                         .map(|s| s == 0)
@@ -223,10 +201,13 @@ impl Plan {
     /// One atom's score on the name or the title: through [`fuzzy::score`]
     /// when the field is prepared and the atom allows it (the same numbers
     /// as nucleo), else nucleo's.
+    /// `text` gives the field's text: only called when nucleo scores it,
+    /// so a prepared field's text is never read (one cache miss less per
+    /// record: the text is the corpus's largest array).
     #[inline]
-    fn field_score(
+    fn field_score<'t>(
         p: &PositiveAtom,
-        text: &str,
+        text: impl FnOnce() -> &'t str,
         ascii: bool,
         prepared: Option<(&[u8], u64)>,
         s: &mut Scorer,
@@ -239,7 +220,7 @@ impl Plan {
                 return score;
             }
         }
-        p.atom.score(hay(ascii, text, &mut s.buf), &mut s.matcher)
+        p.atom.score(hay(ascii, text(), &mut s.buf), &mut s.matcher)
     }
 
     /// The record's score, or None when it does not match. `fields` are the
@@ -256,15 +237,16 @@ impl Plan {
     ) -> Option<u32> {
         let rec = &corpus.recs[index];
         let view = RecordView { corpus, rec };
-        let name = view.name();
-        let title = view.title();
+        // Lengths in bytes, from the spans: the text itself is read only
+        // where nucleo scores it.
+        let (name_bytes, title_bytes) = (rec.name_len(), rec.title_len());
         let mut total = 0u32;
         let mut exact = false;
         let ascii = rec.ascii;
         // Marks and byte sets are exact for ASCII records only (elsewhere
         // nucleo's normalization may match `e` to `é`).
         let marks = marks.filter(|_| ascii);
-        let prepared = fields.and_then(|f| f.get(index, name.len(), title.len()));
+        let prepared = fields.and_then(|f| f.get(index, name_bytes, title_bytes));
         // Name and title are adjacent in the text: one set for both.
         let name_title = match &prepared {
             Some(p) => p.name_set | p.title_set,
@@ -284,20 +266,20 @@ impl Plan {
                 .is_none_or(|n| name_title & n.mask == n.mask);
             if may_match {
                 let field = prepared.as_ref().map(|f| (f.name, f.name_set));
-                if let Some(v) = Self::field_score(p, name, ascii, field, s) {
+                if let Some(v) = Self::field_score(p, || view.name(), ascii, field, s) {
                     best = best.max((u32::from(v) + 1) * W_NAME);
                     let name_len = if ascii {
-                        name.len()
+                        name_bytes
                     } else {
-                        name.chars().count()
+                        view.name().chars().count()
                     };
                     if self.single && p.needle_len == name_len {
                         exact = true;
                     }
                 }
-                if !title.is_empty() {
+                if title_bytes > 0 {
                     let field = prepared.as_ref().map(|f| (f.title, f.title_set));
-                    if let Some(v) = Self::field_score(p, title, ascii, field, s) {
+                    if let Some(v) = Self::field_score(p, || view.title(), ascii, field, s) {
                         best = best.max((u32::from(v) + 1) * W_TITLE);
                     }
                 }
@@ -331,8 +313,8 @@ impl Plan {
             }
             let mark = marks.and_then(|(m, i)| m.negative[a].as_ref().map(|v| v[i]));
             for (bit, field) in [
-                (IN_NAME, name),
-                (IN_TITLE, title),
+                (IN_NAME, view.name()),
+                (IN_TITLE, view.title()),
                 (IN_DESC, view.description()),
             ] {
                 if mark.is_none_or(|m| m & bit != 0)
@@ -391,6 +373,86 @@ impl Plan {
                 }
             })
             .collect()
+    }
+}
+
+/// From this many entries a table (owners, tags at 1M entities: tens of
+/// thousands) is scored on several threads: a keystroke waits for it
+/// before any record is ranked.
+const PAR_TABLE_MIN: usize = 4096;
+
+/// One atom's weighted score per entry of a table (kind, type, owner,
+/// tag; 0 = no match).
+fn score_table(corpus: &Corpus, atom: &Atom, table: usize, weight: u32) -> Vec<u32> {
+    let len = corpus.tables[table].len();
+    let threads = if len >= PAR_TABLE_MIN {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    } else {
+        1
+    };
+    score_table_with(corpus, atom, table, weight, threads)
+}
+
+/// [`score_table`] on `threads` threads (each scores a contiguous range).
+fn score_table_with(
+    corpus: &Corpus,
+    atom: &Atom,
+    table: usize,
+    weight: u32,
+    threads: usize,
+) -> Vec<u32> {
+    let needle: String = atom
+        .needle_text()
+        .chars()
+        .collect::<String>()
+        .to_lowercase();
+    let len = corpus.tables[table].len();
+    let range = |ids: std::ops::Range<usize>| -> Vec<u32> {
+        let mut matcher = Matcher::new(Config::DEFAULT);
+        let mut buf = Vec::new();
+        ids.map(|id| {
+            let s = corpus.vocab(table, id as u32);
+            let s = if table == T_OWNER { ref_name(s) } else { s };
+            // The word is the whole value (an owner, a tag, a type):
+            // as good a match as one in the name.
+            let weight = if !atom.negative && lower_equals(s, &needle) {
+                weight.max(W_NAME)
+            } else {
+                weight
+            };
+            atom.score(Utf32Str::new(s, &mut buf), &mut matcher)
+                .map_or(0, |v| (u32::from(v) + 1) * weight)
+        })
+        .collect()
+    };
+    let threads = threads.clamp(1, len.max(1));
+    if threads == 1 {
+        return range(0..len);
+    }
+    let chunk = len.div_ceil(threads);
+    std::thread::scope(|scope| {
+        let range = &range;
+        let helpers: Vec<_> = (1..threads)
+            .map(|t| scope.spawn(move || range(t * chunk..((t + 1) * chunk).min(len))))
+            .collect();
+        let mut scores = range(0..chunk.min(len));
+        for helper in helpers {
+            scores.extend(helper.join().expect("a table-scoring thread panicked"));
+        }
+        scores
+    })
+}
+
+/// `s.to_lowercase() == lower`, without allocating for ASCII `s`.
+#[inline]
+fn lower_equals(s: &str, lower: &str) -> bool {
+    if s.is_ascii() {
+        s.len() == lower.len()
+            && s.bytes()
+                .zip(lower.bytes())
+                .all(|(a, b)| a.to_ascii_lowercase() == b)
+    } else {
+        s.to_lowercase() == lower
     }
 }
 
@@ -604,6 +666,61 @@ mod tests {
 
     fn plan(corpus: &Corpus, q: &str) -> Plan {
         Plan::new(corpus, &parse_query(q))
+    }
+
+    /// Large tables are scored on several threads: the same scores, in
+    /// the same order, as on one; the whole-value check without
+    /// allocating equals the lower-cased comparison.
+    #[test]
+    fn tables_scored_on_threads_equal_one_thread() {
+        let records: Vec<_> = (0..700)
+            .map(|i| {
+                with(
+                    rec(
+                        ["Component", "API", "System"][i % 3],
+                        &format!("svc-{i}"),
+                        &format!("group:default/Team-{}", i % 350),
+                    ),
+                    |r| {
+                        r.tags = vec![format!("t{}", i % 97), format!("Tëam-{}", i % 5)];
+                        r.spec_type = format!("type-{}", i % 11);
+                    },
+                )
+            })
+            .collect();
+        let corpus = Corpus::new(&records);
+        assert!(corpus.tables[T_OWNER].len() >= 350);
+        for q in [
+            "team-1", "te", "^team-3", "'am-2", "4$", "Team", "tëam-1", "!team-9", "t9",
+        ] {
+            let pattern = Pattern::parse(q, CaseMatching::Smart, Normalization::Smart);
+            for atom in &pattern.atoms {
+                for table in [T_KIND, T_TYPE, T_OWNER, T_TAG] {
+                    let one = score_table_with(&corpus, atom, table, W_FIELD, 1);
+                    assert_eq!(one.len(), corpus.tables[table].len());
+                    for threads in [2, 3, 8] {
+                        let got = score_table_with(&corpus, atom, table, W_FIELD, threads);
+                        assert_eq!(got, one, "{q:?} table {table}, {threads} threads");
+                    }
+                }
+            }
+        }
+        for (s, lower) in [
+            ("Team-A", "team-a"),
+            ("team-a", "team-a"),
+            ("Team-A", "team-b"),
+            ("Team", "team-a"),
+            ("TËAM", "tëam"),
+            ("Tëam", "tëam"),
+            ("x", "é"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                lower_equals(s, lower),
+                s.to_lowercase() == lower,
+                "{s} {lower}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use super::corpus::{Rec, T_KIND};
 use super::index::{Fields, Index};
 use super::order::{folded_prefix, kind_ranks, names_cmp};
 use super::plan::{prefetch, prefetch_read, Plan, Scorer};
+use super::radix;
 use super::{Corpus, Query, PAR_MIN_RECORDS};
 
 /// Records scored per unit of work: threads take blocks from a shared
@@ -163,7 +164,12 @@ pub fn rank(
                 .drain(..)
                 .map(|(score, i)| display_key(score, positions[i as usize]))
                 .collect();
-            best_sorted(&mut part.keys, options.limit, u64::cmp);
+            if part.keys.len() > options.limit {
+                best_sorted(&mut part.keys, options.limit, u64::cmp);
+            } else {
+                // The whole list (the TUI's): by radix, the same order.
+                radix::sort_keys(&mut part.keys);
+            }
         }
         Some(part)
     };
@@ -694,6 +700,31 @@ mod tests {
                     let got = ranked(&fast, index, q, Scope::Only(&shuffled), 30, threads);
                     assert_eq!(got.hits, restricted, "{q:?} index {name}, shuffled");
                 }
+            }
+        }
+    }
+
+    /// Whole lists of more keys a thread than the radix sort's threshold
+    /// (short queries matching most records): the same hits, scores and
+    /// order as the plain path (no index: nucleo, names compared).
+    #[test]
+    fn whole_lists_sorted_by_radix_equal_the_plain_ranking() {
+        let corpus = Corpus::new(&mixed(12_000));
+        let index = Index::build(&corpus);
+        for q in [
+            "p",
+            "s",
+            "1",
+            "pa",
+            "item",
+            "kind:api,component,system p",
+            "svc 9",
+        ] {
+            let plain = ranked(&corpus, None, q, Scope::All, usize::MAX, 1);
+            assert!(plain.matched > 5000, "{q:?}: {} hits", plain.matched);
+            for threads in [1, 2] {
+                let got = ranked(&corpus, Some(&index), q, Scope::All, usize::MAX, threads);
+                assert_eq!(got, plain, "{q:?}, {threads} threads");
             }
         }
     }
