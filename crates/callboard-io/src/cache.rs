@@ -26,7 +26,7 @@ use callboard_core::search::{encode_corpus, SearchRecord};
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// Snapshots up to this size are checked whole (SQLite `quick_check`) when
 /// opened; bigger ones rely on the header, the meta rows and the corpus
@@ -332,17 +332,18 @@ pub(crate) fn file_stem(source: &str) -> String {
 fn create_database(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
     // The file is private until renamed, and a crash discards it: no journal.
+    // 16 KiB pages: half the page writes and B-tree splits of 8 KiB (a 10k
+    // remote sync: ~5 % less CPU; 32 and 64 KiB gained no more).
     conn.execute_batch(
         "PRAGMA journal_mode = OFF;
          PRAGMA synchronous = OFF;
-         PRAGMA page_size = 8192;
+         PRAGMA page_size = 16384;
          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
          CREATE TABLE entities (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
                                 source TEXT NOT NULL, location TEXT NOT NULL, line INTEGER,
-                                json BLOB NOT NULL);
+                                json BLOB NOT NULL, etag TEXT);
          CREATE TABLE problems (json TEXT NOT NULL);
          CREATE TABLE corpus (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
-         CREATE TABLE etags (ref TEXT PRIMARY KEY, etag TEXT NOT NULL) WITHOUT ROWID;
          CREATE TABLE outside_edges (ref TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL);
          BEGIN;",
     )?;
@@ -429,6 +430,12 @@ impl SnapshotWriter {
     /// found.
     pub fn set_outside_edges(&mut self, edges: Vec<EmittedRelation>) {
         self.given_outside = edges;
+    }
+
+    /// Room for `n` more entities' search records (a hint: a remote's
+    /// total), so they are not copied as they grow.
+    pub fn reserve(&mut self, n: usize) {
+        self.rows().records.reserve(n);
     }
 
     /// Entities added so far.
@@ -789,7 +796,9 @@ impl Snapshot {
 
     /// `ref -> metadata.etag` of the entities that had one (remote ones).
     pub fn etags(&self) -> Result<std::collections::HashMap<String, String>> {
-        let mut stmt = self.conn.prepare("SELECT ref, etag FROM etags")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT ref, etag FROM entities WHERE etag IS NOT NULL")?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -164,6 +164,14 @@ impl EntityRef {
 }
 
 fn push_lower(out: &mut String, part: &str) {
+    // ASCII (nearly every ref): the same as per character, without the
+    // per-character case tables (a tenth of a remote sync's writer CPU).
+    if part.is_ascii() {
+        let from = out.len();
+        out.push_str(part);
+        out[from..].make_ascii_lowercase();
+        return;
+    }
     for c in part.chars() {
         out.extend(c.to_lowercase());
     }
@@ -234,6 +242,36 @@ pub fn short_ref(input: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The ASCII fast path lower-cases exactly as the per-character one.
+    #[test]
+    fn push_lower_equals_per_character_lower_casing() {
+        let per_char = |s: &str| -> String { s.chars().flat_map(char::to_lowercase).collect() };
+        for part in [
+            "",
+            "a",
+            "Component",
+            "ABC-def_09.x:y/z",
+            "default",
+            "Team-ẞ",
+            "ΣΑΣ",
+            "İstanbul",
+            "mixed Ünïcode",
+            "\u{7f}\u{0}~",
+            "ǅ",
+            "\u{212a}", // Kelvin sign
+        ] {
+            let mut out = String::from("pre:");
+            push_lower(&mut out, part);
+            assert_eq!(out, format!("pre:{}", per_char(part)), "{part:?}");
+        }
+        let r = EntityRef {
+            kind: "ComPonent".into(),
+            namespace: "Default".into(),
+            name: "Pay-ÄPI".into(),
+        };
+        assert_eq!(r.canonical(), "component:default/pay-äpi");
+    }
 
     fn ctx<'a>(kind: Option<&'a str>, ns: Option<&'a str>) -> RefContext<'a> {
         RefContext::new(kind, ns)

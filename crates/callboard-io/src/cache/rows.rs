@@ -1,5 +1,5 @@
-//! The rows of a snapshot being written: the entities table, their etags,
-//! search records and outside edges, owned by a [`super::SnapshotWriter`].
+//! The rows of a snapshot being written: the entities table (with their
+//! etags), search records and outside edges, owned by a [`super::SnapshotWriter`].
 
 use anyhow::Result;
 use rusqlite::{params, Connection};
@@ -72,10 +72,12 @@ impl Rows {
     }
 
     fn insert_row(&self, row: &RowRef) -> Result<bool> {
+        // The etag is a column of the row (format 6): one B-tree write
+        // less per entity than a table of its own keyed by ref.
         let changed = self
             .conn
             .prepare_cached(
-                "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO entities (ref, name, source, location, line, json, etag) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 row.key,
@@ -83,17 +85,10 @@ impl Rows {
                 row.source,
                 row.location,
                 row.line,
-                row.json
+                row.json,
+                row.etag
             ])?;
-        if changed != 1 {
-            return Ok(false);
-        }
-        if let Some(etag) = row.etag {
-            self.conn
-                .prepare_cached("INSERT OR REPLACE INTO etags (ref, etag) VALUES (?1, ?2)")?
-                .execute(params![row.key, etag])?;
-        }
-        Ok(true)
+        Ok(changed == 1)
     }
 
     /// Entities added so far.

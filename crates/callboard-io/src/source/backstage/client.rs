@@ -229,7 +229,7 @@ impl Remote {
         on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Vec<u8>, RemoteError> {
         Ok(self
-            .fetch_answer(method, url, body, None, on_bytes)
+            .fetch_answer(method, url, body, None, 0, on_bytes)
             .await?
             .body)
     }
@@ -243,6 +243,7 @@ impl Remote {
         url: Url,
         body: Option<Vec<u8>>,
         if_none_match: Option<&str>,
+        expected_len: usize,
         on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Answer, RemoteError> {
         let budget = self
@@ -250,13 +251,13 @@ impl Remote {
             .filter(|_| !self.answered.load(Ordering::Relaxed));
         let Some(budget) = budget else {
             return self
-                .fetch_with_retries(method, url, body, if_none_match, on_bytes)
+                .fetch_with_retries(method, url, body, if_none_match, expected_len, on_bytes)
                 .await;
         };
         let what = format!("{method} {}", url.path());
         match tokio::time::timeout(
             budget,
-            self.fetch_with_retries(method, url, body, if_none_match, on_bytes),
+            self.fetch_with_retries(method, url, body, if_none_match, expected_len, on_bytes),
         )
         .await
         {
@@ -278,6 +279,7 @@ impl Remote {
         url: Url,
         body: Option<Vec<u8>>,
         if_none_match: Option<&str>,
+        expected_len: usize,
         on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Answer, RemoteError> {
         let mut attempt = 0;
@@ -292,6 +294,7 @@ impl Remote {
                     url.clone(),
                     body.clone(),
                     if_none_match,
+                    expected_len,
                     on_bytes,
                 ),
             )
@@ -360,6 +363,7 @@ impl Remote {
         url: Url,
         body: Option<Vec<u8>>,
         if_none_match: Option<&str>,
+        expected_len: usize,
         on_bytes: &mut (dyn FnMut(u64) + Send),
     ) -> Result<Answer, Attempt> {
         self.requests.fetch_add(1, Ordering::Relaxed);
@@ -477,9 +481,12 @@ impl Remote {
         if let Some(length) = response.content_length().filter(|&l| l > max) {
             return Err(too_big(length));
         }
+        // Without a length (chunked), the caller's guess: growing the
+        // buffer from nothing copied each page twice over, into fresh
+        // memory the kernel zeroes.
         let expected = response
             .content_length()
-            .unwrap_or(0)
+            .unwrap_or(expected_len as u64)
             .min(max.min(64 << 20)) as usize;
         let mut buf = Vec::with_capacity(expected);
         loop {

@@ -331,7 +331,7 @@ fn contents(cache: &Cache, name: &str) -> (Vec<Vec<String>>, Vec<String>) {
     let mut tables = Vec::new();
     for query in [
         "SELECT ref || ' ' || name || ' ' || source || ' ' || location || ' ' || CAST(json AS TEXT) FROM entities",
-        "SELECT ref || ' ' || etag FROM etags",
+        "SELECT ref || ' ' || etag FROM entities WHERE etag IS NOT NULL",
         "SELECT ref || ' ' || type || ' ' || target FROM outside_edges",
         "SELECT json FROM problems",
     ] {
@@ -431,4 +431,53 @@ fn carried_rows_keep_their_records_and_outside_edges_as_a_full_sync_writes_them(
     assert!(edges
         .iter()
         .any(|e| e.starts_with("component:default/ext9 ")));
+}
+
+/// A snapshot of the format before 6 (etags in a table of their own, no
+/// `etag` column) is not used: the next sync, even an incremental one, is
+/// a full sync (no listing, no `If-None-Match` from the old tags), and
+/// writes what a fresh full sync writes; the sync after it is incremental
+/// again.
+#[test]
+fn a_snapshot_of_the_older_format_is_replaced_by_a_full_sync() {
+    let b = backend(25, true);
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let src = source("prod", &b.server.url(), 1);
+    sync(&cache, &src, true);
+    sync(&cache, &src, false);
+    assert_eq!(tags_of(&cache, "prod"), 3);
+    // Rewrite it as format 5 wrote it.
+    let path = cache.snapshot_path("prod");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE etags (ref TEXT PRIMARY KEY, etag TEXT NOT NULL) WITHOUT ROWID;
+             INSERT INTO etags SELECT ref, etag FROM entities WHERE etag IS NOT NULL;
+             ALTER TABLE entities DROP COLUMN etag;
+             UPDATE meta SET value = '5' WHERE key = 'format_version';",
+        )
+        .unwrap();
+    }
+    assert!(cache.open_snapshot("prod").unwrap().is_none());
+    let seen = b.server.requests().len();
+    let stats = sync(&cache, &src, false).remote.unwrap();
+    assert_eq!((stats.mode, stats.entities), ("full", 25));
+    assert!(!stats.not_modified);
+    let asked = b.server.requests()[seen..].to_vec();
+    assert!(asked
+        .iter()
+        .all(|r| !r.target.contains("fields=") && r.if_none_match.is_none()));
+    let snap = cache.open_snapshot("prod").unwrap().unwrap();
+    assert_eq!(snap.info.entity_count, 25);
+    assert_eq!(snap.etags().unwrap().len(), 25);
+    drop(snap);
+    let fresh = Cache::new(dir.path().join("fresh"));
+    sync(&fresh, &src, true);
+    assert_eq!(contents(&cache, "prod"), contents(&fresh, "prod"));
+    let again = sync(&cache, &src, false).remote.unwrap();
+    assert_eq!(
+        (again.mode, again.unchanged, again.fetched),
+        ("incremental", 25, 0)
+    );
 }

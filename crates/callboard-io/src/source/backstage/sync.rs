@@ -181,6 +181,12 @@ impl SyncRun<'_> {
         while let Some(page) = pages_rx.recv().await {
             let page = page?;
             page_no += 1;
+            if page_no == 1 {
+                if let Some(n) = page.total {
+                    // Bounded: a server's total is only a hint.
+                    writer.reserve((n as usize).min(1 << 20));
+                }
+            }
             total = page.total.or(total);
             self.write_page(writer, &page, page_no)?;
             self.bytes = bytes.load(Ordering::Relaxed);
@@ -539,6 +545,9 @@ pub(super) struct PageStream<'a> {
     pub(super) recorded: Option<Vec<PageTag>>,
     pub(super) page_index: usize,
     pub(super) read_any: bool,
+    /// The last page's size: the next one's buffer is made that large
+    /// (with a margin) up front.
+    pub(super) last_len: usize,
 }
 
 /// Stops a server that pages for ever: a next cursor after a page that
@@ -638,6 +647,7 @@ impl Remote {
             recorded: Some(Vec::new()),
             page_index: 0,
             read_any: false,
+            last_len: 0,
         }
     }
 }
@@ -717,6 +727,7 @@ impl PageStream<'_> {
                 url.clone(),
                 None,
                 condition.as_ref().map(|c| c.etag.as_str()),
+                this.last_len + this.last_len / 8,
                 on_bytes,
             )
             .await?;
@@ -753,6 +764,7 @@ impl PageStream<'_> {
         this.read_any = true;
         let etag = answer.etag;
         let body = answer.body;
+        this.last_len = body.len();
         let head: PageHead = remote.parse(&url, &body)?;
         let allowed = u64::from(this.limit) * 2 + 10;
         if head.items.0.len() as u64 > allowed {
