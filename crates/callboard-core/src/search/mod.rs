@@ -120,6 +120,9 @@ use crate::catalog::Entity;
 /// Records per thread below which one thread is faster (decoding, ranking).
 const PAR_MIN_RECORDS: usize = 10_000;
 
+/// Threads a search (ranking, the query plan's tables) uses at most.
+const MAX_THREADS: usize = 4;
+
 /// The compact per-entity data that search needs. Strings are stored as they
 /// came from the catalog; front ends sanitize at draw time.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

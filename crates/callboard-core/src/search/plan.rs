@@ -386,7 +386,7 @@ const PAR_TABLE_MIN: usize = 4096;
 fn score_table(corpus: &Corpus, atom: &Atom, table: usize, weight: u32) -> Vec<u32> {
     let len = corpus.tables[table].len();
     let threads = if len >= PAR_TABLE_MIN {
-        std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(super::MAX_THREADS))
     } else {
         1
     };

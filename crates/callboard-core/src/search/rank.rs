@@ -13,15 +13,13 @@ use super::index::{Fields, Index};
 use super::order::{folded_prefix, kind_ranks, names_cmp};
 use super::plan::{prefetch, prefetch_read, Plan, Scorer};
 use super::radix;
-use super::{Corpus, Query, PAR_MIN_RECORDS};
+use super::{Corpus, Query, MAX_THREADS, PAR_MIN_RECORDS};
 
 /// Records scored per unit of work: threads take blocks from a shared
 /// counter (the cost of a record varies with its kind and fields, so fixed
 /// halves left a core idle), and cancellation is checked per block (about
 /// 0.1-0.3 ms of work).
 const BLOCK: usize = 2048;
-/// Threads [`search`] uses at most.
-const MAX_THREADS: usize = 4;
 /// Scan the text of a block for needles once (rather than each record's
 /// description separately) when at least 1/SCAN_SHARE of it passed the filters.
 const SCAN_SHARE: usize = 8;

@@ -44,7 +44,7 @@ impl Spill {
     /// every later body stays too).
     pub(super) fn put(&mut self, body: &[u8]) -> Option<u64> {
         self.seen += body.len() as u64;
-        if self.seen <= self.after || self.after == u64::MAX {
+        if self.seen <= self.after {
             return None;
         }
         let at = self.len;

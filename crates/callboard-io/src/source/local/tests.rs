@@ -79,30 +79,31 @@ fn load_within_10s(roots: Vec<PathBuf>) -> LoadResult {
 fn named_pipes_are_refused_not_opened() {
     use crate::safe_fs::tests::mkfifo;
     let dir = tempfile::tempdir().unwrap();
-    let text = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c\n  description:\n    $text: ./pipe.txt\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n";
-    let file = write(dir.path(), "c.yaml", text);
-    mkfifo(&dir.path().join("pipe.txt"));
-    let result = load_within_10s(vec![file]);
-    assert!(
-        result
-            .problems
-            .iter()
-            .any(|p| p.message.contains("named pipe")),
-        "{:?}",
-        result.problems
-    );
-    let loc = "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: l\nspec:\n  targets: [./target.yaml]\n";
-    let file = write(dir.path(), "loc.yaml", loc);
-    mkfifo(&dir.path().join("target.yaml"));
-    let result = load_within_10s(vec![file]);
-    assert!(
-        result
-            .problems
-            .iter()
-            .any(|p| p.message.contains("named pipe")),
-        "{:?}",
-        result.problems
-    );
+    // A `$text` placeholder and a Location target, each naming a pipe.
+    for (file, text, pipe) in [
+        (
+            "c.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: c\n  description:\n    $text: ./pipe.txt\nspec:\n  type: service\n  lifecycle: production\n  owner: team-a\n",
+            "pipe.txt",
+        ),
+        (
+            "loc.yaml",
+            "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: l\nspec:\n  targets: [./target.yaml]\n",
+            "target.yaml",
+        ),
+    ] {
+        let file = write(dir.path(), file, text);
+        mkfifo(&dir.path().join(pipe));
+        let result = load_within_10s(vec![file]);
+        assert!(
+            result
+                .problems
+                .iter()
+                .any(|p| p.message.contains("named pipe")),
+            "{:?}",
+            result.problems
+        );
+    }
 }
 
 #[cfg(unix)]
