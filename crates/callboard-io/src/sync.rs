@@ -286,9 +286,10 @@ fn sync_remote(
     if cancelled(options) {
         return Err(SyncCancelled(name.to_string()).into());
     }
-    // The listing answered 304: the previous snapshot is this sync's.
+    // The listing answered 304, or listed nothing changed: the previous
+    // snapshot is this sync's.
     let unchanged_from = match &previous {
-        Some(p) if stats.not_modified => {
+        Some(p) if stats.not_modified || stats.nothing_changed => {
             problems = p
                 .problems()?
                 .into_iter()

@@ -744,8 +744,9 @@ impl Remote {
         run.stats.requests = requests;
         run.stats.bytes_received = received;
         run.stats.bytes_sent = sent;
-        // Not modified: the previous snapshot's entities, kept.
-        run.stats.entities = if run.stats.not_modified {
+        // Not modified, or nothing changed: the previous snapshot's
+        // entities, kept.
+        run.stats.entities = if run.stats.not_modified || run.stats.nothing_changed {
             run.stats.unchanged
         } else {
             writer.len()

@@ -182,6 +182,64 @@ fn an_unchanged_listing_answers_304_and_keeps_the_snapshot() {
     assert!(third.remote.unwrap().not_modified);
 }
 
+/// A listing read in full (the first after a full sync, which keeps no
+/// tags, or from a server that sends no `ETag`) that finds every entity
+/// with the etag it has and none gone keeps the previous snapshot as it
+/// is: nothing fetched, no row rewritten or reordered, the same contents;
+/// only the sync time and the listing's tags move. A change after it is
+/// synced as usual.
+#[test]
+fn a_listing_that_finds_nothing_changed_keeps_the_snapshot_as_it_is() {
+    for etags in [false, true] {
+        let b = backend(25, etags);
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let src = source("prod", &b.server.url(), 1);
+        sync(&cache, &src, true);
+        let rows_before = stored_rows(&cache, "prod");
+        let contents_before = contents(&cache, "prod");
+        let info_before = cache.open_snapshot("prod").unwrap().unwrap().info;
+
+        let seen = b.server.requests().len();
+        let report = sync(&cache, &src, false);
+        let stats = report.remote.unwrap();
+        assert!(stats.nothing_changed, "etags {etags}");
+        assert!(!stats.not_modified);
+        assert_eq!(
+            (
+                stats.mode,
+                stats.entities,
+                stats.fetched,
+                stats.unchanged,
+                stats.removed
+            ),
+            ("incremental", 25, 0, 25, 0)
+        );
+        assert_eq!(report.snapshot.entity_count, 25);
+        // The three listing pages, nothing else.
+        let asked = b.server.requests()[seen..].to_vec();
+        assert_eq!(asked.len(), 3);
+        assert!(asked
+            .iter()
+            .all(|r| r.method == "GET" && r.target.contains("fields=")));
+        assert!(
+            stored_rows(&cache, "prod") == rows_before,
+            "same rows, same order"
+        );
+        assert_eq!(contents(&cache, "prod"), contents_before);
+        let after = cache.open_snapshot("prod").unwrap().unwrap().info;
+        assert!(after.synced_at_ms >= info_before.synced_at_ms);
+        assert_eq!(tags_of(&cache, "prod"), if etags { 3 } else { 0 });
+
+        b.catalog.lock().unwrap()[7] = entity("e007", "2");
+        let stats = sync(&cache, &src, false).remote.unwrap();
+        assert!(!stats.nothing_changed && !stats.not_modified);
+        assert_eq!((stats.fetched, stats.unchanged, stats.removed), (1, 24, 0));
+        sync(&cache, &source("whole", &b.server.url(), 1), true);
+        assert!(rows(&cache, "prod") == rows(&cache, "whole"));
+    }
+}
+
 #[test]
 fn a_changed_listing_still_syncs_the_change() {
     let b = backend(25, true);

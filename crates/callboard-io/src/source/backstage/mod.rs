@@ -118,6 +118,10 @@ pub struct RemoteStats {
     /// The identity listing answered `304 Not Modified`: the previous
     /// snapshot is kept as it is (only its sync time moves).
     pub not_modified: bool,
+    /// The listing was read and found every entity unchanged and none
+    /// gone: the previous snapshot is kept as it is, as after a `304`
+    /// (only its sync time and listing tags move).
+    pub nothing_changed: bool,
 }
 
 #[cfg(test)]

@@ -318,6 +318,23 @@ impl SyncRun<'_> {
         self.stats.removed = old.keys().filter(|k| !listed_keys.contains(k)).count();
         drop(listed_keys);
         drop(listed);
+        // Every entity listed with the etag it has in the previous snapshot,
+        // and none gone: that snapshot is this sync's, as after a 304. It is
+        // kept as it is (only its meta moves: the sync time, the listing's
+        // new tags), not rebuilt row by row.
+        if wanted.is_empty()
+            && self.stats.removed == 0
+            && unchanged.len() == previous.info.entity_count
+        {
+            self.stats.nothing_changed = true;
+            self.stats.unchanged = previous.info.entity_count;
+            // No tags this time (a page without an `ETag`): none kept
+            // from the previous listing either.
+            let tags = listing_tags.unwrap_or_else(|| write_tags(&[]));
+            writer.set_meta(META_LISTING_TAGS, &tags);
+            self.report(Phase::Listing, previous.info.entity_count, total, true);
+            return Ok(());
+        }
         // 3. Carry unchanged entities over, without re-serialising them:
         // with their search records and outside edges from the previous
         // snapshot when it has them in order, else parsed again.
