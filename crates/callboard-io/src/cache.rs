@@ -22,7 +22,7 @@ use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
 use callboard_core::catalog::relations::{sort_relations, EmittedRelation};
 use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
-use callboard_core::search::{encode_corpus, SearchRecord};
+use callboard_core::search::SearchRecord;
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
@@ -435,7 +435,7 @@ impl SnapshotWriter {
     /// Room for `n` more entities' search records (a hint: a remote's
     /// total), so they are not copied as they grow.
     pub fn reserve(&mut self, n: usize) {
-        self.rows().records.reserve(n);
+        self.rows().corpus.reserve(n);
     }
 
     /// Entities added so far.
@@ -464,7 +464,7 @@ impl SnapshotWriter {
         let source = self.source.clone();
         let Rows {
             conn,
-            records,
+            corpus,
             outside,
             count,
         } = self.rows.take().expect("the writer is open until finish");
@@ -495,7 +495,7 @@ impl SnapshotWriter {
                 for p in problems {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
-                let corpus = encode_corpus(&records);
+                let corpus = corpus.encode();
                 // Both: an older callboard reading this snapshot checks it too.
                 meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
                 meta.execute(params!["corpus_checksum4", checksum4(&corpus).to_string()])?;

@@ -7,12 +7,14 @@ use rusqlite::{params, Connection};
 use super::RowRef;
 use callboard_core::catalog::relations::OutsideEdges;
 use callboard_core::catalog::CatalogEntity;
-use callboard_core::search::SearchRecord;
+use callboard_core::search::{CorpusBuilder, SearchRecord};
 
 /// See the module doc.
 pub struct Rows {
     pub(super) conn: Connection,
-    pub(super) records: Vec<SearchRecord>,
+    /// The search corpus, built as rows are added (its finish only
+    /// concatenates).
+    pub(super) corpus: CorpusBuilder,
     /// Reverse edges owed to entities of other sources.
     pub(super) outside: OutsideEdges,
     pub(super) count: usize,
@@ -22,7 +24,7 @@ impl Rows {
     pub(super) fn new(conn: Connection) -> Rows {
         Rows {
             conn,
-            records: Vec::new(),
+            corpus: CorpusBuilder::new(),
             outside: OutsideEdges::default(),
             count: 0,
         }
@@ -44,7 +46,7 @@ impl Rows {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
-        self.records.push(SearchRecord::from_entity(&e.entity));
+        self.corpus.push_entity(&key, &e.entity);
         self.outside.add(&key, &e.entity);
         self.count += 1;
         Ok(true)
@@ -55,7 +57,7 @@ impl Rows {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
-        self.records.push(record);
+        self.corpus.push_record(&record);
         self.count += 1;
         Ok(true)
     }
@@ -65,7 +67,7 @@ impl Rows {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
-        self.records.push(record);
+        self.corpus.push_record(&record);
         self.outside.add_inside(row.key);
         self.count += 1;
         Ok(true)
