@@ -260,8 +260,9 @@ impl Cache {
             .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
         let conn = create_database(tmp.path())
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
+        let writeback = writeback::Writeback::new(tmp.as_file().try_clone().ok());
         Ok(Some(SnapshotWriter {
-            rows: Some(Rows::new(conn)),
+            rows: Some(Rows::new(conn, writeback)),
             tmp: Some(tmp),
             _lock: lock,
             dir,
@@ -467,6 +468,7 @@ impl SnapshotWriter {
             corpus,
             outside,
             count,
+            ..
         } = self.rows.take().expect("the writer is open until finish");
         let mut outside = outside.finish();
         if !self.given_outside.is_empty() {
@@ -1073,6 +1075,7 @@ impl EntityLookup for Store {
 mod corpus_read;
 mod rows;
 pub use rows::Rows;
+mod writeback;
 
 #[cfg(test)]
 mod tests;

@@ -4,6 +4,7 @@
 use anyhow::Result;
 use rusqlite::{params, Connection};
 
+use super::writeback::Writeback;
 use super::RowRef;
 use callboard_core::catalog::relations::OutsideEdges;
 use callboard_core::catalog::CatalogEntity;
@@ -18,11 +19,14 @@ pub struct Rows {
     /// Reverse edges owed to entities of other sources.
     pub(super) outside: OutsideEdges,
     pub(super) count: usize,
+    /// Hands the file's pages to the disk as rows go.
+    pub(super) writeback: Writeback,
 }
 
 impl Rows {
-    pub(super) fn new(conn: Connection) -> Rows {
+    pub(super) fn new(conn: Connection, writeback: Writeback) -> Rows {
         Rows {
+            writeback,
             conn,
             corpus: CorpusBuilder::new(),
             outside: OutsideEdges::default(),
@@ -73,7 +77,8 @@ impl Rows {
         Ok(true)
     }
 
-    fn insert_row(&self, row: &RowRef) -> Result<bool> {
+    fn insert_row(&mut self, row: &RowRef) -> Result<bool> {
+        self.writeback.added(row.json.len());
         // The etag is a column of the row (format 6): one B-tree write
         // less per entity than a table of its own keyed by ref.
         let changed = self
