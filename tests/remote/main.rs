@@ -11,4 +11,5 @@ mod login_flow;
 mod remote_cli;
 mod remote_faults;
 mod remote_sync;
+mod snapshot_writer;
 mod template_remote;

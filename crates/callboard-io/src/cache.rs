@@ -22,7 +22,7 @@ use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
 use callboard_core::catalog::relations::{sort_relations, EmittedRelation};
 use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
-use callboard_core::search::{encode_corpus, SearchRecord};
+use callboard_core::search::SearchRecord;
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
@@ -260,8 +260,9 @@ impl Cache {
             .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
         let conn = create_database(tmp.path())
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
+        let writeback = writeback::Writeback::new(tmp.as_file().try_clone().ok());
         Ok(Some(SnapshotWriter {
-            rows: Some(Rows::new(conn)),
+            rows: Some(Rows::new(conn, writeback)),
             tmp: Some(tmp),
             _lock: lock,
             dir,
@@ -435,7 +436,7 @@ impl SnapshotWriter {
     /// Room for `n` more entities' search records (a hint: a remote's
     /// total), so they are not copied as they grow.
     pub fn reserve(&mut self, n: usize) {
-        self.rows().records.reserve(n);
+        self.rows().corpus.reserve(n);
     }
 
     /// Entities added so far.
@@ -464,9 +465,10 @@ impl SnapshotWriter {
         let source = self.source.clone();
         let Rows {
             conn,
-            records,
+            corpus,
             outside,
             count,
+            ..
         } = self.rows.take().expect("the writer is open until finish");
         let mut outside = outside.finish();
         if !self.given_outside.is_empty() {
@@ -495,7 +497,7 @@ impl SnapshotWriter {
                 for p in problems {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
-                let corpus = encode_corpus(&records);
+                let corpus = corpus.encode();
                 // Both: an older callboard reading this snapshot checks it too.
                 meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
                 meta.execute(params!["corpus_checksum4", checksum4(&corpus).to_string()])?;
@@ -1073,6 +1075,7 @@ impl EntityLookup for Store {
 mod corpus_read;
 mod rows;
 pub use rows::Rows;
+mod writeback;
 
 #[cfg(test)]
 mod tests;

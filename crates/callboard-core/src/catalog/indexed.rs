@@ -106,7 +106,24 @@ pub fn parse_indexed(json: &str) -> serde_json::Result<Entity> {
     let Ok(lean) = serde_json::from_str::<MapOnly<IndexedEntity>>(json) else {
         return serde_json::from_str::<Entity>(json);
     };
-    let lean = lean.0;
+    Ok(from_lean(lean.0))
+}
+
+/// The entity whose JSON starts `text` (no whitespace before it), read
+/// as [`parse_indexed`] reads it, and the length of that JSON: for a
+/// page's items read in place, one after the other. `None` where the lean
+/// read refuses it (a bad entity, or not one: [`parse_indexed`] on the
+/// same text decides).
+pub fn parse_indexed_prefix(text: &str) -> Option<(Entity, usize)> {
+    if !text.starts_with('{') {
+        return None;
+    }
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<MapOnly<IndexedEntity>>();
+    let lean = stream.next()?.ok()?;
+    Some((from_lean(lean.0), stream.byte_offset()))
+}
+
+fn from_lean(lean: IndexedEntity) -> Entity {
     let meta = lean.metadata.0;
     let spec = lean.spec.map(|s| {
         let s = s.0;
@@ -117,7 +134,7 @@ pub fn parse_indexed(json: &str) -> serde_json::Result<Entity> {
             ("system", s.system),
         ])
     });
-    Ok(Entity {
+    Entity {
         api_version: lean.api_version,
         kind: lean.kind,
         metadata: Metadata {
@@ -134,5 +151,5 @@ pub fn parse_indexed(json: &str) -> serde_json::Result<Entity> {
         relations: lean.relations,
         status: None,
         extra: Map::new(),
-    })
+    }
 }

@@ -194,7 +194,7 @@ pub(super) fn derived_ref(kind: &str, namespace: &str, name: &str) -> String {
 }
 
 /// `entity_ref == derived_ref(kind, namespace, name)`, without allocating.
-fn is_derived_ref(entity_ref: &str, kind: &str, namespace: &str, name: &str) -> bool {
+pub(super) fn is_derived_ref(entity_ref: &str, kind: &str, namespace: &str, name: &str) -> bool {
     let parts = [kind, ":", namespace, "/", name];
     if entity_ref.is_ascii() && parts.iter().all(|p| p.is_ascii()) {
         let mut rest = entity_ref.as_bytes();

@@ -88,6 +88,7 @@
 //! the index. [`Highlighter`] finds the characters to highlight.
 
 pub mod backend;
+mod builder;
 mod codec;
 mod corpus;
 mod filters;
@@ -103,6 +104,7 @@ mod rank;
 #[cfg(test)]
 mod test_support;
 
+pub use builder::CorpusBuilder;
 pub use codec::{decode_corpus, encode_corpus, CorpusError, CORPUS_MAGIC, CORPUS_VERSION};
 pub use corpus::{Corpus, RecordView};
 pub use filters::CompiledFilters;
@@ -169,11 +171,16 @@ pub const DESCRIPTION_LIMIT: usize = 512;
 
 /// The first [`DESCRIPTION_LIMIT`] bytes, cut at a char boundary.
 fn clip(s: &str) -> String {
+    clip_str(s).to_string()
+}
+
+/// [`clip`], borrowed.
+fn clip_str(s: &str) -> &str {
     let mut end = s.len().min(DESCRIPTION_LIMIT);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_string()
+    &s[..end]
 }
 
 #[cfg(test)]

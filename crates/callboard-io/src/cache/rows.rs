@@ -4,25 +4,31 @@
 use anyhow::Result;
 use rusqlite::{params, Connection};
 
+use super::writeback::Writeback;
 use super::RowRef;
 use callboard_core::catalog::relations::OutsideEdges;
 use callboard_core::catalog::CatalogEntity;
-use callboard_core::search::SearchRecord;
+use callboard_core::search::{CorpusBuilder, SearchRecord};
 
 /// See the module doc.
 pub struct Rows {
     pub(super) conn: Connection,
-    pub(super) records: Vec<SearchRecord>,
+    /// The search corpus, built as rows are added (its finish only
+    /// concatenates).
+    pub(super) corpus: CorpusBuilder,
     /// Reverse edges owed to entities of other sources.
     pub(super) outside: OutsideEdges,
     pub(super) count: usize,
+    /// Hands the file's pages to the disk as rows go.
+    pub(super) writeback: Writeback,
 }
 
 impl Rows {
-    pub(super) fn new(conn: Connection) -> Rows {
+    pub(super) fn new(conn: Connection, writeback: Writeback) -> Rows {
         Rows {
+            writeback,
             conn,
-            records: Vec::new(),
+            corpus: CorpusBuilder::new(),
             outside: OutsideEdges::default(),
             count: 0,
         }
@@ -44,7 +50,7 @@ impl Rows {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
-        self.records.push(SearchRecord::from_entity(&e.entity));
+        self.corpus.push_entity(&key, &e.entity);
         self.outside.add(&key, &e.entity);
         self.count += 1;
         Ok(true)
@@ -55,7 +61,7 @@ impl Rows {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
-        self.records.push(record);
+        self.corpus.push_record(&record);
         self.count += 1;
         Ok(true)
     }
@@ -65,13 +71,14 @@ impl Rows {
         if !self.insert_row(&row)? {
             return Ok(false);
         }
-        self.records.push(record);
+        self.corpus.push_record(&record);
         self.outside.add_inside(row.key);
         self.count += 1;
         Ok(true)
     }
 
-    fn insert_row(&self, row: &RowRef) -> Result<bool> {
+    fn insert_row(&mut self, row: &RowRef) -> Result<bool> {
+        self.writeback.added(row.json.len());
         // The etag is a column of the row (format 6): one B-tree write
         // less per entity than a table of its own keyed by ref.
         let changed = self

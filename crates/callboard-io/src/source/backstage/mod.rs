@@ -27,6 +27,7 @@ mod error;
 #[cfg(test)]
 mod hostile_tests;
 mod page_head;
+mod page_items;
 mod refresh;
 mod retry;
 mod search;
