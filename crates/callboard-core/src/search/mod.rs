@@ -114,7 +114,8 @@ pub use order::{display_cmp, display_order, display_order_first, kind_rank};
 pub use plan::{Plan, EXACT_NAME_BONUS};
 pub use query::{cmp_ci, parse_query, Filter, FilterKey, Query};
 pub use rank::{
-    ascending, rank, rank_texts, search, Hit, Options, Ranking, Scope, SearchResults, NEVER,
+    ascending, ascending_into, rank, rank_in, rank_texts, search, Hit, Options, Ranking, Scope,
+    SearchResults, Workspace, NEVER,
 };
 
 use crate::catalog::Entity;
