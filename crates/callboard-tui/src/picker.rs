@@ -22,8 +22,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use callboard_core::search::{
-    ascending_into, display_order_first, parse_query, rank_in, Corpus, Filter, Highlighter, Index,
-    Options, Plan, Query, Scope, Workspace,
+    ascending, display_order_first, parse_query, rank, Corpus, Filter, Highlighter, Index, Options,
+    Plan, Query, Scope,
 };
 
 /// One visible row: the record and which characters of its name and title
@@ -133,8 +133,6 @@ impl Picker {
             scorers,
             index: None,
             last: None,
-            workspace: Workspace::default(),
-            scope: Vec::new(),
         };
         std::thread::Builder::new()
             .name("callboard-match".into())
@@ -316,11 +314,6 @@ struct Worker {
     scorers: usize,
     index: Option<Arc<Index>>,
     last: Option<Last>,
-    /// Ranking buffers kept between keystrokes (memory reused, not
-    /// faulted in again each time).
-    workspace: Workspace,
-    /// The narrowed scope's buffer, likewise.
-    scope: Vec<u32>,
 }
 
 impl Worker {
@@ -393,13 +386,8 @@ impl Worker {
         let plan = Arc::new(Plan::new(&self.corpus, &job.query));
         let narrowing = self.last.as_ref().filter(|last| plan.narrows(&last.plan));
         // The previous hits in corpus order: the text is read front to back.
-        let scope = match narrowing {
-            Some(last) => {
-                ascending_into(&last.hits, self.corpus.len(), &mut self.scope);
-                Scope::Only(&self.scope)
-            }
-            None => Scope::All,
-        };
+        let scope_list = narrowing.map(|last| ascending(&last.hits, self.corpus.len()));
+        let scope = scope_list.as_deref().map_or(Scope::All, Scope::Only);
         let wanted = &self.shared.wanted;
         let cancel = move || wanted.load(Ordering::Relaxed) != job.generation;
         let options = Options {
@@ -407,17 +395,10 @@ impl Worker {
             threads: self.scorers,
             cancel: &cancel,
         };
-        let Some(ranking) = rank_in(
-            &self.corpus,
-            self.index.as_deref(),
-            &plan,
-            scope,
-            &options,
-            &mut self.workspace,
-        ) else {
+        let Some(ranking) = rank(&self.corpus, self.index.as_deref(), &plan, scope, &options)
+        else {
             return;
         };
-        self.workspace.reuse_scores(ranking.scores);
         // A narrowed scope holds only the previous hits: the number passing
         // the (same) filters is the previous answer's.
         let total = narrowing.map_or(ranking.passed as u32, |last| last.total);

@@ -114,8 +114,7 @@ pub use order::{display_cmp, display_order, display_order_first, kind_rank};
 pub use plan::{Plan, EXACT_NAME_BONUS};
 pub use query::{cmp_ci, parse_query, Filter, FilterKey, Query};
 pub use rank::{
-    ascending, ascending_into, rank, rank_in, rank_texts, search, Hit, Options, Ranking, Scope,
-    SearchResults, Workspace, NEVER,
+    ascending, rank, rank_texts, search, Hit, Options, Ranking, Scope, SearchResults, NEVER,
 };
 
 use crate::catalog::Entity;

@@ -15,14 +15,7 @@ const DIGITS: usize = 1 << DIGIT_BITS;
 const RADIX_MIN: usize = 4096;
 
 /// Sort `keys` ascending: the same order as `keys.sort_unstable()`.
-#[cfg(test)]
 pub(super) fn sort_keys(keys: &mut Vec<u64>) {
-    sort_keys_with(keys, &mut Vec::new());
-}
-
-/// [`sort_keys`] with `scratch` as the second buffer (its memory is
-/// reused; it holds no meaning afterwards).
-pub(super) fn sort_keys_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     if keys.len() < RADIX_MIN {
         keys.sort_unstable();
         return;
@@ -34,9 +27,8 @@ pub(super) fn sort_keys_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     }
     // The bits where some keys differ: only those digits need a pass.
     let varying = any ^ all;
-    scratch.clear();
-    scratch.resize(keys.len(), 0);
-    let mut passes = 0;
+    let mut from = std::mem::take(keys);
+    let mut to = vec![0u64; from.len()];
     let mut shift = 0u32;
     while shift < 64 {
         let rest = varying >> shift;
@@ -46,19 +38,11 @@ pub(super) fn sort_keys_with(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
         // Start the digit at the next varying bit (constant bits between
         // the position and the score cost no pass).
         shift += rest.trailing_zeros();
-        // Passes alternate between the two buffers.
-        if passes % 2 == 0 {
-            scatter(keys, scratch, shift);
-        } else {
-            scatter(scratch, keys, shift);
-        }
-        passes += 1;
+        scatter(&from, &mut to, shift);
+        std::mem::swap(&mut from, &mut to);
         shift += DIGIT_BITS;
     }
-    if passes % 2 == 1 {
-        // The last pass wrote the scratch buffer: take it as the keys.
-        std::mem::swap(keys, scratch);
-    }
+    *keys = from;
 }
 
 /// One stable counting-sort pass of `from` into `to` by the digit at `shift`.
@@ -86,24 +70,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn check(keys: Vec<u64>) {
+    fn check(mut keys: Vec<u64>) {
         let mut expected = keys.clone();
         expected.sort_unstable();
-        let mut fresh = keys.clone();
-        sort_keys(&mut fresh);
-        assert_eq!(fresh, expected);
-        // A scratch buffer left over from other sorts (shorter, longer,
-        // holding other keys) changes nothing; the same buffers again.
-        for leftover in [keys.len() / 2 + 3, keys.len() * 2 + 1] {
-            let mut scratch: Vec<u64> = (0..leftover as u64).map(|i| i.wrapping_mul(31)).collect();
-            let mut again = keys.clone();
-            sort_keys_with(&mut again, &mut scratch);
-            assert_eq!(again, expected);
-            again.clear();
-            again.extend(keys.iter().rev());
-            sort_keys_with(&mut again, &mut scratch);
-            assert_eq!(again, expected);
-        }
+        sort_keys(&mut keys);
+        assert_eq!(keys, expected);
     }
 
     /// Keys as the ranking makes them: a few scores, distinct positions

@@ -88,53 +88,15 @@ pub struct Ranking {
     pub total: usize,
 }
 
-/// What one thread found, in buffers kept between rankings (see
-/// [`Workspace`]).
+/// What one thread found.
 #[derive(Default)]
 struct Part {
     /// (score, corpus index).
     hits: Vec<(u32, u32)>,
     /// With an index: the best `limit` sort keys, sorted (see [`display_key`]).
     keys: Vec<u64>,
-    /// The radix sort's second buffer.
-    scratch: Vec<u64>,
     matched: usize,
     passed: usize,
-}
-
-impl Part {
-    fn clear(&mut self) {
-        self.hits.clear();
-        self.keys.clear();
-        self.matched = 0;
-        self.passed = 0;
-    }
-}
-
-/// Buffers [`rank_in`] keeps from one ranking to the next: each thread's
-/// hits and sort keys, the merged keys. A short query at 100k records
-/// fills megabytes of them; allocated afresh every keystroke they were
-/// new pages each time (the allocator hands freed memory back to the
-/// system within milliseconds), and zeroing those pages in the kernel
-/// cost about as much as scoring a tenth of the records. Reusing them
-/// changes no answer.
-#[derive(Default)]
-pub struct Workspace {
-    parts: Vec<Part>,
-    merged: Vec<u64>,
-    merging: Vec<u64>,
-    scores: Vec<u32>,
-}
-
-impl Workspace {
-    /// Hand back a ranking's `scores` (when the caller does not keep
-    /// them): the next ranking fills the same memory.
-    pub fn reuse_scores(&mut self, mut scores: Vec<u32>) {
-        if scores.capacity() > self.scores.capacity() {
-            scores.clear();
-            self.scores = scores;
-        }
-    }
 }
 
 /// Score `scope` against `plan` (filters first) and keep the best
@@ -150,25 +112,6 @@ pub fn rank(
     scope: Scope<'_>,
     options: &Options<'_>,
 ) -> Option<Ranking> {
-    rank_in(
-        corpus,
-        index,
-        plan,
-        scope,
-        options,
-        &mut Workspace::default(),
-    )
-}
-
-/// [`rank`] with buffers kept from the previous ranking (the same answer).
-pub fn rank_in(
-    corpus: &Corpus,
-    index: Option<&Index>,
-    plan: &Plan,
-    scope: Scope<'_>,
-    options: &Options<'_>,
-    workspace: &mut Workspace,
-) -> Option<Ranking> {
     if let Some(index) = index {
         assert_eq!(index.len(), corpus.len(), "an index of another corpus");
     }
@@ -180,9 +123,9 @@ pub fn rank_in(
     let blocks = total.div_ceil(BLOCK);
     let threads = options.threads.clamp(1, blocks.max(1));
     let next = AtomicUsize::new(0);
-    let work_on = |part: &mut Part| -> Option<()> {
-        part.clear();
+    let work = || -> Option<Part> {
         let mut scorer = Scorer::new();
+        let mut part = Part::default();
         loop {
             let block = next.fetch_add(1, AtomicOrdering::Relaxed);
             if block >= blocks {
@@ -195,10 +138,18 @@ pub fn rank_in(
             match scope {
                 Scope::All => {
                     let recs = &corpus.recs[range.clone()];
-                    scan_run(corpus, fields, plan, range.start, recs, &mut scorer, part)
+                    scan_run(
+                        corpus,
+                        fields,
+                        plan,
+                        range.start,
+                        recs,
+                        &mut scorer,
+                        &mut part,
+                    )
                 }
                 Scope::Only(list) => {
-                    scan_list(corpus, fields, plan, &list[range], &mut scorer, part)
+                    scan_list(corpus, fields, plan, &list[range], &mut scorer, &mut part)
                 }
             }
         }
@@ -206,83 +157,59 @@ pub fn rank_in(
         if let Some(index) = index {
             // Sorting here keeps the sort on the scoring threads.
             let positions = index.positions();
-            part.keys.extend(
-                part.hits
-                    .iter()
-                    .map(|&(score, i)| display_key(score, positions[i as usize])),
-            );
+            part.keys = part
+                .hits
+                .drain(..)
+                .map(|(score, i)| display_key(score, positions[i as usize]))
+                .collect();
             if part.keys.len() > options.limit {
                 best_sorted(&mut part.keys, options.limit, u64::cmp);
             } else {
                 // The whole list (the TUI's): by radix, the same order.
-                radix::sort_keys_with(&mut part.keys, &mut part.scratch);
+                radix::sort_keys(&mut part.keys);
             }
         }
-        Some(())
+        Some(part)
     };
-    // Each thread works on its own copy of its buffers' handles (moved
-    // out and back): the parts lie side by side in the workspace, and
-    // updating their counts and lengths there in place had the two
-    // threads fight over one cache line (a third slower).
-    let work = |slot: &mut Part| -> Option<()> {
-        let mut part = std::mem::take(slot);
-        let done = work_on(&mut part);
-        *slot = part;
-        done
+    let parts: Vec<Option<Part>> = if threads == 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|s| {
+            let helpers: Vec<_> = (1..threads).map(|_| s.spawn(work)).collect();
+            let mut parts = vec![work()];
+            parts.extend(
+                helpers
+                    .into_iter()
+                    .map(|h| h.join().expect("a ranking thread panicked")),
+            );
+            parts
+        })
     };
-    let parts = &mut workspace.parts;
-    if parts.len() < threads {
-        parts.resize_with(threads, Part::default);
-    }
-    let parts = &mut parts[..threads];
-    let done: Option<()> = match parts {
-        [one] => work(one),
-        [first, rest @ ..] => std::thread::scope(|s| {
-            let work = &work;
-            let helpers: Vec<_> = rest.iter_mut().map(|p| s.spawn(move || work(p))).collect();
-            let mine = work(first);
-            let theirs: Option<()> = helpers
-                .into_iter()
-                .map(|h| h.join().expect("a ranking thread panicked"))
-                .collect();
-            mine.and(theirs)
-        }),
-        [] => unreachable!("at least one thread"),
-    };
-    done?;
-    let parts = &workspace.parts[..threads];
+    let parts: Vec<Part> = parts.into_iter().collect::<Option<_>>()?;
     let passed = parts.iter().map(|p| p.passed).sum();
     let matched = parts.iter().map(|p| p.matched).sum();
     let (hits, scores): (Vec<u32>, Vec<u32>) = match index {
         Some(index) => {
-            let keys: &[u64] = match parts {
-                [one] => &one.keys,
-                [first, rest @ ..] => {
-                    let (merged, merging) = (&mut workspace.merged, &mut workspace.merging);
-                    merge_sorted(&first.keys, &rest[0].keys, merged);
-                    for part in &rest[1..] {
-                        std::mem::swap(merged, merging);
-                        merge_sorted(merging, &part.keys, merged);
-                    }
-                    merged
-                }
-                [] => &[],
-            };
-            let keys = &keys[..keys.len().min(options.limit)];
-            let order = index.order();
-            let mut scores = std::mem::take(&mut workspace.scores);
-            scores.clear();
-            scores.reserve(keys.len());
-            let mut hits = Vec::with_capacity(keys.len());
-            for &key in keys {
-                let (score, position) = split_key(key);
-                hits.push(order[position as usize]);
-                scores.push(score);
+            let mut keys: Vec<u64> = Vec::new();
+            for part in parts {
+                // The first part's keys are taken as they are (no copy).
+                keys = if keys.is_empty() {
+                    part.keys
+                } else {
+                    merge_sorted(&keys, &part.keys)
+                };
             }
-            (hits, scores)
+            keys.truncate(options.limit);
+            let order = index.order();
+            keys.into_iter()
+                .map(|key| {
+                    let (score, position) = split_key(key);
+                    (order[position as usize], score)
+                })
+                .unzip()
         }
         None => {
-            let hits: Vec<(u32, u32)> = parts.iter().flat_map(|p| p.hits.iter().copied()).collect();
+            let hits: Vec<(u32, u32)> = parts.into_iter().flat_map(|p| p.hits).collect();
             sort_without_index(corpus, hits, options.limit)
         }
     };
@@ -466,10 +393,8 @@ fn sort_without_index(
     keys.into_iter().map(|k| (k.index, k.score)).unzip()
 }
 
-/// Merge two sorted runs into `out` (cleared first).
-fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
-    out.clear();
-    out.reserve(a.len() + b.len());
+fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
         if a[i] <= b[j] {
@@ -482,24 +407,17 @@ fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// `indices` (distinct, below `len`) in ascending order, through a
 /// bitmap: a previous answer's hits as a [`Scope::Only`].
 pub fn ascending(indices: &[u32], len: usize) -> Vec<u32> {
-    let mut out = Vec::new();
-    ascending_into(indices, len, &mut out);
-    out
-}
-
-/// [`ascending`] into `out` (cleared first; its memory is reused).
-pub fn ascending_into(indices: &[u32], len: usize, out: &mut Vec<u32>) {
     let mut bits = vec![0u64; len.div_ceil(64)];
     for &i in indices {
         bits[i as usize / 64] |= 1 << (i % 64);
     }
-    out.clear();
-    out.reserve(indices.len());
+    let mut out = Vec::with_capacity(indices.len());
     for (word_index, &word) in bits.iter().enumerate() {
         let mut word = word;
         while word != 0 {
@@ -507,6 +425,7 @@ pub fn ascending_into(indices: &[u32], len: usize, out: &mut Vec<u32>) {
             word &= word - 1;
         }
     }
+    out
 }
 
 /// One ranked record.
@@ -805,69 +724,6 @@ mod tests {
                 let got = ranked(&corpus, Some(&index), q, Scope::All, usize::MAX, threads);
                 assert_eq!(got, plain, "{q:?}, {threads} threads");
             }
-        }
-    }
-
-    /// One workspace reused across rankings (as the TUI's list does, one
-    /// keystroke after another): whatever the previous ranking left in it
-    /// (more or fewer hits, threads, a limit, a cancelled ranking, no
-    /// index), each answer equals the plain one (no index, one thread).
-    #[test]
-    fn a_reused_workspace_changes_no_ranking() {
-        let corpus = Corpus::new(&mixed(12_000));
-        let index = Index::build(&corpus);
-        let mut workspace = Workspace::default();
-        let some: Vec<u32> = (0..corpus.len() as u32).filter(|i| i % 3 != 1).collect();
-        let steps: &[(&str, usize, usize)] = &[
-            ("p", usize::MAX, 2),
-            ("pa", usize::MAX, 2),
-            ("pay", 37, 3),
-            ("s", usize::MAX, 1),
-            ("svc 9", usize::MAX, 2),
-            ("zzq", usize::MAX, 2),
-            ("1", usize::MAX, 4),
-            ("kind:api,component,system p", usize::MAX, 2),
-            ("item", 5, 2),
-            ("p", usize::MAX, 2),
-        ];
-        for (round, &(q, limit, threads)) in steps.iter().enumerate() {
-            let plan = Plan::new(&corpus, &parse_query(q));
-            let plain = ranked(&corpus, None, q, Scope::All, limit, 1);
-            let scopes = [Scope::All, Scope::Only(&some)];
-            for (k, scope) in scopes.into_iter().enumerate() {
-                let options = Options {
-                    limit,
-                    threads,
-                    cancel: NEVER,
-                };
-                for idx in [Some(&index), None] {
-                    let got =
-                        rank_in(&corpus, idx, &plan, scope, &options, &mut workspace).unwrap();
-                    let fresh = rank(&corpus, idx, &plan, scope, &options).unwrap();
-                    assert_eq!(got, fresh, "{q:?} scope {k}");
-                    if k == 0 {
-                        assert_eq!(got, plain, "{q:?}");
-                    }
-                    if round % 2 == 0 {
-                        workspace.reuse_scores(got.scores);
-                    }
-                }
-            }
-            // A cancelled ranking leaves the workspace usable.
-            let cancelled = Options {
-                limit,
-                threads,
-                cancel: &|| true,
-            };
-            let none = rank_in(
-                &corpus,
-                Some(&index),
-                &plan,
-                Scope::All,
-                &cancelled,
-                &mut workspace,
-            );
-            assert_eq!(none, None);
         }
     }
 
