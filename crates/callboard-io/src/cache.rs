@@ -260,9 +260,8 @@ impl Cache {
             .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
         let conn = create_database(tmp.path())
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
-        let writeback = writeback::Writeback::new(tmp.as_file().try_clone().ok());
         Ok(Some(SnapshotWriter {
-            rows: Some(Rows::new(conn, writeback)),
+            rows: Some(Rows::new(conn)),
             tmp: Some(tmp),
             _lock: lock,
             dir,
@@ -1075,7 +1074,6 @@ impl EntityLookup for Store {
 mod corpus_read;
 mod rows;
 pub use rows::Rows;
-mod writeback;
 
 #[cfg(test)]
 mod tests;

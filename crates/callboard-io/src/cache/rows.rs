@@ -4,7 +4,6 @@
 use anyhow::Result;
 use rusqlite::{params, Connection};
 
-use super::writeback::Writeback;
 use super::RowRef;
 use callboard_core::catalog::relations::OutsideEdges;
 use callboard_core::catalog::CatalogEntity;
@@ -19,14 +18,11 @@ pub struct Rows {
     /// Reverse edges owed to entities of other sources.
     pub(super) outside: OutsideEdges,
     pub(super) count: usize,
-    /// Hands the file's pages to the disk as rows go.
-    pub(super) writeback: Writeback,
 }
 
 impl Rows {
-    pub(super) fn new(conn: Connection, writeback: Writeback) -> Rows {
+    pub(super) fn new(conn: Connection) -> Rows {
         Rows {
-            writeback,
             conn,
             corpus: CorpusBuilder::new(),
             outside: OutsideEdges::default(),
@@ -78,7 +74,6 @@ impl Rows {
     }
 
     fn insert_row(&mut self, row: &RowRef) -> Result<bool> {
-        self.writeback.added(row.json.len());
         // The etag is a column of the row (format 6): one B-tree write
         // less per entity than a table of its own keyed by ref.
         let changed = self
