@@ -9,7 +9,6 @@ use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 use callboard_core::search::{encode_corpus, SearchRecord};
 use callboard_gen::{generate, GenOptions};
 use callboard_io::cache::Cache;
-use serde_json::Value;
 
 fn check(entities: Vec<Entity>) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,19 +46,6 @@ fn check(entities: Vec<Entity>) {
     assert_eq!(rows, keys);
 }
 
-fn objects(v: &Value, out: &mut Vec<Entity>) {
-    match v {
-        Value::Object(map) => {
-            if let Ok(e) = Entity::from_value(v.clone()) {
-                out.push(e);
-            }
-            map.values().for_each(|x| objects(x, out));
-        }
-        Value::Array(items) => items.iter().for_each(|x| objects(x, out)),
-        _ => {}
-    }
-}
-
 #[test]
 fn a_generated_catalog_writes_the_reference_corpus() {
     let docs = generate(&GenOptions {
@@ -75,31 +61,9 @@ fn a_generated_catalog_writes_the_reference_corpus() {
 
 #[test]
 fn the_example_catalogs_write_the_reference_corpus() {
-    use serde::Deserialize;
-    let mut entities = Vec::new();
-    for dir in [
-        "../shared/fixtures/backstage-api",
-        "../shared/fixtures/backstage-examples",
-    ] {
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
-        for path in paths {
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            let parsed: Vec<Value> = match path.extension().and_then(|e| e.to_str()) {
-                Some("json") => serde_json::from_str(&text).into_iter().collect(),
-                Some("yaml") | Some("yml") => serde_norway::Deserializer::from_str(&text)
-                    .filter_map(|d| serde_norway::Value::deserialize(d).ok())
-                    .filter_map(|v| serde_json::to_value(v).ok())
-                    .collect(),
-                _ => Vec::new(),
-            };
-            for v in &parsed {
-                objects(v, &mut entities);
-            }
-        }
-    }
+    let entities = crate::indexed_entity::fixture_objects()
+        .into_iter()
+        .filter_map(|v| Entity::from_value(v).ok())
+        .collect();
     check(entities);
 }
