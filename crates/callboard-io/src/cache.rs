@@ -6,7 +6,8 @@
 //! the new one. Snapshots are never modified after the rename, which lets
 //! readers open them `immutable` (no locking, no journal). One lookup reads
 //! one row by primary key, so `show` does not touch the rest of the catalog;
-//! the search corpus is one blob so `search` does not parse entities.
+//! the search corpus is one file beside the snapshot, which `search` maps
+//! and searches in place without parsing entities ([`write_corpus_file`]).
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -26,7 +27,7 @@ use callboard_core::search::SearchRecord;
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// Snapshots up to this size are checked whole (SQLite `quick_check`) when
 /// opened; bigger ones rely on the header, the meta rows and the corpus
@@ -51,26 +52,10 @@ fn damaged(source: &str, detail: impl Into<String>) -> anyhow::Error {
     .into()
 }
 
-/// A 64-bit checksum of the corpus blob (8 bytes a step; not for
-/// security, for disk faults). Snapshots written before [`checksum4`]
-/// carry this one (meta key `corpus_checksum`); it is one dependent chain
-/// of multiplies, 30 ms over a 1M-entity corpus.
-fn checksum(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
-        h = (h ^ w).wrapping_mul(0x0000_0100_0000_01B3).rotate_left(29);
-    }
-    for &b in chunks.remainder() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
-    }
-    h ^ (h >> 32)
-}
-
-/// The corpus checksum new snapshots carry (meta key
-/// `corpus_checksum4`): [`checksum`]'s step on four independent lanes of
-/// 8 bytes, so the multiplies overlap (about 4× faster), folded at the end.
+/// The checksum of a snapshot's corpus file (meta key `corpus_checksum4`;
+/// not for security, for disk faults): an FNV-style multiply step on four
+/// independent lanes of 8 bytes, so the multiplies overlap (about 4× one
+/// lane), folded at the end.
 fn checksum4(bytes: &[u8]) -> u64 {
     const P: u64 = 0x0000_0100_0000_01B3;
     let seed = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
@@ -297,6 +282,78 @@ impl Cache {
     }
 }
 
+/// The meta key naming a snapshot's corpus file (see [`write_corpus_file`]).
+const META_CORPUS_FILE: &str = "corpus_file";
+
+/// Write the encoded search corpus beside the snapshot at `snapshot`, as
+/// `<stem>.<checksum>.corpus`; returns that file name.
+///
+/// The corpus is its own file, not a blob in the database, so a reader can
+/// map it and search the page cache in place: read out of SQLite it was
+/// copied into fresh memory first, and zeroing and copying those pages
+/// was a third of a cold `search`'s CPU. Named by its checksum, a corpus
+/// file is never rewritten in place (a mapped file must not change): a new
+/// one is written to a temp file and renamed, and equal corpora share the
+/// name. It is written before the snapshot that names it is moved into
+/// place, so a crash in between leaves at worst an unused file.
+fn write_corpus_file(dir: &Path, snapshot: &Path, sum: u64, corpus: &[u8]) -> Result<String> {
+    use std::io::Write;
+    let stem = snapshot_stem(snapshot);
+    let name = format!("{stem}.{sum:016x}.corpus");
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&format!(".{stem}.sync-"))
+        .suffix(".corpus.tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
+    tmp.write_all(corpus)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(dir.join(&name)).with_context(|| {
+        format!(
+            "cannot move the search corpus to {}",
+            dir.join(&name).display()
+        )
+    })?;
+    Ok(name)
+}
+
+fn snapshot_stem(snapshot: &Path) -> String {
+    snapshot
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Remove the corpus files of the snapshot at `snapshot` but `keep` (the
+/// one it names now). A reader that opened the previous snapshot holds its
+/// corpus file open from then on, and one that finds it gone between the
+/// two opens opens the new snapshot instead ([`Snapshot::open_unchecked`]).
+fn remove_other_corpus_files(dir: &Path, snapshot: &Path, keep: &str) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name != keep && is_corpus_file_of(snapshot, &name) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether `name` is the name of a corpus file of the snapshot at
+/// `snapshot` (never a path: a damaged meta row cannot point elsewhere).
+fn is_corpus_file_of(snapshot: &Path, name: &str) -> bool {
+    let prefix = format!("{}.", snapshot_stem(snapshot));
+    name.strip_prefix(&prefix).is_some_and(is_corpus_file_name)
+}
+
+/// `<16 hex digits>.corpus`: what follows a snapshot's stem and a dot in
+/// the name of one of its corpus files.
+fn is_corpus_file_name(rest: &str) -> bool {
+    rest.strip_suffix(".corpus")
+        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn remove_stale_temp_files(dir: &Path, prefix: &str) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
@@ -343,7 +400,6 @@ fn create_database(path: &Path) -> Result<Connection> {
                                 source TEXT NOT NULL, location TEXT NOT NULL, line INTEGER,
                                 json BLOB NOT NULL, etag TEXT);
          CREATE TABLE problems (json TEXT NOT NULL);
-         CREATE TABLE corpus (id INTEGER PRIMARY KEY, data BLOB NOT NULL);
          CREATE TABLE outside_edges (ref TEXT NOT NULL, type TEXT NOT NULL, target TEXT NOT NULL);
          BEGIN;",
     )?;
@@ -475,6 +531,7 @@ impl SnapshotWriter {
             outside.sort();
             outside.dedup();
         }
+        let mut corpus_file = None;
         let write = || -> Result<()> {
             {
                 let mut meta =
@@ -497,13 +554,11 @@ impl SnapshotWriter {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
                 let corpus = corpus.encode();
-                // Both: an older callboard reading this snapshot checks it too.
-                meta.execute(params!["corpus_checksum", checksum(&corpus).to_string()])?;
-                meta.execute(params!["corpus_checksum4", checksum4(&corpus).to_string()])?;
-                conn.execute(
-                    "INSERT INTO corpus (id, data) VALUES (1, ?1)",
-                    params![corpus],
-                )?;
+                let sum = checksum4(&corpus);
+                let file = write_corpus_file(&self.dir, &self.final_path, sum, &corpus)?;
+                meta.execute(params!["corpus_checksum4", sum.to_string()])?;
+                meta.execute(params![META_CORPUS_FILE, file])?;
+                corpus_file = Some(file);
                 let mut edge = conn
                     .prepare("INSERT INTO outside_edges (ref, type, target) VALUES (?1, ?2, ?3)")?;
                 for r in &outside {
@@ -532,6 +587,9 @@ impl SnapshotWriter {
         if let Ok(d) = File::open(&self.dir) {
             // Make the rename itself durable.
             let _ = d.sync_all();
+        }
+        if let Some(file) = corpus_file {
+            remove_other_corpus_files(&self.dir, &self.final_path, &file);
         }
         Ok(SnapshotInfo {
             source,
@@ -617,6 +675,22 @@ pub struct Snapshot {
     conn: Connection,
     pub info: SnapshotInfo,
     format_version: u32,
+    /// Its search corpus file, opened with the database.
+    corpus: CorpusFile,
+}
+
+/// A snapshot's search corpus file (see [`write_corpus_file`]).
+enum CorpusFile {
+    /// Open, and the checksum its bytes must have.
+    Open {
+        file: File,
+        checksum: Option<String>,
+    },
+    /// Named by the snapshot but not there.
+    Missing(String),
+    /// Not named (a snapshot of another format version), or not a plain
+    /// file name beside the snapshot.
+    Unnamed,
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -659,6 +733,17 @@ impl Snapshot {
     }
 
     pub(crate) fn open_unchecked(path: &Path, source: &str) -> Result<Snapshot> {
+        let snapshot = Self::open_once(path, source)?;
+        if matches!(snapshot.corpus, CorpusFile::Missing(_)) {
+            // A sync replaced the snapshot, and removed the corpus file it
+            // named, between the two opens: the new one names its own.
+            drop(snapshot);
+            return Self::open_once(path, source);
+        }
+        Ok(snapshot)
+    }
+
+    fn open_once(path: &Path, source: &str) -> Result<Snapshot> {
         {
             use std::io::Read;
             let mut header = [0u8; 16];
@@ -684,13 +769,14 @@ impl Snapshot {
         // pages, and one pread per page costs more than the search itself.
         conn.pragma_update(None, "mmap_size", 1i64 << 30)
             .with_context(|| format!("cannot configure cache snapshot {}", path.display()))?;
-        let read = || -> Result<(u32, SnapshotInfo)> {
+        let read = || -> Result<(u32, SnapshotInfo, CorpusFile)> {
             // One statement for all the rows: a short command opens every
             // snapshot, and each prepared statement costs a parse.
             let mut rows: Vec<(String, String)> = conn
                 .prepare(
                     "SELECT key, value FROM meta WHERE key IN ('format_version', 'source', \
-                     'origin', 'synced_at_ms', 'entity_count', 'problem_count')",
+                     'origin', 'synced_at_ms', 'entity_count', 'problem_count', \
+                     'corpus_file', 'corpus_checksum4')",
                 )?
                 .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
@@ -710,14 +796,31 @@ impl Snapshot {
                 problem_count: meta("problem_count")?.parse()?,
                 path: path.to_path_buf(),
             };
-            Ok((format_version, info))
+            let checksum = meta("corpus_checksum4").ok();
+            let corpus = match meta(META_CORPUS_FILE).ok() {
+                Some(name) if is_corpus_file_of(path, &name) => {
+                    let at = path.with_file_name(&name);
+                    match File::open(&at) {
+                        Ok(file) => CorpusFile::Open { file, checksum },
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                            CorpusFile::Missing(name)
+                        }
+                        Err(e) => {
+                            return Err(e).with_context(|| format!("cannot open {}", at.display()))
+                        }
+                    }
+                }
+                _ => CorpusFile::Unnamed,
+            };
+            Ok((format_version, info, corpus))
         };
-        let (format_version, info) =
+        let (format_version, info, corpus) =
             read().map_err(|e| damaged(source, format!("{}: {e:#}", path.display())))?;
         Ok(Snapshot {
             conn,
             info,
             format_version,
+            corpus,
         })
     }
 

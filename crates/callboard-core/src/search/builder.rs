@@ -197,7 +197,7 @@ impl CorpusBuilder {
         }
         let ascii = buf.is_ascii();
         Corpus {
-            buf,
+            buf: buf.into(),
             tables,
             recs,
             tag_ids: self.tag_ids,

@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use std::mem::MaybeUninit;
 
 use super::corpus::{offset, Rec, Span, TABLES, T_TAG};
+use super::text::{CorpusText, SharedBytes};
 use super::{Corpus, RecordView, SearchRecord, PAR_MIN_RECORDS};
 
 /// Why a stored corpus could not be read.
@@ -96,8 +97,40 @@ impl Corpus {
         mut bytes: Vec<u8>,
         verify: impl FnOnce(&[u8]) -> bool,
     ) -> Result<Corpus, CorpusError> {
+        let parts = Decoded::parse(&bytes, verify)?;
+        // The text becomes the corpus buffer in place.
+        bytes.truncate(parts.text_end);
+        // SAFETY: `Decoded::parse` checked these bytes are UTF-8.
+        let buf = unsafe { String::from_utf8_unchecked(bytes) };
+        Ok(parts.into_corpus(buf.into()))
+    }
+
+    /// [`Corpus::decode_verified`] of bytes owned elsewhere (a file
+    /// mapping): the corpus searches them where they lie, and keeps them
+    /// alive as long as any clone of it.
+    pub fn decode_shared(
+        bytes: SharedBytes,
+        verify: impl FnOnce(&[u8]) -> bool,
+    ) -> Result<Corpus, CorpusError> {
+        let parts = Decoded::parse((*bytes).as_ref(), verify)?;
+        // SAFETY: `Decoded::parse` checked the text is UTF-8; shared bytes
+        // are immutable (`SharedBytes`).
+        let text = unsafe { CorpusText::shared_unchecked(bytes, parts.text_end) };
+        Ok(parts.into_corpus(text))
+    }
+}
+
+/// A decoded corpus but its text: where the text ends, and its layout.
+struct Decoded {
+    text_end: usize,
+    ascii: bool,
+    layout: Layout,
+}
+
+impl Decoded {
+    fn parse(bytes: &[u8], verify: impl FnOnce(&[u8]) -> bool) -> Result<Decoded, CorpusError> {
         let mut verify = Some(verify);
-        if !header_says_large(&bytes) && !verify.take().is_some_and(|v| v(&bytes)) {
+        if !header_says_large(bytes) && !verify.take().is_some_and(|v| v(bytes)) {
             return Err(CorpusError::Unverified);
         }
         if bytes.len() < HEADER_LEN {
@@ -132,11 +165,10 @@ impl Corpus {
             Ordering::Greater => return Err(CorpusError::Corrupt("trailing bytes")),
             Ordering::Equal => {}
         }
-        // The text becomes the corpus buffer in place (the header is ASCII,
-        // checked above) and the meta section is parsed where it lies. Large
-        // corpora parse the meta on a second thread while this one validates
-        // the text: ASCII (the common case) in one pass, else UTF-8.
-        let whole = &bytes[..];
+        // The meta section is parsed where it lies. Large corpora parse the
+        // meta on a second thread while this one validates the text: ASCII
+        // (the common case) in one pass, else UTF-8.
+        let whole = bytes;
         let (text, meta) = bytes.split_at(text_end);
         let validate = || -> Result<bool, CorpusError> {
             if text.is_ascii() {
@@ -145,7 +177,7 @@ impl Corpus {
             std::str::from_utf8(text).map_err(|_| CorpusError::Corrupt("invalid UTF-8"))?;
             Ok(false)
         };
-        let (ascii, layout) = if count >= PAR_MIN_RECORDS {
+        let (ascii, mut layout) = if count >= PAR_MIN_RECORDS {
             std::thread::scope(|s| {
                 let parser = s.spawn(|| Layout::parse(meta, count, text_len, true));
                 let ascii = validate();
@@ -160,24 +192,28 @@ impl Corpus {
             let layout = Layout::parse(meta, count, text_len, false)?;
             (validate()?, layout)
         };
-        bytes.truncate(text_end);
-        // SAFETY: `validate` checked these bytes are UTF-8 (ASCII or not).
-        let buf = unsafe { String::from_utf8_unchecked(bytes) };
-        let mut recs = layout.recs;
         if !ascii {
-            let text = &buf.as_bytes()[HEADER_LEN..];
-            check_boundaries(text, &layout.tables, &recs)?;
-            for r in &mut recs {
+            let text = &text[HEADER_LEN..];
+            check_boundaries(text, &layout.tables, &layout.recs)?;
+            for r in &mut layout.recs {
                 r.ascii = text[r.name as usize..r.end as usize].is_ascii();
             }
         }
-        Ok(Corpus {
-            buf,
-            tables: layout.tables,
-            recs,
-            tag_ids: layout.tag_ids,
+        Ok(Decoded {
+            text_end,
             ascii,
+            layout,
         })
+    }
+
+    fn into_corpus(self, buf: CorpusText) -> Corpus {
+        Corpus {
+            buf,
+            tables: self.layout.tables,
+            recs: self.layout.recs,
+            tag_ids: self.layout.tag_ids,
+            ascii: self.ascii,
+        }
     }
 }
 

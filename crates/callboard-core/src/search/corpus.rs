@@ -7,6 +7,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::codec::HEADER_LEN;
+use super::text::CorpusText;
 use super::{FilterKey, Query, SearchRecord, SearchResults};
 
 /// Interned field tables, in storage order.
@@ -78,7 +79,7 @@ impl Rec {
 #[derive(Clone)]
 pub struct Corpus {
     /// Header (ASCII) + text; spans are relative to `HEADER_LEN`.
-    pub(super) buf: String,
+    pub(super) buf: CorpusText,
     pub(super) tables: [Vec<Span>; TABLES],
     pub(super) recs: Vec<Rec>,
     pub(super) tag_ids: Vec<u32>,
@@ -322,7 +323,7 @@ impl Corpus {
         }
         let ascii = buf.is_ascii();
         Corpus {
-            buf,
+            buf: buf.into(),
             tables,
             recs,
             tag_ids,

@@ -103,6 +103,7 @@ mod radix;
 mod rank;
 #[cfg(test)]
 mod test_support;
+mod text;
 
 pub use builder::CorpusBuilder;
 pub use codec::{decode_corpus, encode_corpus, CorpusError, CORPUS_MAGIC, CORPUS_VERSION};
@@ -116,6 +117,7 @@ pub use query::{cmp_ci, parse_query, Filter, FilterKey, Query};
 pub use rank::{
     ascending, rank, rank_texts, search, Hit, Options, Ranking, Scope, SearchResults, NEVER,
 };
+pub use text::SharedBytes;
 
 use crate::catalog::Entity;
 

@@ -147,62 +147,127 @@ fn damage_anywhere_in_a_snapshot_is_detected_not_answered_from() {
     assert!(is_damage(&cache.open_snapshot("s").unwrap_err()));
 }
 
+/// The corpus file a snapshot of `source` names.
+fn corpus_path(cache: &Cache, source: &str) -> PathBuf {
+    let path = cache.snapshot_path(source);
+    let snap = Snapshot::open_unchecked(&path, source).unwrap();
+    let name = snap.meta(META_CORPUS_FILE).unwrap().expect("a corpus file");
+    path.with_file_name(name)
+}
+
 #[test]
-fn a_damaged_corpus_blob_fails_its_checksum() {
+fn the_corpus_is_a_file_named_by_its_checksum_beside_the_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path());
     let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
     cache.write_snapshot("s", "o", &many, &[]).unwrap();
+    let at = corpus_path(&cache, "s");
+    let bytes = fs::read(&at).unwrap();
     let snap = cache.open_snapshot("s").unwrap().unwrap();
-    let good = snap.corpus_bytes().unwrap();
-    // Flip bytes inside the blob's content (found by its bytes).
-    let path = cache.snapshot_path("s");
-    let mut bytes = fs::read(&path).unwrap();
-    let at = bytes
-        .windows(64)
-        .position(|w| w == &good[good.len() / 2..good.len() / 2 + 64])
-        .expect("the corpus is in the file");
-    bytes[at + 10] ^= 0xFF;
-    drop(snap);
-    fs::write(&path, &bytes).unwrap();
-    let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+    assert_eq!(snap.corpus_bytes().unwrap(), bytes);
+    let stem = cache
+        .snapshot_path("s")
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    assert_eq!(
+        at.file_name().unwrap().to_string_lossy(),
+        format!("{stem}.{:016x}.corpus", checksum4(&bytes))
+    );
+    // No temp file is left behind.
+    let names: Vec<String> = fs::read_dir(at.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[test]
+fn a_new_snapshot_removes_the_corpus_file_of_the_old_but_readers_keep_theirs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let first: Vec<CatalogEntity> = (0..300).map(|i| entity(&format!("a-{i}"))).collect();
+    cache.write_snapshot("s", "o", &first, &[]).unwrap();
+    cache.write_snapshot("t", "o", &first, &[]).unwrap();
+    let old_file = corpus_path(&cache, "s");
+    let reader = cache.open_snapshot("s").unwrap().unwrap();
+    let second: Vec<CatalogEntity> = (0..300).map(|i| entity(&format!("b-{i}"))).collect();
+    cache.write_snapshot("s", "o", &second, &[]).unwrap();
+    let new_file = corpus_path(&cache, "s");
+    assert_ne!(old_file, new_file);
+    assert!(!old_file.exists(), "the old corpus file is removed");
+    assert!(new_file.exists());
+    // Another source's corpus file stays.
+    assert!(corpus_path(&cache, "t").exists());
+    // The reader opened before still searches its own snapshot.
+    let corpus = reader.corpus().unwrap().unwrap();
+    assert_eq!(corpus.len(), 300);
+    assert!(corpus.get(0).unwrap().name().starts_with("a-"));
+    let now = cache.open_snapshot("s").unwrap().unwrap();
+    assert!(now
+        .corpus()
+        .unwrap()
+        .unwrap()
+        .get(0)
+        .unwrap()
+        .name()
+        .starts_with("b-"));
+}
+
+#[test]
+fn a_missing_corpus_file_is_damage_only_for_the_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    cache
+        .write_snapshot("s", "o", &[entity("web")], &[])
+        .unwrap();
+    let at = corpus_path(&cache, "s");
+    fs::remove_file(&at).unwrap();
+    let snap = cache.open_snapshot("s").unwrap().unwrap();
+    // One entity is still answered from the snapshot.
+    assert!(snap.entity("component:default/web").unwrap().is_some());
+    let e = snap.corpus().unwrap_err();
+    assert!(is_damage(&e), "{e:#}");
+    let name = at.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(format!("{e:#}").contains(&name), "{e:#}");
     assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
 }
 
 #[test]
-fn the_prefaulted_corpus_read_equals_the_plain_one() {
+fn a_corpus_file_name_that_is_a_path_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::new(dir.path());
-    let many: Vec<CatalogEntity> = (0..3000).map(|i| entity(&format!("svc-{i}"))).collect();
-    cache.write_snapshot("s", "o", &many, &[]).unwrap();
-    let snap = cache.open_snapshot("s").unwrap().unwrap();
-    let plain = snap.corpus_bytes_with(usize::MAX).unwrap();
-    let column: Vec<u8> = snap
-        .conn
-        .query_row("SELECT data FROM corpus", [], |r| r.get(0))
+    cache
+        .write_snapshot("s", "o", &[entity("web")], &[])
         .unwrap();
-    assert!(plain.len() > 3 * 8192, "the blob spans overflow pages");
-    assert_eq!(plain, column);
-    assert_eq!(snap.corpus_bytes_with(0).unwrap(), plain);
-    assert_eq!(snap.corpus_bytes().unwrap(), plain);
-    // The corpus is read with the memory map off; the map is back after.
-    let mapped = |snap: &Snapshot| -> i64 {
-        snap.conn
-            .pragma_query_value(None, "mmap_size", |r| r.get(0))
-            .unwrap()
-    };
-    assert_eq!(mapped(&snap), 1 << 30);
-    let mapped_column: Vec<u8> = snap
-        .conn
-        .query_row("SELECT data FROM corpus", [], |r| r.get(0))
+    let path = cache.snapshot_path("s");
+    let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+    let outside = dir.path().join("outside.corpus");
+    fs::copy(corpus_path(&cache, "s"), &outside).unwrap();
+    for name in [
+        "../outside.corpus".to_string(),
+        outside.display().to_string(),
+        format!("{stem}.0123.corpus"),
+        format!("other.{:016x}.corpus", 1),
+    ] {
+        let conn = Connection::open(&path).unwrap();
+        conn.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'corpus_file'",
+            [&name],
+        )
         .unwrap();
-    assert_eq!(mapped_column, plain);
+        drop(conn);
+        let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+        assert!(is_damage(&snap.corpus().unwrap_err()), "{name}");
+    }
 }
 
 #[test]
-fn the_decoded_corpus_is_checked_alike_small_and_large() {
+fn a_damaged_corpus_file_fails_its_checksum() {
     // Below and above the size (10,000 records) whose checksum runs
-    // beside the parse.
+    // beside the parse, and below and above the size from which the file
+    // is mapped.
     for n in [400, 10_005] {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::new(dir.path());
@@ -210,22 +275,25 @@ fn the_decoded_corpus_is_checked_alike_small_and_large() {
         cache.write_snapshot("s", "o", &many, &[]).unwrap();
         let snap = cache.open_snapshot("s").unwrap().unwrap();
         let good = snap.corpus_bytes().unwrap();
+        assert_eq!(
+            good.len() as u64 >= corpus_read::MAP_MIN_BYTES,
+            n > 400,
+            "{n} records: {} bytes",
+            good.len()
+        );
         let corpus = snap.corpus().unwrap().unwrap();
         assert_eq!(corpus.len(), n);
         assert_eq!(corpus.encode(), good);
+        drop((snap, corpus));
         // A flipped byte in the text, then in the meta section: damage.
-        let path = cache.snapshot_path("s");
-        drop(snap);
-        let file = fs::read(&path).unwrap();
+        let at_file = corpus_path(&cache, "s");
         for at in [good.len() / 3, good.len() - 200] {
-            let mut bytes = file.clone();
-            let found = bytes
-                .windows(64)
-                .position(|w| w == &good[at..at + 64])
-                .expect("the corpus is in the file");
-            bytes[found + 10] ^= 0x01;
-            fs::write(&path, &bytes).unwrap();
-            let snap = Snapshot::open_unchecked(&path, "s").unwrap();
+            let mut bytes = good.clone();
+            bytes[at] ^= 0x01;
+            // A new file, as a disk fault would not leave the old mapped.
+            fs::remove_file(&at_file).unwrap();
+            fs::write(&at_file, &bytes).unwrap();
+            let snap = cache.open_snapshot("s").unwrap().unwrap();
             assert!(
                 is_damage(&snap.corpus().unwrap_err()),
                 "{n} records, byte {at}"
@@ -233,38 +301,6 @@ fn the_decoded_corpus_is_checked_alike_small_and_large() {
             assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
         }
     }
-}
-
-#[test]
-fn a_snapshot_with_the_older_checksum_is_still_checked() {
-    let dir = tempfile::tempdir().unwrap();
-    let cache = Cache::new(dir.path());
-    let many: Vec<CatalogEntity> = (0..400).map(|i| entity(&format!("svc-{i}"))).collect();
-    cache.write_snapshot("s", "o", &many, &[]).unwrap();
-    let path = cache.snapshot_path("s");
-    let good = Snapshot::open_unchecked(&path, "s")
-        .unwrap()
-        .corpus_bytes()
-        .unwrap();
-    assert_ne!(checksum(&good), checksum4(&good));
-    // What an older callboard wrote: only `corpus_checksum`.
-    let rewrite = |value: String| {
-        let conn = Connection::open(&path).unwrap();
-        conn.execute("DELETE FROM meta WHERE key LIKE 'corpus_checksum%'", [])
-            .unwrap();
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES ('corpus_checksum', ?1)",
-            [value],
-        )
-        .unwrap();
-    };
-    rewrite(checksum(&good).to_string());
-    let snap = Snapshot::open_unchecked(&path, "s").unwrap();
-    assert_eq!(snap.corpus_bytes().unwrap(), good);
-    drop(snap);
-    rewrite(checksum4(&good).to_string());
-    let snap = Snapshot::open_unchecked(&path, "s").unwrap();
-    assert!(is_damage(&snap.corpus_bytes().unwrap_err()));
 }
 
 #[test]
