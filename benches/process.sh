@@ -16,7 +16,8 @@
 # CALLBOARD_BIN / CALLBOARD_GEN: binaries to use instead of building them.
 # RUNS (default 30) runs per command; BASELINE=/path/to/other/callboard adds
 # the same commands for that binary, in the same hyperfine run (compare like
-# with like on a loaded machine); BENCH_QUERY (default `pay`).
+# with like on a loaded machine), on BASELINE_CACHE when set (a baseline of
+# another cache format needs its own); BENCH_QUERY (default `pay`).
 #
 # Needs hyperfine, fzf and python3 (apt-get install hyperfine fzf). For the
 # curl reference, start ../shared/backstage/start.sh first (BACKSTAGE_URL
@@ -74,7 +75,14 @@ for N in "${SIZES[@]}"; do
     -n "callboard search $Q" "${CB[*]} search $Q"
     -n "callboard search kind:api $Q" "${CB[*]} search kind:api $Q")
   if [[ -n "$BASE" ]]; then
-    BCB="$BASE --source $DIR --cache-dir $CACHE"
+    # BASELINE_CACHE: the baseline's own cache dir, for a baseline of
+    # another cache format (it would take the other's snapshot for missing).
+    BCACHE="${BASELINE_CACHE:-$CACHE}"
+    BCB="$BASE --source $DIR --cache-dir $BCACHE"
+    if ! ls "$BCACHE/snapshots/"*.sqlite >/dev/null 2>&1; then
+      echo "== $N entities: baseline sync (once)"
+      $BCB sync >/dev/null
+    fi
     ARGS+=(-n "baseline show" "$BCB show $NAME"
       -n "baseline search $Q" "$BCB search $Q"
       -n "baseline search kind:api $Q" "$BCB search kind:api $Q")
