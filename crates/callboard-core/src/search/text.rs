@@ -8,18 +8,27 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 /// Encoded corpus bytes owned elsewhere (a file mapping), shared by every
-/// clone of the corpus.
+/// clone of the corpus. They must never change.
 pub type SharedBytes = Arc<dyn AsRef<[u8]> + Send + Sync>;
 
-#[derive(Clone)]
-pub(super) enum CorpusText {
-    Owned(String),
-    /// The first `len` bytes of `bytes`, checked to be UTF-8.
-    Shared {
-        bytes: SharedBytes,
-        len: usize,
-    },
+/// The text, read as a plain pointer and length: every field of every
+/// record is read through it on each keystroke, so the owner (a `String`
+/// or [`SharedBytes`] behind a trait object) is not asked each time.
+pub(super) struct CorpusText {
+    ptr: *const u8,
+    len: usize,
+    owner: Owner,
 }
+
+enum Owner {
+    Owned(String),
+    Shared(SharedBytes),
+}
+
+// SAFETY: `ptr..ptr + len` are bytes `owner` keeps alive and never changes
+// (a `String` no one mutates, or immutable `SharedBytes`, both Send + Sync).
+unsafe impl Send for CorpusText {}
+unsafe impl Sync for CorpusText {}
 
 impl CorpusText {
     /// `bytes[..len]`, which the caller has checked to be UTF-8.
@@ -27,14 +36,36 @@ impl CorpusText {
     /// # Safety
     /// `bytes[..len]` is valid UTF-8 and `bytes` never changes.
     pub(super) unsafe fn shared_unchecked(bytes: SharedBytes, len: usize) -> CorpusText {
-        assert!(len <= (*bytes).as_ref().len(), "text past the bytes");
-        CorpusText::Shared { bytes, len }
+        let all = (*bytes).as_ref();
+        assert!(len <= all.len(), "text past the bytes");
+        CorpusText {
+            ptr: all.as_ptr(),
+            len,
+            owner: Owner::Shared(bytes),
+        }
     }
 }
 
 impl From<String> for CorpusText {
     fn from(s: String) -> Self {
-        CorpusText::Owned(s)
+        CorpusText {
+            ptr: s.as_ptr(),
+            len: s.len(),
+            owner: Owner::Owned(s),
+        }
+    }
+}
+
+impl Clone for CorpusText {
+    fn clone(&self) -> Self {
+        match &self.owner {
+            Owner::Owned(s) => CorpusText::from(s.clone()),
+            Owner::Shared(bytes) => CorpusText {
+                ptr: self.ptr,
+                len: self.len,
+                owner: Owner::Shared(Arc::clone(bytes)),
+            },
+        }
     }
 }
 
@@ -43,14 +74,10 @@ impl Deref for CorpusText {
 
     #[inline]
     fn deref(&self) -> &str {
-        match self {
-            CorpusText::Owned(s) => s,
-            CorpusText::Shared { bytes, len } => {
-                // SAFETY: checked UTF-8 when made (`shared_unchecked`), and
-                // the bytes are immutable.
-                unsafe { std::str::from_utf8_unchecked(&(**bytes).as_ref()[..*len]) }
-            }
-        }
+        // SAFETY: UTF-8 checked when made (a `String`, or
+        // `shared_unchecked`'s contract), alive and unchanged as long as
+        // `self.owner` (see the `Send`/`Sync` note).
+        unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(self.ptr, self.len)) }
     }
 }
 
@@ -64,6 +91,16 @@ mod tests {
         let text = unsafe { CorpusText::shared_unchecked(bytes, 5) };
         assert_eq!(&*text, "hello");
         assert_eq!(&*text.clone(), "hello");
-        assert_eq!(&*CorpusText::from("x".to_string()), "x");
+        drop(text);
+    }
+
+    #[test]
+    fn owned_text_survives_moves_and_clones() {
+        let text = CorpusText::from("owned text".to_string());
+        let moved = vec![text];
+        let copy = moved[0].clone();
+        drop(moved);
+        assert_eq!(&*copy, "owned text");
+        assert_eq!(&*CorpusText::from(String::new()), "");
     }
 }
