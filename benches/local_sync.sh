@@ -66,6 +66,6 @@ for layout in "${LAYOUTS[@]}"; do
       "cpu $(tr ' ' '\n' <<<"${CPU[$b]}" | grep . | median) s," \
       "max RSS $(($(tr ' ' '\n' <<<"${RSS[$b]}" | grep . | median) / 1024)) MB (targets: $TARGET)"
   done
-  echo "snapshot: $(du -h "$WORK/cache/snapshots/"*.sqlite | cut -f1)"
+  echo "snapshot: $(du -ch "$WORK/cache/snapshots/"*.sqlite "$WORK/cache/snapshots/"*.corpus 2>/dev/null | tail -n1 | cut -f1) (database and corpus file)"
   unset WALL CPU RSS
 done
