@@ -681,11 +681,9 @@ pub struct Snapshot {
 
 /// A snapshot's search corpus file (see [`write_corpus_file`]).
 enum CorpusFile {
-    /// Open, and the checksum its bytes must have.
-    Open {
-        file: File,
-        checksum: Option<String>,
-    },
+    /// Open, and the checksum its bytes must have (none recorded, or not
+    /// a number: no bytes pass).
+    Open { file: File, checksum: Option<u64> },
     /// Named by the snapshot but not there.
     Missing(String),
     /// Not named (a snapshot of another format version), or not a plain
@@ -798,7 +796,7 @@ impl Snapshot {
                 problem_count: meta("problem_count")?.parse()?,
                 path: path.to_path_buf(),
             };
-            let checksum = meta("corpus_checksum4").ok();
+            let checksum = meta("corpus_checksum4").ok().and_then(|v| v.parse().ok());
             let corpus = match meta(META_CORPUS_FILE).ok() {
                 Some(name) if is_corpus_file_of(path, &name) => {
                     let at = path.with_file_name(&name);
