@@ -51,6 +51,22 @@ fn enter_typed_ahead_opens_the_match_for_everything_typed_before_it() {
 }
 
 #[test]
+fn enter_typed_before_the_catalog_loaded_opens_the_match_once_it_has() {
+    let expected = settled_top("pay serv");
+    let mut h = Harness::demo_unsettled((80, 24));
+    assert!(
+        h.app.catalog.picker.is_none(),
+        "the test types before the load"
+    );
+    burst(
+        &mut h,
+        &["p", "a", "y", "space", "s", "e", "r", "v", "enter", "2"],
+    );
+    assert_eq!(top_key(&h).as_deref(), Some(expected.as_str()));
+    assert_eq!(h.app.top().unwrap().pane, callboard_tui::app::OWNER);
+}
+
+#[test]
 fn two_quick_next_page_keys_move_two_pages() {
     let mut h = Harness::demo((80, 24));
     h.press("<esc>:open component:booking-api<enter>6");

@@ -207,6 +207,28 @@ impl Action {
         )
     }
 
+    /// Moving in the result list or acting on its selection: what must
+    /// wait for a list that is still loading.
+    pub fn acts_on_selection(&self) -> bool {
+        matches!(
+            self,
+            Action::Up
+                | Action::Down
+                | Action::Top
+                | Action::Bottom
+                | Action::HalfPageDown
+                | Action::HalfPageUp
+                | Action::PageDown
+                | Action::PageUp
+                | Action::Open
+                | Action::Copy
+                | Action::OpenLink
+                | Action::Runbook
+                | Action::RefreshEntity
+                | Action::Pane(_)
+        )
+    }
+
     /// Every bindable action, in help order.
     pub fn bindings() -> Vec<Binding> {
         all_bindings()

@@ -83,6 +83,14 @@ impl Harness {
 
     /// A harness over the embedded demo catalog (synced on first load).
     pub fn demo(size: (u16, u16)) -> Harness {
+        let mut h = Harness::demo_unsettled(size);
+        h.settle();
+        h
+    }
+
+    /// [`Harness::demo`] before its first load: keys pressed now meet a
+    /// catalog that is still loading.
+    pub fn demo_unsettled(size: (u16, u16)) -> Harness {
         let dir = tempfile::tempdir().expect("temp dir");
         let config = WorkerConfig {
             cache: Cache::new(dir.path().join("cache")),
@@ -93,7 +101,7 @@ impl Harness {
             allowed_kinds: None,
             remotes: Default::default(),
         };
-        Harness::start(config, dir, size, Theme::default_theme())
+        Harness::start_unsettled(config, dir, size, Theme::default_theme())
     }
 
     /// A harness over existing sources (benchmarks: a synced big catalog).

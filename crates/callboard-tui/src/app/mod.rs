@@ -300,8 +300,20 @@ impl App {
             && self.catalog.progress_running()
     }
 
+    /// The catalog list is shown and its first load (and the first sync
+    /// it may run) is under way: no list to act on yet.
+    fn list_loading(&self) -> bool {
+        self.templates.is_none()
+            && self.stack.is_empty()
+            && matches!(self.mode, Mode::Normal)
+            && self.catalog.picker.is_none()
+            && matches!(self.load, Loadable::Loading)
+    }
+
     /// Apply one input; false (nothing done) when it must wait for the
-    /// matcher: anything but editing the query, while the list is behind.
+    /// matcher: anything but editing the query, while the list is behind;
+    /// moving in the list or opening its selection, while it is loading
+    /// (quitting, the command line or cancelling a sync do not wait).
     fn apply_input(&mut self, input: &Input) -> bool {
         let acts = match input {
             Input::Mouse(m) => matches!(m.kind, MouseEventKind::Down(_)),
@@ -336,6 +348,9 @@ impl App {
                     return true;
                 };
                 if self.list_behind() && !action.edits_text() {
+                    return false;
+                }
+                if self.list_loading() && action.acts_on_selection() {
                     return false;
                 }
                 self.update(action);
