@@ -26,6 +26,18 @@ impl CompiledFilters {
         CompiledFilters { filters }
     }
 
+    /// No filters: every record passes.
+    pub fn is_empty(&self) -> bool {
+        self.filters.is_empty()
+    }
+
+    /// Whether some filter accepts no value of its table, so that no
+    /// record can pass (a filter value typed halfway, `owner:te`): the
+    /// answer is empty without reading a record.
+    pub fn passes_none(&self) -> bool {
+        self.filters.iter().any(|(_, ok)| !ok.contains(&true))
+    }
+
     /// Does record `index` of `corpus` (the corpus these were compiled
     /// for) pass every filter?
     pub fn passes(&self, corpus: &Corpus, index: usize) -> bool {

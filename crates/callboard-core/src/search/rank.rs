@@ -310,7 +310,10 @@ fn scan_list(
 }
 
 /// A query with no text over the whole corpus: the display order,
-/// filtered; nothing to sort.
+/// filtered; nothing to sort. The filters are checked in corpus order
+/// into a bitmap first: the display order visits the records in a
+/// scattered order, a cache miss a record at 1M (20-30 ms a keystroke
+/// while a filter is typed, against a few ms this way).
 fn in_display_order(
     corpus: &Corpus,
     index: &Index,
@@ -318,16 +321,28 @@ fn in_display_order(
     limit: usize,
     total: usize,
 ) -> Ranking {
-    let mut hits = Vec::new();
-    let mut passed = 0;
-    for &i in index.order() {
-        if plan.passes_filters(corpus, &corpus.recs[i as usize]) {
-            passed += 1;
-            if hits.len() < limit {
-                hits.push(i);
+    let filters = &plan.filters;
+    let (hits, passed) = if filters.is_empty() {
+        (index.order().iter().copied().take(limit).collect(), total)
+    } else if filters.passes_none() {
+        (Vec::new(), 0)
+    } else {
+        let mut passing = vec![0u64; corpus.len().div_ceil(64)];
+        for (word, recs) in passing.iter_mut().zip(corpus.recs.chunks(64)) {
+            for (bit, rec) in recs.iter().enumerate() {
+                *word |= u64::from(filters.passes_rec(corpus, rec)) << bit;
             }
         }
-    }
+        let passed: usize = passing.iter().map(|w| w.count_ones() as usize).sum();
+        let hits: Vec<u32> = index
+            .order()
+            .iter()
+            .copied()
+            .filter(|&i| passing[i as usize / 64] >> (i % 64) & 1 == 1)
+            .take(limit)
+            .collect();
+        (hits, passed)
+    };
     Ranking {
         scores: vec![0; hits.len()],
         hits,
@@ -725,6 +740,37 @@ mod tests {
                 assert_eq!(got, plain, "{q:?}, {threads} threads");
             }
         }
+    }
+
+    /// Filters without text walk the display order through a bitmap of
+    /// the records passing them: the plain path's answer, and an empty one
+    /// at once when a filter accepts no value (one typed halfway).
+    #[test]
+    fn filters_alone_list_the_records_passing_in_display_order() {
+        let corpus = Corpus::new(&mixed(3000));
+        let index = Index::build(&corpus);
+        for q in [
+            "kind:api",
+            "tag:t3",
+            "kind:system,api tag:t1,t2",
+            "owner:team-a",
+            "kind:ap",
+            "tag:t",
+            "owner:team-a kind:nothing",
+            "",
+        ] {
+            for limit in [usize::MAX, 10, 0] {
+                let plain = ranked(&corpus, None, q, Scope::All, limit, 1);
+                let got = ranked(&corpus, Some(&index), q, Scope::All, limit, 2);
+                assert_eq!(got, plain, "{q:?} limit {limit}");
+            }
+        }
+        let some = ranked(&corpus, Some(&index), "kind:system,api", Scope::All, 5, 1);
+        assert_eq!((some.hits.len(), some.total), (5, corpus.len()));
+        assert!(some.matched > 1000 && some.matched < corpus.len());
+        let none = ranked(&corpus, Some(&index), "kind:ap", Scope::All, 5, 1);
+        assert_eq!((none.hits.len(), none.matched, none.passed), (0, 0, 0));
+        assert_eq!(none.total, corpus.len());
     }
 
     /// The TUI ranks only the previous hits when a query narrows them.
