@@ -396,7 +396,7 @@ fn create_database(path: &Path) -> Result<Connection> {
          PRAGMA synchronous = OFF;
          PRAGMA page_size = 16384;
          CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-         CREATE TABLE entities (id INTEGER PRIMARY KEY, ref TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+         CREATE TABLE entities (id INTEGER PRIMARY KEY, ref TEXT NOT NULL, name TEXT NOT NULL,
                                 source TEXT NOT NULL, location TEXT NOT NULL, line INTEGER,
                                 json BLOB NOT NULL, etag TEXT);
          CREATE TABLE problems (json TEXT NOT NULL);
@@ -566,7 +566,8 @@ impl SnapshotWriter {
                 }
             }
             conn.execute_batch(
-                "CREATE INDEX entities_name ON entities (name);
+                "CREATE UNIQUE INDEX entities_ref ON entities (ref);
+                 CREATE INDEX entities_name ON entities (name);
                  CREATE INDEX outside_edges_ref ON outside_edges (ref);
                  COMMIT;",
             )?;

@@ -310,6 +310,10 @@ impl std::hash::Hasher for FxHasher {
     }
 }
 
+/// An entity counted in an [`OutsideEdges`] set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntityId(u32);
+
 impl OutsideEdges {
     fn id(&mut self, key: &str) -> u32 {
         if let Some(&id) = self.ids.get(key) {
@@ -323,8 +327,26 @@ impl OutsideEdges {
 
     /// Count `entity` (its canonical `key`) in the set and note its edges.
     pub fn add(&mut self, key: &str, entity: &Entity) {
-        self.add_relations(
-            key,
+        let me = self.id(key);
+        self.inside[me as usize] = true;
+        self.add_relations_of_entity(EntityId(me), entity);
+    }
+
+    /// Count `key` in the set; None when it already was (a duplicate: the
+    /// first one counts). The relations of a new one go to
+    /// [`OutsideEdges::add_relations_of_entity`]; an entity carried over
+    /// unchanged has its edges given by [`OutsideEdges::add_edge`].
+    pub fn insert_inside(&mut self, key: &str) -> Option<EntityId> {
+        let me = self.id(key);
+        let was_inside = std::mem::replace(&mut self.inside[me as usize], true);
+        (!was_inside).then_some(EntityId(me))
+    }
+
+    /// The edges of an entity counted by [`OutsideEdges::insert_inside`]:
+    /// [`OutsideEdges::add`] without looking its ref up again.
+    pub fn add_relations_of_entity(&mut self, id: EntityId, entity: &Entity) {
+        self.add_relations_of(
+            id.0,
             entity
                 .relations()
                 .iter()
@@ -332,15 +354,11 @@ impl OutsideEdges {
         );
     }
 
-    /// [`OutsideEdges::add`] of an entity whose relations are these
-    /// (type, target ref) pairs.
-    pub fn add_relations<'r>(
+    fn add_relations_of<'r>(
         &mut self,
-        key: &str,
+        me: u32,
         relations: impl IntoIterator<Item = (&'r str, &'r str)>,
     ) {
-        let me = self.id(key);
-        self.inside[me as usize] = true;
         for (relation_type, target_ref) in relations {
             if let Some(reverse) = inverse(relation_type) {
                 let target = if target_ref.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -351,14 +369,6 @@ impl OutsideEdges {
                 self.edges.push((target, reverse, me));
             }
         }
-    }
-
-    /// Count `key` in the set without reading its relations: an entity
-    /// carried over unchanged, whose edges are given by
-    /// [`OutsideEdges::add_edge`].
-    pub fn add_inside(&mut self, key: &str) {
-        let me = self.id(key);
-        self.inside[me as usize] = true;
     }
 
     /// Note an edge found earlier, `(receiver, inverse type, emitter)` as

@@ -427,3 +427,56 @@ fn reverse_edges_cross_sources_and_survive_syncing_one() {
     let alone = Store::new(vec![cache.open_snapshot("org").unwrap().unwrap()]);
     assert!(targets(&alone, "group:default/team-a", "ownerOf").is_empty());
 }
+
+/// Duplicates are found in memory (the unique index on `ref` is built at
+/// the finish): whichever way a row comes in, the first one of a ref
+/// counts and a later one is refused, also after the ref was first seen
+/// only as a relation's target.
+#[test]
+fn the_first_row_of_a_ref_wins_whichever_way_it_is_added() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let mut w = cache.begin_snapshot("s", "o").unwrap();
+    let mut uses_db = entity("web");
+    uses_db.entity = Entity::from_value(json!({
+        "apiVersion": "backstage.io/v1alpha1", "kind": "Component",
+        "metadata": {"name": "web"},
+        "spec": {"type": "service", "lifecycle": "production", "owner": "team-a"},
+        "relations": [{"type": "dependsOn", "targetRef": "component:default/db"}]
+    }))
+    .unwrap();
+    assert!(w.add(&uses_db).unwrap());
+    assert!(w.add(&entity("db")).unwrap(), "a target becomes an entity");
+    let mut second_web = entity("web");
+    second_web.origin.line = Some(99);
+    assert!(!w.add(&second_web).unwrap());
+    assert!(!w.add_json(&second_web, b"{}").unwrap());
+    let cache_json = serde_json::to_vec(&entity("cache").entity).unwrap();
+    let row = |key| RowRef {
+        key,
+        name: "cache",
+        source: "s",
+        location: "file:/y.yaml",
+        line: Some(7),
+        json: &cache_json,
+        etag: None,
+    };
+    let record = callboard_core::search::SearchRecord::from_entity(&second_web.entity);
+    assert!(!w
+        .add_row(row("component:default/web"), record.clone())
+        .unwrap());
+    assert!(!w
+        .add_carried(row("component:default/db"), record.clone())
+        .unwrap());
+    assert!(w
+        .add_carried(row("component:default/cache"), record)
+        .unwrap());
+    assert_eq!(w.len(), 3);
+    w.finish(&[]).unwrap();
+    let snap = cache.open_snapshot("s").unwrap().unwrap();
+    assert_eq!(snap.info.entity_count, 3);
+    assert_eq!(snap.all_entities().unwrap().len(), 3);
+    let web = snap.entity("component:default/web").unwrap().unwrap();
+    assert_eq!(web.origin.line, Some(3), "the first row of the ref");
+    assert!(snap.has("component:default/cache").unwrap());
+}
