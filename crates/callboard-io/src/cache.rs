@@ -589,6 +589,8 @@ impl SnapshotWriter {
             // Make the rename itself durable.
             let _ = d.sync_all();
         }
+        // The stamp of the snapshot this one replaced (ignored beside it).
+        stamp::remove(&self.final_path);
         if let Some(file) = corpus_file {
             remove_other_corpus_files(&self.dir, &self.final_path, &file);
         }
@@ -604,12 +606,51 @@ impl SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Finish as a copy of the snapshot at `previous` (the current one,
-    /// read under this writer's lock), its meta set as on this writer and
-    /// `synced_at_ms`: for a sync that found nothing changed. Replaced
-    /// atomically like [`SnapshotWriter::finish_at`]; the old file is
-    /// never written to (readers hold it open `immutable`).
-    pub fn finish_as_copy_at(mut self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
+    /// Finish a sync that found nothing changed: the snapshot at `previous`
+    /// (the current one, read under this writer's lock) stays as it is,
+    /// and its sync stamp records `synced_at_ms` and this writer's meta
+    /// values ([`stamp`]). Readers opening it from then on see those; the
+    /// snapshot file is never written to (readers hold it open
+    /// `immutable`).
+    pub fn finish_unchanged_at(self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
+        let source = self.source.clone();
+        let kept = Snapshot::open_unchecked(previous, &source)?;
+        let Some(id) = kept.id.clone() else {
+            // Naming no corpus file, it has no identity to stamp.
+            drop(kept);
+            return self.finish_as_copy_at(previous, synced_at_ms);
+        };
+        let stamp = kept
+            .stamp
+            .clone()
+            .unwrap_or(stamp::Stamp {
+                snapshot: id.clone(),
+                synced_at_ms,
+                meta: Vec::new(),
+            })
+            .with_meta(&self.meta);
+        let stamp = stamp::Stamp {
+            snapshot: id,
+            synced_at_ms,
+            ..stamp
+        };
+        let tmp_prefix = format!(".{}.sync-", snapshot_stem(&self.final_path));
+        stamp::write(&self.dir, previous, &tmp_prefix, &stamp)
+            .with_context(|| format!("cannot write the sync stamp for source '{source}'"))?;
+        Ok(SnapshotInfo {
+            source,
+            origin: self.origin.clone(),
+            synced_at_ms,
+            entity_count: kept.info.entity_count,
+            problem_count: kept.info.problem_count,
+            path: previous.to_path_buf(),
+        })
+    }
+
+    /// [`SnapshotWriter::finish_unchanged_at`] as a copy of the snapshot
+    /// at `previous`, its meta set as on this writer and `synced_at_ms`.
+    /// Replaced atomically like [`SnapshotWriter::finish_at`].
+    fn finish_as_copy_at(mut self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
         let source = self.source.clone();
         let cannot = || format!("cannot write snapshot for source '{source}'");
         drop(self.rows.take());
@@ -678,6 +719,10 @@ pub struct Snapshot {
     format_version: u32,
     /// Its search corpus file, opened with the database.
     corpus: CorpusFile,
+    /// Its identity for a sync stamp (None: a snapshot naming no corpus file).
+    id: Option<String>,
+    /// The sync stamp beside it, when it belongs to it ([`stamp`]).
+    stamp: Option<stamp::Stamp>,
 }
 
 /// A snapshot's search corpus file (see [`write_corpus_file`]).
@@ -770,7 +815,7 @@ impl Snapshot {
         // where it paid; a `show` measured the same with and without.)
         conn.pragma_update(None, "mmap_size", 1i64 << 30)
             .with_context(|| format!("cannot configure cache snapshot {}", path.display()))?;
-        let read = || -> Result<(u32, SnapshotInfo, CorpusFile)> {
+        let read = || -> Result<(u32, SnapshotInfo, CorpusFile, Option<String>)> {
             // One statement for all the rows: a short command opens every
             // snapshot, and each prepared statement costs a parse.
             let mut rows: Vec<(String, String)> = conn
@@ -798,7 +843,11 @@ impl Snapshot {
                 path: path.to_path_buf(),
             };
             let checksum = meta("corpus_checksum4").ok().and_then(|v| v.parse().ok());
-            let corpus = match meta(META_CORPUS_FILE).ok() {
+            let corpus_name = meta(META_CORPUS_FILE).ok();
+            let id = corpus_name
+                .as_deref()
+                .map(|name| stamp::snapshot_id(name, info.synced_at_ms));
+            let corpus = match corpus_name {
                 Some(name) if is_corpus_file_of(path, &name) => {
                     let at = path.with_file_name(&name);
                     match File::open(&at) {
@@ -813,15 +862,21 @@ impl Snapshot {
                 }
                 _ => CorpusFile::Unnamed,
             };
-            Ok((format_version, info, corpus))
+            Ok((format_version, info, corpus, id))
         };
-        let (format_version, info, corpus) =
+        let (format_version, mut info, corpus, id) =
             read().map_err(|e| damaged(source, format!("{}: {e:#}", path.display())))?;
+        let stamp = id.as_deref().and_then(|id| stamp::read(path, id));
+        if let Some(stamp) = &stamp {
+            info.synced_at_ms = info.synced_at_ms.max(stamp.synced_at_ms);
+        }
         Ok(Snapshot {
             conn,
             info,
             format_version,
             corpus,
+            id,
+            stamp,
         })
     }
 
@@ -893,6 +948,9 @@ impl Snapshot {
 
     /// A meta value recorded by the sync (see [`SnapshotWriter::set_meta`]).
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
+        if let Some(value) = self.stamp.as_ref().and_then(|s| s.meta(key)) {
+            return Ok(Some(value.to_string()));
+        }
         Ok(self
             .conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -1177,6 +1235,7 @@ impl EntityLookup for Store {
 
 mod corpus_read;
 mod rows;
+mod stamp;
 pub use rows::Rows;
 
 #[cfg(test)]

@@ -308,7 +308,7 @@ fn sync_remote(
         bytes: stats.bytes_received,
     });
     let snapshot = match unchanged_from {
-        Some(path) => writer.finish_as_copy_at(&path, options.clock.now_ms())?,
+        Some(path) => writer.finish_unchanged_at(&path, options.clock.now_ms())?,
         None => writer.finish_at(&problems, options.clock.now_ms())?,
     };
     Ok(SyncReport {

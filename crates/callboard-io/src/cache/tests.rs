@@ -480,3 +480,67 @@ fn the_first_row_of_a_ref_wins_whichever_way_it_is_added() {
     assert_eq!(web.origin.line, Some(3), "the first row of the ref");
     assert!(snap.has("component:default/cache").unwrap());
 }
+
+/// A sync that finds nothing changed leaves the snapshot file as it is and
+/// stamps it: readers opening it from then on see the new sync time and
+/// meta values (kept across stamps, a later value winning); a new
+/// snapshot drops the stamp, and a stamp of another snapshot is ignored.
+#[test]
+fn an_unchanged_sync_stamps_the_snapshot_instead_of_rewriting_it() {
+    use std::os::unix::fs::MetadataExt;
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::new(dir.path());
+    let mut w = cache.begin_snapshot("s", "o").unwrap();
+    w.add(&entity("web")).unwrap();
+    w.set_meta("listing", "v1");
+    w.finish_at(&[], 1_000).unwrap();
+    let path = cache.snapshot_path("s");
+    let (bytes, inode) = (fs::read(&path).unwrap(), fs::metadata(&path).unwrap().ino());
+    let before = cache.open_snapshot("s").unwrap().unwrap();
+
+    let mut w = cache.begin_snapshot("s", "o").unwrap();
+    w.set_meta("listing", "v2");
+    w.set_meta("principal", "user:default/ann");
+    let info = w.finish_unchanged_at(&path, 2_000).unwrap();
+    assert_eq!((info.synced_at_ms, info.entity_count), (2_000, 1));
+    assert_eq!(fs::read(&path).unwrap(), bytes, "not a byte rewritten");
+    assert_eq!(fs::metadata(&path).unwrap().ino(), inode);
+    let after = cache.open_snapshot("s").unwrap().unwrap();
+    assert_eq!(after.info.synced_at_ms, 2_000);
+    assert_eq!(after.meta("listing").unwrap().as_deref(), Some("v2"));
+    assert_eq!(
+        after.meta("principal").unwrap().as_deref(),
+        Some("user:default/ann")
+    );
+    assert!(after.entity("component:default/web").unwrap().is_some());
+    // A reader from before keeps what it read.
+    assert_eq!(before.info.synced_at_ms, 1_000);
+    assert_eq!(before.meta("listing").unwrap().as_deref(), Some("v1"));
+
+    // Another unchanged sync setting one value keeps the others.
+    let mut w = cache.begin_snapshot("s", "o").unwrap();
+    w.set_meta("listing", "v3");
+    w.finish_unchanged_at(&path, 3_000).unwrap();
+    let after = cache.open_snapshot("s").unwrap().unwrap();
+    assert_eq!(after.info.synced_at_ms, 3_000);
+    assert_eq!(after.meta("listing").unwrap().as_deref(), Some("v3"));
+    assert_eq!(
+        after.meta("principal").unwrap().as_deref(),
+        Some("user:default/ann")
+    );
+    let stamp = path.with_extension("synced");
+    let old_stamp = fs::read(&stamp).unwrap();
+
+    // A new snapshot: its own values, the stamp gone.
+    let mut w = cache.begin_snapshot("s", "o").unwrap();
+    w.add(&entity("web")).unwrap();
+    w.set_meta("listing", "v4");
+    w.finish_at(&[], 4_000).unwrap();
+    assert!(!stamp.exists());
+    // Put back, the old stamp belongs to another snapshot: ignored.
+    fs::write(&stamp, old_stamp).unwrap();
+    let fresh = cache.open_snapshot("s").unwrap().unwrap();
+    assert_eq!(fresh.info.synced_at_ms, 4_000);
+    assert_eq!(fresh.meta("listing").unwrap().as_deref(), Some("v4"));
+    assert_eq!(fresh.meta("principal").unwrap(), None);
+}

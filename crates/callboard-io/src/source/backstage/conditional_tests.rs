@@ -147,10 +147,22 @@ fn an_unchanged_listing_answers_304_and_keeps_the_snapshot() {
     let kept = stored_rows(&cache, "prod");
     let before = cache.open_snapshot("prod").unwrap().unwrap().info;
 
+    let inode = || {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(cache.snapshot_path("prod"))
+            .unwrap()
+            .ino()
+    };
+    let file_before = inode();
     let seen = b.server.requests().len();
     let again = sync(&cache, &src, false);
     let stats = again.remote.unwrap();
     assert!(stats.not_modified);
+    assert_eq!(
+        inode(),
+        file_before,
+        "the snapshot file is kept, not rewritten"
+    );
     assert_eq!(
         (
             stats.mode,
@@ -199,6 +211,13 @@ fn a_listing_that_finds_nothing_changed_keeps_the_snapshot_as_it_is() {
         let rows_before = stored_rows(&cache, "prod");
         let contents_before = contents(&cache, "prod");
         let info_before = cache.open_snapshot("prod").unwrap().unwrap().info;
+        let inode = |cache: &Cache| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(cache.snapshot_path("prod"))
+                .unwrap()
+                .ino()
+        };
+        let inode_before = inode(&cache);
 
         let seen = b.server.requests().len();
         let report = sync(&cache, &src, false);
@@ -229,6 +248,7 @@ fn a_listing_that_finds_nothing_changed_keeps_the_snapshot_as_it_is() {
         assert_eq!(contents(&cache, "prod"), contents_before);
         let after = cache.open_snapshot("prod").unwrap().unwrap().info;
         assert!(after.synced_at_ms >= info_before.synced_at_ms);
+        assert_eq!(inode(&cache), inode_before, "the snapshot file is kept");
         assert_eq!(tags_of(&cache, "prod"), if etags { 3 } else { 0 });
 
         b.catalog.lock().unwrap()[7] = entity("e007", "2");
