@@ -531,9 +531,19 @@ impl SnapshotWriter {
             outside.sort();
             outside.dedup();
         }
-        let mut corpus_file = None;
-        let write = || -> Result<()> {
-            {
+        // The corpus file is encoded, checksummed, written and synced on a
+        // thread of its own while SQLite builds the indexes; it is in place
+        // before the snapshot naming it is committed and renamed.
+        let write = || -> Result<String> {
+            std::thread::scope(|scope| {
+                let corpus_file = scope.spawn(|| -> Result<(String, u64)> {
+                    let corpus = corpus.encode();
+                    let sum = checksum4(&corpus);
+                    Ok((
+                        write_corpus_file(&self.dir, &self.final_path, sum, &corpus)?,
+                        sum,
+                    ))
+                });
                 let mut meta =
                     conn.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?;
                 for (k, v) in [
@@ -553,27 +563,28 @@ impl SnapshotWriter {
                 for p in problems {
                     problem.execute(params![serde_json::to_string(p)?])?;
                 }
-                let corpus = corpus.encode();
-                let sum = checksum4(&corpus);
-                let file = write_corpus_file(&self.dir, &self.final_path, sum, &corpus)?;
-                meta.execute(params!["corpus_checksum4", sum.to_string()])?;
-                meta.execute(params![META_CORPUS_FILE, file])?;
-                corpus_file = Some(file);
                 let mut edge = conn
                     .prepare("INSERT INTO outside_edges (ref, type, target) VALUES (?1, ?2, ?3)")?;
                 for r in &outside {
                     edge.execute(params![r.source, r.relation_type, r.target])?;
                 }
-            }
-            conn.execute_batch(
-                "CREATE UNIQUE INDEX entities_ref ON entities (ref);
-                 CREATE INDEX entities_name ON entities (name);
-                 CREATE INDEX outside_edges_ref ON outside_edges (ref);
-                 COMMIT;",
-            )?;
-            Ok(())
+                conn.execute_batch(
+                    "CREATE UNIQUE INDEX entities_ref ON entities (ref);
+                     CREATE INDEX entities_name ON entities (name);
+                     CREATE INDEX outside_edges_ref ON outside_edges (ref);",
+                )?;
+                let (file, sum) = corpus_file
+                    .join()
+                    .map_err(|_| anyhow::anyhow!("writing the search corpus failed (a panic)"))??;
+                meta.execute(params!["corpus_checksum4", sum.to_string()])?;
+                meta.execute(params![META_CORPUS_FILE, file])?;
+                drop((meta, problem, edge));
+                conn.execute_batch("COMMIT;")?;
+                Ok(file)
+            })
         };
-        write().with_context(|| format!("cannot write snapshot for source '{source}'"))?;
+        let corpus_file =
+            write().with_context(|| format!("cannot write snapshot for source '{source}'"))?;
         conn.close()
             .map_err(|(_, e)| e)
             .with_context(|| format!("cannot write snapshot for source '{source}'"))?;
@@ -591,9 +602,7 @@ impl SnapshotWriter {
         }
         // The stamp of the snapshot this one replaced (ignored beside it).
         stamp::remove(&self.final_path);
-        if let Some(file) = corpus_file {
-            remove_other_corpus_files(&self.dir, &self.final_path, &file);
-        }
+        remove_other_corpus_files(&self.dir, &self.final_path, &corpus_file);
         Ok(SnapshotInfo {
             source,
             origin: self.origin.clone(),
