@@ -11,19 +11,22 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
 use crate::clock::system_now_ms;
 use crate::source::Problem;
 use callboard_core::catalog::lean::parse_lean;
-use callboard_core::catalog::relations::{sort_relations, EmittedRelation};
-use callboard_core::catalog::{CatalogEntity, Entity, EntityLookup, Origin, Relation};
+use callboard_core::catalog::relations::EmittedRelation;
+use callboard_core::catalog::{CatalogEntity, Entity, Origin};
 use callboard_core::search::SearchRecord;
+use corpus_file::{
+    is_corpus_file_of, remove_other_corpus_files, snapshot_stem, write_corpus_file,
+    META_CORPUS_FILE,
+};
 
 /// Bumped whenever the schema or the corpus encoding changes; an older
 /// snapshot is treated as missing and re-synced.
@@ -280,78 +283,6 @@ impl Cache {
         let snapshot = Snapshot::open_checked(&path, source)?;
         Ok((snapshot.format_version == FORMAT_VERSION).then_some(snapshot))
     }
-}
-
-/// The meta key naming a snapshot's corpus file (see [`write_corpus_file`]).
-const META_CORPUS_FILE: &str = "corpus_file";
-
-/// Write the encoded search corpus beside the snapshot at `snapshot`, as
-/// `<stem>.<checksum>.corpus`; returns that file name.
-///
-/// The corpus is its own file, not a blob in the database, so a reader can
-/// map it and search the page cache in place: read out of SQLite it was
-/// copied into fresh memory first, and zeroing and copying those pages
-/// was a third of a cold `search`'s CPU. Named by its checksum, a corpus
-/// file is never rewritten in place (a mapped file must not change): a new
-/// one is written to a temp file and renamed, and equal corpora share the
-/// name. It is written before the snapshot that names it is moved into
-/// place, so a crash in between leaves at worst an unused file.
-fn write_corpus_file(dir: &Path, snapshot: &Path, sum: u64, corpus: &[u8]) -> Result<String> {
-    use std::io::Write;
-    let stem = snapshot_stem(snapshot);
-    let name = format!("{stem}.{sum:016x}.corpus");
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{stem}.sync-"))
-        .suffix(".corpus.tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
-    tmp.write_all(corpus)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(dir.join(&name)).with_context(|| {
-        format!(
-            "cannot move the search corpus to {}",
-            dir.join(&name).display()
-        )
-    })?;
-    Ok(name)
-}
-
-fn snapshot_stem(snapshot: &Path) -> String {
-    snapshot
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
-
-/// Remove the corpus files of the snapshot at `snapshot` but `keep` (the
-/// one it names now). A reader that opened the previous snapshot holds its
-/// corpus file open from then on, and one that finds it gone between the
-/// two opens opens the new snapshot instead ([`Snapshot::open_unchecked`]).
-fn remove_other_corpus_files(dir: &Path, snapshot: &Path, keep: &str) {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name != keep && is_corpus_file_of(snapshot, &name) {
-            let _ = fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// Whether `name` is the name of a corpus file of the snapshot at
-/// `snapshot` (never a path: a damaged meta row cannot point elsewhere).
-fn is_corpus_file_of(snapshot: &Path, name: &str) -> bool {
-    let prefix = format!("{}.", snapshot_stem(snapshot));
-    name.strip_prefix(&prefix).is_some_and(is_corpus_file_name)
-}
-
-/// `<16 hex digits>.corpus`: what follows a snapshot's stem and a dot in
-/// the name of one of its corpus files.
-fn is_corpus_file_name(rest: &str) -> bool {
-    rest.strip_suffix(".corpus")
-        .is_some_and(|hex| hex.len() == 16 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 fn remove_stale_temp_files(dir: &Path, prefix: &str) {
@@ -1093,159 +1024,13 @@ fn uri_escape(path: &Path) -> String {
     out
 }
 
-/// Several snapshots in priority order: the first that has a ref answers.
-pub struct Store {
-    pub snapshots: Vec<Snapshot>,
-    /// Read errors while answering (a corrupt row, say), kept to report.
-    errors: std::cell::RefCell<Vec<String>>,
-}
-
-impl Store {
-    /// Whether `source`'s snapshot was synced as a signed-in user (whose
-    /// view the backend filters; see `sync::identity`).
-    pub fn read_as_user(&self, source: &str) -> bool {
-        self.snapshots.iter().any(|s| {
-            s.info.source == source
-                && s.meta("principal")
-                    .ok()
-                    .flatten()
-                    .is_some_and(|p| p.starts_with("user:"))
-        })
-    }
-
-    pub fn new(snapshots: Vec<Snapshot>) -> Store {
-        Store {
-            snapshots,
-            errors: Default::default(),
-        }
-    }
-
-    /// Every source that has `key`, in priority order.
-    pub fn sources_of(&self, key: &str) -> Vec<String> {
-        self.snapshots
-            .iter()
-            .filter(|s| matches!(s.entity(key), Ok(Some(_))))
-            .map(|s| s.info.source.clone())
-            .collect()
-    }
-
-    pub fn take_errors(&self) -> Vec<String> {
-        std::mem::take(&mut self.errors.borrow_mut())
-    }
-
-    pub fn ensure_any(&self) -> Result<()> {
-        if self.snapshots.is_empty() {
-            bail!("no cached catalog; run `callboard sync` first");
-        }
-        Ok(())
-    }
-}
-
-impl Store {
-    /// Whether snapshot `i` answers `key` (no snapshot before it has it).
-    fn answers(&self, i: usize, key: &str) -> bool {
-        self.snapshots[..i].iter().all(|s| !self.ok(s.has(key)))
-    }
-
-    fn ok(&self, r: Result<bool>) -> bool {
-        r.unwrap_or_else(|e| {
-            self.errors.borrow_mut().push(format!("{e:#}"));
-            false
-        })
-    }
-
-    /// Add to `found` (answered by snapshot `from`) the reverse edges the
-    /// other snapshots' entities give it, as if the relations had been
-    /// stitched over all sources at once. An edge counts only when its
-    /// emitter is answered by the snapshot that recorded it (a copy in a
-    /// higher-priority source speaks for itself).
-    fn add_outside_edges(&self, from: usize, key: &str, found: &mut CatalogEntity) {
-        let mut extra = Vec::new();
-        for (i, snapshot) in self.snapshots.iter().enumerate() {
-            if i == from {
-                continue;
-            }
-            match snapshot.outside_edges(key) {
-                Ok(edges) => extra.extend(
-                    edges
-                        .into_iter()
-                        .filter(|(_, emitter)| self.answers(i, emitter)),
-                ),
-                Err(e) => self.errors.borrow_mut().push(format!("{e:#}")),
-            }
-        }
-        if extra.is_empty() {
-            return;
-        }
-        let relations = found.entity.relations.get_or_insert_with(Vec::new);
-        relations.extend(
-            extra
-                .into_iter()
-                .map(|(relation_type, target_ref)| Relation {
-                    relation_type,
-                    target_ref,
-                    target: None,
-                }),
-        );
-        sort_relations(relations);
-    }
-}
-
-impl Store {
-    /// The first snapshot's answer for `key`, read by `read`, with the
-    /// other snapshots' reverse edges added.
-    fn get_with(
-        &self,
-        key: &str,
-        read: impl Fn(&Snapshot, &str) -> Result<Option<CatalogEntity>>,
-    ) -> Option<Arc<CatalogEntity>> {
-        for (i, snapshot) in self.snapshots.iter().enumerate() {
-            match read(snapshot, key) {
-                Ok(Some(mut e)) => {
-                    if self.snapshots.len() > 1 {
-                        self.add_outside_edges(i, key, &mut e);
-                    }
-                    return Some(Arc::new(e));
-                }
-                Ok(None) => {}
-                Err(e) => self.errors.borrow_mut().push(format!("{e:#}")),
-            }
-        }
-        None
-    }
-}
-
-impl EntityLookup for Store {
-    fn get(&self, key: &str) -> Option<Arc<CatalogEntity>> {
-        self.get_with(key, Snapshot::entity)
-    }
-
-    fn get_lean(&self, key: &str, relation_types: &[&str]) -> Option<Arc<CatalogEntity>> {
-        self.get_with(key, |s, k| s.entity_lean(k, relation_types))
-    }
-
-    fn contains(&self, key: &str) -> bool {
-        self.snapshots.iter().any(|s| self.ok(s.has(key)))
-    }
-
-    fn refs_named(&self, name: &str) -> Vec<String> {
-        let mut out = Vec::new();
-        for snapshot in &self.snapshots {
-            match snapshot.refs_named(name) {
-                Ok(refs) => out.extend(refs),
-                Err(e) => self.errors.borrow_mut().push(format!("{e:#}")),
-            }
-        }
-        out.sort();
-        out.dedup();
-        out
-    }
-}
-
+mod corpus_file;
 mod corpus_read;
 mod rows;
 mod stamp;
+mod store;
 pub use rows::Rows;
+pub use store::Store;
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,7 @@
 //! The snapshot store's tests.
 
 use super::*;
-use callboard_core::catalog::Entity;
+use callboard_core::catalog::{Entity, EntityLookup};
 use serde_json::json;
 
 fn entity(name: &str) -> CatalogEntity {
