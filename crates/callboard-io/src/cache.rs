@@ -546,44 +546,35 @@ impl SnapshotWriter {
 }
 
 impl SnapshotWriter {
-    /// Finish a sync that found nothing changed: the snapshot at `previous`
-    /// (the current one, read under this writer's lock) stays as it is,
-    /// and its sync stamp records `synced_at_ms` and this writer's meta
-    /// values ([`stamp`]). Readers opening it from then on see those; the
-    /// snapshot file is never written to (readers hold it open
-    /// `immutable`).
-    pub fn finish_unchanged_at(self, previous: &Path, synced_at_ms: u64) -> Result<SnapshotInfo> {
-        let source = self.source.clone();
-        let kept = Snapshot::open_unchecked(previous, &source)?;
-        let Some(id) = kept.id.clone() else {
+    /// Finish a sync that found nothing changed: `previous` (the current
+    /// snapshot, read under this writer's lock) stays as it is, and its
+    /// sync stamp records `synced_at_ms` and this writer's meta values
+    /// over the ones stamped before ([`stamp`]). Readers opening it from
+    /// then on see those; the snapshot file is never written to (readers
+    /// hold it open `immutable`).
+    pub fn finish_unchanged_at(
+        self,
+        previous: Snapshot,
+        synced_at_ms: u64,
+    ) -> Result<SnapshotInfo> {
+        let Some(id) = previous.id.clone() else {
             // Naming no corpus file, it has no identity to stamp.
-            drop(kept);
-            return self.finish_as_copy_at(previous, synced_at_ms);
+            let path = previous.info.path.clone();
+            drop(previous);
+            return self.finish_as_copy_at(&path, synced_at_ms);
         };
-        let stamp = kept
-            .stamp
-            .clone()
-            .unwrap_or(stamp::Stamp {
-                snapshot: id.clone(),
-                synced_at_ms,
-                meta: Vec::new(),
-            })
-            .with_meta(&self.meta);
         let stamp = stamp::Stamp {
             snapshot: id,
             synced_at_ms,
-            ..stamp
-        };
+            meta: previous.stamp.map(|s| s.meta).unwrap_or_default(),
+        }
+        .with_meta(&self.meta);
         let tmp_prefix = format!(".{}.sync-", snapshot_stem(&self.final_path));
-        stamp::write(&self.dir, previous, &tmp_prefix, &stamp)
-            .with_context(|| format!("cannot write the sync stamp for source '{source}'"))?;
+        stamp::write(&self.dir, &previous.info.path, &tmp_prefix, &stamp)
+            .with_context(|| format!("cannot write the sync stamp for source '{}'", self.source))?;
         Ok(SnapshotInfo {
-            source,
-            origin: self.origin.clone(),
             synced_at_ms,
-            entity_count: kept.info.entity_count,
-            problem_count: kept.info.problem_count,
-            path: previous.to_path_buf(),
+            ..previous.info
         })
     }
 

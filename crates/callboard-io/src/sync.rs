@@ -288,18 +288,17 @@ fn sync_remote(
     }
     // The listing answered 304, or listed nothing changed: the previous
     // snapshot is this sync's.
-    let unchanged_from = match &previous {
+    let unchanged = match previous {
         Some(p) if stats.not_modified || stats.nothing_changed => {
             problems = p
                 .problems()?
                 .into_iter()
                 .filter_map(|v| serde_json::from_value(v).ok())
                 .collect();
-            Some(p.info.path.clone())
+            Some(p)
         }
         _ => None,
     };
-    drop(previous);
     progress(&SyncProgress {
         source: name.to_string(),
         phase: Phase::Writing,
@@ -307,8 +306,8 @@ fn sync_remote(
         total: None,
         bytes: stats.bytes_received,
     });
-    let snapshot = match unchanged_from {
-        Some(path) => writer.finish_unchanged_at(&path, options.clock.now_ms())?,
+    let snapshot = match unchanged {
+        Some(previous) => writer.finish_unchanged_at(previous, options.clock.now_ms())?,
         None => writer.finish_at(&problems, options.clock.now_ms())?,
     };
     Ok(SyncReport {

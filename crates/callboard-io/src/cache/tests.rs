@@ -501,7 +501,8 @@ fn an_unchanged_sync_stamps_the_snapshot_instead_of_rewriting_it() {
     let mut w = cache.begin_snapshot("s", "o").unwrap();
     w.set_meta("listing", "v2");
     w.set_meta("principal", "user:default/ann");
-    let info = w.finish_unchanged_at(&path, 2_000).unwrap();
+    let current = cache.open_snapshot("s").unwrap().unwrap();
+    let info = w.finish_unchanged_at(current, 2_000).unwrap();
     assert_eq!((info.synced_at_ms, info.entity_count), (2_000, 1));
     assert_eq!(fs::read(&path).unwrap(), bytes, "not a byte rewritten");
     assert_eq!(fs::metadata(&path).unwrap().ino(), inode);
@@ -520,7 +521,8 @@ fn an_unchanged_sync_stamps_the_snapshot_instead_of_rewriting_it() {
     // Another unchanged sync setting one value keeps the others.
     let mut w = cache.begin_snapshot("s", "o").unwrap();
     w.set_meta("listing", "v3");
-    w.finish_unchanged_at(&path, 3_000).unwrap();
+    let current = cache.open_snapshot("s").unwrap().unwrap();
+    w.finish_unchanged_at(current, 3_000).unwrap();
     let after = cache.open_snapshot("s").unwrap().unwrap();
     assert_eq!(after.info.synced_at_ms, 3_000);
     assert_eq!(after.meta("listing").unwrap().as_deref(), Some("v3"));
