@@ -103,6 +103,7 @@ impl Session {
     pub fn store(&self) -> Result<Store> {
         let mut snapshots = Vec::new();
         let several = self.sources.len() > 1;
+        let mut skipped = Vec::new();
         for source in &self.sources {
             if let SourceKind::Remote(endpoint) = &source.kind {
                 let opened = callboard_io::sync::open_remote(
@@ -131,13 +132,25 @@ impl Session {
             let snapshot = match opened {
                 Some(s) => s,
                 None => {
-                    let report = sync_source_in(
+                    let synced = sync_source_in(
                         &self.remotes,
                         &self.cache,
                         source,
                         self.allowed_kinds.as_deref(),
                         &SyncOptions::default(),
-                    )?;
+                    );
+                    let report = match synced {
+                        Ok(report) => report,
+                        // One source that cannot be read (a folder with no
+                        // catalog files, a file with no entities) does not
+                        // hide the others: it is skipped, as a remote that
+                        // was never synced and cannot be reached is.
+                        Err(e) if several => {
+                            skipped.push((source.name.clone(), e));
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
                     if let Some(note) = problems_note(&report) {
                         eprintln!("callboard: {}", clean(&note));
                     }
@@ -147,6 +160,28 @@ impl Session {
                 }
             };
             snapshots.push(snapshot);
+        }
+        let mut skipped = skipped.into_iter();
+        if snapshots.is_empty() {
+            if let Some((_, first)) = skipped.next() {
+                // No source could be read: the first one's error says why,
+                // the notes below say why not the others.
+                for (name, e) in skipped {
+                    eprintln!(
+                        "callboard: source '{}' not read either: {}",
+                        clean(&name),
+                        clean(&format!("{e:#}"))
+                    );
+                }
+                return Err(first);
+            }
+        }
+        for (name, e) in skipped {
+            eprintln!(
+                "callboard: skipping source '{}' (never synced): {}",
+                clean(&name),
+                clean(&format!("{e:#}"))
+            );
         }
         let store = Store::new(snapshots);
         store.ensure_any()?;

@@ -271,6 +271,46 @@ fn sync_reports_problems_and_keeps_the_last_good_snapshot() {
     assert!(out.status.success(), "{}", stderr(&out));
 }
 
+/// A source that cannot be read the first time (a folder with no catalog
+/// files, a path that is gone) does not hide the others; when none can be
+/// read, the first one's error says why and the command cannot run.
+#[test]
+fn a_source_never_synced_that_cannot_be_read_does_not_hide_the_others() {
+    let env = Env::new();
+    let good = env.path("good");
+    std::fs::create_dir_all(&good).unwrap();
+    std::fs::write(
+        good.join("catalog-info.yaml"),
+        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n",
+    )
+    .unwrap();
+    let empty = env.path("no-catalog-here");
+    std::fs::create_dir_all(&empty).unwrap();
+    std::fs::write(empty.join("README.md"), "not a catalog\n").unwrap();
+    let missing = env.path("gone");
+    let (good, empty, missing) = (
+        good.to_str().unwrap(),
+        empty.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    );
+
+    let out = env.run(&["--source", empty, "--source", good, "search", "team"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("group:team-a"), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("skipping source 'path:"), "{err}");
+    assert!(err.contains("no-catalog-here"), "{err}");
+    assert!(err.contains("nothing was cached"), "{err}");
+    assert!(!err.contains("previous snapshot"), "{err}");
+
+    let out = env.run(&["--source", missing, "--source", empty, "show", "team-a"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("catalog root not found"), "{err}");
+    assert!(err.contains("not read either"), "{err}");
+    assert!(!err.contains("run `callboard sync` first"), "{err}");
+}
+
 #[test]
 fn a_broken_config_names_file_and_line() {
     let env = Env::new();

@@ -189,9 +189,14 @@ fn sync_one(
             .collect::<Vec<_>>()
             .join("\n  ");
         bail!(
-            "source '{}' read no catalog files from {}; the previous snapshot is kept{}",
+            "source '{}' read no catalog files from {}; {}{}",
             source.name,
             source.describe(),
+            if cache.snapshot_path(&source.name).exists() {
+                "the previous snapshot is kept"
+            } else {
+                "nothing was cached"
+            },
             if why.is_empty() {
                 String::new()
             } else {
