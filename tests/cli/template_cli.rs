@@ -256,3 +256,47 @@ fn set_takes_display_names_boolean_words_and_suggests_keys() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("did you mean \"name\"?"), "{}", err(&o));
 }
+
+/// A page a form hides (`when` false) does not hold up a local run; its
+/// required fields bind only what the backend would check (a remote run).
+/// Backstage's own `conditional-parameters-demo` from the fixtures.
+#[test]
+fn a_local_run_needs_only_the_pages_the_form_shows() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+        "../shared/fixtures/backstage-examples/scaffolder-sample-templates/all-templates.yaml",
+    );
+    let templates = templates.to_str().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "--source",
+            templates,
+            "template",
+            "run",
+            "conditional-parameters-demo",
+            "--out",
+            out,
+            "--set",
+            "name=demo",
+            "--set",
+            "cloudProvider=GCP",
+        ];
+        args.extend_from_slice(extra);
+        callboard(dir.path(), &args)
+    };
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let e = err(&o);
+    assert!(e.contains("gcpProjectId: Required"), "{e}");
+    assert!(!e.contains("awsRegion"), "{e}");
+    assert!(!e.contains("azureSubscriptionId"), "{e}");
+
+    let o = run(&["--set", "gcpProjectId=proj-1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    let t = text(&o) + &err(&o);
+    assert!(t.contains("Creating demo on GCP."), "{t}");
+    assert!(t.contains("**Project ID:** proj-1"), "{t}");
+    assert!(!t.contains("AWS Details"), "{t}");
+}

@@ -312,8 +312,14 @@ fn cmd_run(ctx: &Session, args: RunArgs, out: &mut dyn Write) -> Result<u8> {
         };
     // The server does not apply schema defaults: callboard does.
     schema::apply_defaults(pages, &mut values);
-    let errors =
-        super::template_set::explain(pages, &values, &given, schema::validate(pages, &values));
+    // The backend checks every page, also those a form hides (`when`);
+    // a local run needs only the pages the form would show.
+    let problems = if remote.is_some() {
+        schema::validate(pages, &values)
+    } else {
+        schema::validate_shown(pages, &values)
+    };
+    let errors = super::template_set::explain(pages, &values, &given, problems);
     if !errors.is_empty() {
         if ctx.json {
             let errs: Vec<Value> = errors

@@ -24,7 +24,7 @@ pub use keys::all_fields;
 pub use repo_url::RepoUrl;
 pub use review::{display_value, review_lines, ReviewLine, MASK};
 pub use secrets::{secret_keys, split_secrets, without_masked};
-pub use validate::{check_field, json_matches, validate, validate_step};
+pub use validate::{check_field, json_matches, validate, validate_shown, validate_step};
 pub use values::{apply_defaults, get_path, set_path};
 
 /// A problem with one value, shown next to its field.
@@ -203,6 +203,21 @@ pub struct FormStep {
     /// Page-level `when: ${{ … }}` (a form feature, evaluated by the caller).
     pub when: Option<String>,
     pub fields: Vec<Field>,
+}
+
+impl FormStep {
+    /// Whether a form shows this page for `values`: no `when`, or a `when`
+    /// that holds. A `when` that cannot be evaluated hides nothing.
+    pub fn shown(&self, values: &Map<String, Value>) -> bool {
+        let Some(when) = &self.when else {
+            return true;
+        };
+        let ctx = crate::template::expr::Val::from(serde_json::json!({ "parameters": values }));
+        match crate::template::expr::render_value(&Value::String(when.clone()), &ctx) {
+            Ok(v) => crate::template::expr::is_truthy(v.as_ref()),
+            Err(_) => true,
+        }
+    }
 }
 
 /// Helpers the tests of this module's files share.

@@ -17,8 +17,25 @@ use super::{
 /// schema against the whole values object, hidden pages included, so this
 /// does too; the form uses [`validate_step`] for the page on screen.
 pub fn validate(steps: &[Value], values: &Map<String, Value>) -> Vec<FieldError> {
+    validate_pages(steps, values, false)
+}
+
+/// [`validate`] over the pages a form shows ([`FormStep::shown`]): what a
+/// local run needs, where no backend checks the pages `when` hides.
+pub fn validate_shown(steps: &[Value], values: &Map<String, Value>) -> Vec<FieldError> {
+    validate_pages(steps, values, true)
+}
+
+fn validate_pages(
+    steps: &[Value],
+    values: &Map<String, Value>,
+    shown_only: bool,
+) -> Vec<FieldError> {
     let mut errors: Vec<FieldError> = Vec::new();
     for (page, step) in steps.iter().zip(build_steps(steps, values)) {
+        if shown_only && !step.shown(values) {
+            continue;
+        }
         let mut found = validate_fields(&step.fields, values);
         // The option choice is form state: the backend checks the values
         // against the options instead.
@@ -539,6 +556,46 @@ mod tests {
             paths(&validate(&steps, &values)),
             vec![("langs", "Items must be among: go, rust")]
         );
+    }
+
+    /// Pages a form hides (`when` false) bind a local run to nothing; the
+    /// backend checks them all, so `validate` still does. A `when` that
+    /// cannot be evaluated hides nothing.
+    #[test]
+    fn hidden_pages_count_for_the_backend_only() {
+        let steps = vec![
+            json!({"required": ["cloud"], "properties": {"cloud": {"type": "string", "enum": ["AWS", "GCP"]}}}),
+            json!({"when": "${{ parameters.cloud === 'AWS' }}", "required": ["region"],
+                   "properties": {"region": {"type": "string"}}}),
+            json!({"when": "${{ parameters.cloud === 'GCP' }}", "required": ["project"],
+                   "properties": {"project": {"type": "string"}}}),
+            json!({"when": "${{ parameters.cloud === }}", "required": ["broken"],
+                   "properties": {"broken": {"type": "string"}}}),
+        ];
+        let values = obj(json!({"cloud": "GCP"}));
+        assert_eq!(
+            paths(&validate_shown(&steps, &values)),
+            vec![("project", "Required"), ("broken", "Required")]
+        );
+        assert_eq!(
+            paths(&validate(&steps, &values)),
+            vec![
+                ("region", "Required"),
+                ("project", "Required"),
+                ("broken", "Required")
+            ]
+        );
+        let values = obj(json!({"cloud": "GCP", "project": "p", "broken": "b"}));
+        assert!(validate_shown(&steps, &values).is_empty());
+        assert_eq!(
+            paths(&validate(&steps, &values)),
+            vec![("region", "Required")]
+        );
+        let shown: Vec<bool> = build_steps(&steps, &values)
+            .iter()
+            .map(|s| s.shown(&values))
+            .collect();
+        assert_eq!(shown, vec![true, false, true, true]);
     }
 
     #[test]

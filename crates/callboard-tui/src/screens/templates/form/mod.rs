@@ -25,7 +25,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyModifiers};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::keymap::{Action, Key};
 use crate::widgets::line_edit::field_edit_action;
@@ -203,22 +203,9 @@ impl FormState {
 
     /// Pages whose `when:` holds for the current values.
     pub fn visible_pages(&self) -> Vec<FormStep> {
-        let ctx = callboard_core::template::expr::Val::from(json!({ "parameters": self.values }));
         build_steps(&self.steps, &self.values)
             .into_iter()
-            .filter(|s| match &s.when {
-                None => true,
-                Some(expr) => {
-                    match callboard_core::template::expr::render_value(
-                        &Value::String(expr.clone()),
-                        &ctx,
-                    ) {
-                        Ok(v) => callboard_core::template::expr::is_truthy(v.as_ref()),
-                        // A `when` we cannot evaluate hides nothing.
-                        Err(_) => true,
-                    }
-                }
-            })
+            .filter(|s| s.shown(&self.values))
             .collect()
     }
 
@@ -816,6 +803,7 @@ impl FormState {
 mod tests {
     use super::*;
     use crossterm::event::{KeyCode, KeyModifiers};
+    use serde_json::json;
 
     fn key(code: KeyCode) -> Key {
         Key::new(code, KeyModifiers::NONE)
