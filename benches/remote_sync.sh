@@ -263,3 +263,8 @@ awk -v i="$INC304_BYTES" -v f="$FULL_BYTES" -v ti="$(col inc304 1 | median)" -v 
 awk -v c="$CHANGED_BYTES" -v i="$INC_BYTES" -v f="$FULL_BYTES" -v e="$EDITED" 'BEGIN {
   printf "          re-sync after %d entities (1 %%) changed: %d bytes = %.2f %% of a full sync, %.2f %% more than unchanged (target about 1 %%)\n", e, c, 100 * c / f, 100 * (c - i) / f }'
 echo "          that re-sync: $(cut -d' ' -f1 "$WORK/changed.times") ms wall ($(awk -v a="$(cut -d' ' -f1 "$WORK/changed.times")" -v b="$FULL_MED" 'BEGIN {printf "%.2f", a / b}')x the full sync's), $(cut -d' ' -f2 "$WORK/changed.times") ms CPU, $(cut -d' ' -f3 "$WORK/changed.times") KB peak RSS"
+if [[ ${KEEP_BACKEND:-0} == 1 ]]; then
+  # A kept backend re-processes its catalog every 30 minutes and skews
+  # whatever is measured next on this machine: say so, loudly.
+  echo "NOTE: the backend on $URL is still running (KEEP_BACKEND=1); stop it before measuring anything else: kill $(cat "$PIDFILE")" >&2
+fi
