@@ -64,6 +64,28 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Cut `s` to at most `max` columns from the front, starting with `…`
+/// when cut: for text whose end says most (a path, "synced 3 min ago").
+pub fn truncate_start(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for c in s.chars().rev() {
+        let w = char_width(c);
+        if used + w > max - 1 {
+            break;
+        }
+        kept.push(c);
+        used += w;
+    }
+    Cow::Owned(std::iter::once('…').chain(kept.into_iter().rev()).collect())
+}
+
 /// `s` cut or padded with spaces to exactly `w` columns.
 pub fn fit(s: &str, w: usize) -> String {
     let t = truncate(s, w);
@@ -143,6 +165,10 @@ mod tests {
         assert_eq!(truncate("決済サービス", 7), "決済サ…");
         assert_eq!(truncate("payments-service", 8), "payment…");
         assert_eq!(truncate("short", 8), "short");
+        assert_eq!(truncate_start("payments-service", 8), "…service");
+        assert_eq!(truncate_start("決済サービス", 7), "…ービス");
+        assert_eq!(truncate_start("short", 8), "short");
+        assert_eq!(truncate_start("short", 0), "");
         assert_eq!(fit("ab", 4), "ab  ");
         assert_eq!(width(&fit("決済サービス", 6)), 6);
     }

@@ -95,6 +95,10 @@ pub fn draw(
     (fresh, warn): (String, bool),
     t: &Theme,
 ) {
+    // The key hints and messages come first: a long source name (a local
+    // path) gives way from its front, keeping how fresh the data is.
+    let max_right = (area.width as usize / 2).max(20);
+    let fresh = text::truncate_start(&fresh, max_right).into_owned();
     let right_w = text::width(&fresh);
     let left_room = (area.width as usize).saturating_sub(right_w + 2);
     let mut left: Vec<Span<'static>> = Vec::new();
@@ -217,4 +221,59 @@ pub fn footer(
         }
     };
     line_at(frame, area, y, spans);
+}
+
+#[cfg(test)]
+mod tests {
+    use ratatui::backend::TestBackend;
+    use ratatui::layout::Rect;
+    use ratatui::Terminal;
+
+    use super::*;
+    use crate::theme::Theme;
+
+    fn bar(width: u16, fresh: &str) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, 1)).unwrap();
+        let hints = vec![
+            ("Tab".to_string(), "panes"),
+            ("Esc".to_string(), "back"),
+            ("y".to_string(), "copy"),
+        ];
+        terminal
+            .draw(|f| {
+                draw(
+                    f,
+                    Rect::new(0, 0, width, 1),
+                    None,
+                    hints,
+                    (fresh.to_string(), false),
+                    &Theme::mono(),
+                )
+            })
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        (0..width).map(|x| buffer[(x, 0)].symbol()).collect()
+    }
+
+    /// At 80 columns a local source's long path does not push the key
+    /// hints off the bar: it gives way from its front, keeping the age.
+    #[test]
+    fn a_long_source_name_leaves_the_key_hints_their_room() {
+        let fresh = "path:/work/shared/fixtures/backstage-examples/scaffolder-sample-templates/all-templates.yaml · synced 38 min ago";
+        let row = bar(80, fresh);
+        assert!(row.starts_with(" Tab panes  Esc back  y copy"), "{row:?}");
+        assert!(
+            row.trim_end()
+                .ends_with("all-templates.yaml · synced 38 min ago"),
+            "{row:?}"
+        );
+        assert!(row.contains('…'), "{row:?}");
+        // A short one is drawn whole.
+        let row = bar(80, "demo · synced just now");
+        assert!(
+            row.trim_end().ends_with("demo · synced just now"),
+            "{row:?}"
+        );
+        assert!(!row.contains('…'), "{row:?}");
+    }
 }
