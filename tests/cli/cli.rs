@@ -242,16 +242,22 @@ fn config_sources_resolve_by_order_and_show_says_so() {
     assert!(text.contains("also in second"), "{text}");
 }
 
-#[test]
-fn sync_reports_problems_and_keeps_the_last_good_snapshot() {
-    let env = Env::new();
-    let root = env.path("repo");
+/// A folder `name` holding one `catalog-info.yaml`: the Group team-a.
+fn repo_with_team_a(env: &Env, name: &str) -> PathBuf {
+    let root = env.path(name);
     std::fs::create_dir_all(&root).unwrap();
     std::fs::write(
         root.join("catalog-info.yaml"),
         "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n",
     )
     .unwrap();
+    root
+}
+
+#[test]
+fn sync_reports_problems_and_keeps_the_last_good_snapshot() {
+    let env = Env::new();
+    let root = repo_with_team_a(&env, "repo");
     let src = root.to_str().unwrap();
     let out = env.run(&["--source", src, "sync", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -277,13 +283,7 @@ fn sync_reports_problems_and_keeps_the_last_good_snapshot() {
 #[test]
 fn a_source_never_synced_that_cannot_be_read_does_not_hide_the_others() {
     let env = Env::new();
-    let good = env.path("good");
-    std::fs::create_dir_all(&good).unwrap();
-    std::fs::write(
-        good.join("catalog-info.yaml"),
-        "apiVersion: backstage.io/v1alpha1\nkind: Group\nmetadata:\n  name: team-a\nspec:\n  type: team\n  children: []\n",
-    )
-    .unwrap();
+    let good = repo_with_team_a(&env, "good");
     let empty = env.path("no-catalog-here");
     std::fs::create_dir_all(&empty).unwrap();
     std::fs::write(empty.join("README.md"), "not a catalog\n").unwrap();

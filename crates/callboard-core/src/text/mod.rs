@@ -44,46 +44,35 @@ pub fn char_width(c: char) -> usize {
 
 /// Cut `s` to at most `max` columns, ending with `…` when cut.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
-    if width(s) <= max {
-        return Cow::Borrowed(s);
+    if width(s) <= max || max == 0 {
+        return uncut(s, max);
     }
-    if max == 0 {
-        return Cow::Borrowed("");
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for c in s.chars() {
-        let w = char_width(c);
-        if used + w > max - 1 {
-            break;
-        }
-        out.push(c);
-        used += w;
-    }
-    out.push('…');
-    Cow::Owned(out)
+    Cow::Owned(fitting(s.chars(), max - 1).chain(['…']).collect())
 }
 
 /// Cut `s` to at most `max` columns from the front, starting with `…`
 /// when cut: for text whose end says most (a path, "synced 3 min ago").
 pub fn truncate_start(s: &str, max: usize) -> Cow<'_, str> {
-    if width(s) <= max {
-        return Cow::Borrowed(s);
+    if width(s) <= max || max == 0 {
+        return uncut(s, max);
     }
-    if max == 0 {
-        return Cow::Borrowed("");
-    }
-    let mut kept = Vec::new();
+    let kept: Vec<char> = fitting(s.chars().rev(), max - 1).collect();
+    Cow::Owned(['…'].into_iter().chain(kept.into_iter().rev()).collect())
+}
+
+/// What [`truncate`] and [`truncate_start`] give when nothing is cut: `s`
+/// when it fits, nothing in zero columns.
+fn uncut(s: &str, max: usize) -> Cow<'_, str> {
+    Cow::Borrowed(if max == 0 && width(s) > 0 { "" } else { s })
+}
+
+/// The leading `chars` that fit in `max` columns.
+fn fitting(chars: impl Iterator<Item = char>, max: usize) -> impl Iterator<Item = char> {
     let mut used = 0;
-    for c in s.chars().rev() {
-        let w = char_width(c);
-        if used + w > max - 1 {
-            break;
-        }
-        kept.push(c);
-        used += w;
-    }
-    Cow::Owned(std::iter::once('…').chain(kept.into_iter().rev()).collect())
+    chars.take_while(move |&c| {
+        used += char_width(c);
+        used <= max
+    })
 }
 
 /// `s` cut or padded with spaces to exactly `w` columns.

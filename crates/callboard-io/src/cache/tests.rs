@@ -481,6 +481,18 @@ fn the_first_row_of_a_ref_wins_whichever_way_it_is_added() {
     assert!(snap.has("component:default/cache").unwrap());
 }
 
+/// A sync of source "s" that finds nothing changed, at `ms`, setting
+/// `meta`; the snapshot opened after it.
+fn sync_unchanged(cache: &Cache, ms: u64, meta: &[(&str, &str)]) -> (SnapshotInfo, Snapshot) {
+    let mut w = cache.begin_snapshot("s", "o").unwrap();
+    for (key, value) in meta {
+        w.set_meta(key, value);
+    }
+    let current = cache.open_snapshot("s").unwrap().unwrap();
+    let info = w.finish_unchanged_at(current, ms).unwrap();
+    (info, cache.open_snapshot("s").unwrap().unwrap())
+}
+
 /// A sync that finds nothing changed leaves the snapshot file as it is and
 /// stamps it: readers opening it from then on see the new sync time and
 /// meta values (kept across stamps, a later value winning); a new
@@ -498,15 +510,14 @@ fn an_unchanged_sync_stamps_the_snapshot_instead_of_rewriting_it() {
     let (bytes, inode) = (fs::read(&path).unwrap(), fs::metadata(&path).unwrap().ino());
     let before = cache.open_snapshot("s").unwrap().unwrap();
 
-    let mut w = cache.begin_snapshot("s", "o").unwrap();
-    w.set_meta("listing", "v2");
-    w.set_meta("principal", "user:default/ann");
-    let current = cache.open_snapshot("s").unwrap().unwrap();
-    let info = w.finish_unchanged_at(current, 2_000).unwrap();
+    let (info, after) = sync_unchanged(
+        &cache,
+        2_000,
+        &[("listing", "v2"), ("principal", "user:default/ann")],
+    );
     assert_eq!((info.synced_at_ms, info.entity_count), (2_000, 1));
     assert_eq!(fs::read(&path).unwrap(), bytes, "not a byte rewritten");
     assert_eq!(fs::metadata(&path).unwrap().ino(), inode);
-    let after = cache.open_snapshot("s").unwrap().unwrap();
     assert_eq!(after.info.synced_at_ms, 2_000);
     assert_eq!(after.meta("listing").unwrap().as_deref(), Some("v2"));
     assert_eq!(
@@ -519,11 +530,7 @@ fn an_unchanged_sync_stamps_the_snapshot_instead_of_rewriting_it() {
     assert_eq!(before.meta("listing").unwrap().as_deref(), Some("v1"));
 
     // Another unchanged sync setting one value keeps the others.
-    let mut w = cache.begin_snapshot("s", "o").unwrap();
-    w.set_meta("listing", "v3");
-    let current = cache.open_snapshot("s").unwrap().unwrap();
-    w.finish_unchanged_at(current, 3_000).unwrap();
-    let after = cache.open_snapshot("s").unwrap().unwrap();
+    let (_, after) = sync_unchanged(&cache, 3_000, &[("listing", "v3")]);
     assert_eq!(after.info.synced_at_ms, 3_000);
     assert_eq!(after.meta("listing").unwrap().as_deref(), Some("v3"));
     assert_eq!(

@@ -18,6 +18,8 @@ mod values;
 
 use serde_json::{Map, Value};
 
+use crate::template::expr::{is_truthy, render_value, Val};
+
 pub use branches::{branch_key, is_form_state, other_options_keys, strip_form_state};
 pub use fields::{build_steps, is_present, parameter_steps};
 pub use keys::all_fields;
@@ -209,15 +211,30 @@ impl FormStep {
     /// Whether a form shows this page for `values`: no `when`, or a `when`
     /// that holds. A `when` that cannot be evaluated hides nothing.
     pub fn shown(&self, values: &Map<String, Value>) -> bool {
+        self.when.is_none() || self.shown_in(&when_context(values))
+    }
+
+    pub(super) fn shown_in(&self, ctx: &Val) -> bool {
         let Some(when) = &self.when else {
             return true;
         };
-        let ctx = crate::template::expr::Val::from(serde_json::json!({ "parameters": values }));
-        match crate::template::expr::render_value(&Value::String(when.clone()), &ctx) {
-            Ok(v) => crate::template::expr::is_truthy(v.as_ref()),
+        match render_value(&Value::String(when.clone()), ctx) {
+            Ok(v) => is_truthy(v.as_ref()),
             Err(_) => true,
         }
     }
+}
+
+/// The pages of `steps` a form shows for `values` ([`FormStep::shown`]),
+/// the values read once for all of them.
+pub fn shown_steps(steps: Vec<FormStep>, values: &Map<String, Value>) -> Vec<FormStep> {
+    let ctx = when_context(values);
+    steps.into_iter().filter(|s| s.shown_in(&ctx)).collect()
+}
+
+/// What a page's `when` reads: `parameters`.
+pub(super) fn when_context(values: &Map<String, Value>) -> Val {
+    Val::from(serde_json::json!({ "parameters": values }))
 }
 
 /// Helpers the tests of this module's files share.

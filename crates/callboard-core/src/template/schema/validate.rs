@@ -32,8 +32,9 @@ fn validate_pages(
     shown_only: bool,
 ) -> Vec<FieldError> {
     let mut errors: Vec<FieldError> = Vec::new();
+    let ctx = shown_only.then(|| super::when_context(values));
     for (page, step) in steps.iter().zip(build_steps(steps, values)) {
-        if shown_only && !step.shown(values) {
+        if ctx.as_ref().is_some_and(|ctx| !step.shown_in(ctx)) {
             continue;
         }
         let mut found = validate_fields(&step.fields, values);

@@ -32,8 +32,8 @@ use crate::widgets::line_edit::field_edit_action;
 use crate::widgets::LineEdit;
 use callboard_core::search::{Corpus, Index};
 use callboard_core::template::schema::{
-    self, build_steps, get_path, set_path, Field, FieldError, FieldKind, FormStep, PickerKind,
-    RepoUrl, ReviewLine, Widget,
+    self, build_steps, get_path, set_path, shown_steps, Field, FieldError, FieldKind, FormStep,
+    PickerKind, RepoUrl, ReviewLine, Widget,
 };
 use callboard_core::text::sanitize::sanitize_line;
 
@@ -203,10 +203,7 @@ impl FormState {
 
     /// Pages whose `when:` holds for the current values.
     pub fn visible_pages(&self) -> Vec<FormStep> {
-        build_steps(&self.steps, &self.values)
-            .into_iter()
-            .filter(|s| s.shown(&self.values))
-            .collect()
+        shown_steps(build_steps(&self.steps, &self.values), &self.values)
     }
 
     pub fn on_review(&self) -> bool {
